@@ -1,0 +1,3 @@
+from rangemap.cli import main
+
+main()

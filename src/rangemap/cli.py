@@ -1,0 +1,234 @@
+"""Command-line interface: thin click commands over the library.
+
+Exit codes: 0 success, 1 data error, 2 usage error.  Errors print one line;
+``--traceback`` (or ``-v``) shows the Python traceback too.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+import traceback
+from pathlib import Path
+
+import click
+
+from rangemap import __version__
+from rangemap.errors import RangemapError
+
+log = logging.getLogger("rangemap")
+
+
+class Failure(click.ClickException):
+    """A one-line error with rangemap's exit code (1 data, 2 usage)."""
+
+    def __init__(self, message: str, exit_code: int):
+        super().__init__(message)
+        self.exit_code = exit_code
+
+    def show(self, file=None) -> None:
+        click.echo(f"rangemap: error: {self.message}", err=True)
+
+
+class RangemapGroup(click.Group):
+    """Turns errors raised by the library into one line and an exit code."""
+
+    def invoke(self, ctx: click.Context):
+        try:
+            return super().invoke(ctx)
+        except (click.ClickException, click.exceptions.Exit, click.exceptions.Abort):
+            raise
+        except RangemapError as exc:
+            self._maybe_traceback(ctx)
+            raise Failure(str(exc), exc.exit_code) from None
+        except OSError as exc:
+            self._maybe_traceback(ctx)
+            where = f"{exc.filename}: " if getattr(exc, "filename", None) else ""
+            raise Failure(f"{where}{exc.strerror or exc}; check the path, permissions and "
+                          "free disk space", 1) from None
+        except Exception as exc:  # a bug: one line, detail behind --traceback
+            self._maybe_traceback(ctx)
+            raise Failure(f"internal error: {type(exc).__name__}: {exc} (rerun with "
+                          "--traceback and report it)", 1) from None
+
+    @staticmethod
+    def _maybe_traceback(ctx: click.Context) -> None:
+        obj = ctx.obj
+        if obj is not None and getattr(obj, "show_traceback", False):
+            traceback.print_exc()
+
+
+class Ctx:
+    """Options shared by every command."""
+
+    def __init__(self, verbosity: int, show_traceback: bool):
+        self.verbosity = verbosity
+        self.show_traceback = show_traceback
+
+
+def _setup_logging(verbosity: int) -> None:
+    level = {-1: logging.ERROR, 0: logging.WARNING, 1: logging.INFO}.get(
+        max(-1, min(verbosity, 2)), logging.DEBUG)
+    logging.basicConfig(level=level, format="rangemap: %(message)s", stream=sys.stderr,
+                        force=True)
+
+
+@click.group(cls=RangemapGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="rangemap")
+@click.option("-v", "--verbose", count=True, help="More messages (repeat for debug).")
+@click.option("-q", "--quiet", count=True, help="Fewer messages.")
+@click.option("--traceback", "show_traceback", is_flag=True,
+              help="Show the Python traceback on errors.")
+@click.pass_context
+def cli(ctx: click.Context, verbose: int, quiet: int, show_traceback: bool) -> None:
+    """Map species habitat from documents, boundaries and elevation rasters.
+
+    \b
+    Examples:
+      rangemap build                      # embedded documents, DEMs, boundaries -> outputs/
+      rangemap extract --json data/documents/*.txt
+      rangemap habitat --range ranges.geojson --dem dem.tif --min-elevation 2500 -o h.gpkg
+    """
+    verbosity = verbose - quiet
+    _setup_logging(verbosity)
+    ctx.obj = Ctx(verbosity, show_traceback or verbose > 0)
+
+
+def _dem_option(default_help: str):
+    return click.option(
+        "--dem", "dems", multiple=True, type=click.Path(dir_okay=False, path_type=Path),
+        help=f"Elevation raster (GeoTIFF/COG/VRT, lon/lat); repeat for several, finest wins. "
+        f"{default_help}")
+
+
+@cli.command()
+@click.option("--docs", type=click.Path(path_type=Path), default=Path("data/documents"),
+              show_default=True, help="A UTF-8 .txt document or a folder of them.")
+@_dem_option("Default: the embedded GLOBE 30″ and 5′ grids in data/elevation/.")
+@click.option("--boundaries", type=click.Path(dir_okay=False, path_type=Path),
+              default=Path("data/boundaries/boundaries.gpkg"), show_default=True,
+              help="GeoPackage with layers admin0 and admin1.")
+@click.option("--ranges", "ranges_yaml", type=click.Path(dir_okay=False, path_type=Path),
+              default=None, help="Reviewed ranges.yaml (from 'rangemap extract -o') to use "
+              "instead of the documents.")
+@click.option("-o", "--out", type=click.Path(file_okay=False, path_type=Path),
+              default=Path("outputs"), show_default=True, help="Output folder.")
+@click.pass_obj
+def build(obj: Ctx, docs: Path, dems: tuple[Path, ...], boundaries: Path,
+          ranges_yaml: Path | None, out: Path) -> None:
+    """Documents -> ranges -> habitat -> GeoJSON, GeoPackage, summary and maps.
+
+    \b
+    Writes OUT/geojson/ranges.geojson, OUT/geojson/habitat.geojson, OUT/rangemap.gpkg,
+    OUT/maps/index.html (+ one page per taxon), OUT/summary.csv, OUT/manifest.json.
+
+    \b
+    Examples:
+      rangemap build
+      rangemap build --docs my_texts/ --dem copdem90.vrt --dem data/elevation/pvlib_altitude_5min.tif
+      rangemap extract data/documents/*.txt -o ranges.yaml   # review, edit, then:
+      rangemap build --ranges ranges.yaml --out outputs/reviewed
+    """
+    from rangemap.pipeline import build as run_build
+
+    res = run_build(docs=docs, dems=list(dems) or None, boundaries=boundaries,
+                    ranges_yaml=ranges_yaml, out=out)
+    if obj.verbosity >= 0:
+        for t in res.taxa:
+            click.echo(f"{t['name']} ({t['scientific_name'] or t['rank']}): {t['units']} units, "
+                       f"habitat {t['habitat_km2']:,.0f} km² of {t['range_km2']:,.0f} km² range",
+                       err=True)
+        if res.skipped:
+            click.echo(f"not mapped (no range units): {', '.join(res.skipped)}", err=True)
+        click.echo(f"wrote {len(res.files)} files to {out} in {res.timings['total_s']:.1f} s; "
+                   f"open {out / 'maps' / 'index.html'}", err=True)
+
+
+@cli.command()
+@click.argument("docs", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("--json", "as_json", is_flag=True, help="Print the ranges as JSON.")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Write the ranges as YAML (for review and 'rangemap build --ranges').")
+@click.option("--overwrite", is_flag=True, help="Replace an existing --output file.")
+@click.option("--boundaries", type=click.Path(dir_okay=False, path_type=Path),
+              default=Path("data/boundaries/boundaries.gpkg"), show_default=True,
+              help="GeoPackage whose names (and aliases.csv beside it) are the gazetteer.")
+def extract(docs: tuple[Path, ...], as_json: bool, output: Path | None, overwrite: bool,
+            boundaries: Path) -> None:
+    """Find species, places and elevation limits in documents, with evidence.
+
+    \b
+    Examples:
+      rangemap extract --json data/documents/002_6a169be1f87737dc.txt
+      rangemap extract data/documents/*.txt -o ranges.yaml
+    """
+    import yaml
+
+    from rangemap.extract import extract_documents
+    from rangemap.fsutil import write_text_atomic
+    from rangemap.gazetteer import Gazetteer
+    from rangemap.pipeline import document_paths
+
+    if output is not None and output.exists() and not overwrite:
+        raise click.BadParameter(f"{output} exists; add --overwrite to replace it",
+                                 param_hint="'-o/--output'")
+    files: list[Path] = []
+    for d in docs:
+        files.extend(document_paths(d))
+    result = extract_documents(files, Gazetteer.load(boundaries))
+    if output is not None:
+        write_text_atomic(output, yaml.safe_dump(result, sort_keys=False, allow_unicode=True,
+                                                 width=100))
+    if as_json or output is None:
+        click.echo(json.dumps(result, indent=2, ensure_ascii=False))
+
+
+@cli.command()
+@click.option("--range", "range_file", required=True,
+              type=click.Path(dir_okay=False, path_type=Path),
+              help="Polygon file of range units (GeoJSON, GeoPackage, shapefile, FlatGeobuf).")
+@click.option("--layer", default=None, help="Layer of --range to read (default: the first).")
+@_dem_option("Required.")
+@click.option("--min-elevation", type=float, required=True, help="Lower limit, metres.")
+@click.option("--max-elevation", type=float, default=None, help="Upper limit, metres.")
+@click.option("-o", "--out", "out_file", required=True,
+              type=click.Path(dir_okay=False, path_type=Path),
+              help="Output file: .geojson, .gpkg or .fgb.")
+@click.option("--overwrite", is_flag=True, help="Replace an existing output file.")
+def habitat(range_file: Path, layer: str | None, dems: tuple[Path, ...], min_elevation: float,
+            max_elevation: float | None, out_file: Path, overwrite: bool) -> None:
+    """Habitat of each range feature within an elevation band.
+
+    One output feature per range feature, its attributes kept, plus area_km2,
+    elevation_min_m, elevation_max_m and dem_source.
+
+    \b
+    Example:
+      rangemap habitat --range outputs/geojson/ranges.geojson \\
+        --dem data/elevation/globe30s_55e90e_20n50n.tif --min-elevation 2500 -o habitat.gpkg
+    """
+    from rangemap.pipeline import DRIVERS, habitat_file
+
+    if not dems:
+        raise click.BadParameter("give at least one --dem", param_hint="'--dem'")
+    if max_elevation is not None and max_elevation < min_elevation:
+        raise click.BadParameter(
+            f"--max-elevation {max_elevation:g} is below --min-elevation {min_elevation:g}",
+            param_hint="'--max-elevation'")
+    if out_file.suffix.lower() not in DRIVERS:
+        raise click.BadParameter(f"{out_file}: use a .geojson, .gpkg or .fgb file name",
+                                 param_hint="'-o/--out'")
+    if out_file.exists() and not overwrite:
+        raise click.BadParameter(f"{out_file} exists; add --overwrite to replace it",
+                                 param_hint="'-o/--out'")
+    n, area = habitat_file(range_file, list(dems), min_elevation, max_elevation, out_file, layer)
+    click.echo(f"wrote {n} features, habitat {area:,.1f} km², to {out_file}", err=True)
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Entry point for the console script and ``python -m rangemap``."""
+    cli.main(args=argv, prog_name="rangemap")
+
+
+__all__ = ["cli", "main"]

@@ -1,0 +1,657 @@
+"""Extract taxa, range places and elevation bands from plain-text documents.
+
+The core, :func:`extract_text`, is pure (text in, records out); the edges,
+:func:`read_document` and :func:`extract_documents`, read files and build the
+JSON-able result (``schema/ranges.schema.json``). The rules, in order:
+
+1. Sentences and sections
+   * A line with no terminal punctuation (``. ! ? : ;`` or a closing quote
+     after one) and at most 6 words is a *heading*; it starts a section. A
+     line with no terminal punctuation and more than 6 words is wrapped: the
+     next non-blank line continues its sentence.
+   * A label at the start of a line ("Threats: ...", at most 4 words before
+     the colon) sets the section of that paragraph only.
+   * Sentences end at ``. ! ?`` (plus closing quotes/brackets) followed by
+     white space and a capital, digit or quote, or directly by a capital
+     after a lower-case letter ("decline.It"). No split after a single
+     capital ("M. leucogaster") or after :data:`ABBREVIATIONS` ("ca.", "Mt.").
+   * A paragraph is a heading, or a run of lines ending at a blank line or
+     at a line that ends with terminal punctuation.
+   * After a back-matter heading (:data:`BACK_MATTER_SECTIONS`: "See also",
+     "References" ...) the rest of the document stays in that section.
+
+2. Taxa
+   * A *common name* is a group noun from :data:`GROUP_NOUNS` ("musk deer",
+     "musk-deer", any case) preceded by a modifier word that is not in
+     :data:`NON_TAXON_MODIFIERS` ("dwarf", "white-bellied", "Himalayan"). A
+     second, outer modifier is taken only when it is capitalised and the
+     inner one is lower case ("Chinese forest musk deer"). A group noun
+     followed on the same line by a capitalised word that does not start a
+     binomial is part of a proper name ("Askot Musk Deer Sanctuary") and
+     ignored. A group noun without a modifier ("Musk deer are ...", "the
+     musk deer", "young musk deer") denotes the *genus* record (name "musk
+     deer", scientific name from :data:`GROUP_NOUNS`, rank "genus").
+   * A *binomial* ``Genus epithet`` is recognised (a) in brackets right after
+     a common name -- "Dwarf musk deer (Moschus meminna)" -- which links the
+     two, together with any common names chained before it by "or", "also
+     known as", "also called" ("The white-bellied musk deer or Himalayan musk
+     deer (Moschus leucogaster)": one record, both common names); (b) anywhere
+     when the genus is a known genus (from :data:`GROUP_NOUNS` or found by (a)
+     in the same document) and the epithet is not a common word; (c) as
+     ``G. epithet`` for a known genus and epithet; (d) a misspelt genus with a
+     known epithet of the same document ("Muschus meminna",
+     difflib ratio >= 0.7) is the same taxon.
+   * Within a document a common name linked to a binomial anywhere in it
+     denotes that binomial's record everywhere in it.
+
+3. The taxon of a sentence: if the sentence begins with an anaphoric subject
+   (:data:`ANAPHORA`: "It", "They", "This species" ...) it is the taxon of
+   the previous sentence; otherwise the first taxon named in it; otherwise
+   the taxon of the previous sentence in the same paragraph; otherwise the
+   document's main taxon (the first species named in it, else the genus).
+
+4. Range or not, for each place found by the gazetteer in a sentence:
+   * excluded, reason ``"section '<heading>'"``, in a section whose heading
+     contains a word of :data:`EXCLUDED_SECTIONS`;
+   * excluded, reason ``"non-range context '<cue>'"``, if the sentence has a
+     :data:`NON_RANGE_CUES` pattern (protected by law, listed as, trade,
+     farming, hunting, imported, not found, extinct in ...);
+   * range, if the sentence has a :data:`DISTRIBUTION_CUES` pattern (found,
+     occurs, inhabits, distributed, distribution, range, native to, lives in,
+     recorded from, endemic to, from X to Y ...);
+   * otherwise excluded, reason ``"no distribution cue"`` (headings:
+     ``"heading"``).
+   Excluded places are reported in ``excluded`` (one item per name, country
+   and reason) and add nothing else.
+
+5. What a range place adds
+   * A country name (or country alias: "Korea" -> KOR and PRK) adds the
+     country to ``countries``, with the compass words just before it as
+     ``qualifiers`` ("northern India", "N India", "the north of India",
+     "north-west China" -> "northern", "north-western"; normalised to the
+     ``-ern`` form).
+   * An admin-1 name or alias adds an ``admin1`` item (name as written,
+     ``boundary_name`` as in the boundaries) and its country to
+     ``countries`` (with the admin-1 evidence if the country is not named).
+   * A region name adds a ``regions`` item. Regions never add countries.
+
+6. Units (the geometry to map), computed per record after merging:
+   * every country in ``countries``: its named admin-1 units (rule
+     "named-admin1") if any were named, else the whole country (rule
+     "whole-country");
+   * a region mentioned in a sentence that also names one of the region's
+     countries is a qualifier of those countries ("the Himalayas of Nepal,
+     Bhutan, India ...") and adds no units; otherwise each of its units in a
+     country not in ``countries`` is added (rule "region"; a whole-country
+     region unit supersedes admin-1 region units of that country).
+
+7. Elevation
+   * Quantities in metres (m, metres, meters) or feet (ft, feet; converted
+     x 0.3048 and rounded to the metre): ranges "2800-4000 m", "3,000–3,500 m",
+     "2800 to 4000 metres", "between 2,600 and 4,200 m", "from 2,000 m to
+     3,800 m"; bounds "above/over/more than/at least/from X" (lower),
+     "below/under/less than/up to X" (upper); points "at/around/about X" or a
+     bare quantity right after "altitude(s)/elevation(s) (of)" or followed
+     by "asl"/"above sea level" (both bounds). A bracketed alternative
+     ("2,500 m (8,200 ft)", "8,530 ft (2600 m)") is consumed; the metric
+     value is preferred.
+   * Only in elevation context: the sentence mentions altitude, elevation,
+     asl or sea level; or (weaker) alpine/montane/mountain/highland habitat
+     words, in which case only bounded or ranged quantities of at least
+     100 m count. Values outside -500..9000 m are ignored; so are sentences
+     excluded by section or non-range cue. "10 cm", "60cm tall", "25 grams",
+     "22 hectares", "5 m long" are never elevations.
+   * ``elevation_min_m`` is the lowest lower bound (or point), and
+     ``elevation_max_m`` the highest upper bound (or point) stated for the
+     taxon; ``None`` when none is stated ("above 2,500 m" gives min 2500,
+     max None).
+
+8. Merging across documents: records with the same scientific name merge; a
+   record without one merges into the single record whose common names
+   include its name, else with records of the same normalised common name.
+   Species are sorted by (scientific name or name, name); evidence by
+   (document, start).
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from rangemap.errors import DataError
+from rangemap.gazetteer import Gazetteer, Mention
+
+__all__ = [
+    "Evidence",
+    "Sentence",
+    "TaxonRecord",
+    "extract_text",
+    "extract_documents",
+    "merge_records",
+    "read_document",
+    "split_sentences",
+    "parse_elevations",
+    "GROUP_NOUNS",
+    "DISTRIBUTION_CUES",
+    "NON_RANGE_CUES",
+    "EXCLUDED_SECTIONS",
+    "BACK_MATTER_SECTIONS",
+    "NON_TAXON_MODIFIERS",
+    "ANAPHORA",
+    "ABBREVIATIONS",
+]
+
+# --------------------------------------------------------------------------- constants
+
+#: Group nouns heading common names: phrase -> (genus common name, genus scientific name).
+#: Words of a phrase may be joined by spaces or hyphens in texts.
+GROUP_NOUNS: dict[str, tuple[str, str]] = {
+    "musk deer": ("musk deer", "Moschus"),
+}
+
+#: Sentence patterns that make a place mention part of the range (regex, case-insensitive).
+DISTRIBUTION_CUES: tuple[str, ...] = (
+    r"\bfound\b", r"\boccur(?:s|red|ring|rence|rences)?\b", r"\binhabit(?:s|ed|ing)?\b",
+    r"\bdistribut(?:ed|ion)\b", r"\brang(?:e|es|ed|ing)\b", r"\bnative\s+to\b",
+    r"\bliv(?:es|e|ing)\s+(?:in|on|throughout|across)\b", r"\brecorded\s+(?:from|in)\b",
+    r"\breported\s+(?:from|in)\b", r"\bendemic\s+(?:to|in)\b", r"\bconfined\s+to\b",
+    r"\brestricted\s+to\b", r"\bpresent\s+in\b", r"\bresident\s+in\b", r"\bbreeds?\s+in\b",
+    r"\bspanning\b", r"\bextend(?:s|ing)?\b", r"\bfrom\b[^.;]*\bto\b",
+)
+
+#: Sentence patterns that make place mentions *not* range (regex, case-insensitive).
+NON_RANGE_CUES: tuple[str, ...] = (
+    r"\bprotected\s+(?:by\s+law|in|under)\b", r"\blisted\s+as\b", r"\btrade[sd]?\b",
+    r"\btrading\b", r"\bsold\b", r"\bsell(?:s|ing)?\b", r"\bmarkets?\b",
+    r"\bfarm(?:s|ed|ing)?\b", r"\bhunting\b", r"\bpoach(?:ed|ing|ers?)?\b",
+    r"\bimport(?:s|ed)?\b", r"\bexport(?:s|ed)?\b", r"\bcaptiv(?:e|ity)\b", r"\bzoos?\b",
+    r"\bintroduced\b", r"\bextinct\b", r"\bextirpated\b", r"\bformerly\b",
+    r"\bno\s+longer\b", r"\bnot\s+(?:found|present|known|recorded)\b", r"\babsent\b",
+    r"\blicen[cs]e\b", r"\blegislation\b", r"\bCITES\b",
+)
+
+#: Section-heading words whose sections are not range (matched as word prefixes).
+EXCLUDED_SECTIONS: tuple[str, ...] = (
+    "threat", "conservation", "trade", "effort", "see also", "reference", "external link",
+    "further reading", "notes", "bibliography", "captivity", "farming", "uses",
+    "in culture", "protection", "status", "management", "hunting",
+)
+
+#: Headings after which the rest of the document is back matter.
+BACK_MATTER_SECTIONS: tuple[str, ...] = (
+    "see also", "references", "external links", "further reading", "notes",
+    "bibliography", "sources", "citations",
+)
+
+#: Words that never make a common name species-specific (lower case).
+NON_TAXON_MODIFIERS: frozenset[str] = frozenset("""
+a an the this that these those of for and or nor in on at to by with from as than into onto
+its their his her our your my all any both each every few many more most much several some
+such other another same single one two three four five six seven eight nine ten eleven twelve
+twenty thirty forty fifty hundred thousand hundreds thousands
+young adult adults juvenile juveniles male males female females wild captive domestic
+domesticated farmed free free-ranging dead live living hunted pregnant baby newborn fawn fawns
+large larger largest small smaller smallest big typical true so like about are is was were be
+been being have has had do does did can could may might will would should must not no between
+behavior behaviour ecology habitat distribution description characteristics conservation
+threats diet reproduction taxonomy status range population populations select page where when
+which who what how why there here then also only even still just very per among whose
+""".split())
+
+#: Sentence openings that refer back to the previous sentence's taxon.
+ANAPHORA: tuple[str, ...] = (
+    "it", "its", "they", "their", "them", "this species", "the species", "these species",
+    "this animal", "these animals", "this deer", "these deer", "such animals", "he", "she",
+)
+
+#: Abbreviations after which a period does not end a sentence.
+ABBREVIATIONS: frozenset[str] = frozenset({
+    "ca", "c", "approx", "mt", "mts", "st", "dr", "no", "nos", "fig", "figs", "vs", "rep",
+    "dem", "is", "sp", "spp", "ssp", "subsp", "var", "cf", "e.g", "i.e", "eg", "ie", "al",
+    "etc", "prov", "dist", "co", "jr", "sr", "mr", "mrs", "ms", "prof", "ft", "vol", "pp",
+})
+
+_COMPASS_WORDS = {
+    "north": "northern", "south": "southern", "east": "eastern", "west": "western",
+    "northern": "northern", "southern": "southern", "eastern": "eastern",
+    "western": "western", "central": "central", "centre": "central", "center": "central",
+}
+_COMPASS_ABBR = {
+    "N": "northern", "S": "southern", "E": "eastern", "W": "western", "NE": "north-eastern",
+    "NW": "north-western", "SE": "south-eastern", "SW": "south-western",
+    "C": "central",
+}
+
+_DIST_RE = [re.compile(p, re.I) for p in DISTRIBUTION_CUES]
+_NONRANGE_RE = [re.compile(p, re.I) for p in NON_RANGE_CUES]
+_TERMINAL = ".!?:;"
+_WORD_RE = re.compile(r"[^\W\d_][\w'’-]*")
+
+
+# --------------------------------------------------------------------------- data classes
+
+@dataclass(frozen=True)
+class Evidence:
+    """Where a statement comes from: ``text[start:end]`` is the matched span."""
+
+    document: str
+    start: int
+    end: int
+    sentence: str
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON form."""
+        return {"document": self.document, "start": self.start, "end": self.end,
+                "sentence": self.sentence}
+
+    @property
+    def sort_key(self) -> tuple[str, int, int]:
+        return (self.document, self.start, self.end)
+
+
+@dataclass(frozen=True)
+class Sentence:
+    """A sentence (or heading) with its position and context."""
+
+    start: int
+    end: int
+    text: str
+    paragraph: int
+    section: str
+    heading: bool = False
+
+
+@dataclass
+class _PlaceHit:
+    kind: str  # country | admin1 | region
+    name: str  # canonical (country name, boundary admin-1 name, region name)
+    surface: str
+    targets: tuple[tuple[str, str | None], ...]
+    qualifiers: tuple[str, ...]
+    ev: Evidence
+    qualifier_only: bool = False  # regions: sentence also names one of its countries
+
+
+@dataclass
+class _Excluded:
+    name: str
+    iso3: str | None
+    reason: str
+    ev: Evidence
+
+
+@dataclass
+class _Elev:
+    lo: float | None
+    hi: float | None
+    ev: Evidence
+
+
+@dataclass
+class TaxonRecord:
+    """Everything extracted about one taxon (from one or several documents)."""
+
+    name: str
+    scientific_name: str | None
+    rank: str
+    common_names: list[str] = field(default_factory=list)
+    documents: list[str] = field(default_factory=list)
+    places: list[_PlaceHit] = field(default_factory=list)
+    excluded: list[_Excluded] = field(default_factory=list)
+    elevations: list[_Elev] = field(default_factory=list)
+    country_names: dict[str, str] = field(default_factory=dict)
+
+    # ----------------------------------------------------------------- views
+    @property
+    def countries(self) -> list[str]:
+        """ISO3 codes of the range countries, sorted."""
+        return sorted({t[0] for p in self.places if p.kind in ("country", "admin1")
+                       for t in p.targets})
+
+    @property
+    def elevation_min_m(self) -> float | None:
+        vals = [e.lo for e in self.elevations if e.lo is not None]
+        return _num(min(vals)) if vals else None
+
+    @property
+    def elevation_max_m(self) -> float | None:
+        vals = [e.hi for e in self.elevations if e.hi is not None]
+        return _num(max(vals)) if vals else None
+
+    def to_dict(self) -> dict[str, Any]:
+        """The record in the ``ranges.schema.json`` form."""
+        countries: dict[str, dict[str, Any]] = {}
+        implied: dict[str, list[Evidence]] = {}
+        admin1: dict[tuple[str, str], dict[str, Any]] = {}
+        regions: dict[str, dict[str, Any]] = {}
+        for p in self.places:
+            if p.kind == "country":
+                for iso3, _ in p.targets:
+                    c = countries.setdefault(iso3, {"qualifiers": [], "evidence": []})
+                    c["evidence"].append(p.ev)
+                    c["qualifiers"].extend(q for q in p.qualifiers if q not in c["qualifiers"])
+            elif p.kind == "admin1":
+                for iso3, a1 in p.targets:
+                    a = admin1.setdefault((iso3, a1 or ""), {"name": p.surface, "evidence": []})
+                    a["evidence"].append(p.ev)
+                    implied.setdefault(iso3, []).append(p.ev)
+            elif p.kind == "region":
+                r = regions.setdefault(p.name, {"units": list(p.targets), "evidence": []})
+                r["evidence"].append(p.ev)
+        for iso3, evs in implied.items():
+            if iso3 not in countries:
+                countries[iso3] = {"qualifiers": [], "evidence": list(evs)}
+
+        def evl(evs: Iterable[Evidence]) -> list[dict[str, Any]]:
+            uniq = {e.sort_key: e for e in evs}
+            return [uniq[k].to_dict() for k in sorted(uniq)]
+
+        out_countries = [
+            {"iso3": iso3, "name": self.country_names.get(iso3, iso3),
+             "qualifiers": c["qualifiers"], "evidence": evl(c["evidence"])}
+            for iso3, c in sorted(countries.items())
+        ]
+        out_admin1 = [
+            {"country_iso3": iso3, "name": a["name"], "boundary_name": a1,
+             "evidence": evl(a["evidence"])}
+            for (iso3, a1), a in sorted(admin1.items())
+        ]
+        out_regions = [
+            {"name": name, "units": [[i, a] for i, a in r["units"]], "evidence": evl(r["evidence"])}
+            for name, r in sorted(regions.items())
+        ]
+        # units
+        units: dict[tuple[str, str | None], dict[str, Any]] = {}
+        for iso3, c in countries.items():
+            named = [(k, a) for k, a in admin1.items() if k[0] == iso3]
+            if named:
+                for (i, a1), a in named:
+                    units[(i, a1)] = {"rule": "named-admin1", "evidence": list(a["evidence"])}
+            else:
+                units[(iso3, None)] = {"rule": "whole-country", "evidence": list(c["evidence"])}
+        region_units: dict[tuple[str, str | None], list[Evidence]] = {}
+        for p in self.places:
+            if p.kind != "region" or p.qualifier_only:
+                continue
+            for iso3, a1 in p.targets:
+                if iso3 in countries:
+                    continue
+                region_units.setdefault((iso3, a1), []).append(p.ev)
+        whole = {i for i, a in region_units if a is None}
+        for (iso3, a1), evs in region_units.items():
+            if a1 is not None and iso3 in whole:
+                continue
+            units[(iso3, a1)] = {"rule": "region", "evidence": evs}
+        out_units = [
+            {"iso3": iso3, "country": self.country_names.get(iso3, iso3), "admin1": a1,
+             "rule": u["rule"], "evidence": evl(u["evidence"])}
+            for (iso3, a1), u in sorted(units.items(), key=lambda kv: (kv[0][0], kv[0][1] or ""))
+        ]
+        excl: dict[tuple[str, str, str], dict[str, Any]] = {}
+        for x in self.excluded:
+            e = excl.setdefault((x.name, x.iso3 or "", x.reason),
+                                {"name": x.name, "iso3": x.iso3, "reason": x.reason,
+                                 "evidence": []})
+            e["evidence"].append(x.ev)
+        out_excl = [dict(v, evidence=evl(v["evidence"])) for _, v in sorted(excl.items())]
+        elev_ev = evl(e.ev for e in self.elevations)
+        return {
+            "name": self.name,
+            "common_names": list(self.common_names),
+            "scientific_name": self.scientific_name,
+            "rank": self.rank,
+            "documents": sorted(self.documents),
+            "countries": out_countries,
+            "admin1": out_admin1,
+            "regions": out_regions,
+            "elevation_min_m": self.elevation_min_m,
+            "elevation_max_m": self.elevation_max_m,
+            "elevation_evidence": elev_ev,
+            "excluded": out_excl,
+            "units": out_units,
+        }
+
+
+# --------------------------------------------------------------------------- sentences
+
+_SENT_END_RE = re.compile(
+    r"(?P<p>[.!?]+)(?P<close>[\"'”’)\]]*)(?:(?P<ws>\s+)(?=[\"'“‘(\[]?[A-Z0-9])|(?=[A-Z]))"
+)
+_LABEL_RE = re.compile(r"^\s*([A-Z][\w'’-]*(?:\s+[\w'’-]+){0,3})\s*:\s+\S")
+
+
+def _ends_terminal(line: str) -> bool:
+    s = line.rstrip().rstrip("\"'”’)]*")
+    return bool(s) and s[-1] in _TERMINAL
+
+
+def _is_section(heading: str, words: Sequence[str]) -> bool:
+    h = " ".join(_WORD_RE.findall(heading.lower()))
+    return any(re.search(r"\b" + re.escape(w), h) for w in words)
+
+
+def split_sentences(text: str) -> list[Sentence]:
+    """Split ``text`` into sentences and headings (rule 1 of the module docs).
+
+    >>> [s.text for s in split_sentences("Title\\nIt is rare.It occurs in Nepal.")]
+    ['Title', 'It is rare.', 'It occurs in Nepal.']
+    """
+    out: list[Sentence] = []
+    lines: list[tuple[int, int]] = []
+    pos = 0
+    for line in text.splitlines(keepends=True):
+        body = line.rstrip("\r\n")
+        lines.append((pos, pos + len(body)))
+        pos += len(line)
+    section = ""
+    back_matter = False
+    para = -1
+    block: list[tuple[int, int]] = []
+
+    def flush() -> None:
+        nonlocal para
+        if not block:
+            return
+        para += 1
+        bstart, bend = block[0][0], block[-1][1]
+        local = section
+        m = _LABEL_RE.match(text[bstart:bend])
+        if m and not back_matter:
+            local = m.group(1)
+        _split_block(text, bstart, bend, para, local, out)
+        block.clear()
+
+    for lstart, lend in lines:
+        raw = text[lstart:lend]
+        stripped = raw.strip()
+        if not stripped:
+            flush()
+            continue
+        continuing = bool(block) and not _ends_terminal(text[block[-1][0]:block[-1][1]])
+        nwords = len(stripped.split())
+        if not continuing and not _ends_terminal(stripped) and nwords <= 6:
+            flush()
+            para += 1
+            s = lstart + (len(raw) - len(raw.lstrip()))
+            e = lstart + len(raw.rstrip())
+            if not back_matter:
+                section = stripped
+                back_matter = _is_section(stripped, BACK_MATTER_SECTIONS)
+            out.append(Sentence(s, e, text[s:e], para, section, heading=True))
+            continue
+        if block and not continuing:
+            flush()
+        block.append((lstart, lend))
+    flush()
+    return out
+
+
+def _split_block(text: str, start: int, end: int, para: int, section: str,
+                 out: list[Sentence]) -> None:
+    chunk = text[start:end]
+    cuts = [0]
+    for m in _SENT_END_RE.finditer(chunk):
+        p_end = m.end("close")
+        before = chunk[:m.start("p")]
+        word = re.search(r"([\w.]+)$", before)
+        w = word.group(1) if word else ""
+        if m.group("p") == ".":
+            if re.fullmatch(r"[A-Z]", w) or w.lower().rstrip(".") in ABBREVIATIONS:
+                continue
+            if m.group("ws") is None and not (w and w[-1].islower()):
+                continue
+        cuts.append(p_end)
+    cuts.append(len(chunk))
+    for a, b in zip(cuts, cuts[1:], strict=False):
+        seg = chunk[a:b]
+        if not seg.strip():
+            continue
+        s = start + a + (len(seg) - len(seg.lstrip()))
+        e = start + a + len(seg.rstrip())
+        out.append(Sentence(s, e, text[s:e], para, section))
+
+
+# --------------------------------------------------------------------------- taxa
+
+def _group_re() -> re.Pattern[str]:
+    alts = sorted(GROUP_NOUNS, key=len, reverse=True)
+    pat = "|".join(r"[\s-]+".join(re.escape(w) for w in g.split()) for g in alts)
+    return re.compile(rf"\b(?:{pat})\b", re.I)
+
+
+_BINOMIAL_RE = re.compile(r"\b([A-Z][a-z]{2,})\s+([a-z]{3,})\b")
+_ABBR_BINOMIAL_RE = re.compile(r"\b([A-Z])\.\s?([a-z]{3,})\b")
+_EPITHET_STOP = frozenset("""
+and are the was were has have had for with from that this which who species spp genus
+also not but can may its their into than then there these those being been family
+contains includes include living live lives occurs occur found is deer musk
+""".split())
+_SYN_GAP_RE = re.compile(r"^\s*,?\s*(?:or|also\s+known\s+as|aka|also\s+called|"
+                         r"sometimes\s+called|known\s+as)\s+(?:the\s+)?$", re.I)
+
+
+@dataclass
+class _TaxonMention:
+    start: int
+    end: int
+    key: tuple[str, str]  # ("sci", name) | ("name", normalized) | ("genus", group)
+    display: str | None = None  # common name as written (species)
+    initial: bool = False  # starts its sentence (capital letter not meaningful)
+    common: str | None = None  # normalized common name (species)
+
+
+def _norm_name(words: Sequence[str], group: str) -> str:
+    return " ".join([w.lower().replace("-", " ") for w in words] + [group])
+
+
+def _group_of(surface: str) -> str:
+    f = re.sub(r"[\s-]+", " ", surface.lower())
+    return f if f in GROUP_NOUNS else next(iter(GROUP_NOUNS))
+
+
+def _find_common_names(text: str, sentences: Sequence[Sentence]) -> list[_TaxonMention]:
+    out: list[_TaxonMention] = []
+    starts = [s.start for s in sentences]
+    gre = _group_re()
+    for m in gre.finditer(text):
+        si = _sentence_index(starts, m.start())
+        sent = sentences[si] if si >= 0 else None
+        sstart = sent.start if sent and sent.end >= m.start() else m.start()
+        # proper-name continuation: "Askot Musk Deer Sanctuary"
+        after = text[m.end():]
+        nxt = re.match(r"[ \t]+([A-Z][\w'’-]*)(?:[ \t]+([\w'’-]+))?", after)
+        if nxt and not (nxt.group(2) and re.fullmatch(r"[a-z]{3,}", nxt.group(2))
+                        and nxt.group(1) != nxt.group(1).upper()
+                        and re.fullmatch(r"[A-Z][a-z]+", nxt.group(1))
+                        and nxt.group(2) not in _EPITHET_STOP):
+            if not re.match(r"[ \t]+(?:I|It|They)\b", after):
+                continue
+        group = _group_of(m.group())
+        before = text[sstart:m.start()]
+        mods: list[tuple[int, str]] = []
+        w1 = re.search(r"([^\W\d_][\w'’-]*)[ \t]+$", before)
+        if w1 and w1.group(1).lower() not in NON_TAXON_MODIFIERS:
+            mods.append((sstart + w1.start(1), w1.group(1)))
+            w2 = re.search(r"([^\W\d_][\w'’-]*)[ \t]+$", before[:w1.start(1)])
+            if (w2 and w1.group(1)[0].islower() and w2.group(1)[0].isupper()
+                    and w2.group(1).lower() not in NON_TAXON_MODIFIERS):
+                mods.insert(0, (sstart + w2.start(1), w2.group(1)))
+        if mods:
+            start = mods[0][0]
+            words = [w for _, w in mods]
+            initial = not re.search(r"[^\W_]", text[sstart:start])
+            norm = _norm_name(words, group)
+            out.append(_TaxonMention(start, m.end(), ("name", norm),
+                                     " ".join(words + [group]), initial, norm))
+        else:
+            out.append(_TaxonMention(m.start(), m.end(), ("genus", group)))
+    return out
+
+
+def _find_taxa(text: str, sentences: Sequence[Sentence]
+               ) -> tuple[list[_TaxonMention], dict[str, tuple[str, str]]]:
+    """All taxon mentions in text order, and the common-name -> record key links."""
+    commons = _find_common_names(text, sentences)
+    links: dict[str, tuple[str, str]] = {}
+    sci: list[_TaxonMention] = []
+    known_genera = {g for _, g in GROUP_NOUNS.values()}
+    epithets: dict[str, str] = {}  # epithet -> genus
+    # (a) bracketed binomial after a common name
+    species_commons = [c for c in commons if c.key[0] == "name"]
+    for idx, c in enumerate(species_commons):
+        m = re.match(r"\s*\(\s*([A-Z][a-z]{2,})\s+([a-z]{3,})\b[^()]*\)", text[c.end:])
+        if not m or m.group(2) in _EPITHET_STOP:
+            continue
+        binom = f"{m.group(1)} {m.group(2)}"
+        key = ("sci", binom)
+        known_genera.add(m.group(1))
+        epithets.setdefault(m.group(2), m.group(1))
+        sci.append(_TaxonMention(c.end + m.start(1), c.end + m.end(2), key))
+        links.setdefault(c.key[1], key)
+        j = idx
+        while j > 0:
+            prev, cur = species_commons[j - 1], species_commons[j]
+            if not _SYN_GAP_RE.match(text[prev.end:cur.start]):
+                break
+            links.setdefault(prev.key[1], key)
+            j -= 1
+    taken = {(t.start, t.end) for t in sci}
+    # (b) plain binomials of known genera, (d) misspelt genera with a known epithet
+    for m in _BINOMIAL_RE.finditer(text):
+        if (m.start(1), m.end(2)) in taken or m.group(2) in _EPITHET_STOP:
+            continue
+        genus, ep = m.group(1), m.group(2)
+        if genus in known_genera:
+            epithets.setdefault(ep, genus)
+            sci.append(_TaxonMention(m.start(1), m.end(2), ("sci", f"{genus} {ep}")))
+        elif ep in epithets and difflib.SequenceMatcher(
+                None, genus.lower(), epithets[ep].lower()).ratio() >= 0.7:
+            sci.append(_TaxonMention(m.start(1), m.end(2), ("sci", f"{epithets[ep]} {ep}")))
+    # (c) abbreviated genus
+    for m in _ABBR_BINOMIAL_RE.finditer(text):
+        ep = m.group(2)
+        if ep in epithets and epithets[ep][0] == m.group(1):
+            sci.append(_TaxonMention(m.start(1), m.end(2), ("sci", f"{epithets[ep]} {ep}")))
+    allm = []
+    for c in commons:
+        if c.common is not None and c.common in links:
+            c = _TaxonMention(c.start, c.end, links[c.common], c.display, c.initial, c.common)
+        allm.append(c)
+    allm.extend(sci)
+    allm.sort(key=lambda t: (t.start, t.end))
+    return allm, links
+
+
+def _sentence_index(starts: Sequence[int], pos: int) -> int:
+    lo, hi = 0, len(starts)
+    while lo < hi:
+        mid = (lo + hi) // 2
+        if starts[mid] <= pos:
+            lo = mid + 1
+        else:
+            hi = mid
+    return lo - 1

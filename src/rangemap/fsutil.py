@@ -1,0 +1,105 @@
+"""File-system helpers: atomic writes and safe names.
+
+Every output is written to a temporary name in the destination folder and
+moved into place with :func:`os.replace`, so a reader never sees half a file
+and a failed run leaves the previous output untouched.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import os
+import re
+import tempfile
+import unicodedata
+from collections.abc import Iterator
+from pathlib import Path
+
+
+@contextlib.contextmanager
+def atomic_path(path: str | os.PathLike[str], suffix: str | None = None) -> Iterator[Path]:
+    """Yield a temporary path beside ``path``; move it into place on success.
+
+    Parameters
+    ----------
+    path : path-like
+        Final destination.
+    suffix : str, optional
+        Suffix for the temporary file (drivers such as GDAL pick the format
+        from it); defaults to the destination's suffix.
+
+    Notes
+    -----
+    On error the temporary file is removed and ``path`` is left as it was.
+    """
+    dest = Path(path)
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(
+        prefix=f".{dest.name}.", suffix=suffix if suffix is not None else dest.suffix,
+        dir=dest.parent,
+    )
+    os.close(fd)
+    tmp_path = Path(tmp)
+    # GDAL drivers refuse to write over an existing (empty) file for some formats.
+    tmp_path.unlink()
+    try:
+        yield tmp_path
+        os.replace(tmp_path, dest)
+    finally:
+        if tmp_path.exists():
+            tmp_path.unlink()
+
+
+def write_text_atomic(path: str | os.PathLike[str], text: str) -> None:
+    """Write UTF-8 ``text`` to ``path`` atomically."""
+    with atomic_path(path) as tmp:
+        tmp.write_text(text, encoding="utf-8")
+
+
+def write_bytes_atomic(path: str | os.PathLike[str], data: bytes) -> None:
+    """Write ``data`` to ``path`` atomically."""
+    with atomic_path(path) as tmp:
+        tmp.write_bytes(data)
+
+
+_SLUG_RE = re.compile(r"[^a-z0-9]+")
+
+
+def slugify(text: str, max_len: int = 60) -> str:
+    """Turn untrusted text into a safe file-name stem (``[a-z0-9-]``, never empty).
+
+    >>> slugify("Moschus leucogaster")
+    'moschus-leucogaster'
+    >>> slugify("../../etc/passwd")
+    'etc-passwd'
+    """
+    norm = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
+    slug = _SLUG_RE.sub("-", norm.lower()).strip("-")[:max_len].strip("-")
+    if not slug:
+        slug = "taxon-" + hashlib.sha256(text.encode("utf-8")).hexdigest()[:8]
+    return slug
+
+
+def safe_child(root: str | os.PathLike[str], name: str) -> Path:
+    """Return ``root/name`` after checking it resolves inside ``root``.
+
+    Raises
+    ------
+    ValueError
+        If the resolved path escapes ``root``.
+    """
+    base = Path(root).resolve()
+    child = (base / name).resolve()
+    if base != child and base not in child.parents:
+        raise ValueError(f"refusing to write outside {base}: {name!r}")
+    return child
+
+
+def sha256_file(path: str | os.PathLike[str], chunk: int = 1 << 20) -> str:
+    """Hex sha256 of a file, read in chunks."""
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        while block := f.read(chunk):
+            h.update(block)
+    return h.hexdigest()

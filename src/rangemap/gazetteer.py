@@ -1,0 +1,597 @@
+"""Place names: countries, first-level admin units and named regions, and a text matcher.
+
+A :class:`Gazetteer` holds the names rangemap can recognise in a text and what
+each one denotes:
+
+* **countries** -- ``(iso3, name)`` from the ``admin0`` boundary layer, plus
+  country aliases (``kind=country`` rows of ``aliases.csv``; "Korea" denotes
+  both KOR and PRK);
+* **admin-1 units** -- ``(iso3, admin1_name, aliases)`` from the ``admin1``
+  layer (the boundary name, e.g. "Uttaranchal", is what geometry code joins
+  on), plus ``kind=admin1`` alias rows ("Uttarakhand" -> IND/Uttaranchal);
+* **regions** -- ``kind=region`` alias rows: one name, several units
+  ("Himalayas" -> NPL, BTN, IND/Sikkim, ...); an empty ``admin1_name`` means
+  the whole country.
+
+Matching rules (:meth:`Gazetteer.find_mentions`)
+------------------------------------------------
+1. Text and names are compared after folding: case-insensitive, diacritics
+   removed ("Hövsgöl" = "Hovsgol"), curly quotes and dashes normalised, "&"
+   equals "and", and punctuation between words ignored ("Guinea-Bissau" =
+   "Guinea Bissau", "Dem. Rep. Congo" = "Dem Rep Congo"). A leading "the" of a
+   name is optional. Matches are on whole words; a possessive "'s" is not
+   part of the name ("China's" matches "China").
+2. At each word the longest name wins ("Jammu and Kashmir" beats "Kashmir",
+   "Northern Areas" beats nothing shorter). Words of a multi-word name may be
+   separated by spaces, hyphens, dots, apostrophes, brackets and at most one
+   line break, never by a comma or other punctuation.
+3. Capitalisation is required (first letter upper case) for admin-1 names and
+   aliases, for country names in :data:`COMMON_WORD_NAMES` ("Chad", "Turkey",
+   "Georgia" ...), and for names starting with a compass word ("Northern
+   Cyprus", "South Korea"), so "northern Cyprus" is Cyprus with a qualifier.
+4. Boundary-layer admin-1 names made only of generic words
+   (:data:`GENERIC_ADMIN1_WORDS`: "Central", "Western", "Nord" ...) and names
+   whose words are all single letters ("K.P.") are never matched; explicit
+   ``aliases.csv`` rows are always matched.
+5. A name with several meanings ("Punjab": IND and PAK; "Georgia": a country
+   and a US state; "Kashmir": a region and a KAS unit) is resolved by context.
+   Each meaning scores 2 if one of its countries is named unambiguously in the
+   same sentence, 1 if elsewhere in the text, else 0; the best-scoring
+   meanings are kept, then only the highest kind (country > region > admin1).
+   If meanings of that kind remain in several countries they are all kept
+   (the mention's ``targets`` lists all of them) unless they span more than
+   :data:`MAX_AMBIGUOUS_COUNTRIES` countries, in which case the mention is
+   dropped as too ambiguous.
+"""
+
+from __future__ import annotations
+
+import csv
+import difflib
+import re
+import unicodedata
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from rangemap.errors import DataError
+
+__all__ = [
+    "AliasRow",
+    "Mention",
+    "Gazetteer",
+    "fold",
+    "COMMON_WORD_NAMES",
+    "GENERIC_ADMIN1_WORDS",
+    "MAX_AMBIGUOUS_COUNTRIES",
+]
+
+#: Country names that are also ordinary English words: matched only when capitalised.
+COMMON_WORD_NAMES: frozenset[str] = frozenset({
+    "chad", "china", "chile", "cuba", "georgia", "guinea", "jersey", "jordan", "japan",
+    "malta", "mali", "niger", "oman", "panama", "peru", "turkey", "togo", "guernsey",
+    "bermuda", "monaco", "man", "congo", "nauru", "samoa", "tonga",
+})
+
+#: Words that on their own do not name a place; an admin-1 boundary name made only
+#: of these words (e.g. "Central", "North-East") is never matched.
+GENERIC_ADMIN1_WORDS: frozenset[str] = frozenset({
+    "north", "south", "east", "west", "northern", "southern", "eastern", "western",
+    "central", "centre", "center", "northeast", "northwest", "southeast", "southwest",
+    "nord", "sud", "est", "ouest", "norte", "sur", "este", "oeste", "centro", "mid",
+    "capital", "coast", "coastal", "upper", "lower", "middle", "interior", "island",
+    "islands", "lakes", "lake", "river", "rivers", "plateau", "plateaux", "littoral",
+    "savanes", "mountain", "mountains", "highlands", "lowlands", "border", "federal",
+    "national", "district", "region", "province", "state", "territory", "city", "zone",
+    "neutral", "and", "of", "the",
+})
+
+#: Compass words: a multi-word name starting with one must be capitalised.
+_COMPASS = frozenset({
+    "north", "south", "east", "west", "northern", "southern", "eastern", "western",
+    "central", "n", "s", "e", "w",
+})
+
+#: An unresolved admin-1 name spanning more countries than this is dropped.
+MAX_AMBIGUOUS_COUNTRIES = 2
+
+_KIND_RANK = {"country": 0, "region": 1, "admin1": 2}
+_TOKEN_RE = re.compile(r"[a-z0-9]+|&")
+_GAP_OK_RE = re.compile(r"^[ \t\u00a0\-.'()]*\n?[ \t\u00a0\-.'()]*$")
+
+
+class _FoldTable(dict):
+    """``str.translate`` table folding each character to exactly one character."""
+
+    _SPECIAL = {
+        "\u2018": "'", "\u2019": "'", "\u02bc": "'", "`": "'", "\u00b4": "'",
+        "\u2010": "-", "\u2011": "-", "\u2012": "-", "\u2013": "-", "\u2014": "-",
+        "\u2015": "-", "\u2212": "-",
+    }
+
+    def __missing__(self, code: int) -> str:
+        ch = chr(code)
+        out = self._SPECIAL.get(ch)
+        if out is None:
+            decomposed = unicodedata.normalize("NFKD", ch)
+            base = decomposed[0] if decomposed else ch
+            low = base.lower()
+            out = low if len(low) == 1 else (ch.lower() if len(ch.lower()) == 1 else ch)
+        self[code] = out
+        return out
+
+
+_FOLD = _FoldTable()
+
+
+def fold(text: str) -> str:
+    """Fold ``text`` for matching, keeping its length (offsets stay valid).
+
+    >>> fold("Hövsgöl – Côte d’Ivoire")
+    "hovsgol - cote d'ivoire"
+    """
+    return text.translate(_FOLD)
+
+
+def _key(name: str) -> tuple[str, ...]:
+    """Token key of a name: folded words, '&' as 'and', without a leading 'the'."""
+    toks = ["and" if t == "&" else t for t in _TOKEN_RE.findall(fold(name))]
+    if len(toks) > 1 and toks[0] == "the":
+        toks = toks[1:]
+    return tuple(toks)
+
+
+@dataclass(frozen=True)
+class AliasRow:
+    """One row of ``aliases.csv``.
+
+    Attributes
+    ----------
+    alias : str
+        The alternative name as written in texts.
+    kind : {"country", "admin1", "region"}
+        What it denotes.
+    iso3 : str
+        Country of the target.
+    admin1_name : str or None
+        Boundary admin-1 name (``None`` or ``""`` = whole country).
+    source : str
+        Where the alias comes from.
+    """
+
+    alias: str
+    kind: str
+    iso3: str
+    admin1_name: str | None = None
+    source: str = ""
+
+
+@dataclass(frozen=True)
+class Mention:
+    """A place name found in a text.
+
+    Attributes
+    ----------
+    start, end : int
+        Character offsets; ``text[start:end] == surface``.
+    surface : str
+        The name as written.
+    kind : {"country", "admin1", "region"}
+        What it denotes.
+    targets : tuple of (iso3, admin1_name or None)
+        The units denoted (``None`` = whole country).
+    name : str
+        Canonical name: country name, boundary admin-1 name or region name.
+    """
+
+    start: int
+    end: int
+    surface: str
+    kind: str
+    targets: tuple[tuple[str, str | None], ...]
+    name: str = ""
+
+    @property
+    def countries(self) -> tuple[str, ...]:
+        """Distinct ISO3 codes of the targets, in order."""
+        return tuple(dict.fromkeys(t[0] for t in self.targets))
+
+
+@dataclass
+class _Entry:
+    kind: str
+    name: str
+    targets: tuple[tuple[str, str | None], ...]
+    needs_capital: bool
+    explicit: bool = False
+
+    @property
+    def countries(self) -> frozenset[str]:
+        return frozenset(t[0] for t in self.targets)
+
+
+@dataclass
+class _Index:
+    by_key: dict[tuple[str, ...], list[_Entry]] = field(default_factory=dict)
+    max_len: int = 1
+
+    def add(self, key: tuple[str, ...], entry: _Entry) -> None:
+        if not key:
+            return
+        entries = self.by_key.setdefault(key, [])
+        for e in entries:
+            if e.kind == entry.kind and e.targets == entry.targets:
+                e.needs_capital = e.needs_capital and entry.needs_capital
+                return
+        entries.append(entry)
+        self.max_len = max(self.max_len, len(key))
+
+
+class Gazetteer:
+    """Names of countries, admin-1 units and regions, with a text matcher.
+
+    Parameters
+    ----------
+    countries : sequence of (iso3, name)
+        Countries (admin-0 units).
+    admin1 : sequence of (iso3, admin1_name, aliases)
+        Admin-1 units with their boundary name and alternative names.
+    aliases : sequence of AliasRow, optional
+        Extra names (``aliases.csv``).
+
+    Examples
+    --------
+    >>> gaz = Gazetteer([("IND", "India"), ("PAK", "Pakistan")],
+    ...                 [("IND", "Punjab", []), ("PAK", "Punjab", [])])
+    >>> [m.targets for m in gaz.find_mentions("Punjab, Pakistan")]
+    [(('PAK', 'Punjab'),), (('PAK', None),)]
+    """
+
+    def __init__(
+        self,
+        countries: Sequence[tuple[str, str]],
+        admin1: Sequence[tuple[str, str, Sequence[str]]],
+        aliases: Sequence[AliasRow] = (),
+    ) -> None:
+        self._countries: dict[str, str] = {}
+        self._admin1: dict[str, dict[str, str]] = {}  # iso3 -> folded name -> boundary name
+        self._admin1_alias: dict[str, dict[str, str]] = {}  # iso3 -> folded alias -> name
+        self._regions: dict[str, list[tuple[str, str | None]]] = {}
+        self._country_alias: dict[str, list[str]] = {}
+        idx = _Index()
+        for iso3, name in countries:
+            if not iso3 or not name:
+                continue
+            self._countries[iso3] = name
+            key = _key(name)
+            idx.add(key, _Entry("country", name, ((iso3, None),), _needs_cap(key, country=True)))
+        for iso3, a1, alts in admin1:
+            if not iso3 or not a1:
+                continue
+            self._admin1.setdefault(iso3, {})[fold(a1)] = a1
+            for nm in [a1, *alts]:
+                if not nm:
+                    continue
+                self._admin1_alias.setdefault(iso3, {})[fold(nm)] = a1
+                key = _key(nm)
+                if _generic(key):
+                    continue
+                idx.add(key, _Entry("admin1", a1, ((iso3, a1),), True))
+        grouped: dict[tuple[str, str], list[AliasRow]] = {}
+        for row in aliases:
+            grouped.setdefault((row.kind, fold(row.alias)), []).append(row)
+        for (kind, _), rows in grouped.items():
+            alias = rows[0].alias
+            key = _key(alias)
+            if kind == "country":
+                targets = tuple(dict.fromkeys((r.iso3, None) for r in rows))
+                self._country_alias[fold(alias)] = [t[0] for t in targets]
+                name = self._countries.get(targets[0][0], alias) if len(targets) == 1 else alias
+                idx.add(key, _Entry("country", name, targets, _needs_cap(key, True), True))
+            elif kind == "region":
+                targets = tuple(dict.fromkeys((r.iso3, r.admin1_name or None) for r in rows))
+                self._regions[alias] = list(targets)
+                idx.add(key, _Entry("region", alias, targets, _needs_cap(key, False), True))
+            elif kind == "admin1":
+                for r in rows:
+                    if not r.admin1_name:
+                        continue
+                    self._admin1_alias.setdefault(r.iso3, {})[fold(alias)] = r.admin1_name
+                    idx.add(key, _Entry("admin1", r.admin1_name, ((r.iso3, r.admin1_name),),
+                                        True, True))
+        self._index = idx
+        self._first_tokens = {k[0] for k in idx.by_key}
+
+    # ------------------------------------------------------------------ loading
+    @classmethod
+    def load(cls, boundaries: str | Path, aliases: str | Path | None = None) -> Gazetteer:
+        """Read names from a boundaries GeoPackage (and an aliases CSV).
+
+        Parameters
+        ----------
+        boundaries : path
+            GeoPackage with layers ``admin0`` (iso3, name) and ``admin1``
+            (iso3, admin1_name, aliases).
+        aliases : path, optional
+            ``aliases.csv``; defaults to ``aliases.csv`` beside ``boundaries``
+            when that file exists.
+
+        Raises
+        ------
+        DataError
+            If a file is missing, unreadable or lacks the expected fields.
+        """
+        import pyogrio  # I/O edge: imported lazily
+
+        bpath = Path(boundaries)
+        hint = "pass --boundaries with a GeoPackage that has layers admin0 and admin1"
+        if not bpath.is_file():
+            raise DataError(f"{bpath}: boundaries file not found; {hint}")
+        try:
+            a0 = pyogrio.read_dataframe(bpath, layer="admin0", read_geometry=False)
+            a1 = pyogrio.read_dataframe(bpath, layer="admin1", read_geometry=False)
+        except Exception as exc:  # noqa: BLE001 - any driver error is a data error
+            msg = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+            raise DataError(f"{bpath}: cannot read boundaries ({msg}); {hint}") from None
+        for layer, df, cols in (("admin0", a0, ("iso3", "name")),
+                                ("admin1", a1, ("iso3", "admin1_name"))):
+            missing = [c for c in cols if c not in df.columns]
+            if missing:
+                raise DataError(
+                    f"{bpath}: layer {layer} lacks field(s) {', '.join(missing)}; {hint}"
+                )
+        countries = [(_s(i), _s(n)) for i, n in zip(a0["iso3"], a0["name"], strict=True)]
+        alias_col = a1["aliases"] if "aliases" in a1.columns else [""] * len(a1)
+        admin1 = [
+            (_s(i), _s(n), [x.strip() for x in _s(al).split("|") if x.strip()])
+            for i, n, al in zip(a1["iso3"], a1["admin1_name"], alias_col, strict=True)
+        ]
+        if aliases is None:
+            beside = bpath.with_name("aliases.csv")
+            apath = beside if beside.is_file() else None
+        else:
+            apath = Path(aliases)
+        rows = read_aliases(apath) if apath is not None else []
+        return cls(countries, admin1, rows)
+
+    # ------------------------------------------------------------------ lookups
+    @property
+    def iso3s(self) -> list[str]:
+        """All country codes, sorted."""
+        return sorted(self._countries)
+
+    def country_name(self, iso3: str) -> str | None:
+        """Name of the country ``iso3`` (``None`` if unknown)."""
+        return self._countries.get(iso3)
+
+    def admin1_names(self, iso3: str) -> list[str]:
+        """Boundary admin-1 names of a country, sorted."""
+        return sorted(self._admin1.get(iso3, {}).values())
+
+    def boundary_admin1(self, iso3: str, name: str) -> str | None:
+        """Boundary admin-1 name for ``name`` (a boundary name or alias) in ``iso3``."""
+        return self._admin1_alias.get(iso3, {}).get(fold(name.strip()))
+
+    def has_admin1(self, iso3: str, name: str) -> bool:
+        """Whether ``name`` (boundary name or alias, any case) is an admin-1 unit of ``iso3``."""
+        return self.boundary_admin1(iso3, name) is not None
+
+    def suggest_admin1(self, iso3: str, name: str, n: int = 3) -> list[str]:
+        """Close boundary admin-1 names for a misspelt ``name`` (for error messages)."""
+        table = self._admin1_alias.get(iso3, {})
+        close = difflib.get_close_matches(fold(name.strip()), list(table), n=n * 2, cutoff=0.6)
+        return list(dict.fromkeys(table[c] for c in close))[:n]
+
+    def region_units(self, name: str) -> list[tuple[str, str | None]]:
+        """Units of a region (case-insensitive), ``[]`` if unknown."""
+        f = fold(name.strip())
+        for k, v in self._regions.items():
+            if fold(k) == f:
+                return list(v)
+        return []
+
+    def resolve_countries(self, text: str) -> list[str]:
+        """All ISO3 codes ``text`` may denote: an ISO3 code, a country name or an alias."""
+        t = text.strip()
+        if t.upper() in self._countries:
+            return [t.upper()]
+        f = fold(t)
+        hits = [iso for iso, nm in self._countries.items() if fold(nm) == f]
+        if hits:
+            return hits
+        if f in self._country_alias:
+            return list(self._country_alias[f])
+        key = _key(t)
+        for e in self._index.by_key.get(key, []):
+            if e.kind == "country":
+                return sorted(e.countries)
+        return []
+
+    def resolve_country(self, text: str) -> str | None:
+        """The ISO3 code ``text`` denotes, or ``None`` if unknown or ambiguous ("Korea")."""
+        hits = self.resolve_countries(text)
+        return hits[0] if len(hits) == 1 else None
+
+    # ------------------------------------------------------------------ matching
+    def find_mentions(
+        self, text: str, sentences: Sequence[tuple[int, int]] | None = None
+    ) -> list[Mention]:
+        """Find the place names in ``text`` (see the module rules).
+
+        Parameters
+        ----------
+        text : str
+            Any text.
+        sentences : sequence of (start, end), optional
+            Sentence spans used to resolve ambiguous names; by default the
+            text is split at ``.``, ``!``, ``?`` and line breaks.
+
+        Returns
+        -------
+        list of Mention
+            In text order, non-overlapping.
+        """
+        raw = self._scan(text)
+        if not raw:
+            return []
+        spans = list(sentences) if sentences is not None else _simple_sentences(text)
+        starts = [s for s, _ in spans]
+
+        def sent_of(pos: int) -> int:
+            lo, hi = 0, len(starts)
+            while lo < hi:
+                mid = (lo + hi) // 2
+                if starts[mid] <= pos:
+                    lo = mid + 1
+                else:
+                    hi = mid
+            return lo - 1
+
+        doc_countries: set[str] = set()
+        sent_countries: dict[int, set[str]] = {}
+        for start, _end, entries in raw:
+            if len(entries) == 1 and entries[0].kind in ("country", "admin1"):
+                cs = entries[0].countries
+                doc_countries |= cs
+                sent_countries.setdefault(sent_of(start), set()).update(cs)
+        out: list[Mention] = []
+        for start, end, entries in raw:
+            chosen = entries
+            if len(entries) > 1:
+                here = sent_countries.get(sent_of(start), set())
+
+                def score(e: _Entry, here: set[str] = here) -> int:
+                    if e.countries & here:
+                        return 2
+                    return 1 if e.countries & doc_countries else 0
+
+                best = max(score(e) for e in entries)
+                chosen = [e for e in entries if score(e) == best]
+                top = min(_KIND_RANK[e.kind] for e in chosen)
+                chosen = [e for e in chosen if _KIND_RANK[e.kind] == top]
+                ncountries = len(set().union(*(e.countries for e in chosen)))
+                if len(chosen) > 1 and ncountries > MAX_AMBIGUOUS_COUNTRIES:
+                    continue
+            targets = tuple(dict.fromkeys(t for e in chosen for t in e.targets))
+            names = list(dict.fromkeys(e.name for e in chosen))
+            out.append(Mention(start, end, text[start:end], chosen[0].kind, targets,
+                               " / ".join(names)))
+        return out
+
+    def _scan(self, text: str) -> list[tuple[int, int, list[_Entry]]]:
+        folded = fold(text)
+        toks = [(m.start(), m.end(), m.group()) for m in _TOKEN_RE.finditer(folded)]
+        words = ["and" if t[2] == "&" else t[2] for t in toks]
+        n = len(toks)
+        by_key = self._index.by_key
+        out: list[tuple[int, int, list[_Entry]]] = []
+        i = 0
+        while i < n:
+            if words[i] not in self._first_tokens:
+                i += 1
+                continue
+            matched = False
+            for length in range(min(self._index.max_len, n - i), 0, -1):
+                entries = by_key.get(tuple(words[i:i + length]))
+                if not entries:
+                    continue
+                if length > 1 and not all(
+                    _GAP_OK_RE.match(folded[toks[j][1]:toks[j + 1][0]])
+                    for j in range(i, i + length - 1)
+                ):
+                    continue
+                start, end = toks[i][0], toks[i + length - 1][1]
+                if (start > 0 and folded[start - 1].isalnum()) or (
+                    end < len(folded) and folded[end].isalnum()
+                ):
+                    continue
+                capital = text[start].isupper()
+                ok = [e for e in entries if capital or not e.needs_capital]
+                if not ok:
+                    continue
+                out.append((start, end, ok))
+                i += length
+                matched = True
+                break
+            if not matched:
+                i += 1
+        return out
+
+
+def read_aliases(path: str | Path) -> list[AliasRow]:
+    """Read an ``aliases.csv`` (header ``alias,kind,iso3,admin1_name,source``).
+
+    Raises
+    ------
+    DataError
+        If the file is unreadable, lacks columns or has an unknown kind.
+    """
+    p = Path(path)
+    need = ("alias", "kind", "iso3", "admin1_name")
+    try:
+        with p.open(encoding="utf-8-sig", newline="") as f:
+            reader = csv.DictReader(f)
+            header = reader.fieldnames or []
+            missing = [c for c in need if c not in header]
+            if missing:
+                raise DataError(
+                    f"{p}: missing column(s) {', '.join(missing)}; "
+                    "the header must be alias,kind,iso3,admin1_name,source"
+                )
+            rows: list[AliasRow] = []
+            for lineno, r in enumerate(reader, start=2):
+                alias = (r.get("alias") or "").strip()
+                kind = (r.get("kind") or "").strip().lower()
+                iso3 = (r.get("iso3") or "").strip().upper()
+                if not alias:
+                    continue
+                if kind not in _KIND_RANK:
+                    raise DataError(
+                        f"{p}: line {lineno}: unknown kind {kind!r}; "
+                        "use country, admin1 or region"
+                    )
+                if not iso3:
+                    raise DataError(f"{p}: line {lineno}: empty iso3; give an ISO3 country code")
+                a1 = (r.get("admin1_name") or "").strip() or None
+                if kind == "admin1" and a1 is None:
+                    raise DataError(
+                        f"{p}: line {lineno}: admin1 alias {alias!r} has no admin1_name; "
+                        "fill it in or use kind=country"
+                    )
+                rows.append(AliasRow(alias, kind, iso3, a1, (r.get("source") or "").strip()))
+    except OSError as exc:
+        raise DataError(f"{p}: cannot read aliases ({exc.strerror}); check the path") from None
+    except UnicodeDecodeError:
+        raise DataError(f"{p}: not UTF-8 text; save it as UTF-8") from None
+    return rows
+
+
+def _s(v: object) -> str:
+    """String value of a table cell (``""`` for null/NaN)."""
+    if v is None:
+        return ""
+    if isinstance(v, float) and v != v:
+        return ""
+    return str(v).strip()
+
+
+def _needs_cap(key: tuple[str, ...], country: bool) -> bool:
+    if not key:
+        return True
+    if len(key) > 1 and key[0] in _COMPASS:
+        return True
+    return country and len(key) == 1 and key[0] in COMMON_WORD_NAMES
+
+
+def _generic(key: tuple[str, ...]) -> bool:
+    return not key or all(t in GENERIC_ADMIN1_WORDS for t in key) or all(
+        len(t) == 1 for t in key
+    )
+
+
+_SIMPLE_SENT_RE = re.compile(r"[^.!?\n]+[.!?]*")
+
+
+def _simple_sentences(text: str) -> list[tuple[int, int]]:
+    spans = [(m.start(), m.end()) for m in _SIMPLE_SENT_RE.finditer(text)]
+    return spans or [(0, len(text))]

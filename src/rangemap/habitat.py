@@ -1,0 +1,317 @@
+"""Habitat engine: range unit x elevation band -> habitat polygons and areas.
+
+Rules (see ``docs/DESIGN.md``):
+
+* A DEM cell counts when its **centre** lies inside the range unit and its
+  value is within the band ``min <= z <= max`` (both ends inclusive, as the AOH
+  community does); nodata never counts.
+* Several DEMs are used finest first: each serves the part of the unit that
+  lies inside its extent and that no finer DEM has served.
+* Habitat polygons are exactly the counted cells (a raster-faithful
+  result): along a unit's border they reach up to half a cell beyond it,
+  and units that do not overlap never share a habitat cell.  Only where a
+  coarser DEM's cells straddle a finer DEM's edge are they clipped, so that no
+  ground is counted twice.
+* ``area_km2`` is the geodesic WGS84 area of the polygons as written (edges
+  densified); ``cell_area_km2`` is the exact ellipsoidal area of the chosen
+  cells, computed once per raster row.  The two agree to well under 1 % for
+  units many cells wide (tested).
+
+The core functions work on arrays and shapely geometries; reading rasters is
+left to :mod:`rangemap.dem`.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+import shapely
+from affine import Affine
+from pyproj import Geod
+from rasterio import features
+from shapely.geometry import MultiPolygon, box, shape
+
+from rangemap.dem import DemSource, read_window
+
+# WGS84 ellipsoid.
+WGS84_A = 6378137.0
+WGS84_F = 1 / 298.257223563
+_E2 = WGS84_F * (2 - WGS84_F)
+_E = math.sqrt(_E2)
+_B = WGS84_A * (1 - WGS84_F)
+_GEOD = Geod(ellps="WGS84")
+
+EMPTY = MultiPolygon()
+
+
+def _zone_area(lat_deg: np.ndarray) -> np.ndarray:
+    """Area (m^2) between the equator and latitude, per radian of longitude.
+
+    Closed form for the ellipsoid (authalic integral); exact to rounding.
+    """
+    s = np.sin(np.radians(lat_deg))
+    es = _E * s
+    return (_B**2 / 2) * (s / (1 - es**2) + np.log((1 + es) / (1 - es)) / (2 * _E))
+
+
+def cell_areas_km2(transform: Affine, nrows: int) -> np.ndarray:
+    """Exact WGS84 area (km^2) of one cell in each row of a lon/lat grid.
+
+    Parameters
+    ----------
+    transform : Affine
+        North-up geographic transform (degrees).
+    nrows : int
+        Number of rows.
+
+    Returns
+    -------
+    numpy.ndarray
+        ``(nrows,)`` float64 areas.
+    """
+    top = transform.f
+    dy = transform.e  # negative for north-up
+    edges = top + dy * np.arange(nrows + 1, dtype="float64")
+    edges = np.clip(edges, -90.0, 90.0)
+    zones = _zone_area(edges)
+    dlon = math.radians(abs(transform.a))
+    return np.abs(zones[:-1] - zones[1:]) * dlon / 1e6
+
+
+def geodesic_area_km2(geom: shapely.Geometry, max_segment_deg: float = 0.05) -> float:
+    """Geodesic WGS84 area (km^2) of a lon/lat geometry.
+
+    Edges are densified first so that long edges along parallels are
+    measured as drawn, not as geodesics (see REFERENCE.md, "Area and cells").
+    """
+    if geom is None or geom.is_empty:
+        return 0.0
+    dense = shapely.segmentize(geom, max_segment_deg)
+    area, _ = _GEOD.geometry_area_perimeter(dense)
+    return abs(area) / 1e6
+
+
+def band_mask(
+    elev: np.ma.MaskedArray, inside: np.ndarray, min_m: float | None, max_m: float | None
+) -> np.ndarray:
+    """Cells inside the unit, with data, whose elevation is in ``[min_m, max_m]``."""
+    data = np.ma.getdata(elev)
+    ok = inside & ~np.ma.getmaskarray(elev)
+    if min_m is not None:
+        ok &= data >= min_m
+    if max_m is not None:
+        ok &= data <= max_m
+    return ok
+
+
+def cells_inside(geom: shapely.Geometry, shape_: tuple[int, int], transform: Affine) -> np.ndarray:
+    """Boolean raster of cells whose centre lies inside ``geom`` (GDAL centre rule)."""
+    if geom.is_empty or shape_[0] == 0 or shape_[1] == 0:
+        return np.zeros(shape_, dtype=bool)
+    burned = features.rasterize(
+        [(geom, 1)], out_shape=shape_, transform=transform, fill=0, all_touched=False,
+        dtype="uint8",
+    )
+    return burned.astype(bool)
+
+
+def polygonize(mask: np.ndarray, transform: Affine) -> MultiPolygon:
+    """Polygons of the True cells of ``mask`` (4-connected), as one MultiPolygon.
+
+    The parts of one mask never overlap, so they are collected rather than
+    unioned (``union_all`` over thousands of parts is slow).
+    """
+    if not mask.any():
+        return EMPTY
+    parts = [
+        shape(geom)
+        for geom, val in features.shapes(
+            mask.astype("uint8"), mask=mask, transform=transform, connectivity=4
+        )
+        if val == 1
+    ]
+    polys: list = []
+    for p in parts:
+        polys.extend(getattr(p, "geoms", [p]))
+    return MultiPolygon(polys)
+
+
+@dataclass
+class HabitatResult:
+    """Habitat of one range unit.
+
+    Attributes
+    ----------
+    geometry : MultiPolygon
+        Habitat polygons (cell-aligned), possibly empty.
+    area_km2 : float
+        Geodesic WGS84 area of ``geometry`` (clipped to the unit).
+    cell_area_km2 : float
+        Exact ellipsoidal area of the habitat cells (centre rule, unclipped).
+    cells : int
+        Number of habitat cells.
+    sources : list of str
+        DEMs that served some part of the unit, finest first.
+    covered_share : float
+        Share (0..1) of the unit's cells that some DEM covered.
+    elev_min, elev_max, elev_mean : float or None
+        Elevation statistics of the habitat cells (metres).
+    """
+
+    geometry: MultiPolygon = field(default_factory=lambda: EMPTY)
+    area_km2: float = 0.0
+    cell_area_km2: float = 0.0
+    cells: int = 0
+    sources: list[str] = field(default_factory=list)
+    covered_share: float = 0.0
+    elev_min: float | None = None
+    elev_max: float | None = None
+    elev_mean: float | None = None
+
+
+def _footprint(src: DemSource) -> shapely.Geometry:
+    w, s, e, n = src.bounds
+    return box(w, s, e, n)
+
+
+def clip_to(poly: MultiPolygon, region: shapely.Geometry) -> MultiPolygon:
+    """Clip cell polygons to ``region``, intersecting only the parts that cross it.
+
+    Parts wholly inside are kept as they are (no overlay for them).
+    """
+    if poly.is_empty:
+        return EMPTY
+    parts = shapely.get_parts(poly)
+    shapely.prepare(region)
+    inside = shapely.contains(region, parts)
+    if inside.all():
+        return poly
+    cut = shapely.intersection(parts[~inside], region)
+    return _as_multi(shapely.GeometryCollection(list(parts[inside]) + list(cut)))
+
+
+def unit_habitat(
+    geom: shapely.Geometry,
+    dems: list[DemSource],
+    min_m: float | None,
+    max_m: float | None,
+) -> HabitatResult:
+    """Habitat of one unit over a stack of DEMs (finest first).
+
+    Parameters
+    ----------
+    geom : shapely geometry
+        The range unit, lon/lat (EPSG:4326).
+    dems : list of DemSource
+        Open DEMs in priority order (finest first).
+    min_m, max_m : float or None
+        Elevation band in metres, inclusive; ``None`` means open.
+
+    Returns
+    -------
+    HabitatResult
+        Habitat cells as polygons; ``area_km2`` is the geodesic area of that
+        geometry and ``cell_area_km2`` the exact area of the chosen cells.
+    """
+    remaining = geom
+    served_fps: list[shapely.Geometry] = []
+    pieces: list[MultiPolygon] = []
+    cell_area = 0.0
+    cells = 0
+    total_cells = 0
+    covered_cells = 0
+    zsum = 0.0
+    zmin = math.inf
+    zmax = -math.inf
+    sources: list[str] = []
+    for src in dems:
+        if remaining.is_empty:
+            break
+        fp = _footprint(src)
+        part = remaining.intersection(fp)
+        if part.is_empty or part.area == 0:
+            continue
+        win = read_window(src, part.bounds)
+        if win is None:
+            continue
+        elev, transform = win
+        inside = cells_inside(part, elev.shape, transform)
+        n_inside = int(inside.sum())
+        remaining = remaining.difference(fp)
+        served_fps.append(fp)
+        if n_inside == 0:
+            # The part is thinner than a cell: no cell centre falls in it.
+            continue
+        sources.append(src.name)
+        total_cells += n_inside
+        covered_cells += int((inside & ~np.ma.getmaskarray(elev)).sum())
+        mask = band_mask(elev, inside, min_m, max_m)
+        n = int(mask.sum())
+        if not n:
+            continue
+        row_area = cell_areas_km2(transform, mask.shape[0])
+        cell_area += float((mask.sum(axis=1) * row_area).sum())
+        z = np.ma.getdata(elev)[mask].astype("float64")
+        zsum += float(z.sum())
+        zmin = min(zmin, float(z.min()))
+        zmax = max(zmax, float(z.max()))
+        cells += n
+        poly = polygonize(mask, transform)
+        if len(served_fps) > 1:
+            # Coarse cells straddling a finer DEM's edge would be counted twice.
+            poly = clip_to(poly, shapely.difference(fp, shapely.union_all(served_fps[:-1])))
+        pieces.append(poly)
+    geometry = merge_pieces(pieces, served_fps)
+    # Share of the unit some DEM covered with data: footprint share x data share.
+    in_footprints = 1.0
+    if not remaining.is_empty:
+        unit_area = geodesic_area_km2(geom)
+        in_footprints = 1.0 - geodesic_area_km2(remaining) / unit_area if unit_area else 0.0
+    result = HabitatResult(
+        geometry=geometry,
+        area_km2=geodesic_area_km2(geometry),
+        cell_area_km2=cell_area,
+        cells=cells,
+        sources=sources,
+        covered_share=in_footprints * (covered_cells / total_cells) if total_cells else 0.0,
+    )
+    if cells:
+        result.elev_min, result.elev_max, result.elev_mean = zmin, zmax, zsum / cells
+    return result
+
+
+def merge_pieces(pieces: list[MultiPolygon], footprints: list[shapely.Geometry]) -> MultiPolygon:
+    """Merge habitat pieces served by different DEMs into one valid MultiPolygon.
+
+    Pieces from different DEMs can share edges along a footprint's boundary,
+    which a MultiPolygon may not.  Only the parts that touch a seam are
+    unioned; all others are collected as they are.
+    """
+    if not pieces:
+        return EMPTY
+    if len(pieces) == 1:
+        merged = pieces[0]
+    else:
+        parts = np.concatenate([shapely.get_parts(p) for p in pieces])
+        seams = shapely.union_all([f.boundary for f in footprints])
+        near = shapely.dwithin(parts, seams, 1e-9)
+        joined = _as_multi(shapely.union_all(parts[near])) if near.any() else EMPTY
+        merged = MultiPolygon(list(parts[~near]) + list(joined.geoms))
+    return _as_multi(shapely.orient_polygons(merged))
+
+
+def _as_multi(geom: shapely.Geometry) -> MultiPolygon:
+    """Keep the polygonal parts of ``geom`` as a MultiPolygon."""
+    if geom is None or geom.is_empty:
+        return EMPTY
+    if geom.geom_type == "MultiPolygon":
+        return geom
+    if geom.geom_type == "Polygon":
+        return MultiPolygon([geom])
+    polys = [g for g in shapely.get_parts(geom) if g.geom_type in ("Polygon", "MultiPolygon")]
+    out: list = []
+    for p in polys:
+        out.extend(getattr(p, "geoms", [p]))
+    return MultiPolygon(out)

@@ -1,0 +1,361 @@
+"""The build: documents -> ranges -> habitat -> layers, tables and maps.
+
+``build()`` is what ``rangemap build`` runs.  Each stage lives in its own
+module; this one wires them and owns the output folder.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import logging
+import os
+import platform
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pyogrio
+import shapely
+
+from rangemap import __version__
+from rangemap.dem import DemStack
+from rangemap.errors import DataError
+from rangemap.fsutil import atomic_path, sha256_file, write_text_atomic
+from rangemap.habitat import geodesic_area_km2, unit_habitat
+from rangemap.ranges import Boundaries, load_ranges_yaml, range_units, taxon_id
+
+log = logging.getLogger("rangemap")
+
+DEFAULT_DOCS = Path("data/documents")
+DEFAULT_BOUNDARIES = Path("data/boundaries/boundaries.gpkg")
+DEFAULT_DEMS = (
+    Path("data/elevation/globe30s_55e90e_20n50n.tif"),
+    Path("data/elevation/pvlib_altitude_5min.tif"),
+)
+DEFAULT_OUT = Path("outputs")
+
+#: Properties of habitat.geojson, in order.  The first eight are the layer
+#: contract (README "Layer contract"); the rest are extensions.
+HABITAT_FIELDS = [
+    "species", "scientific_name", "iso3", "admin1", "elevation_min_m", "elevation_max_m",
+    "area_km2", "dem_source",
+    "taxon_id", "rank", "country", "unit_rule", "range_area_km2", "share_of_unit",
+    "habitat_cells", "cell_area_km2", "patches", "habitat_elev_min_m", "habitat_elev_mean_m",
+    "habitat_elev_max_m", "dem_resolution", "dem_coverage",
+]
+RANGE_FIELDS = [
+    "species", "scientific_name", "iso3", "admin1", "elevation_min_m", "elevation_max_m",
+    "taxon_id", "rank", "country", "unit_rule", "range_area_km2", "elevation_rule", "evidence",
+]
+
+
+@dataclass
+class BuildResult:
+    """What a build wrote and measured."""
+
+    out: Path
+    files: list[Path] = field(default_factory=list)
+    ranges: gpd.GeoDataFrame | None = None
+    habitat: gpd.GeoDataFrame | None = None
+    taxa: list[dict[str, Any]] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)
+    timings: dict[str, float] = field(default_factory=dict)
+
+
+def document_paths(docs: str | os.PathLike[str]) -> list[Path]:
+    """Text files of a document folder (``*.txt``, sorted), or the one file given."""
+    p = Path(docs)
+    if p.is_dir():
+        files = sorted(q for q in p.glob("*.txt") if q.is_file())
+        if not files:
+            raise DataError(f"{p}: no .txt documents in this folder; pass --docs with UTF-8 "
+                            "text files")
+        return files
+    if p.is_file():
+        return [p]
+    raise DataError(f"{p}: documents not found; pass --docs with a .txt file or a folder")
+
+
+def extract_records(doc_files: list[Path], boundaries: Path) -> list[dict[str, Any]]:
+    """Run the extractor over documents; return the contract's species list."""
+    from rangemap.extract import extract_documents
+    from rangemap.gazetteer import Gazetteer
+
+    gaz = Gazetteer.load(boundaries)
+    return extract_documents(doc_files, gaz)["species"]
+
+
+def compute_habitat(units: gpd.GeoDataFrame, dems: DemStack) -> gpd.GeoDataFrame:
+    """Habitat of every (taxon, unit) row of ``units``; one output row per input row."""
+    rows = []
+    for rec in units.itertuples(index=False):
+        geom = rec.geometry
+        res = unit_habitat(geom, list(dems), rec.elevation_min_m,
+                           None if _isnull(rec.elevation_max_m) else rec.elevation_max_m)
+        range_km2 = geodesic_area_km2(geom)
+        labels = {s.name: s.resolution_label for s in dems}
+        rows.append({
+            "species": rec.species,
+            "scientific_name": rec.scientific_name,
+            "iso3": rec.iso3,
+            "admin1": rec.admin1,
+            "elevation_min_m": rec.elevation_min_m,
+            "elevation_max_m": rec.elevation_max_m,
+            "area_km2": round(res.area_km2, 3),
+            "dem_source": "+".join(res.sources) if res.sources else None,
+            "taxon_id": rec.taxon_id,
+            "rank": rec.rank,
+            "country": rec.country,
+            "unit_rule": rec.unit_rule,
+            "range_area_km2": round(range_km2, 3),
+            "share_of_unit": round(res.area_km2 / range_km2, 6) if range_km2 else 0.0,
+            "habitat_cells": res.cells,
+            "cell_area_km2": round(res.cell_area_km2, 3),
+            "patches": len(res.geometry.geoms),
+            "habitat_elev_min_m": res.elev_min,
+            "habitat_elev_mean_m": None if res.elev_mean is None else round(res.elev_mean, 1),
+            "habitat_elev_max_m": res.elev_max,
+            "dem_resolution": "+".join(labels[s] for s in res.sources) if res.sources else None,
+            "dem_coverage": round(res.covered_share, 6),
+            "geometry": res.geometry,
+        })
+    return gpd.GeoDataFrame(rows, columns=HABITAT_FIELDS + ["geometry"], geometry="geometry",
+                            crs="EPSG:4326")
+
+
+def _isnull(v: Any) -> bool:
+    return v is None or (isinstance(v, float) and np.isnan(v))
+
+
+def _write_vector(gdf: gpd.GeoDataFrame, path: Path, layer: str, driver: str,
+                  append_to: Path | None = None) -> None:
+    opts = {"RFC7946": "YES", "WRITE_NAME": "NO"} if driver == "GeoJSON" else {}
+    pyogrio.write_dataframe(gdf, append_to or path, layer=layer, driver=driver,
+                            layer_options=opts, promote_to_multi=True,
+                            append=append_to is not None)
+
+
+def write_layers(ranges: gpd.GeoDataFrame, habitat: gpd.GeoDataFrame, out: Path) -> list[Path]:
+    """Write GeoJSON (RFC 7946) and GeoPackage layers atomically."""
+    written = []
+    for gdf, name in ((ranges, "ranges"), (habitat, "habitat")):
+        dest = out / "geojson" / f"{name}.geojson"
+        with atomic_path(dest) as tmp:
+            _write_vector(gdf, tmp, name, "GeoJSON")
+        written.append(dest)
+    gpkg = out / "rangemap.gpkg"
+    with atomic_path(gpkg) as tmp:
+        _write_vector(ranges, tmp, "ranges", "GPKG")
+        _write_vector(habitat, tmp, "habitat", "GPKG", append_to=tmp)
+    written.append(gpkg)
+    return written
+
+
+def summary_csv(habitat: gpd.GeoDataFrame) -> str:
+    """Per (taxon, unit) table of areas and elevation statistics, as CSV text."""
+    cols = [c for c in HABITAT_FIELDS if c != "geometry"]
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    w.writerow(cols)
+    for row in habitat[cols].itertuples(index=False):
+        w.writerow(["" if _isnull(v) else v for v in row])
+    return buf.getvalue()
+
+
+def taxa_table(records: list[dict[str, Any]], ranges: gpd.GeoDataFrame,
+               habitat: gpd.GeoDataFrame) -> list[dict[str, Any]]:
+    """One summary dict per mapped taxon (for maps and the manifest)."""
+    out = []
+    for rec in records:
+        tid = taxon_id(rec)
+        h = habitat[habitat["taxon_id"] == tid]
+        r = ranges[ranges["taxon_id"] == tid]
+        if not len(r):
+            continue
+        out.append({
+            "taxon_id": tid,
+            "slug": tid,
+            "name": rec.get("name") or rec.get("scientific_name"),
+            "scientific_name": rec.get("scientific_name"),
+            "rank": rec.get("rank", "species"),
+            "units": int(len(r)),
+            "habitat_km2": round(float(h["area_km2"].sum()), 3),
+            "range_km2": round(float(h["range_area_km2"].sum()), 3),
+            "elevation_min_m": float(r["elevation_min_m"].iloc[0]),
+            "elevation_max_m": None if _isnull(r["elevation_max_m"].iloc[0])
+            else float(r["elevation_max_m"].iloc[0]),
+            "elevation_rule": str(r["elevation_rule"].iloc[0]),
+            "documents": sorted({e["document"] for u in rec.get("units", [])
+                                 for e in u.get("evidence") or [] if "document" in e}),
+        })
+    return out
+
+
+def _versions() -> dict[str, str]:
+    import folium
+    import rasterio
+
+    return {
+        "rangemap": __version__, "python": platform.python_version(),
+        "numpy": np.__version__, "shapely": shapely.__version__,
+        "geopandas": gpd.__version__, "pyogrio": pyogrio.__version__,
+        "rasterio": rasterio.__version__, "gdal": rasterio.__gdal_version__,
+        "folium": folium.__version__,
+    }
+
+
+def build(
+    docs: str | os.PathLike[str] = DEFAULT_DOCS,
+    dems: list[str | os.PathLike[str]] | None = None,
+    boundaries: str | os.PathLike[str] = DEFAULT_BOUNDARIES,
+    ranges_yaml: str | os.PathLike[str] | None = None,
+    out: str | os.PathLike[str] = DEFAULT_OUT,
+) -> BuildResult:
+    """Run the whole pipeline and write every output under ``out``.
+
+    Parameters
+    ----------
+    docs : path
+        A UTF-8 text file or a folder of ``*.txt`` documents (ignored when
+        ``ranges_yaml`` is given).
+    dems : list of path, optional
+        Elevation rasters; default the two embedded DEMs.
+    boundaries : path
+        GeoPackage with layers ``admin0`` and ``admin1``.
+    ranges_yaml : path, optional
+        Reviewed ranges (``rangemap extract -o``) used instead of the documents.
+    out : path
+        Output folder.
+
+    Returns
+    -------
+    BuildResult
+    """
+    t0 = time.perf_counter()
+    out = Path(out)
+    dem_paths = [Path(d) for d in (dems or DEFAULT_DEMS)]
+    result = BuildResult(out=out)
+    bounds = Boundaries.load(boundaries)
+    inputs: list[Path] = [Path(boundaries), *dem_paths]
+    if ranges_yaml is not None:
+        records = load_ranges_yaml(ranges_yaml, bounds)
+        inputs.append(Path(ranges_yaml))
+    else:
+        doc_files = document_paths(docs)
+        records = extract_records(doc_files, Path(boundaries))
+        inputs.extend(doc_files)
+    result.timings["ranges_s"] = time.perf_counter() - t0
+
+    mapped = []
+    for rec in records:
+        if rec.get("units"):
+            mapped.append(rec)
+        else:
+            label = rec.get("scientific_name") or rec.get("name")
+            result.skipped.append(str(label))
+            log.info("no range units found for %s: not mapped", label)
+    units = range_units(mapped, bounds)
+    if not len(units):
+        raise DataError("no species with range units in the input; check --docs or --ranges")
+
+    t1 = time.perf_counter()
+    with DemStack(dem_paths) as stack:
+        habitat = compute_habitat(units, stack)
+        dem_info = [{"path": str(s.path), "name": s.name, "resolution": s.resolution_label,
+                     "bounds": list(s.bounds)} for s in stack]
+    result.timings["habitat_s"] = time.perf_counter() - t1
+    ranges = units.copy()
+    ranges["range_area_km2"] = habitat["range_area_km2"].values
+    ranges = ranges[RANGE_FIELDS + ["geometry"]]
+    result.ranges, result.habitat = ranges, habitat
+    result.taxa = taxa_table(mapped, ranges, habitat)
+
+    t2 = time.perf_counter()
+    result.files += write_layers(ranges, habitat, out)
+    write_text_atomic(out / "summary.csv", summary_csv(habitat))
+    result.files.append(out / "summary.csv")
+    from rangemap.publish import write_maps
+
+    admin0 = bounds.admin0[["iso3", "name", "geometry"]]
+    result.files += write_maps(ranges, habitat, result.taxa, out / "maps", admin0)
+    result.timings["publish_s"] = time.perf_counter() - t2
+    result.timings["total_s"] = time.perf_counter() - t0
+
+    manifest = {
+        "rangemap_version": __version__,
+        "created_by": "rangemap build",
+        "inputs": [{"path": str(p), "sha256": sha256_file(p), "bytes": p.stat().st_size}
+                   for p in inputs],
+        "parameters": {"docs": str(docs), "dems": [str(d) for d in dem_paths],
+                       "boundaries": str(boundaries),
+                       "ranges": None if ranges_yaml is None else str(ranges_yaml),
+                       "out": str(out), "cell_rule": "centre-in-unit",
+                       "elevation_rule": "min <= z <= max, inclusive"},
+        "dems": dem_info,
+        "taxa": result.taxa,
+        "skipped_taxa": result.skipped,
+        "versions": _versions(),
+        "timings_s": {k: round(v, 3) for k, v in result.timings.items()},
+        "outputs": [str(p.relative_to(out)) for p in result.files],
+    }
+    write_text_atomic(out / "manifest.json", json.dumps(manifest, indent=2, ensure_ascii=False)
+                      + "\n")
+    result.files.append(out / "manifest.json")
+    return result
+
+
+#: Output drivers of ``rangemap habitat`` by file suffix.
+DRIVERS = {".geojson": "GeoJSON", ".json": "GeoJSON", ".gpkg": "GPKG", ".fgb": "FlatGeobuf"}
+
+
+def read_range_file(path: Path, layer: str | None = None) -> gpd.GeoDataFrame:
+    """Read a polygon range file into EPSG:4326; DataError when unusable."""
+    if not path.exists():
+        raise DataError(f"{path}: range file not found; pass --range with a polygon file")
+    try:
+        gdf = pyogrio.read_dataframe(path, layer=layer)
+    except Exception as exc:  # pyogrio raises DataSource/DataLayer errors
+        text = str(exc).strip().splitlines()
+        raise DataError(f"{path}: cannot read range file ({text[0] if text else exc}); "
+                        "pass a GeoJSON, GeoPackage, shapefile or FlatGeobuf") from exc
+    if gdf.crs is None:
+        raise DataError(f"{path}: range file has no CRS; define one (e.g. ogr2ogr -a_srs "
+                        "EPSG:4326)")
+    polys = gdf.geometry.notna() & gdf.geometry.geom_type.isin(["Polygon", "MultiPolygon"])
+    if not polys.any():
+        raise DataError(f"{path}: no polygon features; a range file needs (multi)polygons")
+    gdf = gdf[polys].to_crs(4326)
+    gdf["geometry"] = shapely.make_valid(gdf.geometry.values)
+    return gdf
+
+
+def habitat_file(range_file: Path, dems: list[Path], min_m: float, max_m: float | None,
+                 out_file: Path, layer: str | None = None) -> tuple[int, float]:
+    """``rangemap habitat``: habitat of every feature of a range file.
+
+    Returns
+    -------
+    (features, total_area_km2)
+    """
+    gdf = read_range_file(range_file, layer)
+    results = []
+    with DemStack(dems) as stack:
+        for geom in gdf.geometry.values:
+            results.append(unit_habitat(geom, list(stack), min_m, max_m))
+    out = gdf.drop(columns=["area_km2", "elevation_min_m", "elevation_max_m", "dem_source"],
+                   errors="ignore").copy()
+    out["area_km2"] = [round(r.area_km2, 3) for r in results]
+    out["elevation_min_m"] = float(min_m)
+    out["elevation_max_m"] = None if max_m is None else float(max_m)
+    out["dem_source"] = ["+".join(r.sources) if r.sources else None for r in results]
+    out = gpd.GeoDataFrame(out.drop(columns="geometry"),
+                           geometry=[r.geometry for r in results], crs="EPSG:4326")
+    driver = DRIVERS[out_file.suffix.lower()]
+    with atomic_path(out_file) as tmp:
+        _write_vector(out, tmp, out_file.stem, driver)
+    return len(out), float(sum(r.area_km2 for r in results))

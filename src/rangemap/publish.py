@@ -1,0 +1,928 @@
+"""Offline, self-contained Leaflet (folium) maps of ranges and habitat.
+
+:func:`write_maps` writes ``index.html`` (every taxon, one toggleable layer
+group each, with a summary table) and one page per taxon.  Every page works
+from ``file://`` with no network: Leaflet 1.9.4 and the two small plugins
+used (fullscreen button, mouse position) are read from ``rangemap/vendor``
+and inlined, so a single page can be copied anywhere on its own.
+
+Security notes
+--------------
+Taxon names and evidence sentences come from documents and are untrusted.
+They reach the page only through :func:`_esc` (HTML escaping, plus the
+characters that matter to JavaScript template literals and to Jinja) and,
+inside scripts, through :func:`_js_str` (a JSON string literal that cannot
+close the ``<script>`` element).  Untrusted text is never handed to folium's
+``Popup``/``Tooltip``/``Element`` classes: folium compiles the rendered
+output of every ``MacroElement`` as a Jinja template a second time, so a
+``{{ ... }}`` in a layer name would otherwise be *evaluated* at build time.
+"""
+
+from __future__ import annotations
+
+import base64
+import functools
+import html
+import json
+import logging
+import math
+import re
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import folium
+import geopandas as gpd
+import numpy as np
+import shapely
+from branca.element import Element, MacroElement
+from folium import plugins
+
+from rangemap.errors import DataError
+from rangemap.fsutil import safe_child, write_text_atomic
+
+__all__ = ["write_maps", "PALETTE", "DEFAULT_TOLERANCE_DEG", "MAX_PAGE_BYTES"]
+
+log = logging.getLogger(__name__)
+
+#: Fill colours, one per taxon in the order of ``taxa`` (cycled).
+PALETTE: tuple[str, ...] = (
+    "#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e",
+    "#8c564b", "#e377c2", "#17becf", "#bcbd22", "#393b79",
+)
+#: Display simplification tolerance in degrees (about 500 m).
+DEFAULT_TOLERANCE_DEG = 0.005
+#: Coordinates written to the page are rounded to this many decimals (~1 m).
+COORD_DECIMALS = 5
+#: Size bound for one page; pages above it are re-simplified more coarsely.
+MAX_PAGE_BYTES = 5_000_000
+#: How many times the tolerance may be doubled to meet ``MAX_PAGE_BYTES``.
+_MAX_COARSENING = 7
+#: Evidence shown in a popup (all of it goes to the taxon page's table).
+_POPUP_EVIDENCE_LINES = 6
+_EVIDENCE_CHARS = 600
+
+_RANGE_COLUMNS = ("taxon_id", "iso3", "country", "admin1", "geometry")
+_HABITAT_COLUMNS = ("taxon_id", "iso3", "admin1", "geometry")
+_TAXON_KEYS = ("taxon_id", "slug", "name")
+_RESERVED_STEMS = frozenset({"index"})
+_CTRL_RE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+# --------------------------------------------------------------------------- escaping
+
+
+def _esc(value: Any) -> str:
+    """Escape untrusted text for HTML, JS template literals and Jinja.
+
+    ``html.escape`` handles ``<>&"'``; backtick and ``$`` are neutralised for
+    JavaScript template literals and ``{``/``}`` so that no Jinja delimiter
+    survives (folium re-compiles rendered output as a template).  All are
+    replaced by numeric character references, which a browser shows as the
+    original characters.
+    """
+    text = _CTRL_RE.sub("", "" if value is None else str(value))
+    return (
+        html.escape(text, quote=True)
+        .replace("`", "&#96;")
+        .replace("$", "&#36;")
+        .replace("{", "&#123;")
+        .replace("}", "&#125;")
+    )
+
+
+def _js_str(text: str) -> str:
+    """Return ``text`` as a JavaScript string literal safe inside ``<script>``."""
+    return (
+        json.dumps(text, ensure_ascii=True)
+        .replace("<", "\\u003c")
+        .replace(">", "\\u003e")
+        .replace("&", "\\u0026")
+        .replace("'", "\\u0027")
+        .replace("`", "\\u0060")
+        .replace("{", "\\u007b")
+        .replace("}", "\\u007d")
+    )
+
+
+# --------------------------------------------------------------------------- small elements
+
+
+class _Raw(Element):
+    """An element that renders exactly its text (no Jinja compilation)."""
+
+    def __init__(self, text: str) -> None:
+        super().__init__()
+        self._name = "RangemapRaw"
+        self._text = text
+
+    def render(self, **kwargs: Any) -> str:  # noqa: ARG002 - branca signature
+        return self._text
+
+
+class _Script(MacroElement):
+    """Add JavaScript built from the parent's variable name to the page script.
+
+    Parameters
+    ----------
+    build : callable
+        ``build(parent_js_name) -> str``; the result must already be safe
+        JavaScript (untrusted text only through :func:`_js_str`).
+    """
+
+    def __init__(self, build: Callable[[str], str]) -> None:
+        super().__init__()
+        self._name = "RangemapScript"
+        self._build = build
+
+    def render(self, **kwargs: Any) -> None:  # noqa: ARG002 - branca signature
+        figure = self.get_root()
+        figure.script.add_child(_Raw(self._build(self._parent.get_name())), name=self.get_name())
+
+
+class _BodyHtml(MacroElement):
+    """Raw HTML appended to ``<body>`` when the parent renders (i.e. after the map)."""
+
+    def __init__(self, text: str) -> None:
+        super().__init__()
+        self._name = "RangemapBodyHtml"
+        self._text = text
+
+    def render(self, **kwargs: Any) -> None:  # noqa: ARG002 - branca signature
+        self.get_root().html.add_child(_Raw(self._text), name=self.get_name())
+
+
+def _bind_info(popup_html: str, tooltip_html: str) -> _Script:
+    def build(name: str) -> str:
+        return (
+            f"{name}.bindPopup({_js_str(popup_html)}, {{maxWidth: 420, maxHeight: 360}});\n"
+            f"{name}.bindTooltip({_js_str(tooltip_html)}, {{sticky: true}});\n"
+        )
+
+    return _Script(build)
+
+
+def _html_control(inner_html: str, position: str, css_class: str) -> _Script:
+    def build(name: str) -> str:
+        return (
+            "(function () {\n"
+            f"  var c = L.control({{position: {_js_str(position)}}});\n"
+            "  c.onAdd = function () {\n"
+            f"    var d = L.DomUtil.create('div', {_js_str(css_class)});\n"
+            f"    d.innerHTML = {_js_str(inner_html)};\n"
+            "    L.DomEvent.disableClickPropagation(d);\n"
+            "    L.DomEvent.disableScrollPropagation(d);\n"
+            "    return d;\n"
+            "  };\n"
+            f"  c.addTo({name});\n"
+            "})();\n"
+        )
+
+    return _Script(build)
+
+
+# --------------------------------------------------------------------------- vendored assets
+
+
+def _vendor_dir() -> Any:
+    return resources.files("rangemap") / "vendor"
+
+
+def _data_uri(res: Any, mime: str) -> str:
+    return f"data:{mime};base64,{base64.b64encode(res.read_bytes()).decode('ascii')}"
+
+
+_SOURCE_MAP_RE = re.compile(r"^\s*//# sourceMappingURL=.*$", re.MULTILINE)
+
+
+@functools.lru_cache(maxsize=1)
+def _vendor_head() -> str:
+    """Inline ``<style>``/``<script>`` blocks for Leaflet and the plugins used."""
+    v = _vendor_dir()
+    leaflet_css = (v / "leaflet" / "leaflet.css").read_text(encoding="utf-8")
+    for img in ("layers.png", "layers-2x.png", "marker-icon.png"):
+        leaflet_css = leaflet_css.replace(
+            f"url(images/{img})", f"url({_data_uri(v / 'leaflet' / 'images' / img, 'image/png')})"
+        )
+    fs_css = (v / "leaflet.fullscreen" / "Control.FullScreen.css").read_text(encoding="utf-8")
+    fs_css = fs_css.replace(
+        "url(icon-fullscreen.svg)",
+        f"url({_data_uri(v / 'leaflet.fullscreen' / 'icon-fullscreen.svg', 'image/svg+xml')})",
+    )
+    mp_css = (v / "leaflet-mouse-position" / "L.Control.MousePosition.css").read_text(
+        encoding="utf-8"
+    )
+    scripts = [
+        (v / "leaflet" / "leaflet.js").read_text(encoding="utf-8"),
+        (v / "leaflet.fullscreen" / "Control.FullScreen.js").read_text(encoding="utf-8"),
+        (v / "leaflet-mouse-position" / "L.Control.MousePosition.js").read_text(encoding="utf-8"),
+    ]
+    scripts = [_SOURCE_MAP_RE.sub("", s) for s in scripts]
+    styles = [leaflet_css, fs_css, mp_css]
+    for s in scripts:
+        if "</script" in s.lower() or "<!--" in s:
+            raise RuntimeError("vendored script cannot be inlined safely")
+    for s in styles:
+        if "</style" in s.lower():
+            raise RuntimeError("vendored stylesheet cannot be inlined safely")
+    parts = [f"<style>\n{s}\n</style>" for s in styles]
+    parts += [f"<script>\n{s}\n</script>" for s in scripts]
+    return "\n".join(parts)
+
+
+_PAGE_CSS = """<style>
+body { font-family: system-ui, -apple-system, "Segoe UI", Roboto, Arial, sans-serif;
+       color: #222; }
+.rm-head { padding: 6px 12px; border-bottom: 1px solid #ddd; background: #fafafa; }
+.rm-head h1 { font-size: 18px; margin: 2px 0; }
+.rm-head p { margin: 2px 0; font-size: 13px; color: #555; }
+.rm-legend { background: rgba(255,255,255,0.92); padding: 6px 8px; border-radius: 4px;
+             box-shadow: 0 0 6px rgba(0,0,0,0.25); font-size: 12px; line-height: 1.35;
+             max-height: 45vh; max-width: 320px; overflow: auto; }
+.rm-legend .sw { display: inline-block; width: 12px; height: 12px; margin-right: 5px;
+                 vertical-align: -1px; border: 2px solid; }
+.rm-legend .row { margin: 3px 0; }
+.rm-legend .sub { color: #555; margin-left: 19px; }
+.rm-pop { font-size: 12px; line-height: 1.35; }
+.rm-pop ul { margin: 3px 0 0 0; padding-left: 16px; }
+.rm-section { padding: 8px 12px 24px 12px; }
+.rm-section h2 { font-size: 16px; }
+table.rm { border-collapse: collapse; font-size: 13px; }
+table.rm th, table.rm td { border: 1px solid #ccc; padding: 3px 6px; vertical-align: top; }
+table.rm th { background: #f0f0f0; text-align: left; }
+table.rm td.num { text-align: right; white-space: nowrap; }
+table.rm ul { margin: 0; padding-left: 16px; }
+.rm-sw { display: inline-block; width: 10px; height: 10px; margin-right: 4px; }
+</style>"""
+
+
+# --------------------------------------------------------------------------- data model
+
+
+@dataclass
+class _Unit:
+    taxon_id: str
+    name: str
+    country: str
+    admin1: str | None
+    unit_rule: str
+    range_km2: float | None
+    habitat_km2: float | None
+    share: float | None
+    elev_min: float | None
+    elev_max: float | None
+    dem: str
+    evidence: list[tuple[str, str]]
+    range_geom: Any = None
+    habitat_geom: Any = None
+
+
+@dataclass
+class _Taxon:
+    info: dict[str, Any]
+    stem: str
+    colour: str
+    units: list[_Unit] = field(default_factory=list)
+
+    @property
+    def taxon_id(self) -> str:
+        return str(self.info["taxon_id"])
+
+    @property
+    def name(self) -> str:
+        return str(self.info.get("name") or self.info["taxon_id"])
+
+
+def _num(value: Any) -> float | None:
+    """A finite float or None (accepts None, NaN, numpy scalars, numeric strings)."""
+    if value is None:
+        return None
+    try:
+        f = float(value)
+    except (TypeError, ValueError):
+        return None
+    return f if math.isfinite(f) else None
+
+
+def _text(value: Any) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, float) and math.isnan(value):
+        return None
+    s = str(value).strip()
+    return s or None
+
+
+def _key(taxon_id: Any, iso3: Any, admin1: Any) -> tuple[str, str, str]:
+    return (str(taxon_id), _text(iso3) or "", _text(admin1) or "")
+
+
+def _parse_evidence(value: Any) -> list[tuple[str, str]]:
+    """Split ``"document: sentence"`` lines into (document, sentence) pairs."""
+    text = _text(value)
+    if not text:
+        return []
+    out = []
+    for line in text.splitlines():
+        line = line.strip()
+        if not line:
+            continue
+        doc, sep, sentence = line.partition(": ")
+        if not sep:
+            doc, sentence = "", line
+        if len(sentence) > _EVIDENCE_CHARS:
+            sentence = sentence[: _EVIDENCE_CHARS - 1] + "…"
+        out.append((doc.strip(), sentence.strip()))
+    return out
+
+
+def _fmt_km2(value: float | None) -> str:
+    return "–" if value is None else f"{value:,.0f} km²" if value >= 10 else f"{value:,.1f} km²"
+
+
+def _fmt_share(value: float | None) -> str:
+    if value is None:
+        return "–"
+    return f"{100 * value:.1f} %" if value < 0.1 else f"{100 * value:.0f} %"
+
+
+def _band(lo: Any, hi: Any) -> str:
+    lo, hi = _num(lo), _num(hi)
+    if lo is None and hi is None:
+        return "no elevation limit"
+    if hi is None:
+        return f"≥ {lo:,.0f} m"
+    if lo is None:
+        return f"≤ {hi:,.0f} m"
+    return f"{lo:,.0f}–{hi:,.0f} m"
+
+
+def _to_4326(gdf: gpd.GeoDataFrame, what: str) -> gpd.GeoDataFrame:
+    if gdf.crs is not None and gdf.crs.to_epsg() != 4326:
+        try:
+            return gdf.to_crs(4326)
+        except Exception as exc:  # pyproj errors vary
+            raise DataError(f"{what}: cannot reproject to EPSG:4326: {exc}") from exc
+    return gdf
+
+
+def _require(gdf: gpd.GeoDataFrame, cols: Iterable[str], what: str) -> None:
+    missing = [c for c in cols if c not in gdf.columns]
+    if missing:
+        raise DataError(f"{what}: missing column(s) {', '.join(missing)}")
+
+
+def _row_get(row: Any, name: str) -> Any:
+    return row[name] if name in row.index else None
+
+
+def _collect_units(
+    ranges: gpd.GeoDataFrame, habitat: gpd.GeoDataFrame, taxa: dict[str, _Taxon]
+) -> None:
+    """Attach one :class:`_Unit` per (taxon, range unit) to ``taxa``."""
+    hab_rows: dict[tuple[str, str, str], Any] = {}
+    for _, row in habitat.iterrows():
+        hab_rows.setdefault(_key(row["taxon_id"], row["iso3"], row["admin1"]), row)
+    seen: set[tuple[str, str, str]] = set()
+    skipped: set[str] = set()
+
+    def make(rng: Any, hab: Any) -> _Unit:
+        base = rng if rng is not None else hab
+        admin1 = _text(_row_get(base, "admin1"))
+        country = _text(_row_get(base, "country")) or _text(_row_get(base, "iso3")) or "?"
+        dem_src = _text(_row_get(hab, "dem_source")) if hab is not None else None
+        dem_res = _text(_row_get(hab, "dem_resolution")) if hab is not None else None
+        dem = " ".join(p for p in (dem_src, f"({dem_res})" if dem_res else None) if p)
+        hab_geom = hab.geometry if hab is not None else None
+        if hab_geom is not None and hab_geom.is_empty:
+            hab_geom = None
+        return _Unit(
+            taxon_id=str(base["taxon_id"]),
+            name=admin1 or country,
+            country=country,
+            admin1=admin1,
+            unit_rule=(_text(_row_get(rng, "unit_rule")) or "") if rng is not None else "",
+            range_km2=_num(_row_get(rng, "range_area_km2")) if rng is not None else None,
+            habitat_km2=_num(_row_get(hab, "area_km2")) if hab is not None else 0.0,
+            share=_num(_row_get(hab, "share_of_unit")) if hab is not None else 0.0,
+            elev_min=_num(_row_get(hab, "elevation_min_m")) if hab is not None else None,
+            elev_max=_num(_row_get(hab, "elevation_max_m")) if hab is not None else None,
+            dem=dem or "–",
+            evidence=_parse_evidence(_row_get(rng, "evidence")) if rng is not None else [],
+            range_geom=rng.geometry if rng is not None else None,
+            habitat_geom=hab_geom,
+        )
+
+    for _, row in ranges.iterrows():
+        key = _key(row["taxon_id"], row["iso3"], row["admin1"])
+        if key[0] not in taxa:
+            skipped.add(key[0])
+            continue
+        seen.add(key)
+        unit = make(row, hab_rows.get(key))
+        taxon = taxa[key[0]]
+        if unit.elev_min is None and unit.elev_max is None:
+            unit.elev_min = _num(taxon.info.get("elevation_min_m"))
+            unit.elev_max = _num(taxon.info.get("elevation_max_m"))
+        taxon.units.append(unit)
+    for key, row in hab_rows.items():
+        if key in seen:
+            continue
+        if key[0] not in taxa:
+            skipped.add(key[0])
+            continue
+        taxa[key[0]].units.append(make(None, row))
+    if skipped:
+        log.warning("publish: %d taxon id(s) in the data but not in taxa; not drawn", len(skipped))
+
+
+# --------------------------------------------------------------------------- geometry
+
+
+def _display_geom(geom: Any, tolerance: float) -> Any:
+    """Simplify and round a geometry for display; None if nothing is left."""
+    if geom is None or geom.is_empty:
+        return None
+    g = shapely.simplify(geom, tolerance, preserve_topology=True) if tolerance > 0 else geom
+    g = shapely.set_precision(g, 10.0**-COORD_DECIMALS)
+    g = shapely.transform(g, lambda xy: np.round(xy, COORD_DECIMALS))
+    return None if g.is_empty else g
+
+
+def _feature(geom: Any) -> dict[str, Any]:
+    return {"type": "Feature", "geometry": shapely.geometry.mapping(geom), "properties": {}}
+
+
+def _extent(geoms: Iterable[Any]) -> tuple[float, float, float, float] | None:
+    arr = [g for g in geoms if g is not None and not g.is_empty]
+    if not arr:
+        return None
+    b = shapely.total_bounds(np.asarray(arr, dtype=object))
+    return None if not np.all(np.isfinite(b)) else (float(b[0]), float(b[1]), float(b[2]),
+                                                     float(b[3]))
+
+
+# --------------------------------------------------------------------------- HTML pieces
+
+
+def _popup_html(taxon: _Taxon, unit: _Unit) -> str:
+    sci = _text(taxon.info.get("scientific_name"))
+    lines = [
+        f"<div class='rm-pop'><b>{_esc(unit.name)}</b>"
+        + (f", {_esc(unit.country)}" if unit.admin1 else "")
+        + "<br>",
+        f"{_esc(taxon.name)}" + (f" (<i>{_esc(sci)}</i>)" if sci else "") + "<br>",
+        f"Range unit: {_esc(_fmt_km2(unit.range_km2))}"
+        + (f" ({_esc(unit.unit_rule)})" if unit.unit_rule else "")
+        + "<br>",
+        f"Habitat: {_esc(_fmt_km2(unit.habitat_km2))}, "
+        f"{_esc(_fmt_share(unit.share))} of unit<br>",
+        f"Elevation band: {_esc(_band(unit.elev_min, unit.elev_max))}<br>",
+        f"DEM: {_esc(unit.dem)}",
+    ]
+    if unit.evidence:
+        items = "".join(
+            f"<li>{'<b>' + _esc(doc) + '</b>: ' if doc else ''}{_esc(sent)}</li>"
+            for doc, sent in unit.evidence[:_POPUP_EVIDENCE_LINES]
+        )
+        more = len(unit.evidence) - _POPUP_EVIDENCE_LINES
+        if more > 0:
+            items += f"<li>… {more} more on the taxon page</li>"
+        lines.append(f"<br><b>Evidence</b><ul>{items}</ul>")
+    lines.append("</div>")
+    return "".join(lines)
+
+
+def _tooltip_html(taxon: _Taxon, unit: _Unit) -> str:
+    return (
+        f"<b>{_esc(taxon.name)}</b> – {_esc(unit.name)}: "
+        f"{_esc(_fmt_km2(unit.habitat_km2))} habitat ({_esc(_fmt_share(unit.share))})"
+    )
+
+
+def _legend_html(taxa: list[_Taxon], link: bool, back_link: bool) -> str:
+    rows = []
+    if back_link:
+        rows.append("<div class='row'><a href='index.html'>&larr; all taxa</a></div>")
+    for t in taxa:
+        name = _esc(t.name)
+        if link:
+            name = f"<a href='{_esc(t.stem)}.html'>{name}</a>"
+        band = _band(t.info.get("elevation_min_m"), t.info.get("elevation_max_m"))
+        rule = _text(t.info.get("elevation_rule"))
+        rows.append(
+            f"<div class='row'><span class='sw' style='background:{t.colour}80;"
+            f"border-color:{t.colour}'></span>{name}"
+            f"<div class='sub'>habitat {_esc(band)}"
+            + (f"<br><small>{_esc(rule)}</small>" if rule else "")
+            + "</div></div>"
+        )
+    rows.append(
+        "<div class='row' style='color:#555'>outline = range unit, fill = habitat "
+        "within the elevation band</div>"
+    )
+    return "".join(rows)
+
+
+def _km2_cell(value: Any) -> str:
+    v = _num(value)
+    return f"<td class='num'>{'–' if v is None else f'{v:,.0f}'}</td>"
+
+
+def _summary_table(taxa: list[_Taxon]) -> str:
+    head = (
+        "<tr><th>Taxon</th><th>Scientific name</th><th>Units</th><th>Range km²</th>"
+        "<th>Habitat km²</th><th>Elevation band</th><th>Band source</th></tr>"
+    )
+    body = []
+    for t in taxa:
+        info = t.info
+        units = info.get("units")
+        units_s = str(int(units)) if _num(units) is not None else str(len(t.units))
+        rule = _text(info.get("elevation_rule"))
+        body.append(
+            "<tr>"
+            f"<td><span class='rm-sw' style='background:{t.colour}'></span>"
+            f"<a href='{_esc(t.stem)}.html'>{_esc(t.name)}</a></td>"
+            f"<td><i>{_esc(_text(info.get('scientific_name')) or '')}</i></td>"
+            f"<td class='num'>{_esc(units_s)}</td>"
+            f"{_km2_cell(info.get('range_km2'))}{_km2_cell(info.get('habitat_km2'))}"
+            f"<td>{_esc(_band(info.get('elevation_min_m'), info.get('elevation_max_m')))}</td>"
+            f"<td>{_esc(rule or '')}</td>"
+            "</tr>"
+        )
+    return (
+        "<div class='rm-section'><h2>Taxa</h2>"
+        f"<table class='rm'>{head}{''.join(body)}</table></div>"
+    )
+
+
+def _units_table(taxon: _Taxon) -> str:
+    head = (
+        "<tr><th>Unit</th><th>Country</th><th>Range km²</th><th>Habitat km²</th>"
+        "<th>Share</th><th>Elevation band</th><th>DEM</th><th>Evidence</th></tr>"
+    )
+    body = []
+    for u in sorted(taxon.units, key=lambda u: (u.country, u.name)):
+        ev = "".join(
+            f"<li>{'<b>' + _esc(doc) + '</b>: ' if doc else ''}{_esc(sent)}</li>"
+            for doc, sent in u.evidence
+        )
+        body.append(
+            "<tr>"
+            f"<td>{_esc(u.name)}</td><td>{_esc(u.country)}</td>"
+            f"{_km2_cell(u.range_km2)}{_km2_cell(u.habitat_km2)}"
+            f"<td class='num'>{_esc(_fmt_share(u.share))}</td>"
+            f"<td>{_esc(_band(u.elev_min, u.elev_max))}</td><td>{_esc(u.dem)}</td>"
+            f"<td>{'<ul>' + ev + '</ul>' if ev else ''}</td>"
+            "</tr>"
+        )
+    docs = [d for d in (taxon.info.get("documents") or []) if _text(d)]
+    docs_html = (
+        "<p>Documents: " + ", ".join(_esc(d) for d in docs) + "</p>" if docs else ""
+    )
+    return (
+        f"<div class='rm-section'><h2>Range units ({len(taxon.units)})</h2>{docs_html}"
+        f"<table class='rm'>{head}{''.join(body)}</table></div>"
+    )
+
+
+def _header_html(title: str, subtitle: str, back_link: bool) -> str:
+    nav = "<a href='index.html'>&larr; all taxa</a> · " if back_link else ""
+    return (
+        f"<div class='rm-head'><h1>{title}</h1><p>{nav}{subtitle}</p></div>"
+    )
+
+
+# --------------------------------------------------------------------------- page
+
+
+def _layer_label(colour: str, text: str) -> str:
+    """Layer-control label (Leaflet sets it with innerHTML: ``text`` is escaped)."""
+    return f"<span style='color:{colour}'>&#9632;</span> {text}"
+
+
+def _add_unit_layers(
+    group_range: folium.FeatureGroup,
+    group_hab: folium.FeatureGroup,
+    taxon: _Taxon,
+    tolerance: float,
+) -> None:
+    colour = taxon.colour
+    for unit in taxon.units:
+        popup, tip = _popup_html(taxon, unit), _tooltip_html(taxon, unit)
+        rg = _display_geom(unit.range_geom, tolerance)
+        if rg is not None:
+            gj = folium.GeoJson(
+                _feature(rg),
+                style_function=lambda _f, c=colour: {
+                    "color": c, "weight": 2, "opacity": 0.9,
+                    "fill": True, "fillColor": c, "fillOpacity": 0.04,
+                },
+            )
+            gj.add_child(_bind_info(popup, tip))
+            gj.add_to(group_range)
+        hg = _display_geom(unit.habitat_geom, tolerance)
+        if hg is not None:
+            gj = folium.GeoJson(
+                _feature(hg),
+                style_function=lambda _f, c=colour: {
+                    "color": c, "weight": 0.5, "opacity": 0.8,
+                    "fillColor": c, "fillOpacity": 0.55,
+                },
+            )
+            gj.add_child(_bind_info(popup, tip))
+            gj.add_to(group_hab)
+
+
+def _add_boundaries(
+    m: folium.Map,
+    boundaries: gpd.GeoDataFrame | None,
+    extent: tuple[float, float, float, float],
+    tolerance: float,
+) -> None:
+    if boundaries is None or len(boundaries) == 0:
+        return
+    w, s, e, n = extent
+    pad = max(5.0, 0.5 * max(e - w, n - s))
+    box = (max(w - pad, -180.0), max(s - pad, -90.0), min(e + pad, 180.0), min(n + pad, 90.0))
+    geoms = shapely.clip_by_rect(np.asarray(boundaries.geometry.values, dtype=object), *box)
+    geoms = shapely.boundary(geoms[~shapely.is_empty(geoms)]) if len(geoms) else geoms
+    # Outlines only: the boundary of each clipped polygon, merged into one multiline.
+    feats = []
+    for g in geoms:
+        dg = _display_geom(g, max(tolerance, 0.01))
+        if dg is not None:
+            feats.append(_feature(dg))
+    if not feats:
+        return
+    fg = folium.FeatureGroup(name="Country boundaries", show=True, control=True)
+    folium.GeoJson(
+        {"type": "FeatureCollection", "features": feats},
+        style_function=lambda _f: {"color": "#888888", "weight": 0.8, "opacity": 0.8},
+        interactive=False,
+    ).add_to(fg)
+    fg.add_to(m)
+
+
+def _new_map(title: str, extent: tuple[float, float, float, float]) -> folium.Map:
+    w, s, e, n = extent
+    m = folium.Map(
+        location=[(s + n) / 2, (w + e) / 2],
+        zoom_start=5,
+        tiles=None,
+        prefer_canvas=True,
+        control_scale=True,
+        width="100%",
+        height="72%",
+    )
+    # Everything is inlined from rangemap/vendor: drop folium's CDN links (instance
+    # attributes shadow the class lists; never mutate folium's shared lists).
+    m.default_js = []
+    m.default_css = []
+    fig = m.get_root()
+    fig.title = title
+    fig.header.add_child(_Raw(_vendor_head()), name="rangemap_vendor", index=0)
+    fig.header.add_child(_Raw(_PAGE_CSS), name="rangemap_css")
+    m.fit_bounds([[s, w], [n, e]], padding=(12, 12))
+    return m
+
+
+def _add_osm(m: folium.Map) -> None:
+    """Offer OpenStreetMap tiles as an overlay that is off until a reader turns it on."""
+    folium.TileLayer(
+        "OpenStreetMap", name="OpenStreetMap (online only)", overlay=True, show=False,
+        control=True,
+    ).add_to(m)
+
+
+def _add_plugins(m: folium.Map) -> None:
+    fs = plugins.Fullscreen(position="topleft")
+    fs.default_js, fs.default_css = [], []
+    fs.add_to(m)
+    mp = plugins.MousePosition(
+        position="bottomleft", separator=" , ", num_digits=4, prefix="lat, lon:"
+    )
+    mp.default_js, mp.default_css = [], []
+    mp.add_to(m)
+
+
+_REMOTE_RE = re.compile(
+    r"<script[^>]*\bsrc\s*=|<link[^>]*\bhref\s*=|url\(\s*['\"]?(?:https?:)?//|@import|//cdn",
+    re.IGNORECASE,
+)
+
+
+def _check_offline(page: str) -> None:
+    hit = _REMOTE_RE.search(page)
+    if hit:
+        raise RuntimeError(f"page would load an external resource: {hit.group(0)!r}")
+
+
+def _render_page(
+    *,
+    title: str,
+    header: str,
+    taxa: list[_Taxon],
+    is_index: bool,
+    boundaries: gpd.GeoDataFrame | None,
+    tolerance: float,
+    osm_overlay: bool,
+) -> str:
+    extent = _extent(
+        [u.range_geom for t in taxa for u in t.units]
+        + [u.habitat_geom for t in taxa for u in t.units]
+    ) or (-180.0, -60.0, 180.0, 80.0)
+    m = _new_map(title, extent)
+    m.get_root().html.add_child(_Raw(header), name="rangemap_header", index=0)
+    if osm_overlay:
+        _add_osm(m)
+    _add_boundaries(m, boundaries, extent, tolerance)
+    for t in taxa:
+        if is_index:
+            group = folium.FeatureGroup(name=_layer_label(t.colour, _esc(t.name)), show=True)
+            _add_unit_layers(group, group, t, tolerance)
+            group.add_to(m)
+        else:
+            band = _band(t.info.get("elevation_min_m"), t.info.get("elevation_max_m"))
+            g_range = folium.FeatureGroup(
+                name=_layer_label(t.colour, f"{_esc(t.name)}: range units"), show=True
+            )
+            g_hab = folium.FeatureGroup(
+                name=_layer_label(t.colour, f"{_esc(t.name)}: habitat {_esc(band)}"), show=True
+            )
+            _add_unit_layers(g_range, g_hab, t, tolerance)
+            g_range.add_to(m)
+            g_hab.add_to(m)
+    _add_plugins(m)
+    folium.LayerControl(collapsed=False, position="topright").add_to(m)
+    m.add_child(_html_control(_legend_html(taxa, link=is_index, back_link=not is_index),
+                              "bottomright", "rm-legend"))
+    m.add_child(_BodyHtml(_summary_table(taxa) if is_index else _units_table(taxa[0])))
+    page = m.get_root().render()
+    _check_offline(page)
+    return page
+
+
+def _render_bounded(max_bytes: int, tolerance: float, what: str, **kwargs: Any) -> str:
+    """Render, doubling the simplification tolerance until the page fits ``max_bytes``."""
+    tol = tolerance
+    page = ""
+    for _ in range(_MAX_COARSENING + 1):
+        page = _render_page(tolerance=tol, **kwargs)
+        size = len(page.encode("utf-8"))
+        if size <= max_bytes:
+            if tol != tolerance:
+                log.info("publish: %s simplified at %.4g° to fit %d bytes", what, tol, max_bytes)
+            return page
+        tol = tol * 2 if tol > 0 else DEFAULT_TOLERANCE_DEG
+    log.warning("publish: %s is %d bytes, above the %d-byte bound", what, size, max_bytes)
+    return page
+
+
+# --------------------------------------------------------------------------- public API
+
+
+def _page_stems(taxa: list[dict[str, Any]], out_dir: Path) -> list[str]:
+    """Validated, unique file stems (one per taxon), each a direct child of out_dir."""
+    stems: list[str] = []
+    used = set(_RESERVED_STEMS)
+    root = out_dir.resolve()
+    for i, info in enumerate(taxa):
+        for k in _TAXON_KEYS:
+            if k not in info or _text(info[k]) is None:
+                raise DataError(f"taxa[{i}]: missing {k!r}")
+        slug = str(info["slug"])
+        try:
+            path = safe_child(out_dir, f"{slug}.html")
+        except ValueError as exc:
+            raise DataError(f"taxa[{i}]: unsafe slug {slug!r}") from exc
+        if path.parent != root or "/" in slug or "\\" in slug:
+            raise DataError(f"taxa[{i}]: slug {slug!r} must be a plain file name")
+        stem, n = slug, 2
+        while stem in used:
+            stem, n = f"{slug}-{n}", n + 1
+        used.add(stem)
+        stems.append(stem)
+    return stems
+
+
+def write_maps(
+    ranges: gpd.GeoDataFrame,
+    habitat: gpd.GeoDataFrame,
+    taxa: list[dict[str, Any]],
+    out_dir: Path,
+    boundaries: gpd.GeoDataFrame | None = None,
+    *,
+    tolerance: float = DEFAULT_TOLERANCE_DEG,
+    max_page_bytes: int = MAX_PAGE_BYTES,
+    osm_overlay: bool = True,
+) -> list[Path]:
+    """Write offline HTML maps: ``index.html`` plus one page per taxon.
+
+    Parameters
+    ----------
+    ranges : geopandas.GeoDataFrame
+        One row per (taxon, range unit): ``taxon_id``, ``species``,
+        ``scientific_name``, ``iso3``, ``country``, ``admin1``, ``unit_rule``,
+        ``range_area_km2``, ``evidence`` (``"document: sentence"`` lines), geometry.
+    habitat : geopandas.GeoDataFrame
+        One row per (taxon, range unit): the identity columns plus
+        ``elevation_min_m``, ``elevation_max_m``, ``area_km2``, ``share_of_unit``,
+        ``dem_source``, ``dem_resolution``, geometry (may be empty).
+    taxa : list of dict
+        Per-taxon summary (``taxon_id``, ``slug``, ``name``, ``scientific_name``,
+        ``units``, ``habitat_km2``, ``range_km2``, ``elevation_min_m``,
+        ``elevation_max_m``, ``elevation_rule``, ``documents``), in display order;
+        colours follow this order.  Only taxa listed here are drawn.
+    out_dir : pathlib.Path
+        Output folder (created if needed).
+    boundaries : geopandas.GeoDataFrame, optional
+        Admin-0 outlines drawn as a thin grey base layer (clipped to the view).
+    tolerance : float, default 0.005
+        Display simplification tolerance in degrees.  Doubled (up to seven
+        times) for a page that would exceed ``max_page_bytes``.
+    max_page_bytes : int, default 5 000 000
+        Size bound for one page.
+    osm_overlay : bool, default True
+        Offer an OpenStreetMap tile layer, switched off by default (it needs
+        the network; the page loads nothing remote unless a reader turns it on).
+
+    Returns
+    -------
+    list of pathlib.Path
+        ``index.html`` first, then the taxon pages in the order of ``taxa``.
+
+    Raises
+    ------
+    DataError
+        Missing columns, a taxon without id/slug/name, or a slug that is not a
+        plain file name inside ``out_dir`` (nothing is written then).
+
+    Notes
+    -----
+    Geometry is simplified and rounded to 5 decimals for display only.  All
+    document-derived text is escaped; every file is written atomically.
+    """
+    out_dir = Path(out_dir)
+    _require(ranges, _RANGE_COLUMNS, "ranges")
+    _require(habitat, _HABITAT_COLUMNS, "habitat")
+    if boundaries is not None:
+        _require(boundaries, ("geometry",), "boundaries")
+        boundaries = _to_4326(boundaries, "boundaries")
+    ranges = _to_4326(ranges, "ranges")
+    habitat = _to_4326(habitat, "habitat")
+    stems = _page_stems(taxa, out_dir)
+
+    by_id: dict[str, _Taxon] = {}
+    ordered: list[_Taxon] = []
+    for i, (info, stem) in enumerate(zip(taxa, stems, strict=True)):
+        tid = str(info["taxon_id"])
+        if tid in by_id:
+            raise DataError(f"taxa[{i}]: duplicate taxon_id {tid!r}")
+        t = _Taxon(info=info, stem=stem, colour=PALETTE[i % len(PALETTE)])
+        by_id[tid] = t
+        ordered.append(t)
+    _collect_units(ranges, habitat, by_id)
+
+    pages: list[tuple[Path, str]] = []
+    n_units = sum(len(t.units) for t in ordered)
+    pages.append((
+        out_dir / "index.html",
+        _render_bounded(
+            max_page_bytes, tolerance, "index.html",
+            title="Species ranges and habitat",
+            header=_header_html(
+                "Species ranges and habitat",
+                f"{len(ordered)} taxa, {n_units} range units. Click a shape for details; "
+                "toggle taxa in the layer list.",
+                back_link=False,
+            ),
+            taxa=ordered, is_index=True, boundaries=boundaries, osm_overlay=osm_overlay,
+        ),
+    ))
+    for t in ordered:
+        sci = _text(t.info.get("scientific_name"))
+        heading = _esc(t.name) + (f" <i>({_esc(sci)})</i>" if sci else "")
+        band = _band(t.info.get("elevation_min_m"), t.info.get("elevation_max_m"))
+        rule = _text(t.info.get("elevation_rule"))
+        sub = (
+            f"{len(t.units)} range units · habitat {_esc(band)}"
+            + (f" ({_esc(rule)})" if rule else "")
+        )
+        pages.append((
+            safe_child(out_dir, f"{t.stem}.html"),
+            _render_bounded(
+                max_page_bytes, tolerance, f"{t.stem}.html",
+                title=_esc(t.name), header=_header_html(heading, sub, back_link=True),
+                taxa=[t], is_index=False, boundaries=boundaries, osm_overlay=osm_overlay,
+            ),
+        ))
+
+    written = []
+    for path, text in pages:
+        write_text_atomic(path, text)
+        written.append(path)
+    return written

@@ -1,0 +1,406 @@
+"""Tests for rangemap.publish: offline, escaped, size-bounded HTML maps."""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from html.parser import HTMLParser
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from shapely.geometry import MultiPolygon, Polygon, box
+
+from rangemap import publish
+from rangemap.errors import DataError
+from rangemap.publish import write_maps
+
+HOSTILE = [
+    "<script>alert(1)</script>",
+    "</script><script>alert(2)</script>",
+    "`${alert(3)}`",
+    '"><img src=x onerror=alert(4)>',
+    "{{ 12345 * 2 }}{% raw %}",
+]
+HOSTILE_TEXT = " ".join(HOSTILE)
+
+IDENTITY = ["taxon_id", "species", "scientific_name", "iso3", "country", "admin1"]
+
+
+def _frames(
+    name_b: str = "Black musk deer",
+    evidence_b: str = "doc3.txt: found at 3,000 m",
+) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame, list[dict]]:
+    """Two taxa: 'a' with two units (one without habitat), 'b' with one unit."""
+    ident = {
+        "taxon_id": ["a", "a", "b"],
+        "species": ["Alpine musk deer", "Alpine musk deer", name_b],
+        "scientific_name": ["Moschus chrysogaster", "Moschus chrysogaster", None],
+        "iso3": ["NPL", "NPL", "BTN"],
+        "country": ["Nepal", "Nepal", "Bhutan"],
+        "admin1": ["Koshi", None, None],
+    }
+    ranges = gpd.GeoDataFrame(
+        {
+            **ident,
+            "unit_rule": ["admin1", "country", "country"],
+            "range_area_km2": [1000.0, 2000.0, 300.0],
+            "evidence": [
+                "doc1.txt: lives above altitudes of 2,500 m\ndoc2.txt: seen in Koshi",
+                "doc1.txt: found across Nepal",
+                evidence_b,
+            ],
+            "geometry": [
+                MultiPolygon([box(85.0, 27.0, 86.0, 28.0)]),
+                MultiPolygon([box(86.0, 27.0, 88.0, 29.0)]),
+                MultiPolygon([box(89.0, 27.0, 92.0, 28.5)]),
+            ],
+        },
+        crs="EPSG:4326",
+    )
+    habitat = gpd.GeoDataFrame(
+        {
+            **ident,
+            "elevation_min_m": [2500.0, 2500.0, 3000.0],
+            "elevation_max_m": [None, None, 4500.0],
+            "area_km2": [123.0, 0.0, 20.0],
+            "share_of_unit": [0.123, 0.0, 0.07],
+            "dem_source": ["globe30s", "globe30s", "globe30s+pvlib5m"],
+            "dem_resolution": ["30″", "30″", "30″"],
+            "geometry": [
+                MultiPolygon([box(85.25, 27.25, 85.5, 27.5)]),
+                MultiPolygon(),  # a unit with no habitat at all
+                MultiPolygon([box(90.0, 27.5, 90.5, 28.0)]),
+            ],
+        },
+        crs="EPSG:4326",
+    )
+    taxa = [
+        {
+            "taxon_id": "a", "slug": "alpine-musk-deer", "name": "Alpine musk deer",
+            "scientific_name": "Moschus chrysogaster", "rank": "species", "units": 2,
+            "habitat_km2": 123.0, "range_km2": 3000.0, "elevation_min_m": 2500.0,
+            "elevation_max_m": None, "elevation_rule": "document: above altitudes of 2,500 m",
+            "documents": ["doc1.txt", "doc2.txt"],
+        },
+        {
+            "taxon_id": "b", "slug": "black-musk-deer", "name": name_b,
+            "scientific_name": None, "rank": "species", "units": 1,
+            "habitat_km2": 20.0, "range_km2": 300.0, "elevation_min_m": 3000.0,
+            "elevation_max_m": 4500.0, "elevation_rule": "default 3,000 m",
+            "documents": ["doc3.txt"],
+        },
+    ]
+    return ranges, habitat, taxa
+
+
+def _boundaries() -> gpd.GeoDataFrame:
+    return gpd.GeoDataFrame(
+        {
+            "iso3": ["NPL", "BTN", "BRA"],
+            "name": ["Nepal", "Bhutan", "Far away"],
+            "geometry": [box(80.0, 26.3, 88.2, 30.4), box(88.7, 26.7, 92.1, 28.3),
+                         box(-60, -20, -50, -10)],
+        },
+        crs="EPSG:4326",
+    )
+
+
+@pytest.fixture()
+def written(tmp_path: Path) -> tuple[Path, list[Path]]:
+    ranges, habitat, taxa = _frames()
+    out = tmp_path / "maps"
+    return out, write_maps(ranges, habitat, taxa, out, boundaries=_boundaries())
+
+
+def _read(p: Path) -> str:
+    return p.read_text(encoding="utf-8")
+
+
+class _Links(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.hrefs: list[str] = []
+        self.open_tags: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.open_tags.append(tag)
+        self.hrefs += [v for k, v in attrs if k == "href" and v]
+
+
+# --------------------------------------------------------------------------- basics
+
+
+def test_writes_index_and_one_page_per_taxon(written: tuple[Path, list[Path]]) -> None:
+    out, paths = written
+    assert paths == [out / "index.html", out / "alpine-musk-deer.html", out / "black-musk-deer.html"]
+    for p in paths:
+        assert p.is_file() and p.stat().st_size > 0
+    # atomic writes leave no temporary files behind
+    assert sorted(p.name for p in out.iterdir()) == sorted(p.name for p in paths)
+
+
+def test_index_links_to_each_taxon_page(written: tuple[Path, list[Path]]) -> None:
+    out, paths = written
+    parser = _Links()
+    parser.feed(_read(out / "index.html"))
+    for p in paths[1:]:
+        assert p.name in parser.hrefs
+    # taxon pages link back to the index
+    assert "index.html" in _read(paths[1])
+
+
+def test_pages_are_leaflet_maps_with_inlined_vendor_code(written: tuple[Path, list[Path]]) -> None:
+    _, paths = written
+    for p in paths:
+        page = _read(p)
+        assert page.startswith("<!DOCTYPE html>")
+        assert "</html>" in page
+        assert "L.map(" in page
+        assert "Leaflet 1.9.4" in page and 't.version="1.9.4"' in page
+        assert "L.control.fullscreen" in page  # plugin code inlined ...
+        assert "L.Control.MousePosition" in page
+        assert "L.control.layers(" in page
+        assert "L.control.scale()" in page
+        assert "rm-legend" in page
+        assert "sourceMappingURL" not in page
+        # every <script> element is closed: nothing broke out of a block
+        assert page.count("<script") == page.count("</script>")
+
+
+def test_geojson_data_is_embedded(written: tuple[Path, list[Path]]) -> None:
+    _, paths = written
+    page = _read(paths[1])
+    assert "L.geoJson(" in page
+    # corners of the Koshi unit and of its habitat, rounded for display
+    assert "[85.0, 27.0]" in page or "[85, 27]" in page
+    assert "85.25" in page and "27.5" in page
+    # only display properties: no evidence or names inside feature properties
+    assert '"properties": {}' in page or '"properties":{}' in page
+
+
+def test_no_remote_resources(written: tuple[Path, list[Path]]) -> None:
+    _, paths = written
+    for p in paths:
+        page = _read(p)
+        low = page.lower()
+        assert '<script src="http' not in low
+        assert '<link href="http' not in low
+        assert "//cdn" not in low
+        assert not re.search(r"<script[^>]*\bsrc\s*=", low)
+        assert not re.search(r"<link\b", low)
+        assert not re.search(r"\bsrc\s*=\s*[\"']?(https?:)?//", low)
+        assert not re.search(r"url\(\s*[\"']?(https?:)?//", low)
+        assert "@import" not in low
+        assert "jquery" not in low and "bootstrap" not in low
+        # the optional OSM layer exists but is not added to the map
+        assert "openstreetmap (online only)" in low
+        assert not re.search(r"tile_layer_\w+\s*\.addTo\(", page)
+        assert not re.search(r"L\.tileLayer\([^;]*\)\s*\.addTo\(", page)
+
+
+def test_osm_overlay_can_be_left_out(tmp_path: Path) -> None:
+    ranges, habitat, taxa = _frames()
+    paths = write_maps(ranges, habitat, taxa, tmp_path, osm_overlay=False)
+    for p in paths:
+        assert "openstreetmap" not in _read(p).lower()
+
+
+def test_boundaries_drawn_and_clipped(written: tuple[Path, list[Path]]) -> None:
+    _, paths = written
+    page = _read(paths[0])
+    assert "Country boundaries" in page
+    assert "-55" not in page  # the far-away outline is clipped out of the view
+
+
+def test_summary_table_on_index(written: tuple[Path, list[Path]]) -> None:
+    out, _ = written
+    page = _read(out / "index.html")
+    assert "<table class='rm'>" in page
+    for text in ("Moschus chrysogaster", "3,000", "123", "≥ 2,500 m", "3,000–4,500 m",
+                 "document: above altitudes of 2,500 m"):
+        assert text in page
+
+
+def test_unit_without_habitat_is_still_listed(written: tuple[Path, list[Path]]) -> None:
+    _, paths = written
+    page = _read(paths[1])
+    table = page[page.index("Range units (2)"):]
+    assert "<td>Koshi</td>" in table
+    assert "<td>Nepal</td><td>Nepal</td>" in table  # the whole-country unit, zero habitat
+    assert "0.0 %" in table
+    # its popup (bound to the range outline) says so, too
+    assert "Habitat: 0.0 km², 0.0 % of unit" in page.replace("\\u00b2", "²")
+
+
+def test_popup_content(written: tuple[Path, list[Path]]) -> None:
+    _, paths = written
+    page = _read(paths[1])
+    popups = [json.loads(s) for s in re.findall(r"\.bindPopup\((\"(?:[^\"\\]|\\.)*\")", page)]
+    koshi = next(p for p in popups if p.startswith("<div class='rm-pop'><b>Koshi</b>"))
+    for text in ("Nepal", "123 km²", "12 % of unit", "≥ 2,500 m", "globe30s (30″)",
+                 "<b>doc1.txt</b>: lives above altitudes of 2,500 m", "<b>doc2.txt</b>"):
+        assert text in koshi
+    tooltips = re.findall(r"\.bindTooltip\(", page)
+    assert len(tooltips) == len(popups) == 3  # 2 range outlines + 1 habitat polygon
+
+
+def test_missing_columns_raise(tmp_path: Path) -> None:
+    ranges, habitat, taxa = _frames()
+    with pytest.raises(DataError, match="evidence|taxon_id|missing"):
+        write_maps(ranges.drop(columns=["taxon_id"]), habitat, taxa, tmp_path)
+
+
+def test_reprojects_other_crs(tmp_path: Path) -> None:
+    ranges, habitat, taxa = _frames()
+    paths = write_maps(ranges.to_crs(3857), habitat.to_crs(3857), taxa, tmp_path)
+    assert "85.25" in _read(paths[1])
+
+
+# --------------------------------------------------------------------------- untrusted text
+
+
+def test_hostile_text_is_escaped(tmp_path: Path) -> None:
+    ranges, habitat, taxa = _frames(
+        name_b=HOSTILE_TEXT, evidence_b=f"{HOSTILE_TEXT}: {HOSTILE_TEXT}\ndoc9.txt: {HOSTILE_TEXT}"
+    )
+    taxa[1].update(
+        scientific_name=HOSTILE_TEXT, elevation_rule=HOSTILE_TEXT, documents=[HOSTILE_TEXT]
+    )
+    ranges.loc[2, "admin1"] = HOSTILE_TEXT
+    habitat.loc[2, "admin1"] = HOSTILE_TEXT
+    habitat.loc[2, "dem_source"] = HOSTILE_TEXT
+    paths = write_maps(ranges, habitat, taxa, tmp_path, boundaries=_boundaries())
+    for p in paths:
+        page = _read(p)
+        assert "<script>alert" not in page
+        assert "<img src=x" not in page
+        assert "alert(2)</script>" not in page
+        assert not re.search(r"`\$\{", page)
+        assert "${alert" not in page
+        # onerror= occurs only as escaped text, never as an attribute of a real tag
+        for m in re.finditer("onerror=alert", page):
+            before = page[max(0, m.start() - 40) : m.start()]
+            assert "&lt;img src=x " in before or "\\u0026lt;img src=x " in before
+        # folium compiles rendered output as a Jinja template: nothing got evaluated
+        assert "24690" not in page
+        assert "{{" not in page and "{%" not in page
+        assert page.count("<script") == page.count("</script>")
+    # ... and the text is there, escaped, where it should be
+    index = _read(paths[0])
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in index
+    assert "&#96;&#36;&#123;alert(3)&#125;&#96;" in index
+    taxon_page = _read(paths[2])
+    assert "\\u0026lt;script\\u0026gt;alert(1)" in taxon_page  # inside popups (JS strings)
+
+
+@given(st.text())
+def test_esc_leaves_no_active_characters(text: str) -> None:
+    out = publish._esc(text)
+    assert not set(out) & set("<>\"'`${}")
+    assert "\x00" not in out
+
+
+@given(st.text())
+def test_js_str_round_trips_and_cannot_close_script(text: str) -> None:
+    lit = publish._js_str(text)
+    assert json.loads(lit) == text
+    assert not set(lit) & set("<>&'`{}")
+
+
+# --------------------------------------------------------------------------- file names
+
+
+@pytest.mark.parametrize("slug", ["../../evil", "../evil", "/tmp/evil", "sub/evil", ""])
+def test_slug_cannot_escape_out_dir(tmp_path: Path, slug: str) -> None:
+    ranges, habitat, taxa = _frames()
+    taxa[1]["slug"] = slug
+    out = tmp_path / "a" / "b" / "maps"
+    with pytest.raises(DataError):
+        write_maps(ranges, habitat, taxa, out)
+    # nothing written anywhere (validation happens before any write)
+    assert [p for p in tmp_path.rglob("*") if p.is_file()] == []
+
+
+def test_reserved_and_duplicate_slugs_get_unique_pages(tmp_path: Path) -> None:
+    ranges, habitat, taxa = _frames()
+    taxa[0]["slug"] = "index"
+    taxa[1]["slug"] = "index"
+    paths = write_maps(ranges, habitat, taxa, tmp_path)
+    assert [p.name for p in paths] == ["index.html", "index-2.html", "index-3.html"]
+    assert "Species ranges and habitat" in _read(paths[0])
+
+
+# --------------------------------------------------------------------------- size
+
+
+def _wiggly(cx: float, cy: float, r: float, n: int, rng: np.random.Generator) -> Polygon:
+    """A polygon with ``n`` vertices and a 30″-pixel staircase-like jagged edge."""
+    t = np.linspace(0, 2 * math.pi, n, endpoint=False)
+    rr = r * (1 + 0.15 * np.sin(7 * t)) + rng.uniform(-0.02, 0.02, n)
+    x = np.round((cx + rr * np.cos(t)) * 120) / 120  # snap to the 30″ grid
+    y = np.round((cy + rr * np.sin(t)) * 120) / 120
+    return Polygon(np.column_stack([x, y])).buffer(0)
+
+
+def _heavy_frames(
+    units: int = 11, vertices: int = 4000
+) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame, list[dict]]:
+    rng = np.random.default_rng(0)
+    rows_r, rows_h = [], []
+    for i in range(units):
+        cx, cy = 74.0 + 2.2 * i, 30.0 - 0.3 * i
+        ident = {"taxon_id": "m", "species": "Musk deer", "scientific_name": "Moschus sp.",
+                 "iso3": "NPL", "country": "Nepal", "admin1": f"Unit {i}"}
+        rows_r.append({**ident, "unit_rule": "admin1", "range_area_km2": 20000.0,
+                       "evidence": "doc.txt: somewhere high",
+                       "geometry": MultiPolygon([_wiggly(cx, cy, 1.0, vertices, rng)])})
+        parts = [_wiggly(cx + dx, cy + dy, 0.25, vertices // 4, rng)
+                 for dx, dy in ((-0.4, 0), (0.4, 0), (0, 0.4), (0, -0.4))]
+        rows_h.append({**ident, "elevation_min_m": 2500.0, "elevation_max_m": None,
+                       "area_km2": 5000.0, "share_of_unit": 0.25, "dem_source": "globe30s",
+                       "dem_resolution": "30″", "geometry": MultiPolygon(parts)})
+    ranges = gpd.GeoDataFrame(rows_r, crs="EPSG:4326")
+    habitat = gpd.GeoDataFrame(rows_h, crs="EPSG:4326")
+    taxa = [{"taxon_id": "m", "slug": "musk-deer", "name": "Musk deer",
+             "scientific_name": "Moschus sp.", "rank": "genus", "units": units,
+             "habitat_km2": 5000.0 * units, "range_km2": 20000.0 * units,
+             "elevation_min_m": 2500.0, "elevation_max_m": None,
+             "elevation_rule": "default 2,500 m", "documents": ["doc.txt"]}]
+    return ranges, habitat, taxa
+
+
+def test_pages_stay_under_size_bound(tmp_path: Path) -> None:
+    ranges, habitat, taxa = _heavy_frames()
+    n_vertices = sum(len(np.asarray(g.exterior.coords)) for mp in ranges.geometry
+                     for g in mp.geoms)
+    assert n_vertices > 40_000
+    paths = write_maps(ranges, habitat, taxa, tmp_path)
+    for p in paths:
+        assert p.stat().st_size < publish.MAX_PAGE_BYTES
+
+
+def test_page_is_coarsened_to_meet_a_tight_bound(tmp_path: Path) -> None:
+    ranges, habitat, taxa = _heavy_frames(units=4, vertices=3000)
+    loose = write_maps(ranges, habitat, taxa, tmp_path / "loose", tolerance=0.0)
+    size_loose = loose[1].stat().st_size
+    bound = 400_000
+    assert size_loose > bound
+    tight = write_maps(ranges, habitat, taxa, tmp_path / "tight", tolerance=0.0,
+                       max_page_bytes=bound)
+    for p in tight:
+        assert p.stat().st_size <= bound
+    assert "L.geoJson(" in _read(tight[1])
+
+
+def test_display_geometry_is_rounded() -> None:
+    g = Polygon([(85.123456789, 27.0), (85.5, 27.987654321), (86.0, 27.0)])
+    out = publish._display_geom(g, 0.0)
+    coords = np.asarray(out.exterior.coords)
+    assert np.all(np.abs(coords * 1e5 - np.round(coords * 1e5)) < 1e-6)
+    assert publish._display_geom(MultiPolygon(), 0.005) is None
+    assert publish._display_geom(None, 0.005) is None
