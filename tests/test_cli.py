@@ -162,3 +162,38 @@ def test_version_and_help() -> None:
     for cmd in ["build", "extract", "habitat"]:
         res = run(cmd, "--help")
         assert res.exit_code == 0 and "Example" in res.output
+
+
+def test_extract_then_build_round_trip(tiny_world) -> None:
+    d = tiny_world["dir"]
+    doc = d / "deer.txt"
+    doc.write_text("Test musk deer\nThe test musk deer (Moschus testus) is found in Aland and "
+                   "in Upper Bee of Beeland, above altitudes of 4,000 m (13,100 ft).\n",
+                   encoding="utf-8")
+    ry = d / "ranges.yaml"
+    res = run("extract", str(doc), "--boundaries", str(tiny_world["boundaries"]), "-o", str(ry))
+    assert res.exit_code == 0, res.output
+    data = yaml.safe_load(ry.read_text())
+    rec = next(s for s in data["species"] if s["scientific_name"] == "Moschus testus")
+    assert rec["elevation_min_m"] == 4000
+    assert {(u["iso3"], u["admin1"]) for u in rec["units"]} == {("AAA", None), ("BBB", "North Bee")}
+    # Existing output is not replaced without --overwrite.
+    again = run("extract", str(doc), "--boundaries", str(tiny_world["boundaries"]), "-o", str(ry))
+    assert again.exit_code == 2
+    out = d / "out"
+    res = run("build", "--ranges", str(ry), "--dem", str(tiny_world["dem"]),
+              "--boundaries", str(tiny_world["boundaries"]), "--out", str(out))
+    assert res.exit_code == 0, res.output
+    hab = json.loads((out / "geojson/habitat.geojson").read_text())
+    cells = {(f["properties"]["iso3"], f["properties"]["admin1"]): f["properties"]["habitat_cells"]
+             for f in hab["features"] if f["properties"]["scientific_name"] == "Moschus testus"}
+    assert cells == {("AAA", None): 0, ("BBB", "North Bee"): 16}
+
+
+def test_python_dash_m_runs() -> None:
+    import subprocess
+    import sys
+
+    proc = subprocess.run([sys.executable, "-m", "rangemap", "--version"], capture_output=True,
+                          text=True, check=False)
+    assert proc.returncode == 0 and "rangemap, version" in proc.stdout

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import math
 import re
@@ -81,17 +82,31 @@ def _frames(
     )
     taxa = [
         {
-            "taxon_id": "a", "slug": "alpine-musk-deer", "name": "Alpine musk deer",
-            "scientific_name": "Moschus chrysogaster", "rank": "species", "units": 2,
-            "habitat_km2": 123.0, "range_km2": 3000.0, "elevation_min_m": 2500.0,
-            "elevation_max_m": None, "elevation_rule": "document: above altitudes of 2,500 m",
+            "taxon_id": "a",
+            "slug": "alpine-musk-deer",
+            "name": "Alpine musk deer",
+            "scientific_name": "Moschus chrysogaster",
+            "rank": "species",
+            "units": 2,
+            "habitat_km2": 123.0,
+            "range_km2": 3000.0,
+            "elevation_min_m": 2500.0,
+            "elevation_max_m": None,
+            "elevation_rule": "document: above altitudes of 2,500 m",
             "documents": ["doc1.txt", "doc2.txt"],
         },
         {
-            "taxon_id": "b", "slug": "black-musk-deer", "name": name_b,
-            "scientific_name": None, "rank": "species", "units": 1,
-            "habitat_km2": 20.0, "range_km2": 300.0, "elevation_min_m": 3000.0,
-            "elevation_max_m": 4500.0, "elevation_rule": "default 3,000 m",
+            "taxon_id": "b",
+            "slug": "black-musk-deer",
+            "name": name_b,
+            "scientific_name": None,
+            "rank": "species",
+            "units": 1,
+            "habitat_km2": 20.0,
+            "range_km2": 300.0,
+            "elevation_min_m": 3000.0,
+            "elevation_max_m": 4500.0,
+            "elevation_rule": "default 3,000 m",
             "documents": ["doc3.txt"],
         },
     ]
@@ -103,8 +118,11 @@ def _boundaries() -> gpd.GeoDataFrame:
         {
             "iso3": ["NPL", "BTN", "BRA"],
             "name": ["Nepal", "Bhutan", "Far away"],
-            "geometry": [box(80.0, 26.3, 88.2, 30.4), box(88.7, 26.7, 92.1, 28.3),
-                         box(-60, -20, -50, -10)],
+            "geometry": [
+                box(80.0, 26.3, 88.2, 30.4),
+                box(88.7, 26.7, 92.1, 28.3),
+                box(-60, -20, -50, -10),
+            ],
         },
         crs="EPSG:4326",
     )
@@ -137,7 +155,8 @@ class _Links(HTMLParser):
 
 def test_writes_index_and_one_page_per_taxon(written: tuple[Path, list[Path]]) -> None:
     out, paths = written
-    assert paths == [out / "index.html", out / "alpine-musk-deer.html", out / "black-musk-deer.html"]
+    names = ["index.html", "alpine-musk-deer.html", "black-musk-deer.html"]
+    assert paths == [out / n for n in names]
     for p in paths:
         assert p.is_file() and p.stat().st_size > 0
     # atomic writes leave no temporary files behind
@@ -221,15 +240,21 @@ def test_summary_table_on_index(written: tuple[Path, list[Path]]) -> None:
     out, _ = written
     page = _read(out / "index.html")
     assert "<table class='rm'>" in page
-    for text in ("Moschus chrysogaster", "3,000", "123", "≥ 2,500 m", "3,000–4,500 m",
-                 "document: above altitudes of 2,500 m"):
+    for text in (
+        "Moschus chrysogaster",
+        "3,000",
+        "123",
+        "≥ 2,500 m",
+        "3,000–4,500 m",
+        "document: above altitudes of 2,500 m",
+    ):
         assert text in page
 
 
 def test_unit_without_habitat_is_still_listed(written: tuple[Path, list[Path]]) -> None:
     _, paths = written
     page = _read(paths[1])
-    table = page[page.index("Range units (2)"):]
+    table = page[page.index("Range units (2)") :]
     assert "<td>Koshi</td>" in table
     assert "<td>Nepal</td><td>Nepal</td>" in table  # the whole-country unit, zero habitat
     assert "0.0 %" in table
@@ -242,8 +267,15 @@ def test_popup_content(written: tuple[Path, list[Path]]) -> None:
     page = _read(paths[1])
     popups = [json.loads(s) for s in re.findall(r"\.bindPopup\((\"(?:[^\"\\]|\\.)*\")", page)]
     koshi = next(p for p in popups if p.startswith("<div class='rm-pop'><b>Koshi</b>"))
-    for text in ("Nepal", "123 km²", "12 % of unit", "≥ 2,500 m", "globe30s (30″)",
-                 "<b>doc1.txt</b>: lives above altitudes of 2,500 m", "<b>doc2.txt</b>"):
+    for text in (
+        "Nepal",
+        "123 km²",
+        "12 % of unit",
+        "≥ 2,500 m",
+        "globe30s (30″)",
+        "<b>doc1.txt</b>: lives above altitudes of 2,500 m",
+        "<b>doc2.txt</b>",
+    ):
         assert text in koshi
     tooltips = re.findall(r"\.bindTooltip\(", page)
     assert len(tooltips) == len(popups) == 3  # 2 range outlines + 1 habitat polygon
@@ -338,60 +370,105 @@ def test_reserved_and_duplicate_slugs_get_unique_pages(tmp_path: Path) -> None:
 # --------------------------------------------------------------------------- size
 
 
-def _wiggly(cx: float, cy: float, r: float, n: int, rng: np.random.Generator) -> Polygon:
-    """A polygon with ``n`` vertices and a 30″-pixel staircase-like jagged edge."""
-    t = np.linspace(0, 2 * math.pi, n, endpoint=False)
-    rr = r * (1 + 0.15 * np.sin(7 * t)) + rng.uniform(-0.02, 0.02, n)
-    x = np.round((cx + rr * np.cos(t)) * 120) / 120  # snap to the 30″ grid
-    y = np.round((cy + rr * np.sin(t)) * 120) / 120
-    return Polygon(np.column_stack([x, y])).buffer(0)
+def _staircase(
+    cx: float, cy: float, half_w: float, half_h: float, rng: np.random.Generator
+) -> Polygon:
+    """An x-monotone polygon whose edges follow the 30″ pixel grid (4 vertices per column)."""
+    step = 1 / 120
+    x = cx - half_w + step * np.arange(int(2 * half_w / step) + 1)
+    t = np.linspace(0, math.pi, len(x))
+    wobble = np.cumsum(rng.integers(-1, 2, len(x))) * step
+    top = np.round((cy + half_h * (0.3 + 0.7 * np.sin(t)) + wobble) / step) * step
+    bot = np.round((cy - half_h * (0.3 + 0.7 * np.sin(t)) + wobble) / step) * step
+    upper = [pt for i in range(len(x) - 1) for pt in ((x[i], top[i]), (x[i + 1], top[i]))]
+    lower = [pt for i in reversed(range(len(x) - 1)) for pt in ((x[i + 1], bot[i]), (x[i], bot[i]))]
+    poly = Polygon(upper + lower)
+    assert poly.is_valid
+    return poly
 
 
 def _heavy_frames(
-    units: int = 11, vertices: int = 4000
+    units: int = 11, half_w: float = 4.0
 ) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame, list[dict]]:
     rng = np.random.default_rng(0)
     rows_r, rows_h = [], []
     for i in range(units):
         cx, cy = 74.0 + 2.2 * i, 30.0 - 0.3 * i
-        ident = {"taxon_id": "m", "species": "Musk deer", "scientific_name": "Moschus sp.",
-                 "iso3": "NPL", "country": "Nepal", "admin1": f"Unit {i}"}
-        rows_r.append({**ident, "unit_rule": "admin1", "range_area_km2": 20000.0,
-                       "evidence": "doc.txt: somewhere high",
-                       "geometry": MultiPolygon([_wiggly(cx, cy, 1.0, vertices, rng)])})
-        parts = [_wiggly(cx + dx, cy + dy, 0.25, vertices // 4, rng)
-                 for dx, dy in ((-0.4, 0), (0.4, 0), (0, 0.4), (0, -0.4))]
-        rows_h.append({**ident, "elevation_min_m": 2500.0, "elevation_max_m": None,
-                       "area_km2": 5000.0, "share_of_unit": 0.25, "dem_source": "globe30s",
-                       "dem_resolution": "30″", "geometry": MultiPolygon(parts)})
+        ident = {
+            "taxon_id": "m",
+            "species": "Musk deer",
+            "scientific_name": "Moschus sp.",
+            "iso3": "NPL",
+            "country": "Nepal",
+            "admin1": f"Unit {i}",
+        }
+        rows_r.append(
+            {
+                **ident,
+                "unit_rule": "admin1",
+                "range_area_km2": 20000.0,
+                "evidence": "doc.txt: somewhere high",
+                "geometry": MultiPolygon([_staircase(cx, cy, half_w, 1.5, rng)]),
+            }
+        )
+        parts = [
+            _staircase(cx + dx * half_w, cy + dy, half_w / 4, 0.3, rng)
+            for dx, dy in ((-0.6, 0), (0.6, 0), (-0.1, 0.8), (0.1, -0.8))
+        ]
+        rows_h.append(
+            {
+                **ident,
+                "elevation_min_m": 2500.0,
+                "elevation_max_m": None,
+                "area_km2": 5000.0,
+                "share_of_unit": 0.25,
+                "dem_source": "globe30s",
+                "dem_resolution": "30″",
+                "geometry": MultiPolygon(parts),
+            }
+        )
     ranges = gpd.GeoDataFrame(rows_r, crs="EPSG:4326")
     habitat = gpd.GeoDataFrame(rows_h, crs="EPSG:4326")
-    taxa = [{"taxon_id": "m", "slug": "musk-deer", "name": "Musk deer",
-             "scientific_name": "Moschus sp.", "rank": "genus", "units": units,
-             "habitat_km2": 5000.0 * units, "range_km2": 20000.0 * units,
-             "elevation_min_m": 2500.0, "elevation_max_m": None,
-             "elevation_rule": "default 2,500 m", "documents": ["doc.txt"]}]
+    taxa = [
+        {
+            "taxon_id": "m",
+            "slug": "musk-deer",
+            "name": "Musk deer",
+            "scientific_name": "Moschus sp.",
+            "rank": "genus",
+            "units": units,
+            "habitat_km2": 5000.0 * units,
+            "range_km2": 20000.0 * units,
+            "elevation_min_m": 2500.0,
+            "elevation_max_m": None,
+            "elevation_rule": "default 2,500 m",
+            "documents": ["doc.txt"],
+        }
+    ]
     return ranges, habitat, taxa
 
 
 def test_pages_stay_under_size_bound(tmp_path: Path) -> None:
     ranges, habitat, taxa = _heavy_frames()
-    n_vertices = sum(len(np.asarray(g.exterior.coords)) for mp in ranges.geometry
-                     for g in mp.geoms)
-    assert n_vertices > 40_000
-    paths = write_maps(ranges, habitat, taxa, tmp_path)
+    n_vertices = sum(len(np.asarray(g.exterior.coords)) for mp in ranges.geometry for g in mp.geoms)
+    n_vertices += sum(
+        len(np.asarray(g.exterior.coords)) for mp in habitat.geometry for g in mp.geoms
+    )
+    assert n_vertices > 80_000  # 11 units, several thousand vertices each (range + habitat)
+    paths = write_maps(ranges, habitat, taxa, tmp_path, boundaries=_boundaries())
     for p in paths:
         assert p.stat().st_size < publish.MAX_PAGE_BYTES
 
 
 def test_page_is_coarsened_to_meet_a_tight_bound(tmp_path: Path) -> None:
-    ranges, habitat, taxa = _heavy_frames(units=4, vertices=3000)
+    ranges, habitat, taxa = _heavy_frames(units=4, half_w=2.0)
     loose = write_maps(ranges, habitat, taxa, tmp_path / "loose", tolerance=0.0)
     size_loose = loose[1].stat().st_size
     bound = 400_000
     assert size_loose > bound
-    tight = write_maps(ranges, habitat, taxa, tmp_path / "tight", tolerance=0.0,
-                       max_page_bytes=bound)
+    tight = write_maps(
+        ranges, habitat, taxa, tmp_path / "tight", tolerance=0.0, max_page_bytes=bound
+    )
     for p in tight:
         assert p.stat().st_size <= bound
     assert "L.geoJson(" in _read(tight[1])
@@ -404,3 +481,42 @@ def test_display_geometry_is_rounded() -> None:
     assert np.all(np.abs(coords * 1e5 - np.round(coords * 1e5)) < 1e-6)
     assert publish._display_geom(MultiPolygon(), 0.005) is None
     assert publish._display_geom(None, 0.005) is None
+
+
+def test_one_layer_group_per_taxon_on_index(written: tuple[Path, list[Path]]) -> None:
+    out, paths = written
+    index = _read(out / "index.html")
+    # one group per taxon + country boundaries
+    assert index.count("L.featureGroup(") == 3
+    assert '"\\u003cspan style=\\u0027color:#1f77b4\\u0027\\u003e' in index
+    # taxon pages: range and habitat groups + boundaries
+    assert _read(paths[1]).count("L.featureGroup(") == 3
+
+
+def test_taxon_without_units_gets_a_page(tmp_path: Path) -> None:
+    ranges, habitat, taxa = _frames()
+    taxa.append({"taxon_id": "z", "slug": "zeta", "name": "Nowhere deer"})
+    paths = write_maps(ranges, habitat, taxa, tmp_path, title="My <maps>")
+    page = _read(paths[-1])
+    assert paths[-1].name == "zeta.html"
+    assert "Range units (0)" in page and "L.map(" in page
+    index = _read(paths[0])
+    assert "<title>My &lt;maps&gt;</title>" in index
+    assert "zeta.html" in index
+
+
+def test_vendor_files_match_readme_checksums() -> None:
+    vendor = Path(publish.__file__).parent / "vendor"
+    readme = (vendor / "README.md").read_text(encoding="utf-8")
+    rows = re.findall(r"\| `([^`]+)`[^|]*\| (\d+) \| `([0-9a-f]{64})` \|", readme)
+    listed = {path for path, _, _ in rows}
+    on_disk = {
+        p.relative_to(vendor).as_posix()
+        for p in vendor.rglob("*")
+        if p.is_file() and p.name != "README.md" and "__pycache__" not in p.parts
+    }
+    assert listed == on_disk
+    for path, size, digest in rows:
+        data = (vendor / path).read_bytes()
+        assert len(data) == int(size), path
+        assert hashlib.sha256(data).hexdigest() == digest, path

@@ -32,7 +32,9 @@ JSON-able result (``schema/ranges.schema.json``). The rules, in order:
      musk deer", "young musk deer") denotes the *genus* record (name "musk
      deer", scientific name from :data:`GROUP_NOUNS`, rank "genus").
    * A *binomial* ``Genus epithet`` is recognised (a) in brackets right after
-     a common name -- "Dwarf musk deer (Moschus meminna)" -- which links the
+     a common name -- "Dwarf musk deer (Moschus meminna)" -- or unbracketed
+     right after it when the genus is known ("Himalayan musk deer Moschus
+     chrysogaster"), which links the
      two, together with any common names chained before it by "or", "also
      known as", "also called" ("The white-bellied musk deer or Himalayan musk
      deer (Moschus leucogaster)": one record, both common names); (b) anywhere
@@ -52,7 +54,9 @@ JSON-able result (``schema/ranges.schema.json``). The rules, in order:
 
 4. Range or not, for each place found by the gazetteer in a sentence:
    * excluded, reason ``"section '<heading>'"``, in a section whose heading
-     contains a word of :data:`EXCLUDED_SECTIONS`;
+     contains a word of :data:`EXCLUDED_SECTIONS` (as a word prefix:
+     "Conservationists" matches "conservation") and none of
+     :data:`RANGE_SECTIONS` ("Distribution and status" stays in range);
    * excluded, reason ``"non-range context '<cue>'"``, if the sentence has a
      :data:`NON_RANGE_CUES` pattern (protected by law, listed as, trade,
      farming, hunting, imported, not found, extinct in ...);
@@ -139,6 +143,7 @@ __all__ = [
     "DISTRIBUTION_CUES",
     "NON_RANGE_CUES",
     "EXCLUDED_SECTIONS",
+    "RANGE_SECTIONS",
     "BACK_MATTER_SECTIONS",
     "NON_TAXON_MODIFIERS",
     "ANAPHORA",
@@ -180,6 +185,10 @@ EXCLUDED_SECTIONS: tuple[str, ...] = (
     "further reading", "notes", "bibliography", "captivity", "farming", "uses",
     "in culture", "protection", "status", "management", "hunting",
 )
+
+#: Section-heading words that keep a section in range even if it also matches
+#: :data:`EXCLUDED_SECTIONS` ("Distribution and status").
+RANGE_SECTIONS: tuple[str, ...] = ("distribution", "range", "habitat", "occurrence")
 
 #: Headings after which the rest of the document is back matter.
 BACK_MATTER_SECTIONS: tuple[str, ...] = (
@@ -553,6 +562,22 @@ def _group_of(surface: str) -> str:
     return f if f in GROUP_NOUNS else next(iter(GROUP_NOUNS))
 
 
+_NEXT_WORDS_RE = re.compile(r"[ \t]+([A-Z][\w'’-]*)(?:[ \t]+([\w'’-]+))?")
+
+
+def _proper_name_tail(after: str) -> bool:
+    """Whether a group noun is followed, on its line, by a capitalised word that does
+    not start a binomial ("Musk Deer Sanctuary" yes; "musk deer Moschus moschiferus" no)."""
+    m = _NEXT_WORDS_RE.match(after)
+    if not m:
+        return False
+    first, second = m.group(1), m.group(2) or ""
+    binomial = (re.fullmatch(r"[A-Z][a-z]{2,}", first) is not None
+                and re.fullmatch(r"[a-z]{3,}", second) is not None
+                and second not in _EPITHET_STOP)
+    return not binomial
+
+
 def _find_common_names(text: str, sentences: Sequence[Sentence]) -> list[_TaxonMention]:
     out: list[_TaxonMention] = []
     starts = [s.start for s in sentences]
@@ -561,15 +586,8 @@ def _find_common_names(text: str, sentences: Sequence[Sentence]) -> list[_TaxonM
         si = _sentence_index(starts, m.start())
         sent = sentences[si] if si >= 0 else None
         sstart = sent.start if sent and sent.end >= m.start() else m.start()
-        # proper-name continuation: "Askot Musk Deer Sanctuary"
-        after = text[m.end():]
-        nxt = re.match(r"[ \t]+([A-Z][\w'’-]*)(?:[ \t]+([\w'’-]+))?", after)
-        if nxt and not (nxt.group(2) and re.fullmatch(r"[a-z]{3,}", nxt.group(2))
-                        and nxt.group(1) != nxt.group(1).upper()
-                        and re.fullmatch(r"[A-Z][a-z]+", nxt.group(1))
-                        and nxt.group(2) not in _EPITHET_STOP):
-            if not re.match(r"[ \t]+(?:I|It|They)\b", after):
-                continue
+        if _proper_name_tail(text[m.end():m.end() + 80]):
+            continue
         group = _group_of(m.group())
         before = text[sstart:m.start()]
         mods: list[tuple[int, str]] = []
@@ -603,7 +621,12 @@ def _find_taxa(text: str, sentences: Sequence[Sentence]
     # (a) bracketed binomial after a common name
     species_commons = [c for c in commons if c.key[0] == "name"]
     for idx, c in enumerate(species_commons):
-        m = re.match(r"\s*\(\s*([A-Z][a-z]{2,})\s+([a-z]{3,})\b[^()]*\)", text[c.end:])
+        after = text[c.end:c.end + 200]
+        m = re.match(r"\s*\(\s*([A-Z][a-z]{2,})\s+([a-z]{3,})\b[^()]*\)", after)
+        if not m:
+            m = re.match(r"[ \t]*,?[ \t]*([A-Z][a-z]{2,})[ \t]+([a-z]{3,})\b", after)
+            if m and m.group(1) not in known_genera:
+                m = None
         if not m or m.group(2) in _EPITHET_STOP:
             continue
         binom = f"{m.group(1)} {m.group(2)}"
@@ -655,3 +678,403 @@ def _sentence_index(starts: Sequence[int], pos: int) -> int:
         else:
             hi = mid
     return lo - 1
+
+
+# --------------------------------------------------------------------------- qualifiers
+
+_QUAL_WORD_RE = re.compile(
+    r"(?:^|[^\w-])(?P<w>(?:north|south)[\s-]?(?:east|west)(?:ern)?|north(?:ern)?|south(?:ern)?|"
+    r"east(?:ern)?|west(?:ern)?|central|centre|center)\s+"
+    r"(?:(?:parts?|regions?|portions?|areas?|slopes?|half|reaches)\s+of\s+)?(?:the\s+)?$",
+    re.I,
+)
+_QUAL_OF_RE = re.compile(
+    r"\bthe\s+(?P<w>(?:north|south)[\s-]?(?:east|west)|north|south|east|west|centre|center)"
+    r"\s+of\s+(?:the\s+)?$",
+    re.I,
+)
+_QUAL_ABBR_RE = re.compile(r"(?:^|[\s(,;])(?P<a>NE|NW|SE|SW|N|S|E|W|C)\.?\s+$")
+
+
+def _norm_compass(word: str) -> str:
+    w = re.sub(r"[\s-]+", "", word.lower())
+    for a in ("north", "south"):
+        for b in ("east", "west"):
+            if w.startswith(a + b):
+                return f"{a}-{_COMPASS_WORDS[b]}"
+    return _COMPASS_WORDS.get(w, w)
+
+
+def qualifiers_before(prefix: str) -> tuple[str, ...]:
+    """Compass qualifiers at the end of ``prefix`` (the text before a place name).
+
+    >>> qualifiers_before("occurs in north-west "), qualifiers_before("in S ")
+    (('north-western',), ('southern',))
+    """
+    tail = prefix[-60:]
+    for rx in (_QUAL_WORD_RE, _QUAL_OF_RE):
+        m = rx.search(tail)
+        if m:
+            return (_norm_compass(m.group("w")),)
+    m = _QUAL_ABBR_RE.search(tail)
+    if m:
+        return (_COMPASS_ABBR[m.group("a")],)
+    return ()
+
+
+# --------------------------------------------------------------------------- elevation
+
+_NUM = r"(?<![\d,.])(?:\d{1,3}(?:[,\u202f\u2009\u00a0]\d{3})+|\d+)(?:\.\d+)?"
+_M = r"(?:m|metres|meters|metre|meter|mtrs?)(?![\w])"
+_FT = r"(?:ft|feet|foot)(?![\w])\.?"
+_UNIT = rf"(?:{_M}|{_FT})"
+_DASH = r"\s*(?:-|–|—|‒|−|to|and)\s*"
+_MIN_PREPS = ("above", "over", "more than", "greater than", "higher than", "at least",
+              "exceeding", "in excess of", "upwards of", "from", "as low as")
+_MAX_PREPS = ("below", "under", "less than", "lower than", "up to", "upto", "as high as",
+              "not exceeding", "to")
+_POINT_PREPS = ("at", "around", "about", "near", "of", "approximately", "between")
+_PREP_ALT = "|".join(
+    sorted((re.escape(p).replace(r"\ ", r"\s+") for p in
+            (*_MIN_PREPS, *_MAX_PREPS, *_POINT_PREPS)), key=len, reverse=True)
+)
+_FILLER = (r"(?:(?:altitudes?|elevations?|heights?)\s+(?:of\s+)?)?"
+           r"(?:(?:about|around|approximately|approx\.|c\.|ca\.|some|roughly|nearly|almost)\s+)?")
+_ELEV_RE = re.compile(
+    rf"(?:\b(?P<prep>{_PREP_ALT})\s+{_FILLER})?"
+    rf"(?:(?P<lo>{_NUM})\s*(?P<u1>{_UNIT})?{_DASH}(?P<hi>{_NUM})\s*(?P<u2>{_UNIT})"
+    rf"|(?P<v>{_NUM})\s*(?P<u>{_UNIT}))"
+    r"(?!\s*(?:tall|long|wide|deep|thick|across|in\s+(?:length|height|width|diameter)))"
+    rf"(?P<alt>\s*\(\s*(?:c\.|ca\.|about|approx\.?|~)?\s*(?P<alo>{_NUM})"
+    rf"(?:{_DASH}(?P<ahi>{_NUM}))?\s*(?P<au>{_UNIT})\s*\))?",
+    re.I,
+)
+_STRONG_ELEV_RE = re.compile(
+    r"altitud|elevation|\ba\.?\s?s\.?\s?l\b|\bmasl\b|sea[\s-]+level", re.I)
+_WEAK_ELEV_RE = re.compile(
+    r"\b(?:alpine|sub-?alpine|montane|mountains?|mountainous|highlands?|hills?|slopes?|"
+    r"peaks?|plateaus?|tree-?line|timberline)\b", re.I)
+_BEFORE_BARE_RE = re.compile(
+    r"(?:altitudes?|elevations?|heights?)\s*(?:of|:|at|is|was|to)?\s*"
+    r"(?:about|around|approximately|c\.|ca\.)?\s*$", re.I)
+_AFTER_BARE_RE = re.compile(
+    r"\s*(?:a\.?\s?s\.?\s?l\b|above\s+(?:mean\s+)?sea[\s-]+level|elevation|altitude)", re.I)
+ELEVATION_RANGE_M = (-500.0, 9000.0)
+
+
+def _to_m(num: str, unit: str | None) -> float:
+    v = float(re.sub(r"[,\u202f\u2009\u00a0]", "", num))
+    if unit and unit.lower().rstrip(".") in ("ft", "feet", "foot"):
+        return float(round(v * 0.3048))
+    return v
+
+
+def _is_ft(unit: str | None) -> bool:
+    return bool(unit) and unit.lower().rstrip(".") in ("ft", "feet", "foot")
+
+
+def parse_elevations(sentence: str) -> list[tuple[float | None, float | None, int, int]]:
+    """Elevation statements in one sentence (rule 7 of the module docs).
+
+    Returns
+    -------
+    list of (lower, upper, start, end)
+        Bounds in metres (``None`` = open) and the character span of the
+        statement in ``sentence``.
+
+    >>> parse_elevations("It lives above altitudes of 2,500 m (8,200 ft).")
+    [(2500.0, None, 9, 46)]
+    """
+    strong = bool(_STRONG_ELEV_RE.search(sentence))
+    weak = bool(_WEAK_ELEV_RE.search(sentence))
+    if not (strong or weak):
+        return []
+    out: list[tuple[float | None, float | None, int, int]] = []
+    for m in _ELEV_RE.finditer(sentence):
+        prep = re.sub(r"\s+", " ", (m.group("prep") or "").lower())
+        if m.group("lo") is not None:
+            u1, u2 = m.group("u1") or m.group("u2"), m.group("u2")
+            lo, hi = _to_m(m.group("lo"), u1), _to_m(m.group("hi"), u2)
+            main_ft = _is_ft(u2)
+        else:
+            lo = hi = _to_m(m.group("v"), m.group("u"))
+            main_ft = _is_ft(m.group("u"))
+        if m.group("alt") and main_ft and not _is_ft(m.group("au")):
+            alo = _to_m(m.group("alo"), m.group("au"))
+            ahi = _to_m(m.group("ahi"), m.group("au")) if m.group("ahi") else alo
+            lo, hi = (alo, ahi) if m.group("lo") is not None or m.group("ahi") else (alo, alo)
+        if m.group("lo") is not None:
+            bounds: tuple[float | None, float | None] = (min(lo, hi), max(lo, hi))
+            bounded = True
+        elif prep in _MIN_PREPS:
+            bounds, bounded = (lo, None), True
+        elif prep in _MAX_PREPS:
+            bounds, bounded = (None, hi), True
+        elif prep in _POINT_PREPS:
+            bounds, bounded = (lo, hi), prep == "at"
+        else:
+            if not (_BEFORE_BARE_RE.search(sentence[:m.start()])
+                    or _AFTER_BARE_RE.match(sentence[m.end():])):
+                continue
+            bounds, bounded = (lo, hi), False
+        vals = [b for b in bounds if b is not None]
+        if not all(ELEVATION_RANGE_M[0] <= b <= ELEVATION_RANGE_M[1] for b in vals):
+            continue
+        if not strong and not (bounded and all(b >= 100 for b in vals)):
+            continue
+        out.append((bounds[0], bounds[1], m.start(), m.end()))
+    return out
+
+
+# --------------------------------------------------------------------------- core
+
+def _first(patterns: Sequence[re.Pattern[str]], text: str) -> str | None:
+    hits = [m for m in (p.search(text) for p in patterns) if m]
+    if not hits:
+        return None
+    best = min(hits, key=lambda m: m.start())
+    return " ".join(best.group().split())
+
+
+_ANAPHORA_RE = re.compile(
+    r"^[\W_]*(?:" + "|".join(re.escape(a).replace(r"\ ", r"\s+") for a in ANAPHORA) + r")\b",
+    re.I,
+)
+
+
+def _display_name(forms: list[tuple[str, bool]]) -> str:
+    """Display form of a common name: as written mid-sentence, else lower case."""
+    for disp, initial in forms:
+        if not initial:
+            return disp
+    return forms[0][0].lower()
+
+
+def extract_text(text: str, document: str, gaz: Gazetteer) -> list[TaxonRecord]:
+    """Extract the taxa of one document with their range places and elevations.
+
+    Parameters
+    ----------
+    text : str
+        The document text.
+    document : str
+        Its name, used in evidence.
+    gaz : Gazetteer
+        Place names.
+
+    Returns
+    -------
+    list of TaxonRecord
+        One per taxon named in the text (unmerged, in order of first mention).
+    """
+    sents = split_sentences(text)
+    if not sents:
+        return []
+    starts = [s.start for s in sents]
+    mentions = gaz.find_mentions(text, [(s.start, s.end) for s in sents])
+    taxa, _links = _find_taxa(text, sents)
+
+    forms: dict[str, list[tuple[str, bool]]] = {}
+    for t in taxa:
+        if t.common is not None and t.display is not None:
+            forms.setdefault(t.common, []).append((t.display, t.initial))
+    records: dict[tuple[str, str], TaxonRecord] = {}
+
+    def record(key: tuple[str, str]) -> TaxonRecord:
+        rec = records.get(key)
+        if rec is None:
+            if key[0] == "genus":
+                common, sci = GROUP_NOUNS[key[1]]
+                rec = TaxonRecord(common, sci, "genus", [common])
+            elif key[0] == "sci":
+                rec = TaxonRecord(key[1], key[1], "species")
+            else:
+                rec = TaxonRecord(_display_name(forms.get(key[1], [(key[1], True)])), None,
+                                  "species")
+            rec.documents.append(document)
+            records[key] = rec
+        return rec
+
+    for t in taxa:
+        rec = record(t.key)
+        if t.common is not None:
+            disp = _display_name(forms[t.common])
+            if disp.lower().replace("-", " ") not in {
+                c.lower().replace("-", " ") for c in rec.common_names
+            }:
+                rec.common_names.append(disp)
+            if rec.name == rec.scientific_name and rec.rank == "species":
+                rec.name = disp
+
+    main = next((t.key for t in taxa if t.key[0] != "genus"), None) or next(
+        (t.key for t in taxa), None)
+    by_sent: dict[int, list[_TaxonMention]] = {}
+    for t in taxa:
+        by_sent.setdefault(_sentence_index(starts, t.start), []).append(t)
+    places_by_sent: dict[int, list[Mention]] = {}
+    for m in mentions:
+        places_by_sent.setdefault(_sentence_index(starts, m.start), []).append(m)
+
+    carry: tuple[str, str] | None = None
+    prev_para = -1
+    for i, s in enumerate(sents):
+        if s.paragraph != prev_para:
+            carry = None
+        prev_para = s.paragraph
+        own = by_sent.get(i, [])
+        if s.heading:
+            key = own[0].key if own else main
+        elif _ANAPHORA_RE.match(s.text):
+            key = carry or main
+        elif own:
+            key = own[0].key
+        else:
+            key = carry or main
+        if not s.heading:
+            carry = key
+        if key is None:
+            continue
+        rec = record(key)
+        sentence_text = " ".join(s.text.split())
+        excluded_section = (bool(s.section) and _is_section(s.section, EXCLUDED_SECTIONS)
+                            and not _is_section(s.section, RANGE_SECTIONS))
+        nonrange = _first(_NONRANGE_RE, s.text)
+        places = places_by_sent.get(i, [])
+        if places:
+            if s.heading:
+                reason: str | None = "heading"
+            elif excluded_section:
+                reason = f"section '{s.section}'"
+            elif nonrange:
+                reason = f"non-range context '{nonrange}'"
+            elif _first(_DIST_RE, s.text):
+                reason = None
+            else:
+                reason = "no distribution cue"
+            named_here = {t[0] for m in places if m.kind == "country" for t in m.targets}
+            for m in places:
+                ev = Evidence(document, m.start, m.end, sentence_text)
+                for iso3 in m.countries:
+                    name = gaz.country_name(iso3)
+                    if name:
+                        rec.country_names[iso3] = name
+                if reason is not None:
+                    if m.kind == "region":
+                        rec.excluded.append(_Excluded(m.name, None, reason, ev))
+                    else:
+                        for iso3 in m.countries:
+                            nm = m.surface if m.kind == "admin1" else (
+                                gaz.country_name(iso3) or m.name)
+                            rec.excluded.append(_Excluded(nm, iso3, reason, ev))
+                    continue
+                quals = qualifiers_before(text[s.start:m.start]) if m.kind != "region" else ()
+                rec.places.append(_PlaceHit(
+                    m.kind, m.name, m.surface, m.targets, quals, ev,
+                    qualifier_only=m.kind == "region" and bool(set(m.countries) & named_here),
+                ))
+        if s.heading or excluded_section or nonrange:
+            continue
+        for lo, hi, a, b in parse_elevations(s.text):
+            rec.elevations.append(_Elev(lo, hi, Evidence(document, s.start + a, s.start + b,
+                                                         sentence_text)))
+    return list(records.values())
+
+
+def _norm(name: str) -> str:
+    return " ".join(name.lower().replace("-", " ").split())
+
+
+def merge_records(records: Iterable[TaxonRecord]) -> list[TaxonRecord]:
+    """Merge records of the same taxon (rule 8 of the module docs).
+
+    Records are taken in the order given; the first one's name is kept.
+    """
+    recs = list(records)
+    merged: dict[tuple[str, str], TaxonRecord] = {}
+    order: list[tuple[str, str]] = []
+
+    def absorb(key: tuple[str, str], r: TaxonRecord) -> None:
+        tgt = merged.get(key)
+        if tgt is None:
+            tgt = TaxonRecord(r.name, r.scientific_name, r.rank)
+            merged[key] = tgt
+            order.append(key)
+        have = {_norm(c) for c in tgt.common_names}
+        for c in r.common_names:
+            if _norm(c) not in have:
+                tgt.common_names.append(c)
+                have.add(_norm(c))
+        if tgt.name == tgt.scientific_name and r.common_names:
+            tgt.name = r.name
+        tgt.documents.extend(d for d in r.documents if d not in tgt.documents)
+        tgt.places.extend(r.places)
+        tgt.excluded.extend(r.excluded)
+        tgt.elevations.extend(r.elevations)
+        tgt.country_names.update(r.country_names)
+
+    for r in recs:
+        if r.scientific_name:
+            absorb(("sci", r.scientific_name), r)
+    for r in recs:
+        if r.scientific_name:
+            continue
+        n = _norm(r.name)
+        owners = [k for k, v in merged.items()
+                  if k[0] == "sci" and n in {_norm(c) for c in v.common_names}]
+        absorb(owners[0] if len(owners) == 1 else ("name", n), r)
+    out = [merged[k] for k in order]
+    out.sort(key=lambda r: ((r.scientific_name or r.name).lower(), r.name.lower()))
+    return out
+
+
+# --------------------------------------------------------------------------- edges
+
+def read_document(path: str | Path) -> str:
+    """Read a UTF-8 text document.
+
+    Raises
+    ------
+    DataError
+        If the file is missing, empty, binary (NUL bytes) or not UTF-8.
+    """
+    p = Path(path)
+    try:
+        data = p.read_bytes()
+    except FileNotFoundError:
+        raise DataError(f"{p}: document not found; check the path") from None
+    except IsADirectoryError:
+        raise DataError(f"{p}: is a directory, not a document; pass .txt files") from None
+    except OSError as exc:
+        raise DataError(f"{p}: cannot read document ({exc.strerror}); check permissions") \
+            from None
+    if not data.strip():
+        raise DataError(f"{p}: document is empty; give a text that describes the species")
+    nul = data.find(b"\x00")
+    if nul >= 0:
+        raise DataError(f"{p}: binary file (NUL byte at offset {nul}); give a plain-text "
+                        "document (UTF-8 .txt)")
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        bad = data[exc.start]
+        raise DataError(f"{p}: not UTF-8 text (byte 0x{bad:02x} at offset {exc.start}); "
+                        "save it as UTF-8") from None
+    return text.removeprefix("\ufeff")
+
+
+def extract_documents(paths: Sequence[str | Path], gaz: Gazetteer) -> dict[str, Any]:
+    """Read documents, extract and merge their taxa.
+
+    Returns
+    -------
+    dict
+        ``{"species": [...]}`` as described by ``schema/ranges.schema.json``.
+    """
+    recs: list[TaxonRecord] = []
+    for p in sorted((Path(x) for x in paths), key=lambda q: q.name):
+        recs.extend(extract_text(read_document(p), p.name, gaz))
+    return {"species": [r.to_dict() for r in merge_records(recs)]}
+
+
+def _num(v: float) -> float | int:
+    return int(v) if float(v).is_integer() else v

@@ -189,7 +189,7 @@ def clip_to(poly: MultiPolygon, region: shapely.Geometry) -> MultiPolygon:
     if inside.all():
         return poly
     cut = shapely.intersection(parts[~inside], region)
-    return _as_multi(shapely.GeometryCollection(list(parts[inside]) + list(cut)))
+    return as_multi(shapely.GeometryCollection(list(parts[inside]) + list(cut)))
 
 
 def unit_habitat(
@@ -297,12 +297,26 @@ def merge_pieces(pieces: list[MultiPolygon], footprints: list[shapely.Geometry])
         parts = np.concatenate([shapely.get_parts(p) for p in pieces])
         seams = shapely.union_all([f.boundary for f in footprints])
         near = shapely.dwithin(parts, seams, 1e-9)
-        joined = _as_multi(shapely.union_all(parts[near])) if near.any() else EMPTY
+        joined = as_multi(shapely.union_all(parts[near])) if near.any() else EMPTY
         merged = MultiPolygon(list(parts[~near]) + list(joined.geoms))
-    return _as_multi(shapely.orient_polygons(merged))
+    return as_multi(shapely.orient_polygons(snap(merged)))
 
 
-def _as_multi(geom: shapely.Geometry) -> MultiPolygon:
+def snap(geom: shapely.Geometry, decimals: int = 7) -> shapely.Geometry:
+    """Round coordinates to ``decimals`` while keeping the geometry valid.
+
+    Plain rounding can fuse vertices that were 1e-10° apart (where cells of
+    two DEMs meet) into a self-intersection; GEOS snap-rounding does not.
+    """
+    if geom is None or geom.is_empty:
+        return geom
+    try:
+        return shapely.set_precision(geom, 10.0**-decimals)
+    except shapely.errors.GEOSException:
+        return shapely.make_valid(shapely.transform(geom, lambda xy: np.round(xy, decimals)))
+
+
+def as_multi(geom: shapely.Geometry) -> MultiPolygon:
     """Keep the polygonal parts of ``geom`` as a MultiPolygon."""
     if geom is None or geom.is_empty:
         return EMPTY

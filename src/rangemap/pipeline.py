@@ -26,7 +26,7 @@ from rangemap import __version__
 from rangemap.dem import DemStack
 from rangemap.errors import DataError
 from rangemap.fsutil import atomic_path, sha256_file, write_text_atomic
-from rangemap.habitat import geodesic_area_km2, unit_habitat
+from rangemap.habitat import as_multi, geodesic_area_km2, snap, unit_habitat
 from rangemap.ranges import Boundaries, load_ranges_yaml, range_units, taxon_id
 
 log = logging.getLogger("rangemap")
@@ -134,10 +134,40 @@ def _isnull(v: Any) -> bool:
 
 def _write_vector(gdf: gpd.GeoDataFrame, path: Path, layer: str, driver: str,
                   append_to: Path | None = None) -> None:
-    opts = {"RFC7946": "YES", "WRITE_NAME": "NO"} if driver == "GeoJSON" else {}
     pyogrio.write_dataframe(gdf, append_to or path, layer=layer, driver=driver,
-                            layer_options=opts, promote_to_multi=True,
+                            promote_to_multi=True,
                             append=append_to is not None)
+
+
+def _json_value(v: Any) -> Any:
+    if _isnull(v):
+        return None
+    if isinstance(v, np.generic):
+        return v.item()
+    return v
+
+
+def geojson_text(gdf: gpd.GeoDataFrame, decimals: int = 7) -> str:
+    """RFC 7946 FeatureCollection text of a lon/lat GeoDataFrame.
+
+    Written here rather than by GDAL's ``RFC7946=YES`` writer, whose
+    antimeridian cutter turns polygons that touch ±180° (Chukotka) into
+    GeometryCollections with stray lines.  Our geometries already lie in
+    [-180, 180]; exterior rings are made counter-clockwise, holes clockwise,
+    coordinates rounded to ``decimals`` (~1 cm at 7), no ``crs`` member, one
+    feature per row with every property present (fixed schema).
+    """
+    if gdf.crs is not None and gdf.crs.to_epsg() != 4326:
+        gdf = gdf.to_crs(4326)
+    geoms = shapely.orient_polygons([as_multi(snap(g, decimals)) for g in gdf.geometry.values])
+    cols = [c for c in gdf.columns if c != gdf.geometry.name]
+    parts = []
+    for geom, row in zip(geoms, gdf[cols].itertuples(index=False, name=None), strict=True):
+        props = json.dumps({c: _json_value(v) for c, v in zip(cols, row, strict=True)},
+                           ensure_ascii=False, default=str)
+        gtext = "null" if geom is None else shapely.to_geojson(geom)
+        parts.append(f'{{"type": "Feature", "properties": {props}, "geometry": {gtext}}}')
+    return '{"type": "FeatureCollection", "features": [\n' + ",\n".join(parts) + "\n]}\n"
 
 
 def write_layers(ranges: gpd.GeoDataFrame, habitat: gpd.GeoDataFrame, out: Path) -> list[Path]:
@@ -145,8 +175,7 @@ def write_layers(ranges: gpd.GeoDataFrame, habitat: gpd.GeoDataFrame, out: Path)
     written = []
     for gdf, name in ((ranges, "ranges"), (habitat, "habitat")):
         dest = out / "geojson" / f"{name}.geojson"
-        with atomic_path(dest) as tmp:
-            _write_vector(gdf, tmp, name, "GeoJSON")
+        write_text_atomic(dest, geojson_text(gdf))
         written.append(dest)
     gpkg = out / "rangemap.gpkg"
     with atomic_path(gpkg) as tmp:
@@ -356,6 +385,9 @@ def habitat_file(range_file: Path, dems: list[Path], min_m: float, max_m: float 
     out = gpd.GeoDataFrame(out.drop(columns="geometry"),
                            geometry=[r.geometry for r in results], crs="EPSG:4326")
     driver = DRIVERS[out_file.suffix.lower()]
-    with atomic_path(out_file) as tmp:
-        _write_vector(out, tmp, out_file.stem, driver)
+    if driver == "GeoJSON":
+        write_text_atomic(out_file, geojson_text(out))
+    else:
+        with atomic_path(out_file) as tmp:
+            _write_vector(out, tmp, out_file.stem, driver)
     return len(out), float(sum(r.area_km2 for r in results))

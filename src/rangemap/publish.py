@@ -49,8 +49,16 @@ log = logging.getLogger(__name__)
 
 #: Fill colours, one per taxon in the order of ``taxa`` (cycled).
 PALETTE: tuple[str, ...] = (
-    "#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e",
-    "#8c564b", "#e377c2", "#17becf", "#bcbd22", "#393b79",
+    "#1f77b4",
+    "#d62728",
+    "#2ca02c",
+    "#9467bd",
+    "#ff7f0e",
+    "#8c564b",
+    "#e377c2",
+    "#17becf",
+    "#bcbd22",
+    "#393b79",
 )
 #: Display simplification tolerance in degrees (about 500 m).
 DEFAULT_TOLERANCE_DEG = 0.005
@@ -152,16 +160,6 @@ class _BodyHtml(MacroElement):
 
     def render(self, **kwargs: Any) -> None:  # noqa: ARG002 - branca signature
         self.get_root().html.add_child(_Raw(self._text), name=self.get_name())
-
-
-def _bind_info(popup_html: str, tooltip_html: str) -> _Script:
-    def build(name: str) -> str:
-        return (
-            f"{name}.bindPopup({_js_str(popup_html)}, {{maxWidth: 420, maxHeight: 360}});\n"
-            f"{name}.bindTooltip({_js_str(tooltip_html)}, {{sticky: true}});\n"
-        )
-
-    return _Script(build)
 
 
 def _html_control(inner_html: str, position: str, css_class: str) -> _Script:
@@ -277,6 +275,9 @@ class _Unit:
     evidence: list[tuple[str, str]]
     range_geom: Any = None
     habitat_geom: Any = None
+    #: Positions of the two geometries in the write's :class:`_DisplayCache`.
+    range_ix: int = -1
+    habitat_ix: int = -1
 
 
 @dataclass
@@ -285,6 +286,8 @@ class _Taxon:
     stem: str
     colour: str
     units: list[_Unit] = field(default_factory=list)
+    #: ``[[popup, tooltip], ...]`` for the units, as a script-safe JS array literal.
+    popups_js: str = "[]"
 
     @property
     def taxon_id(self) -> str:
@@ -441,18 +444,226 @@ def _collect_units(
 # --------------------------------------------------------------------------- geometry
 
 
+def _tolerances(tolerance: float) -> list[float]:
+    """The tolerances tried for a page, finest first (doubling; 0 is followed by the default)."""
+    tols = [tolerance]
+    for _ in range(_MAX_COARSENING):
+        tols.append(tols[-1] * 2 if tols[-1] > 0 else DEFAULT_TOLERANCE_DEG)
+    return tols
+
+
+def _object_array(geoms: Iterable[Any]) -> np.ndarray:
+    items = list(geoms)
+    arr = np.empty(len(items), dtype=object)
+    arr[:] = items
+    return arr
+
+
+def _round_coords(geoms: np.ndarray) -> np.ndarray:
+    """A new array of the geometries with coordinates rounded to ``COORD_DECIMALS``."""
+    out = np.array(geoms, dtype=object, copy=True)
+    present = ~shapely.is_missing(out)
+    if present.any():
+        # set_coordinates replaces the geometries in the (copied) array; inputs are untouched
+        out[present] = shapely.set_coordinates(
+            out[present], np.round(shapely.get_coordinates(out[present]), COORD_DECIMALS)
+        )
+    return out
+
+
+def _simplify(geoms: np.ndarray, tolerance: float) -> np.ndarray:
+    """Vectorised display simplification of non-missing, non-empty geometries.
+
+    Douglas-Peucker (GEOS keeps polygon output valid) is several times faster than
+    the topology-preserving simplifier on 30″ staircases and drops rings smaller than
+    the tolerance instead of keeping each as a 4-vertex ring, so a page spends its
+    bytes on the shapes one can see.  A geometry that would vanish entirely is
+    simplified with topology preserved instead, so every unit keeps its shape.
+    """
+    if tolerance <= 0 or len(geoms) == 0:
+        return geoms
+    out = shapely.simplify(geoms, tolerance, preserve_topology=False)
+    lost = shapely.is_empty(out) | shapely.is_missing(out)
+    if lost.any():
+        out[lost] = shapely.simplify(geoms[lost], tolerance, preserve_topology=True)
+    return out
+
+
+def _display_geoms(geoms: Iterable[Any], tolerance: float) -> np.ndarray:
+    """Simplify and round many geometries at once; None where nothing is left."""
+    arr = _object_array(geoms)
+    out = np.full(len(arr), None, dtype=object)
+    keep = ~shapely.is_missing(arr)
+    keep[keep] = ~shapely.is_empty(arr[keep])
+    if keep.any():
+        g = _round_coords(_simplify(arr[keep], tolerance))
+        g[shapely.is_empty(g)] = None
+        out[keep] = g
+    return out
+
+
 def _display_geom(geom: Any, tolerance: float) -> Any:
     """Simplify and round a geometry for display; None if nothing is left."""
-    if geom is None or geom.is_empty:
-        return None
-    g = shapely.simplify(geom, tolerance, preserve_topology=True) if tolerance > 0 else geom
-    g = shapely.set_precision(g, 10.0**-COORD_DECIMALS)
-    g = shapely.transform(g, lambda xy: np.round(xy, COORD_DECIMALS))
-    return None if g.is_empty else g
+    return _display_geoms([geom], tolerance)[0]
 
 
-def _feature(geom: Any) -> dict[str, Any]:
-    return {"type": "Feature", "geometry": shapely.geometry.mapping(geom), "properties": {}}
+def _geojson_strings(geoms: np.ndarray) -> np.ndarray:
+    """GeoJSON geometry text per geometry (None stays None), spaced like ``json.dumps``.
+
+    GEOS writes the shortest representation of each (already rounded) coordinate;
+    the text holds only numbers, brackets and the two keys, so adding a space
+    after every comma is safe.
+    """
+    out = np.full(len(geoms), None, dtype=object)
+    present = ~shapely.is_missing(geoms)
+    if present.any():
+        out[present] = [s.replace(",", ", ") for s in shapely.to_geojson(geoms[present])]
+    return out
+
+
+def _num_chars(v: np.ndarray) -> np.ndarray:
+    """Characters of each (rounded) coordinate as GEOS writes it: ``-12.5``, ``92.0``."""
+    scale = 10**COORD_DECIMALS
+    a = np.abs(v)
+    ip = np.floor(a)
+    frac = np.minimum(np.rint((a - ip) * scale), scale - 1).astype(np.int64)
+    int_digits = np.where(ip < 1, 1, np.floor(np.log10(np.maximum(ip, 1))) + 1).astype(np.int64)
+    trailing = np.zeros(len(v), dtype=np.int64)
+    for d in range(1, COORD_DECIMALS):
+        trailing += frac % 10**d == 0
+    decimals = np.where(frac == 0, 1, COORD_DECIMALS - trailing)
+    return np.signbit(v).astype(np.int64) + int_digits + 1 + decimals
+
+
+def _geojson_nbytes(geoms: np.ndarray) -> np.ndarray:
+    """Estimated length of :func:`_geojson_strings` per geometry (within ~1 %), cheaply.
+
+    Counts the characters of every coordinate instead of writing the text, so a
+    page's size at a tolerance is known before anything is serialised.
+    """
+    out = np.zeros(len(geoms), dtype=np.int64)
+    present = ~shapely.is_missing(geoms)
+    if not present.any():
+        return out
+    g = geoms[present]
+    coords, ix = shapely.get_coordinates(g, return_index=True)
+    per_vertex = _num_chars(coords[:, 0]) + _num_chars(coords[:, 1]) + 6  # "[x, y], "
+    n = np.bincount(ix, weights=per_vertex, minlength=len(g))
+    parts, pix = shapely.get_parts(g, return_index=True)
+    rings = np.maximum(shapely.get_num_interior_rings(parts), 0) + 1
+    n += np.bincount(pix, weights=6 * rings + 4, minlength=len(g)) + 40
+    out[present] = n.astype(np.int64)
+    return out
+
+
+class _Shapes:
+    """Display versions (simplified, rounded) of fixed geometries, cached per tolerance.
+
+    Every page, and every coarsening step, asks for the same shapes again; each is
+    simplified and rounded at most once per tolerance (vectorised over whatever is
+    asked for and not cached yet), and serialised at most once, only when a page
+    is actually written at that tolerance.
+    """
+
+    def __init__(self, geoms: Iterable[Any], min_tolerance: float = 0.0) -> None:
+        self.geoms = _object_array(geoms)
+        self._min_tol = min_tolerance
+        self._display: dict[float, np.ndarray] = {}
+        self._nbytes: dict[float, np.ndarray] = {}
+        self._json: dict[float, np.ndarray] = {}
+
+    def _tol(self, tolerance: float) -> float:
+        return max(tolerance, self._min_tol)
+
+    def _ensure(self, ix: np.ndarray, tol: float) -> None:
+        if tol not in self._display:
+            n = len(self.geoms)
+            self._display[tol] = np.full(n, None, dtype=object)
+            self._nbytes[tol] = np.full(n, -1, dtype=np.int64)
+            self._json[tol] = np.full(n, None, dtype=object)
+        todo = np.unique(ix[self._nbytes[tol][ix] < 0])
+        if len(todo):
+            display = _display_geoms(self.geoms[todo], tol)
+            self._display[tol][todo] = display
+            self._nbytes[tol][todo] = _geojson_nbytes(display)
+
+    def display(self, index: Iterable[int], tolerance: float) -> np.ndarray:
+        ix, tol = np.fromiter(index, dtype=np.intp), self._tol(tolerance)
+        self._ensure(ix, tol)
+        return self._display[tol][ix]
+
+    def nbytes(self, index: Iterable[int], tolerance: float) -> int:
+        ix, tol = np.fromiter(index, dtype=np.intp), self._tol(tolerance)
+        self._ensure(ix, tol)
+        return int(self._nbytes[tol][ix].sum())
+
+    def json(self, index: Iterable[int], tolerance: float) -> list[str | None]:
+        ix, tol = np.fromiter(index, dtype=np.intp), self._tol(tolerance)
+        self._ensure(ix, tol)
+        cache = self._json[tol]
+        todo = np.unique(ix[shapely.is_missing(cache[ix]) & ~shapely.is_missing(self._display[tol][ix])])
+        if len(todo):
+            cache[todo] = _geojson_strings(self._display[tol][todo])
+        return list(cache[ix])
+
+
+class _BoundaryLines:
+    """Admin-0 outlines as lines, clipped once to the area of all pages.
+
+    Lines (not clipped polygons) so that no clip rectangle is ever drawn as an
+    outline.  Simplified (at no less than 0.01°) once per tolerance; per page only
+    the lines that cross the page's view are clipped again, the others are reused.
+    """
+
+    def __init__(
+        self, boundaries: gpd.GeoDataFrame | None, extent: tuple[float, float, float, float]
+    ) -> None:
+        lines = np.empty(0, dtype=object)
+        if boundaries is not None and len(boundaries):
+            polys = _object_array(boundaries.geometry.values)
+            polys = polys[~shapely.is_missing(polys)]
+            polys = polys[~shapely.is_empty(polys)]
+            if len(polys):
+                lines = shapely.clip_by_rect(shapely.boundary(polys), *_view_box(extent))
+                lines = lines[~shapely.is_empty(lines)]
+        self._shapes = _Shapes(lines, min_tolerance=0.01)
+        self._pages: dict[tuple[Any, ...], tuple[np.ndarray, np.ndarray]] = {}
+
+    def _page(
+        self, extent: tuple[float, float, float, float], tolerance: float
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """(indices of lines inside the view, clipped display lines crossing its edge)."""
+        key = (extent, tolerance)
+        if key not in self._pages:
+            n = len(self._shapes.geoms)
+            disp = self._shapes.display(range(n), tolerance)
+            keep = ~shapely.is_missing(disp)
+            w, s, e, n_ = box = _view_box(extent)
+            b = np.full((n, 4), np.nan)
+            if keep.any():
+                b[keep] = shapely.bounds(disp[keep])
+            inside = keep & (b[:, 0] >= w) & (b[:, 2] <= e) & (b[:, 1] >= s) & (b[:, 3] <= n_)
+            cross = keep & ~inside & (b[:, 0] <= e) & (b[:, 2] >= w) & (b[:, 1] <= n_) & (b[:, 3] >= s)
+            clipped = _round_coords(shapely.clip_by_rect(disp[cross], *box))
+            clipped = clipped[~shapely.is_empty(clipped)]
+            self._pages[key] = (np.flatnonzero(inside), clipped)
+        return self._pages[key]
+
+    def nbytes(self, extent: tuple[float, float, float, float], tolerance: float) -> int:
+        inside, clipped = self._page(extent, tolerance)
+        return self._shapes.nbytes(inside, tolerance) + int(_geojson_nbytes(clipped).sum())
+
+    def json(self, extent: tuple[float, float, float, float], tolerance: float) -> list[str]:
+        inside, clipped = self._page(extent, tolerance)
+        texts = self._shapes.json(inside, tolerance) + list(_geojson_strings(clipped))
+        return [t for t in texts if t is not None]
+
+
+def _view_box(extent: tuple[float, float, float, float]) -> tuple[float, float, float, float]:
+    """The extent padded by half its size (at least 5°): the area boundaries are drawn in."""
+    w, s, e, n = extent
+    pad = max(5.0, 0.5 * max(e - w, n - s))
+    return (max(w - pad, -180.0), max(s - pad, -90.0), min(e + pad, 180.0), min(n + pad, 90.0))
 
 
 def _extent(geoms: Iterable[Any]) -> tuple[float, float, float, float] | None:
@@ -460,8 +671,9 @@ def _extent(geoms: Iterable[Any]) -> tuple[float, float, float, float] | None:
     if not arr:
         return None
     b = shapely.total_bounds(np.asarray(arr, dtype=object))
-    return None if not np.all(np.isfinite(b)) else (float(b[0]), float(b[1]), float(b[2]),
-                                                     float(b[3]))
+    return (
+        None if not np.all(np.isfinite(b)) else (float(b[0]), float(b[1]), float(b[2]), float(b[3]))
+    )
 
 
 # --------------------------------------------------------------------------- HTML pieces
@@ -477,8 +689,7 @@ def _popup_html(taxon: _Taxon, unit: _Unit) -> str:
         f"Range unit: {_esc(_fmt_km2(unit.range_km2))}"
         + (f" ({_esc(unit.unit_rule)})" if unit.unit_rule else "")
         + "<br>",
-        f"Habitat: {_esc(_fmt_km2(unit.habitat_km2))}, "
-        f"{_esc(_fmt_share(unit.share))} of unit<br>",
+        f"Habitat: {_esc(_fmt_km2(unit.habitat_km2))}, {_esc(_fmt_share(unit.share))} of unit<br>",
         f"Elevation band: {_esc(_band(unit.elev_min, unit.elev_max))}<br>",
         f"DEM: {_esc(unit.dem)}",
     ]
@@ -559,13 +770,18 @@ def _summary_table(taxa: list[_Taxon]) -> str:
     )
 
 
+def _natural(text: str) -> tuple[Any, ...]:
+    """Sort key that orders "Unit 2" before "Unit 10"."""
+    return tuple(int(p) if p.isdigit() else p.casefold() for p in re.split(r"(\d+)", text))
+
+
 def _units_table(taxon: _Taxon) -> str:
     head = (
         "<tr><th>Unit</th><th>Country</th><th>Range km²</th><th>Habitat km²</th>"
         "<th>Share</th><th>Elevation band</th><th>DEM</th><th>Evidence</th></tr>"
     )
     body = []
-    for u in sorted(taxon.units, key=lambda u: (u.country, u.name)):
+    for u in sorted(taxon.units, key=lambda u: (_natural(u.country), _natural(u.name))):
         ev = "".join(
             f"<li>{'<b>' + _esc(doc) + '</b>: ' if doc else ''}{_esc(sent)}</li>"
             for doc, sent in u.evidence
@@ -580,9 +796,7 @@ def _units_table(taxon: _Taxon) -> str:
             "</tr>"
         )
     docs = [d for d in (taxon.info.get("documents") or []) if _text(d)]
-    docs_html = (
-        "<p>Documents: " + ", ".join(_esc(d) for d in docs) + "</p>" if docs else ""
-    )
+    docs_html = "<p>Documents: " + ", ".join(_esc(d) for d in docs) + "</p>" if docs else ""
     return (
         f"<div class='rm-section'><h2>Range units ({len(taxon.units)})</h2>{docs_html}"
         f"<table class='rm'>{head}{''.join(body)}</table></div>"
@@ -591,9 +805,7 @@ def _units_table(taxon: _Taxon) -> str:
 
 def _header_html(title: str, subtitle: str, back_link: bool) -> str:
     nav = "<a href='index.html'>&larr; all taxa</a> · " if back_link else ""
-    return (
-        f"<div class='rm-head'><h1>{title}</h1><p>{nav}{subtitle}</p></div>"
-    )
+    return f"<div class='rm-head'><h1>{title}</h1><p>{nav}{subtitle}</p></div>"
 
 
 # --------------------------------------------------------------------------- page
@@ -604,67 +816,85 @@ def _layer_label(colour: str, text: str) -> str:
     return f"<span style='color:{colour}'>&#9632;</span> {text}"
 
 
-def _add_unit_layers(
-    group_range: folium.FeatureGroup,
-    group_hab: folium.FeatureGroup,
-    taxon: _Taxon,
-    tolerance: float,
-) -> None:
-    colour = taxon.colour
-    for unit in taxon.units:
-        popup, tip = _popup_html(taxon, unit), _tooltip_html(taxon, unit)
-        rg = _display_geom(unit.range_geom, tolerance)
-        if rg is not None:
-            gj = folium.GeoJson(
-                _feature(rg),
-                style_function=lambda _f, c=colour: {
-                    "color": c, "weight": 2, "opacity": 0.9,
-                    "fill": True, "fillColor": c, "fillOpacity": 0.04,
-                },
-            )
-            gj.add_child(_bind_info(popup, tip))
-            gj.add_to(group_range)
-        hg = _display_geom(unit.habitat_geom, tolerance)
-        if hg is not None:
-            gj = folium.GeoJson(
-                _feature(hg),
-                style_function=lambda _f, c=colour: {
-                    "color": c, "weight": 0.5, "opacity": 0.8,
-                    "fillColor": c, "fillOpacity": 0.55,
-                },
-            )
-            gj.add_child(_bind_info(popup, tip))
-            gj.add_to(group_hab)
+def _range_style(colour: str, fill: bool) -> dict[str, Any]:
+    """Outline style; ``fill`` gives outlines a faint fill so a click inside opens the popup.
+
+    Off on the index, where ranges of different taxa overlap and a fill would hide
+    the habitat of taxa drawn below from the pointer.
+    """
+    return {
+        "color": colour,
+        "weight": 2,
+        "opacity": 0.9,
+        "fill": fill,
+        "fillColor": colour,
+        "fillOpacity": 0.04,
+    }
 
 
-def _add_boundaries(
-    m: folium.Map,
-    boundaries: gpd.GeoDataFrame | None,
-    extent: tuple[float, float, float, float],
-    tolerance: float,
-) -> None:
-    if boundaries is None or len(boundaries) == 0:
-        return
-    w, s, e, n = extent
-    pad = max(5.0, 0.5 * max(e - w, n - s))
-    box = (max(w - pad, -180.0), max(s - pad, -90.0), min(e + pad, 180.0), min(n + pad, 90.0))
-    geoms = shapely.clip_by_rect(np.asarray(boundaries.geometry.values, dtype=object), *box)
-    geoms = shapely.boundary(geoms[~shapely.is_empty(geoms)]) if len(geoms) else geoms
-    # Outlines only: the boundary of each clipped polygon, merged into one multiline.
-    feats = []
-    for g in geoms:
-        dg = _display_geom(g, max(tolerance, 0.01))
-        if dg is not None:
-            feats.append(_feature(dg))
-    if not feats:
-        return
-    fg = folium.FeatureGroup(name="Country boundaries", show=True, control=True)
-    folium.GeoJson(
-        {"type": "FeatureCollection", "features": feats},
-        style_function=lambda _f: {"color": "#888888", "weight": 0.8, "opacity": 0.8},
-        interactive=False,
-    ).add_to(fg)
-    fg.add_to(m)
+def _habitat_style(colour: str) -> dict[str, Any]:
+    return {"color": colour, "weight": 0.5, "opacity": 0.8, "fillColor": colour, "fillOpacity": 0.55}
+
+
+_BOUNDARY_STYLE = {"color": "#888888", "weight": 0.8, "opacity": 0.8}
+
+
+def _feature_collection(features: Iterable[tuple[int | None, str]]) -> str:
+    """GeoJSON text of a FeatureCollection from (id, geometry text) pairs.
+
+    Properties stay empty: popups are looked up by feature id in a separate,
+    escaped array, so no document text is ever part of the geometry data.
+    """
+    parts = [
+        '{"type": "Feature", '
+        + ("" if fid is None else f'"id": {int(fid)}, ')
+        + f'"geometry": {geom}, "properties": {{}}}}'
+        for fid, geom in features
+    ]
+    return '{"type": "FeatureCollection", "features": [' + ", ".join(parts) + "]}"
+
+
+def _popup_array_js(taxon: _Taxon) -> str:
+    """JS array literal ``[[popup, tooltip], ...]`` (one per unit, script-safe strings)."""
+    rows = ",\n".join(
+        f"    [{_js_str(_popup_html(taxon, u))}, {_js_str(_tooltip_html(taxon, u))}]"
+        for u in taxon.units
+    )
+    return f"[\n{rows}\n  ]"
+
+
+def _taxon_js(
+    popups_js: str,
+    layers: list[tuple[str, dict[str, Any], str]],
+) -> str:
+    """One script for a taxon: its popup array and one ``L.geoJson`` per layer.
+
+    ``layers`` holds (feature collection text, style, JS name of the group it
+    goes into); every feature's id indexes ``info``.
+    """
+    lines = [
+        "(function () {",
+        f"  var info = {popups_js};",
+        "  function bind(feature, layer) {",
+        "    var p = info[feature.id];",
+        "    layer.bindPopup(p[0], {maxWidth: 420, maxHeight: 360});",
+        "    layer.bindTooltip(p[1], {sticky: true});",
+        "  }",
+    ]
+    for fc, style, group in layers:
+        lines.append(
+            f"  L.geoJson({fc}, {{style: {json.dumps(style)}, onEachFeature: bind}})"
+            f".addTo({group});"
+        )
+    lines.append("})();")
+    return "\n".join(lines) + "\n"
+
+
+def _boundaries_js(fc: str, group: str) -> str:
+    return (
+        f"L.geoJson({fc}, {{style: {json.dumps(_BOUNDARY_STYLE)}, interactive: false}})"
+        f".addTo({group});\n"
+    )
 
 
 def _new_map(title: str, extent: tuple[float, float, float, float]) -> folium.Map:
@@ -677,6 +907,7 @@ def _new_map(title: str, extent: tuple[float, float, float, float]) -> folium.Ma
         control_scale=True,
         width="100%",
         height="72%",
+        font_size="0.8rem",
     )
     # Everything is inlined from rangemap/vendor: drop folium's CDN links (instance
     # attributes shadow the class lists; never mutate folium's shared lists).
@@ -693,7 +924,10 @@ def _new_map(title: str, extent: tuple[float, float, float, float]) -> folium.Ma
 def _add_osm(m: folium.Map) -> None:
     """Offer OpenStreetMap tiles as an overlay that is off until a reader turns it on."""
     folium.TileLayer(
-        "OpenStreetMap", name="OpenStreetMap (online only)", overlay=True, show=False,
+        "OpenStreetMap",
+        name="OpenStreetMap (online only)",
+        overlay=True,
+        show=False,
         control=True,
     ).add_to(m)
 
@@ -703,16 +937,19 @@ def _add_plugins(m: folium.Map) -> None:
     fs.default_js, fs.default_css = [], []
     fs.add_to(m)
     mp = plugins.MousePosition(
-        position="bottomleft", separator=" , ", num_digits=4, prefix="lat, lon:"
+        position="bottomleft",
+        separator=" , ",
+        num_digits=4,
+        prefix="lat, lon:",
+        empty_string="",
     )
     mp.default_js, mp.default_css = [], []
     mp.add_to(m)
 
 
-_REMOTE_RE = re.compile(
-    r"<script[^>]*\bsrc\s*=|<link[^>]*\bhref\s*=|url\(\s*['\"]?(?:https?:)?//|@import|//cdn",
-    re.IGNORECASE,
-)
+# Tags that would fetch something.  Untrusted text cannot produce a raw "<", so a
+# hit means a folium element slipped a CDN link in (e.g. a new plugin or version).
+_REMOTE_RE = re.compile(r"<script[^>]*\bsrc\s*=|<link\b|<img\b|<iframe\b", re.IGNORECASE)
 
 
 def _check_offline(page: str) -> None:
@@ -721,65 +958,150 @@ def _check_offline(page: str) -> None:
         raise RuntimeError(f"page would load an external resource: {hit.group(0)!r}")
 
 
-def _render_page(
-    *,
-    title: str,
-    header: str,
-    taxa: list[_Taxon],
-    is_index: bool,
-    boundaries: gpd.GeoDataFrame | None,
-    tolerance: float,
-    osm_overlay: bool,
-) -> str:
-    extent = _extent(
-        [u.range_geom for t in taxa for u in t.units]
-        + [u.habitat_geom for t in taxa for u in t.units]
-    ) or (-180.0, -60.0, 180.0, 80.0)
-    m = _new_map(title, extent)
-    m.get_root().html.add_child(_Raw(header), name="rangemap_header", index=0)
+@dataclass
+class _Page:
+    """One page to write; everything but the geometry, which depends on the tolerance."""
+
+    what: str
+    title: str
+    header: str
+    taxa: list[_Taxon]
+    is_index: bool
+    extent: tuple[float, float, float, float]
+    legend: str = ""
+    body: str = ""
+
+    def fixed_bytes(self) -> int:
+        """Bytes of the page that do not depend on the tolerance (plus folium's markup)."""
+        texts = [_vendor_head(), _PAGE_CSS, self.title, self.header, self.legend, self.body]
+        texts += [t.popups_js for t in self.taxa]
+        return sum(len(x.encode("utf-8")) for x in texts) + 2 * len(_js_str(self.legend)) + 40_000
+
+
+@dataclass
+class _PageData:
+    """The page's geometry at one tolerance: per taxon (range, habitat) collections."""
+
+    taxa: list[tuple[str, str]]
+    boundaries: str | None
+
+    @property
+    def nbytes(self) -> int:
+        n = sum(len(r) + len(h) for r, h in self.taxa)
+        return n + (len(self.boundaries) if self.boundaries else 0)
+
+
+def _page_nbytes(page: _Page, shapes: _Shapes, lines: _BoundaryLines, tolerance: float) -> int:
+    """Estimated bytes of the page's geometry at ``tolerance`` (nothing is serialised)."""
+    ix = [i for t in page.taxa for u in t.units for i in (u.range_ix, u.habitat_ix)]
+    return shapes.nbytes(ix, tolerance) + lines.nbytes(page.extent, tolerance)
+
+
+def _page_data(page: _Page, shapes: _Shapes, lines: _BoundaryLines, tolerance: float) -> _PageData:
+    per_taxon = []
+    for t in page.taxa:
+        rng = shapes.json([u.range_ix for u in t.units], tolerance)
+        hab = shapes.json([u.habitat_ix for u in t.units], tolerance)
+        per_taxon.append(
+            (
+                _feature_collection((i, g) for i, g in enumerate(rng) if g is not None),
+                _feature_collection((i, g) for i, g in enumerate(hab) if g is not None),
+            )
+        )
+    outlines = lines.json(page.extent, tolerance)
+    return _PageData(
+        taxa=per_taxon,
+        boundaries=_feature_collection((None, g) for g in outlines) if outlines else None,
+    )
+
+
+def _render_page(page: _Page, data: _PageData, osm_overlay: bool) -> str:
+    m = _new_map(page.title, page.extent)
+    m.get_root().html.add_child(_Raw(page.header), name="rangemap_header", index=0)
     if osm_overlay:
         _add_osm(m)
-    _add_boundaries(m, boundaries, extent, tolerance)
-    for t in taxa:
-        if is_index:
+    if data.boundaries is not None:
+        fg = folium.FeatureGroup(name="Country boundaries", show=True, control=True)
+        fg.add_child(_Script(functools.partial(_boundaries_js, data.boundaries)))
+        fg.add_to(m)
+    for t, (fc_range, fc_hab) in zip(page.taxa, data.taxa, strict=True):
+        if page.is_index:
             group = folium.FeatureGroup(name=_layer_label(t.colour, _esc(t.name)), show=True)
-            _add_unit_layers(group, group, t, tolerance)
+            groups = (group, group)
             group.add_to(m)
         else:
             band = _band(t.info.get("elevation_min_m"), t.info.get("elevation_max_m"))
-            g_range = folium.FeatureGroup(
-                name=_layer_label(t.colour, f"{_esc(t.name)}: range units"), show=True
+            groups = (
+                folium.FeatureGroup(
+                    name=_layer_label(t.colour, f"{_esc(t.name)}: range units"), show=True
+                ),
+                folium.FeatureGroup(
+                    name=_layer_label(t.colour, f"{_esc(t.name)}: habitat {_esc(band)}"),
+                    show=True,
+                ),
             )
-            g_hab = folium.FeatureGroup(
-                name=_layer_label(t.colour, f"{_esc(t.name)}: habitat {_esc(band)}"), show=True
+            for g in groups:
+                g.add_to(m)
+        if not t.units:
+            continue
+
+        def build(
+            _map: str,
+            t: _Taxon = t,
+            fc_range: str = fc_range,
+            fc_hab: str = fc_hab,
+            groups: tuple[folium.FeatureGroup, folium.FeatureGroup] = groups,
+        ) -> str:
+            return _taxon_js(
+                t.popups_js,
+                [
+                    (fc_range, _range_style(t.colour, not page.is_index), groups[0].get_name()),
+                    (fc_hab, _habitat_style(t.colour), groups[1].get_name()),
+                ],
             )
-            _add_unit_layers(g_range, g_hab, t, tolerance)
-            g_range.add_to(m)
-            g_hab.add_to(m)
+
+        # added to the map after the groups, so the script runs once they exist
+        m.add_child(_Script(build))
     _add_plugins(m)
     folium.LayerControl(collapsed=False, position="topright").add_to(m)
-    m.add_child(_html_control(_legend_html(taxa, link=is_index, back_link=not is_index),
-                              "bottomright", "rm-legend"))
-    m.add_child(_BodyHtml(_summary_table(taxa) if is_index else _units_table(taxa[0])))
-    page = m.get_root().render()
-    _check_offline(page)
-    return page
+    m.add_child(_html_control(page.legend, "bottomright", "rm-legend"))
+    m.add_child(_BodyHtml(page.body))
+    html_text = m.get_root().render()
+    _check_offline(html_text)
+    return html_text
 
 
-def _render_bounded(max_bytes: int, tolerance: float, what: str, **kwargs: Any) -> str:
-    """Render, doubling the simplification tolerance until the page fits ``max_bytes``."""
-    tol = tolerance
-    page = ""
-    for _ in range(_MAX_COARSENING + 1):
-        page = _render_page(tolerance=tol, **kwargs)
-        size = len(page.encode("utf-8"))
+def _render_fitted(
+    page: _Page,
+    shapes: _Shapes,
+    lines: _BoundaryLines,
+    tolerance: float,
+    max_bytes: int,
+    osm_overlay: bool,
+) -> str:
+    """Render at the finest tolerance whose estimated size fits ``max_bytes``.
+
+    The estimate (tolerance-independent page parts plus the exact geometry text)
+    picks the tolerance before anything is rendered; rendering again at the next
+    coarser tolerance is only a safety net for an estimate that was too low.
+    """
+    tols = _tolerances(tolerance)
+    fixed = page.fixed_bytes()
+    html_text, size = "", 0
+    for k, tol in enumerate(tols):
+        if fixed + _page_nbytes(page, shapes, lines, tol) > max_bytes and k < len(tols) - 1:
+            continue
+        data = _page_data(page, shapes, lines, tol)
+        html_text = _render_page(page, data, osm_overlay)
+        size = len(html_text.encode("utf-8"))
         if size <= max_bytes:
             if tol != tolerance:
-                log.info("publish: %s simplified at %.4g° to fit %d bytes", what, tol, max_bytes)
-            return page
-        tol = tol * 2 if tol > 0 else DEFAULT_TOLERANCE_DEG
-    log.warning("publish: %s is %d bytes, above the %d-byte bound", what, size, max_bytes)
-    return page
+                log.info(
+                    "publish: %s simplified at %.4g° to fit %d bytes", page.what, tol, max_bytes
+                )
+            return html_text
+    log.warning("publish: %s is %d bytes, above the %d-byte bound", page.what, size, max_bytes)
+    return html_text
 
 
 # --------------------------------------------------------------------------- public API
@@ -819,6 +1141,7 @@ def write_maps(
     tolerance: float = DEFAULT_TOLERANCE_DEG,
     max_page_bytes: int = MAX_PAGE_BYTES,
     osm_overlay: bool = True,
+    title: str = "Species ranges and habitat",
 ) -> list[Path]:
     """Write offline HTML maps: ``index.html`` plus one page per taxon.
 
@@ -849,6 +1172,8 @@ def write_maps(
     osm_overlay : bool, default True
         Offer an OpenStreetMap tile layer, switched off by default (it needs
         the network; the page loads nothing remote unless a reader turns it on).
+    title : str, default "Species ranges and habitat"
+        Title of the index page (escaped like any other text).
 
     Returns
     -------
@@ -887,39 +1212,70 @@ def write_maps(
         ordered.append(t)
     _collect_units(ranges, habitat, by_id)
 
-    pages: list[tuple[Path, str]] = []
+    # Geometry for display is computed once per (geometry, tolerance) for all pages.
+    geoms: list[Any] = []
+    for t in ordered:
+        for u in t.units:
+            u.range_ix, u.habitat_ix = len(geoms), len(geoms) + 1
+            geoms += [u.range_geom, u.habitat_geom]
+        t.popups_js = _popup_array_js(t)
+    shapes = _Shapes(geoms)
+    world = (-180.0, -60.0, 180.0, 80.0)
+
+    def extent_of(ts: list[_Taxon]) -> tuple[float, float, float, float]:
+        return _extent(g for t in ts for u in t.units for g in (u.range_geom, u.habitat_geom)) or world
+
+    lines = _BoundaryLines(boundaries, extent_of(ordered))
+
+    specs: list[tuple[Path, _Page]] = []
     n_units = sum(len(t.units) for t in ordered)
-    pages.append((
-        out_dir / "index.html",
-        _render_bounded(
-            max_page_bytes, tolerance, "index.html",
-            title="Species ranges and habitat",
-            header=_header_html(
-                "Species ranges and habitat",
-                f"{len(ordered)} taxa, {n_units} range units. Click a shape for details; "
-                "toggle taxa in the layer list.",
-                back_link=False,
+    specs.append(
+        (
+            out_dir / "index.html",
+            _Page(
+                what="index.html",
+                title=_esc(title),
+                header=_header_html(
+                    _esc(title),
+                    f"{len(ordered)} taxa, {n_units} range units. Click a shape for details; "
+                    "toggle taxa in the layer list.",
+                    back_link=False,
+                ),
+                taxa=ordered,
+                is_index=True,
+                extent=extent_of(ordered),
+                legend=_legend_html(ordered, link=True, back_link=False),
+                body=_summary_table(ordered),
             ),
-            taxa=ordered, is_index=True, boundaries=boundaries, osm_overlay=osm_overlay,
-        ),
-    ))
+        )
+    )
     for t in ordered:
         sci = _text(t.info.get("scientific_name"))
         heading = _esc(t.name) + (f" <i>({_esc(sci)})</i>" if sci else "")
         band = _band(t.info.get("elevation_min_m"), t.info.get("elevation_max_m"))
         rule = _text(t.info.get("elevation_rule"))
-        sub = (
-            f"{len(t.units)} range units · habitat {_esc(band)}"
-            + (f" ({_esc(rule)})" if rule else "")
+        sub = f"{len(t.units)} range units · habitat {_esc(band)}" + (
+            f" ({_esc(rule)})" if rule else ""
         )
-        pages.append((
-            safe_child(out_dir, f"{t.stem}.html"),
-            _render_bounded(
-                max_page_bytes, tolerance, f"{t.stem}.html",
-                title=_esc(t.name), header=_header_html(heading, sub, back_link=True),
-                taxa=[t], is_index=False, boundaries=boundaries, osm_overlay=osm_overlay,
-            ),
-        ))
+        specs.append(
+            (
+                safe_child(out_dir, f"{t.stem}.html"),
+                _Page(
+                    what=f"{t.stem}.html",
+                    title=_esc(t.name),
+                    header=_header_html(heading, sub, back_link=True),
+                    taxa=[t],
+                    is_index=False,
+                    extent=extent_of([t]),
+                    legend=_legend_html([t], link=False, back_link=True),
+                    body=_units_table(t),
+                ),
+            )
+        )
+    pages = [
+        (path, _render_fitted(page, shapes, lines, tolerance, max_page_bytes, osm_overlay))
+        for path, page in specs
+    ]
 
     written = []
     for path, text in pages:

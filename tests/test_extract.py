@@ -1,0 +1,488 @@
+"""Tests for rangemap.extract: the documents in data/documents and the rules."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from rangemap.errors import DataError
+from rangemap.extract import (
+    extract_documents,
+    extract_text,
+    merge_records,
+    parse_elevations,
+    qualifiers_before,
+    read_document,
+    split_sentences,
+)
+from rangemap.gazetteer import AliasRow, Gazetteer
+
+ROOT = Path(__file__).resolve().parents[1]
+DOCS = sorted((ROOT / "data" / "documents").glob("*.txt"))
+BOUNDARIES = ROOT / "data" / "boundaries" / "boundaries.gpkg"
+SCHEMA = ROOT / "src" / "rangemap" / "schema" / "ranges.schema.json"
+
+
+# --------------------------------------------------------------------------- fixtures
+
+@pytest.fixture(scope="module")
+def real_gaz() -> Gazetteer:
+    assert BOUNDARIES.is_file(), f"{BOUNDARIES} is missing"
+    return Gazetteer.load(BOUNDARIES)
+
+
+@pytest.fixture(scope="module")
+def result(real_gaz: Gazetteer) -> dict:
+    assert len(DOCS) == 3
+    return extract_documents(DOCS, real_gaz)
+
+
+@pytest.fixture(scope="module")
+def texts() -> dict[str, str]:
+    return {p.name: p.read_text(encoding="utf-8") for p in DOCS}
+
+
+@pytest.fixture(scope="module")
+def gaz() -> Gazetteer:
+    countries = [("IND", "India"), ("PAK", "Pakistan"), ("CHN", "China"), ("NPL", "Nepal"),
+                 ("BTN", "Bhutan"), ("RUS", "Russia"), ("MNG", "Mongolia")]
+    admin1 = [("IND", "Punjab", []), ("PAK", "Punjab", []), ("IND", "Sikkim", []),
+              ("CHN", "Gansu", []), ("CHN", "Xizang", []), ("CHN", "Sichuan", [])]
+    aliases = [AliasRow("Tibet", "admin1", "CHN", "Xizang"),
+               AliasRow("Himalayas", "region", "NPL", None),
+               AliasRow("Himalayas", "region", "BTN", None),
+               AliasRow("Himalayas", "region", "IND", "Sikkim"),
+               AliasRow("Himalayas", "region", "CHN", "Xizang")]
+    return Gazetteer(countries, admin1, aliases)
+
+
+def species(result: dict, sci: str | None = None, name: str | None = None) -> dict:
+    for sp in result["species"]:
+        if (sci and sp["scientific_name"] == sci) or (name and sp["name"] == name):
+            return sp
+    raise AssertionError(f"no record {sci or name}: {[s['name'] for s in result['species']]}")
+
+
+def all_evidence(sp: dict):
+    for key in ("countries", "admin1", "regions", "excluded", "units"):
+        for item in sp[key]:
+            yield from item["evidence"]
+    yield from sp["elevation_evidence"]
+
+
+# --------------------------------------------------------------------------- scored: real documents
+
+def test_leucogaster_scored(result: dict, texts: dict[str, str]) -> None:
+    sp = species(result, "Moschus leucogaster")
+    assert sp["rank"] == "species"
+    assert sp["name"] == "white-bellied musk deer"
+    assert "Himalayan musk deer" in sp["common_names"]
+    assert "002_6a169be1f87737dc.txt" in sp["documents"]
+    assert {c["iso3"] for c in sp["countries"]} == {"NPL", "BTN", "IND", "PAK", "CHN", "AFG"}
+    a1 = {(a["country_iso3"], a["boundary_name"]): a["name"] for a in sp["admin1"]}
+    assert a1 == {
+        ("IND", "Jammu and Kashmir"): "Jammu and Kashmir",
+        ("IND", "Himachal Pradesh"): "Himachal Pradesh",
+        ("IND", "Uttaranchal"): "Uttarakhand",
+        ("IND", "Sikkim"): "Sikkim",
+        ("IND", "Arunachal Pradesh"): "Arunachal Pradesh",
+        ("CHN", "Xizang"): "Tibet",
+    }
+    assert sp["elevation_min_m"] == 2500
+    assert sp["elevation_max_m"] is None
+    units = {(u["iso3"], u["admin1"]): u["rule"] for u in sp["units"]}
+    assert units == {
+        ("NPL", None): "whole-country", ("BTN", None): "whole-country",
+        ("PAK", None): "whole-country", ("AFG", None): "whole-country",
+        ("IND", "Jammu and Kashmir"): "named-admin1", ("IND", "Himachal Pradesh"): "named-admin1",
+        ("IND", "Uttaranchal"): "named-admin1", ("IND", "Sikkim"): "named-admin1",
+        ("IND", "Arunachal Pradesh"): "named-admin1", ("CHN", "Xizang"): "named-admin1",
+    }
+    assert {r["name"] for r in sp["regions"]} == {"Himalayas"}
+    quals = {c["iso3"]: c["qualifiers"] for c in sp["countries"]}
+    assert quals["AFG"] == ["northern"] and quals["IND"] == ["northern"]
+    # every item has evidence slicing to the mention
+    for key in ("countries", "admin1", "regions", "units"):
+        for item in sp[key]:
+            assert item["evidence"], (key, item)
+    for ev in all_evidence(sp):
+        text = texts[ev["document"]]
+        assert ev["sentence"].find(" ".join(text[ev["start"]:ev["end"]].split())) >= 0
+    for a in sp["admin1"]:
+        for ev in a["evidence"]:
+            assert texts[ev["document"]][ev["start"]:ev["end"]] == a["name"]
+    # the Conservation section is excluded and leaves no range evidence
+    law = "protected by law in Bhutan, Nepal, and India"
+    excl = {(x["iso3"]) for x in sp["excluded"] if any(law in e["sentence"] for e in x["evidence"])}
+    assert excl == {"BTN", "NPL", "IND"}
+    for key in ("countries", "admin1", "regions", "units"):
+        for item in sp[key]:
+            for ev in item["evidence"]:
+                assert law not in ev["sentence"]
+                assert "hunting may be permitted" not in ev["sentence"]
+                assert "Captive farming" not in ev["sentence"]
+
+
+def test_genus_record_doc001(result: dict) -> None:
+    g = species(result, "Moschus")
+    assert g["rank"] == "genus" and g["name"] == "musk deer"
+    assert {c["iso3"] for c in g["countries"]} == {"CHN", "RUS", "MNG"}
+    assert {r["name"] for r in g["regions"]} == {"Himalayas", "Siberia"}
+    assert "001_572dd3701a1a1017.txt" in g["documents"]
+    units = {(u["iso3"], u["admin1"]): u["rule"] for u in g["units"]}
+    assert units[("RUS", None)] == "whole-country"
+    assert units[("NPL", None)] == "region"  # Himalayas, Nepal not named
+    assert ("CHN", "Xizang") not in units  # China named as a whole
+
+
+def test_siberian_musk_deer_species_without_places(result: dict) -> None:
+    sp = species(result, name="Siberian musk deer")
+    assert sp["rank"] == "species" and sp["scientific_name"] is None
+    assert sp["countries"] == [] and sp["units"] == [] and sp["regions"] == []
+
+
+def test_dwarf_musk_deer_doc000(result: dict) -> None:
+    sp = species(result, "Moschus meminna")
+    assert sp["name"] == "dwarf musk deer"
+    assert {c["iso3"] for c in sp["countries"]} == {"IND", "KOR", "PRK", "JPN", "NPL", "MNG",
+                                                    "CHN"}
+    assert {r["name"] for r in sp["regions"]} >= {"Kashmir", "Siberia"}
+    unit_countries = {u["iso3"] for u in sp["units"]}
+    assert "RUS" in unit_countries  # via Siberia
+    units = {(u["iso3"], u["admin1"]): u["rule"] for u in sp["units"]}
+    assert units[("PAK", "Azad Kashmir")] == "region"  # Kashmir adds Pakistan's part
+    assert ("IND", "Jammu and Kashmir") not in units  # India is named as a whole
+    assert units[("IND", None)] == "whole-country"
+    # the misspelt binomial merges into the same record
+    assert not any(s["scientific_name"] == "Muschus meminna" for s in result["species"])
+
+
+def test_output_is_sorted_and_json(result: dict) -> None:
+    keys = [((s["scientific_name"] or s["name"]).lower(), s["name"].lower())
+            for s in result["species"]]
+    assert keys == sorted(keys)
+    for sp in result["species"]:
+        for key in ("countries", "admin1", "regions", "excluded", "units"):
+            for item in sp[key]:
+                evs = [(e["document"], e["start"]) for e in item["evidence"]]
+                assert evs == sorted(evs)
+    json.dumps(result)
+
+
+def _check_schema(node: dict, value: object, defs: dict) -> None:
+    """Minimal JSON-Schema subset check (type, required, properties, items, enum, $ref)."""
+    if "$ref" in node:
+        node = defs[node["$ref"].split("/")[-1]]
+    if "oneOf" in node:
+        errs = 0
+        for sub in node["oneOf"]:
+            try:
+                _check_schema(sub, value, defs)
+            except AssertionError:
+                errs += 1
+        assert errs == len(node["oneOf"]) - 1, value
+        return
+    types = node.get("type")
+    if types:
+        types = [types] if isinstance(types, str) else types
+        pytypes = {"object": dict, "array": list, "string": str, "integer": int,
+                   "number": (int, float), "null": type(None), "boolean": bool}
+        assert any(isinstance(value, pytypes[t]) for t in types), (types, value)
+    if "enum" in node:
+        assert value in node["enum"]
+    if isinstance(value, dict):
+        for r in node.get("required", []):
+            assert r in value, r
+        props = node.get("properties", {})
+        if node.get("additionalProperties") is False:
+            assert set(value) <= set(props), set(value) - set(props)
+        for k, v in value.items():
+            if k in props:
+                _check_schema(props[k], v, defs)
+    if isinstance(value, list) and "items" in node:
+        for v in value:
+            _check_schema(node["items"], v, defs)
+
+
+def test_matches_schema(result: dict) -> None:
+    schema = json.loads(SCHEMA.read_text(encoding="utf-8"))
+    assert schema["$schema"].endswith("2020-12/schema")
+    _check_schema(schema, result, schema["$defs"])
+
+
+# --------------------------------------------------------------------------- elevation
+
+@pytest.mark.parametrize(
+    ("sentence", "expected"),
+    [
+        ("It inhabits high alpine environments above altitudes of 2,500 m (8,200 ft).",
+         [(2500, None)]),
+        ("It lives at 3,000–3,500 m elevation.", [(3000, 3500)]),
+        ("Recorded at elevations of 2800-4000 m.", [(2800, 4000)]),
+        ("Found at altitudes from 2800 to 4000 metres.", [(2800, 4000)]),
+        ("It occurs between 2,600 and 4,200 m altitude.", [(2600, 4200)]),
+        ("Seen at altitudes of more than 8,530 ft (2600 m).", [(2600, None)]),
+        ("Found at elevations of more than 8,530 ft.", [(2600, None)]),
+        ("It rarely descends below 1,600 m elevation.", [(None, 1600)]),
+        ("It ranges up to 4,000 m above sea level.", [(None, 4000)]),
+        ("It lives from 2,000 m to 3,800 m asl.", [(2000, 3800)]),
+        ("Forests at 2,200—3,000 meters altitude.", [(2200, 3000)]),
+        ("At an elevation of 3,300 m it is common.", [(3300, 3300)]),
+        ("Altitude: 9,000–12,000 ft (2,700–3,700 m).", [(2700, 3700)]),
+        ("It lives in montane forest above 3000 m.", [(3000, None)]),
+        # negatives
+        ("The maximum length of these tusks is about 10 cm (4 in).", []),
+        ("A musk deer is about 60cm tall and lives at high altitudes.", []),
+        ("It yields approximately 25 grams of raw musk at high altitude.", []),
+        ("Deer musk may sell for as much as $45,000/kg.", []),
+        ("They occupy a home range of up to 22 hectares at high altitude.", []),
+        ("They live 10 to 14 years.", []),
+        ("At 16 to 24 months old at high elevation, they mature.", []),
+        ("A tree 5 m tall in montane forest.", []),
+        ("Trees up to 20 m in montane forest.", []),
+        ("It weighs 15-38 pounds.", []),
+        ("They walk 3000 m per night.", []),
+    ],
+)
+def test_elevation_phrases(sentence: str, expected: list) -> None:
+    got = [(lo, hi) for lo, hi, _a, _b in parse_elevations(sentence)]
+    assert got == expected
+
+
+def test_elevation_span_slices() -> None:
+    s = "It inhabits high alpine environments above altitudes of 2,500 m (8,200 ft)."
+    [(_lo, _hi, a, b)] = parse_elevations(s)
+    assert s[a:b] == "above altitudes of 2,500 m (8,200 ft)"
+
+
+def test_elevation_min_max_per_taxon(gaz: Gazetteer) -> None:
+    text = ("The dwarf musk deer (Moschus meminna) occurs in Nepal at 2,500–3,000 m altitude. "
+            "It is also recorded at elevations below 4,200 m and above 1,800 m.")
+    [rec] = extract_text(text, "d.txt", gaz)
+    assert (rec.elevation_min_m, rec.elevation_max_m) == (1800, 4200)
+
+
+# --------------------------------------------------------------------------- range rules
+
+def one(gaz: Gazetteer, text: str) -> dict:
+    recs = merge_records(extract_text(text, "t.txt", gaz))
+    species_recs = [r for r in recs if r.rank == "species"] or recs
+    return species_recs[0].to_dict()
+
+
+@pytest.mark.parametrize(
+    ("text", "reason_part"),
+    [
+        ("The black musk deer is protected by law in Nepal.", "protected by law"),
+        ("The black musk deer is listed as endangered in Nepal.", "listed as"),
+        ("The black musk deer is sold in markets in Nepal.", "sold"),
+        ("Musk of the black musk deer is exported from Nepal.", "exported"),
+        ("Farming of the black musk deer began in Nepal.", "Farming"),
+        ("The black musk deer is not found in Nepal.", "not found"),
+        ("The black musk deer is a shy animal. Nepal has mountains.", "no distribution cue"),
+        ("The black musk deer is shy.\n\nConservation\nIt is found in Nepal.", "section"),
+    ],
+)
+def test_exclusions(gaz: Gazetteer, text: str, reason_part: str) -> None:
+    d = one(gaz, text)
+    assert d["countries"] == [] and d["units"] == []
+    assert [x["iso3"] for x in d["excluded"]] == ["NPL"]
+    assert reason_part in d["excluded"][0]["reason"]
+
+
+@pytest.mark.parametrize(
+    ("phrase", "qual"),
+    [("northern India", "northern"), ("N India", "northern"), ("north India", "northern"),
+     ("north-west India", "north-western"), ("northeastern India", "north-eastern"),
+     ("the north of India", "northern"), ("S India", "southern"), ("eastern India", "eastern"),
+     ("NE India", "north-eastern"), ("central India", "central"),
+     ("western parts of India", "western")],
+)
+def test_qualifiers(gaz: Gazetteer, phrase: str, qual: str) -> None:
+    d = one(gaz, f"The black musk deer occurs in {phrase}.")
+    assert [(c["iso3"], c["qualifiers"]) for c in d["countries"]] == [("IND", [qual])]
+    assert d["units"][0]["rule"] == "whole-country"
+
+
+def test_qualifiers_before_plain() -> None:
+    assert qualifiers_before("found in ") == ()
+    assert qualifiers_before("in south-east ") == ("south-eastern",)
+
+
+def test_synonyms_merge(gaz: Gazetteer) -> None:
+    text = ("The white-bellied musk deer or Himalayan musk deer (Moschus leucogaster) occurs "
+            "in Nepal.\n\nDistribution\nHimalayan musk deer occurs in Bhutan.")
+    recs = merge_records(extract_text(text, "t.txt", gaz))
+    [rec] = recs
+    d = rec.to_dict()
+    assert d["scientific_name"] == "Moschus leucogaster"
+    assert d["common_names"] == ["white-bellied musk deer", "Himalayan musk deer"]
+    assert {c["iso3"] for c in d["countries"]} == {"NPL", "BTN"}
+
+
+def test_misspelt_and_abbreviated_binomial(gaz: Gazetteer) -> None:
+    text = ("Dwarf musk deer (Moschus meminna) live in Nepal. Muschus meminna is rare. "
+            "M. meminna occurs in Bhutan.")
+    recs = merge_records(extract_text(text, "t.txt", gaz))
+    assert [r.scientific_name for r in recs] == ["Moschus meminna"]
+    assert recs[0].countries == ["BTN", "NPL"]
+
+
+def test_genus_vs_species(gaz: Gazetteer) -> None:
+    text = ("Musk deer are found in Russia and Mongolia. "
+            "The forest musk deer (Moschus berezovskii) is found in Sichuan and Gansu, China.")
+    recs = {r.scientific_name: r.to_dict() for r in merge_records(extract_text(text, "t", gaz))}
+    assert recs["Moschus"]["rank"] == "genus"
+    assert {c["iso3"] for c in recs["Moschus"]["countries"]} == {"RUS", "MNG"}
+    sp = recs["Moschus berezovskii"]
+    assert {c["iso3"] for c in sp["countries"]} == {"CHN"}
+    assert {(u["iso3"], u["admin1"], u["rule"]) for u in sp["units"]} == {
+        ("CHN", "Sichuan", "named-admin1"), ("CHN", "Gansu", "named-admin1")}
+
+
+def test_taxon_carry_over_and_anaphora(gaz: Gazetteer) -> None:
+    text = ("The black musk deer (Moschus fuscus) is dark. The Alpine musk deer is paler. "
+            "It occurs in Nepal.\n\nIt is found in Bhutan.")
+    recs = {r.name: r for r in merge_records(extract_text(text, "t", gaz))}
+    # "It" after the Alpine sentence refers to the Alpine musk deer; the next paragraph
+    # falls back to the document's main taxon (the first species named).
+    assert recs["Alpine musk deer"].countries == ["NPL"]
+    assert recs["black musk deer"].countries == ["BTN"]
+
+
+def test_proper_name_is_not_taxon(gaz: Gazetteer) -> None:
+    recs = extract_text("See also\nAskot Musk Deer Sanctuary\n", "t", gaz)
+    assert all("askot" not in r.name.lower() for r in recs)
+
+
+def test_punjab_ambiguity(gaz: Gazetteer) -> None:
+    d = one(gaz, "The black musk deer occurs in Punjab.")
+    assert {(a["country_iso3"], a["boundary_name"]) for a in d["admin1"]} == {
+        ("IND", "Punjab"), ("PAK", "Punjab")}
+    d = one(gaz, "The black musk deer occurs in Punjab, Pakistan.")
+    assert {(a["country_iso3"], a["boundary_name"]) for a in d["admin1"]} == {("PAK", "Punjab")}
+    d = one(gaz, "The black musk deer is found in India. It also occurs in Punjab.")
+    assert {(a["country_iso3"], a["boundary_name"]) for a in d["admin1"]} == {("IND", "Punjab")}
+    assert {(u["iso3"], u["admin1"]) for u in d["units"]} == {("IND", "Punjab")}
+
+
+def test_region_rules(gaz: Gazetteer) -> None:
+    # region qualified by one of its countries in the same sentence: qualifier only
+    d = one(gaz, "The black musk deer occurs in the Himalayas of Nepal and Bhutan.")
+    assert {(u["iso3"], u["admin1"]) for u in d["units"]} == {("NPL", None), ("BTN", None)}
+    # region alone: its units
+    d = one(gaz, "The black musk deer occurs in the Himalayas.")
+    assert {(u["iso3"], u["admin1"], u["rule"]) for u in d["units"]} == {
+        ("NPL", None, "region"), ("BTN", None, "region"), ("IND", "Sikkim", "region"),
+        ("CHN", "Xizang", "region")}
+    assert d["countries"] == []
+    # region plus a country named elsewhere: that country stays whole
+    d = one(gaz, "The black musk deer occurs in the Himalayas. It is found in China.")
+    units = {(u["iso3"], u["admin1"]) for u in d["units"]}
+    assert ("CHN", None) in units and ("CHN", "Xizang") not in units
+
+
+def test_admin1_alias_implies_country(gaz: Gazetteer) -> None:
+    d = one(gaz, "The black musk deer occurs in Tibet.")
+    assert [(c["iso3"], c["evidence"][0]["start"]) for c in d["countries"]] == [("CHN", 30)]
+    assert d["admin1"][0]["name"] == "Tibet" and d["admin1"][0]["boundary_name"] == "Xizang"
+
+
+# --------------------------------------------------------------------------- sentences
+
+def test_sentence_split() -> None:
+    text = ("Title here\nIt was a decline.It was separate. See M. leucogaster ca. 5 km away.\n"
+            "Threats: It is hunted.\n\nA wrapped line that has more than six words and\n"
+            "continues here.")
+    sents = split_sentences(text)
+    assert [s.text for s in sents] == [
+        "Title here", "It was a decline.", "It was separate.",
+        "See M. leucogaster ca. 5 km away.", "Threats: It is hunted.",
+        "A wrapped line that has more than six words and\ncontinues here.",
+    ]
+    assert sents[0].heading and sents[1].section == "Title here"
+    assert sents[4].section == "Threats"
+    for s in sents:
+        assert text[s.start:s.end] == s.text
+
+
+# --------------------------------------------------------------------------- robustness
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.text())
+def test_arbitrary_text_never_crashes(text: str) -> None:
+    gaz = _HYPO_GAZ
+    for rec in extract_text(text, "h.txt", gaz):
+        d = rec.to_dict()
+        for p in rec.places:
+            assert text[p.ev.start:p.ev.end] == p.surface
+        for ev in all_evidence(d):
+            assert 0 <= ev["start"] <= ev["end"] <= len(text)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.sampled_from([
+    "The black musk deer", "Musk deer", "(Moschus fuscus)", "occurs in", "northern", "Nepal",
+    "India", "Tibet", "Punjab", "the Himalayas", "at", "2,500–3,000 m", "altitude", ".", ",",
+    "\n", "\n\n", "It", "protected by law in", "Conservation\n", "above", "8,000 ft", "and",
+]), max_size=30))
+def test_structured_text_evidence_slices(parts: list[str]) -> None:
+    text = " ".join(parts)
+    for rec in extract_text(text, "h.txt", _HYPO_GAZ):
+        for p in rec.places:
+            assert text[p.ev.start:p.ev.end] == p.surface
+        for e in rec.elevations:
+            assert e.ev.sentence
+            assert text[e.ev.start:e.ev.end].strip()
+
+
+_HYPO_GAZ = Gazetteer(
+    [("IND", "India"), ("PAK", "Pakistan"), ("NPL", "Nepal"), ("CHN", "China")],
+    [("IND", "Punjab", []), ("PAK", "Punjab", []), ("CHN", "Xizang", ["Tibet"])],
+    [AliasRow("Himalayas", "region", "NPL", None)],
+)
+
+
+# --------------------------------------------------------------------------- read_document
+
+def test_read_document_ok(tmp_path: Path) -> None:
+    p = tmp_path / "a.txt"
+    p.write_bytes("\ufeffMusk deer in Nepal.".encode())
+    assert read_document(p) == "Musk deer in Nepal."
+
+
+@pytest.mark.parametrize(
+    ("data", "match"),
+    [
+        (b"", "empty"),
+        (b"  \n\t ", "empty"),
+        (b"abc\x00def", r"binary file \(NUL byte at offset 3\)"),
+        (b"caf\xe9 au lait", r"not UTF-8 text \(byte 0xe9 at offset 3\); save it as UTF-8"),
+    ],
+)
+def test_read_document_errors(tmp_path: Path, data: bytes, match: str) -> None:
+    p = tmp_path / "doc.txt"
+    p.write_bytes(data)
+    with pytest.raises(DataError, match=match) as ei:
+        read_document(p)
+    assert str(p) in str(ei.value) and "\n" not in str(ei.value)
+
+
+def test_read_document_missing(tmp_path: Path) -> None:
+    with pytest.raises(DataError, match="not found"):
+        read_document(tmp_path / "nope.txt")
+
+
+def test_distribution_and_status_section_is_range(gaz: Gazetteer) -> None:
+    d = one(gaz, "The black musk deer is shy.\n\nDistribution and status\nIt occurs in Nepal.")
+    assert [c["iso3"] for c in d["countries"]] == ["NPL"]
+
+
+def test_binomial_after_common_name_is_not_proper_name(gaz: Gazetteer) -> None:
+    recs = merge_records(extract_text(
+        "The Himalayan musk deer Moschus chrysogaster occurs in Nepal.", "t", gaz))
+    assert [r.scientific_name for r in recs if r.rank == "species"] == ["Moschus chrysogaster"]
