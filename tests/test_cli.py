@@ -197,3 +197,83 @@ def test_python_dash_m_runs() -> None:
     proc = subprocess.run([sys.executable, "-m", "rangemap", "--version"], capture_output=True,
                           text=True, check=False)
     assert proc.returncode == 0 and "rangemap, version" in proc.stdout
+
+
+def test_build_with_relative_out(tiny_world, monkeypatch) -> None:
+    monkeypatch.chdir(tiny_world["dir"])
+    write_yaml(tiny_world["dir"] / "r.yaml", TINY_RANGES)
+    res = run("build", "--ranges", "r.yaml", "--dem", "dem.tif", "--boundaries",
+              "boundaries.gpkg", "--out", "rel_out")
+    assert res.exit_code == 0, res.output
+    manifest = json.loads((tiny_world["dir"] / "rel_out/manifest.json").read_text())
+    assert "maps/index.html" in manifest["outputs"]
+
+
+def test_build_from_iucn_style_range_shapefile(tiny_world) -> None:
+    import geopandas as gpd
+    from shapely.geometry import box
+
+    d = tiny_world["dir"]
+    shp = d / "ranges.shp"
+    gpd.GeoDataFrame(
+        {"sci_name": ["Testus a", "Testus a", "Testus a", "Testus b"],
+         "presence": [1, 4, 1, 2], "origin": [1, 1, 3, 1], "seasonal": [1, 1, 1, 2]},
+        # kept: 0..6 E (spans both countries); dropped: presence 4, origin 3
+        geometry=[box(0, 0, 6, 8), box(6, 0, 8, 8), box(7, 0, 8, 8), box(4, 4, 8, 8)],
+        crs=4326,
+    ).to_file(shp)
+    out = d / "out"
+    res = run("build", "--range", str(shp), "--docs", str(d / "none"), "--dem",
+              str(tiny_world["dem"]), "--boundaries", str(tiny_world["boundaries"]),
+              "--min-elevation", "4000", "--out", str(out))
+    assert res.exit_code == 0, res.output
+    hab = json.loads((out / "geojson/habitat.geojson").read_text())
+    got = {(f["properties"]["scientific_name"], f["properties"]["iso3"]):
+           (f["properties"]["habitat_cells"], f["properties"]["unit_rule"])
+           for f in hab["features"]}
+    # Testus a: AAA (0..4 E) all below 4000 m; BBB part 4..6 E -> 2 columns x 8 rows.
+    assert got == {("Testus a", "AAA"): (0, "range-file"), ("Testus a", "BBB"): (16, "range-file"),
+                   ("Testus b", "BBB"): (16, "range-file")}
+    # Only presence 1 kept: Testus b (presence 2) disappears.
+    res = run("build", "--range", str(shp), "--docs", str(d / "none"), "--dem",
+              str(tiny_world["dem"]), "--boundaries", str(tiny_world["boundaries"]),
+              "--presence", "1", "--out", str(out))
+    assert res.exit_code == 0, res.output
+    hab = json.loads((out / "geojson/habitat.geojson").read_text())
+    assert {f["properties"]["scientific_name"] for f in hab["features"]} == {"Testus a"}
+    bad = CliRunner().invoke(cli, ["build", "--range", str(shp), "--presence", "one"])
+    assert bad.exit_code == 2 and "integer codes" in bad.output
+
+
+def test_build_with_user_admin1_boundaries(tiny_world) -> None:
+    """A GADM-like admin-1 file with its own field names, normalized on the fly."""
+    import geopandas as gpd
+    from shapely.geometry import box
+
+    d = tiny_world["dir"]
+    gadm = d / "gadm_like.gpkg"
+    gpd.GeoDataFrame(
+        {"GID_0": ["AAA", "BBB", "BBB"], "NAME_1": ["Aland Whole", "Upper Bee", "Lower Bee"],
+         "GID_1": ["AAA.1_1", "BBB.1_1", "BBB.2_1"]},
+        geometry=[box(0, 0, 4, 8), box(4, 4, 8, 8), box(4, 0, 8, 4)], crs=4326,
+    ).to_file(gadm, layer="ADM_1")
+    data = json.loads(json.dumps(TINY_RANGES))
+    data["species"][0]["admin1"][0]["boundary_name"] = "Upper Bee"
+    ry = write_yaml(d / "r.yaml", data)
+    out = d / "out"
+    res = run("build", "--ranges", str(ry), "--dem", str(tiny_world["dem"]), "--boundaries",
+              str(gadm), "--country-field", "GID_0", "--name-field", "NAME_1", "--id-field",
+              "GID_1", "--out", str(out))
+    assert res.exit_code == 0, res.output
+    hab = json.loads((out / "geojson/habitat.geojson").read_text())
+    assert {(f["properties"]["iso3"], f["properties"]["admin1"]) for f in hab["features"]} == {
+        ("AAA", None), ("BBB", "Upper Bee")}
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["parameters"]["boundaries"] == str(gadm)
+    # A wrong field name is a data error naming the file and the fields.
+    res = CliRunner().invoke(cli, ["build", "--ranges", str(ry), "--dem", str(tiny_world["dem"]),
+                                   "--boundaries", str(gadm), "--country-field", "ISO",
+                                   "--name-field", "NAME_1", "--out", str(out)])
+    assert res.exit_code == 1 and "no field 'ISO' for --country-field" in res.output
+    res = CliRunner().invoke(cli, ["build", "--boundaries", str(gadm), "--country-field", "GID_0"])
+    assert res.exit_code == 2

@@ -95,6 +95,18 @@ def cli(ctx: click.Context, verbose: int, quiet: int, show_traceback: bool) -> N
     ctx.obj = Ctx(verbosity, show_traceback or verbose > 0)
 
 
+def _codes(ctx: click.Context, param: click.Parameter, value: str) -> tuple[int, ...]:
+    """Parse a comma-separated list of integer codes (``1,2``)."""
+    try:
+        codes = tuple(int(v) for v in value.split(",") if v.strip())
+    except ValueError:
+        raise click.BadParameter(f"{value!r}: give integer codes separated by commas, e.g. 1,2"
+                                 ) from None
+    if not codes:
+        raise click.BadParameter("give at least one code, e.g. 1,2")
+    return codes
+
+
 def _dem_option(default_help: str):
     return click.option(
         "--dem", "dems", multiple=True, type=click.Path(dir_okay=False, path_type=Path),
@@ -109,14 +121,40 @@ def _dem_option(default_help: str):
 @click.option("--boundaries", type=click.Path(dir_okay=False, path_type=Path),
               default=Path("data/boundaries/boundaries.gpkg"), show_default=True,
               help="GeoPackage with layers admin0 and admin1.")
+@click.option("--country-field", default=None,
+              help="With a user's admin-1 file as --boundaries: field with the ISO alpha-3 "
+              "country code (GADM GID_0, geoBoundaries shapeGroup, Natural Earth adm0_a3).")
+@click.option("--name-field", default=None,
+              help="With a user's admin-1 file: field with the unit name (GADM NAME_1, "
+              "geoBoundaries shapeName, Natural Earth name).")
+@click.option("--id-field", default=None,
+              help="With a user's admin-1 file: unique unit id kept as admin1_id (GID_1, shapeID).")
 @click.option("--ranges", "ranges_yaml", type=click.Path(dir_okay=False, path_type=Path),
               default=None, help="Reviewed ranges.yaml (from 'rangemap extract -o') to use "
               "instead of the documents.")
+@click.option("--range", "range_file", type=click.Path(dir_okay=False, path_type=Path),
+              default=None, help="Published range polygons (e.g. an IUCN range shapefile) to use "
+              "instead of the documents' places.")
+@click.option("--taxon-field", default="sci_name", show_default=True,
+              help="Field of --range naming the taxon.")
+@click.option("--presence", callback=_codes, default="1,2", show_default=True,
+              help="IUCN presence codes kept from --range.")
+@click.option("--origin", callback=_codes, default="1,2", show_default=True,
+              help="IUCN origin codes kept from --range.")
+@click.option("--seasonal", callback=_codes, default="1,2,3", show_default=True,
+              help="IUCN seasonal codes kept from --range.")
+@click.option("--min-elevation", type=float, default=None,
+              help="Lower limit (m) for every taxon, overriding the documents.")
+@click.option("--max-elevation", type=float, default=None,
+              help="Upper limit (m) for every taxon, overriding the documents.")
 @click.option("-o", "--out", type=click.Path(file_okay=False, path_type=Path),
               default=Path("outputs"), show_default=True, help="Output folder.")
 @click.pass_obj
 def build(obj: Ctx, docs: Path, dems: tuple[Path, ...], boundaries: Path,
-          ranges_yaml: Path | None, out: Path) -> None:
+          ranges_yaml: Path | None, range_file: Path | None, taxon_field: str,
+          presence: tuple[int, ...], origin: tuple[int, ...], seasonal: tuple[int, ...],
+          min_elevation: float | None, max_elevation: float | None, out: Path,
+          country_field: str | None, name_field: str | None, id_field: str | None) -> None:
     """Documents -> ranges -> habitat -> GeoJSON, GeoPackage, summary and maps.
 
     \b
@@ -126,14 +164,30 @@ def build(obj: Ctx, docs: Path, dems: tuple[Path, ...], boundaries: Path,
     \b
     Examples:
       rangemap build
-      rangemap build --docs my_texts/ --dem copdem90.vrt --dem data/elevation/pvlib_altitude_5min.tif
+      rangemap build --docs my_texts/ --dem glo90.vrt --dem data/elevation/pvlib_altitude_5min.tif
       rangemap extract data/documents/*.txt -o ranges.yaml   # review, edit, then:
       rangemap build --ranges ranges.yaml --out outputs/reviewed
+      rangemap build --range MAMMALS.shp --presence 1,2 --origin 1,2 --seasonal 1,2,3
+      rangemap build --boundaries gadm41_IND_1.gpkg --country-field GID_0 --name-field NAME_1
     """
     from rangemap.pipeline import build as run_build
 
-    res = run_build(docs=docs, dems=list(dems) or None, boundaries=boundaries,
-                    ranges_yaml=ranges_yaml, out=out)
+    if ranges_yaml is not None and range_file is not None:
+        raise click.BadParameter("give --ranges or --range, not both", param_hint="'--range'")
+    if min_elevation is not None and max_elevation is not None and min_elevation > max_elevation:
+        raise click.BadParameter(f"--max-elevation {max_elevation:g} is below --min-elevation "
+                                 f"{min_elevation:g}", param_hint="'--max-elevation'")
+    if (country_field is None) != (name_field is None):
+        raise click.BadParameter("--country-field and --name-field go together",
+                                 param_hint="'--country-field'")
+    fields = None if country_field is None else {
+        "country_field": country_field, "name_field": name_field, "id_field": id_field}
+    res = run_build(boundary_fields=fields, docs=docs, dems=list(dems) or None,
+                    boundaries=boundaries,
+                    ranges_yaml=ranges_yaml, out=out, range_file=range_file,
+                    taxon_field=taxon_field,
+                    iucn_codes={"presence": presence, "origin": origin, "seasonal": seasonal},
+                    min_elevation=min_elevation, max_elevation=max_elevation)
     if obj.verbosity >= 0:
         for t in res.taxa:
             click.echo(f"{t['name']} ({t['scientific_name'] or t['rank']}): {t['units']} units, "

@@ -14,9 +14,12 @@ from pathlib import Path
 
 import numpy as np
 import rasterio
+import shapely
 from affine import Affine
+from pyproj import Transformer
 from rasterio.errors import RasterioIOError
 from rasterio.windows import Window, from_bounds
+from shapely.geometry import box
 
 from rangemap.errors import DataError
 
@@ -41,11 +44,15 @@ class DemSource:
     dataset : rasterio.io.DatasetReader
         Open dataset.
     transform : Affine
-        Pixel-to-lon/lat transform.
+        Pixel-to-CRS transform (lon/lat degrees for geographic DEMs).
     bounds : tuple
-        (west, south, east, north) in degrees.
+        (west, south, east, north) of the DEM's extent in lon/lat degrees.
     res_deg : float
-        Cell size in degrees (the larger of x and y).
+        Cell size in degrees (the larger of x and y; for projected DEMs, the
+        cell size at the DEM's centre expressed in degrees of latitude).
+    native_bounds, footprint_ll, to_native, to_lonlat
+        Set for projected DEMs only: their extent in their own CRS, that
+        extent as a lon/lat polygon, and the transformers between the two.
     """
 
     path: Path
@@ -54,6 +61,38 @@ class DemSource:
     transform: Affine
     bounds: tuple[float, float, float, float]
     res_deg: float
+    native_bounds: tuple[float, float, float, float] | None = None
+    footprint_ll: shapely.Geometry | None = None
+    to_native: Transformer | None = None
+    to_lonlat: Transformer | None = None
+
+    @property
+    def geographic(self) -> bool:
+        """True for lon/lat DEMs (read directly), False for projected ones."""
+        return self.to_native is None
+
+    @property
+    def footprint(self) -> shapely.Geometry:
+        """The DEM's extent as a lon/lat polygon."""
+        if self.footprint_ll is not None:
+            return self.footprint_ll
+        return box(*self.bounds)
+
+    def native(self, geom: shapely.Geometry) -> shapely.Geometry:
+        """A lon/lat geometry in the DEM's CRS (edges densified first)."""
+        if self.to_native is None:
+            return geom
+        dense = shapely.segmentize(geom, self.res_deg * 4)
+        tr = self.to_native
+        return shapely.transform(dense, lambda xy: np.column_stack(tr.transform(*xy.T)))
+
+    def lonlat(self, geom: shapely.Geometry) -> shapely.Geometry:
+        """A geometry in the DEM's CRS back in lon/lat (edges densified first)."""
+        if self.to_lonlat is None:
+            return geom
+        dense = shapely.segmentize(geom, abs(self.transform.a) * 4)
+        tr = self.to_lonlat
+        return shapely.transform(dense, lambda xy: np.column_stack(tr.transform(*xy.T)))
 
     @property
     def resolution_label(self) -> str:
@@ -90,25 +129,41 @@ def open_dem(path: str | os.PathLike[str]) -> DemSource:
     if ds.crs is None:
         ds.close()
         raise DataError(f"{p}: DEM has no CRS; assign one (gdal_edit.py -a_srs EPSG:4326)")
-    if not ds.crs.is_geographic:
+    if ds.count < 1:
         ds.close()
-        raise DataError(
-            f"{p}: DEM CRS {ds.crs.to_string()} is projected; this version reads lon/lat "
-            "DEMs only: reproject it (gdalwarp -t_srs EPSG:4326)"
-        )
+        raise DataError(f"{p}: DEM has no band; pass a single-band elevation raster")
     t = ds.transform
     if t.b != 0 or t.d != 0 or t.e >= 0:
         ds.close()
         raise DataError(f"{p}: DEM is rotated or not north-up; warp it north-up first")
     b = ds.bounds
-    return DemSource(
-        path=p,
-        name=source_name(p),
-        dataset=ds,
-        transform=t,
-        bounds=(b.left, b.bottom, b.right, b.top),
-        res_deg=max(abs(t.a), abs(t.e)),
-    )
+    native = (b.left, b.bottom, b.right, b.top)
+    if ds.crs.is_geographic:
+        # Any geographic CRS is read as WGS84 lon/lat: datum shifts (< 200 m)
+        # are far below the cell sizes rangemap works at.
+        return DemSource(path=p, name=source_name(p), dataset=ds, transform=t, bounds=native,
+                         res_deg=max(abs(t.a), abs(t.e)))
+    try:
+        to_native = Transformer.from_crs("EPSG:4326", ds.crs, always_xy=True)
+        to_lonlat = Transformer.from_crs(ds.crs, "EPSG:4326", always_xy=True)
+    except Exception as exc:  # pyproj.exceptions.CRSError and friends
+        ds.close()
+        raise DataError(f"{p}: cannot use the DEM's CRS ({exc}); reproject it to EPSG:4326") \
+            from exc
+    fp = shapely.segmentize(box(*native), max(native[2] - native[0], native[3] - native[1]) / 64)
+    fp_ll = shapely.transform(fp, lambda xy: np.column_stack(to_lonlat.transform(*xy.T)))
+    if not fp_ll.is_valid or not np.all(np.isfinite(fp_ll.bounds)):
+        ds.close()
+        raise DataError(f"{p}: the DEM's extent does not map to lon/lat; reproject it to "
+                        "EPSG:4326")
+    # Cell size in degrees at the DEM's centre, to rank it against lon/lat DEMs.
+    cx, cy = (native[0] + native[2]) / 2, (native[1] + native[3]) / 2
+    lon0, lat0 = to_lonlat.transform(cx, cy)
+    lon1, lat1 = to_lonlat.transform(cx + abs(t.a), cy + abs(t.e))
+    res_deg = max(abs(lat1 - lat0), abs(lon1 - lon0) * math.cos(math.radians(lat0)))
+    return DemSource(path=p, name=source_name(p), dataset=ds, transform=t,
+                     bounds=tuple(fp_ll.bounds), res_deg=res_deg, native_bounds=native,
+                     footprint_ll=fp_ll, to_native=to_native, to_lonlat=to_lonlat)
 
 
 class DemStack:
@@ -152,9 +207,9 @@ class DemStack:
 
 
 def window_for_bounds(src: DemSource, bounds: tuple[float, float, float, float]) -> Window | None:
-    """Whole-cell window of ``src`` covering ``bounds``, clipped to the raster."""
+    """Whole-cell window of ``src`` covering ``bounds`` (in the DEM's CRS), clipped."""
     w, s, e, n = bounds
-    bw, bs, be, bn = src.bounds
+    bw, bs, be, bn = src.native_bounds or src.bounds
     w, s, e, n = max(w, bw), max(s, bs), min(e, be), min(n, bn)
     if w >= e or s >= n:
         return None
@@ -171,7 +226,7 @@ def window_for_bounds(src: DemSource, bounds: tuple[float, float, float, float])
 def read_window(
     src: DemSource, bounds: tuple[float, float, float, float]
 ) -> tuple[np.ma.MaskedArray, Affine] | None:
-    """Read the cells of ``src`` covering ``bounds`` as a masked array.
+    """Read the cells of ``src`` covering ``bounds`` (DEM CRS) as a masked array.
 
     Returns
     -------
@@ -185,5 +240,6 @@ def read_window(
         arr = src.dataset.read(1, window=win, masked=True)
     except RasterioIOError as exc:
         first = str(exc).splitlines()[0] if str(exc) else "read failed"
-        raise DataError(f"{src.path}: cannot read DEM cells ({first}); is the file truncated?")
+        raise DataError(f"{src.path}: cannot read DEM cells ({first}); is the file truncated?"
+                        ) from exc
     return arr, src.dataset.window_transform(win)

@@ -29,9 +29,9 @@ from dataclasses import dataclass, field
 import numpy as np
 import shapely
 from affine import Affine
-from pyproj import Geod
+from pyproj import Geod, Proj
 from rasterio import features
-from shapely.geometry import MultiPolygon, box, shape
+from shapely.geometry import MultiPolygon, shape
 
 from rangemap.dem import DemSource, read_window
 
@@ -171,9 +171,20 @@ class HabitatResult:
     elev_mean: float | None = None
 
 
-def _footprint(src: DemSource) -> shapely.Geometry:
-    w, s, e, n = src.bounds
-    return box(w, s, e, n)
+def projected_cell_areas_km2(src: DemSource, transform: Affine, mask: np.ndarray) -> np.ndarray:
+    """Ellipsoidal area (km^2) of the True cells of a projected DEM's window.
+
+    Nominal cell area times the projection's areal scale factor at each cell
+    centre (pyproj ``Proj.get_factors``): exact for equal-area projections,
+    within a few parts per million over a cell for conformal ones like UTM.
+    """
+    rows, cols = np.nonzero(mask)
+    xs = transform.c + (cols + 0.5) * transform.a
+    ys = transform.f + (rows + 0.5) * transform.e
+    lon, lat = src.to_lonlat.transform(xs, ys)
+    factors = Proj(src.dataset.crs).get_factors(lon, lat)
+    nominal = abs(transform.a * transform.e) / 1e6
+    return nominal / np.asarray(factors.areal_scale)
 
 
 def clip_to(poly: MultiPolygon, region: shapely.Geometry) -> MultiPolygon:
@@ -229,15 +240,16 @@ def unit_habitat(
     for src in dems:
         if remaining.is_empty:
             break
-        fp = _footprint(src)
+        fp = src.footprint
         part = remaining.intersection(fp)
         if part.is_empty or part.area == 0:
             continue
-        win = read_window(src, part.bounds)
+        part_native = src.native(part)
+        win = read_window(src, part_native.bounds)
         if win is None:
             continue
         elev, transform = win
-        inside = cells_inside(part, elev.shape, transform)
+        inside = cells_inside(part_native, elev.shape, transform)
         n_inside = int(inside.sum())
         remaining = remaining.difference(fp)
         served_fps.append(fp)
@@ -251,14 +263,17 @@ def unit_habitat(
         n = int(mask.sum())
         if not n:
             continue
-        row_area = cell_areas_km2(transform, mask.shape[0])
-        cell_area += float((mask.sum(axis=1) * row_area).sum())
+        if src.geographic:
+            row_area = cell_areas_km2(transform, mask.shape[0])
+            cell_area += float((mask.sum(axis=1) * row_area).sum())
+        else:
+            cell_area += float(projected_cell_areas_km2(src, transform, mask).sum())
         z = np.ma.getdata(elev)[mask].astype("float64")
         zsum += float(z.sum())
         zmin = min(zmin, float(z.min()))
         zmax = max(zmax, float(z.max()))
         cells += n
-        poly = polygonize(mask, transform)
+        poly = as_multi(src.lonlat(polygonize(mask, transform)))
         if len(served_fps) > 1:
             # Coarse cells straddling a finer DEM's edge would be counted twice.
             poly = clip_to(poly, shapely.difference(fp, shapely.union_all(served_fps[:-1])))

@@ -12,6 +12,7 @@ import json
 import logging
 import os
 import platform
+import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,10 +25,17 @@ import shapely
 
 from rangemap import __version__
 from rangemap.dem import DemStack
-from rangemap.errors import DataError
+from rangemap.errors import DataError, UsageError
 from rangemap.fsutil import atomic_path, sha256_file, write_text_atomic
 from rangemap.habitat import as_multi, geodesic_area_km2, snap, unit_habitat
-from rangemap.ranges import Boundaries, load_ranges_yaml, range_units, taxon_id
+from rangemap.ranges import (
+    Boundaries,
+    load_ranges_yaml,
+    normalize_boundaries,
+    range_units,
+    records_from_range_file,
+    taxon_id,
+)
 
 log = logging.getLogger("rangemap")
 
@@ -88,6 +96,34 @@ def extract_records(doc_files: list[Path], boundaries: Path) -> list[dict[str, A
 
     gaz = Gazetteer.load(boundaries)
     return extract_documents(doc_files, gaz)["species"]
+
+
+def inherit_elevations(records: list[dict[str, Any]], doc_records: list[dict[str, Any]]) -> None:
+    """Give range-file taxa the elevation limits documents state for the same name."""
+    by_name = {(r.get("scientific_name") or "").lower(): r for r in doc_records
+               if r.get("scientific_name")}
+    for rec in records:
+        src = by_name.get((rec.get("scientific_name") or "").lower())
+        if src is None:
+            continue
+        for key in ("elevation_min_m", "elevation_max_m", "elevation_evidence"):
+            rec[key] = src.get(key)
+
+
+def override_elevations(records: list[dict[str, Any]], lo: float | None,
+                        hi: float | None) -> None:
+    """Apply --min-elevation/--max-elevation to every taxon."""
+    if lo is not None and hi is not None and lo > hi:
+        raise UsageError(f"--min-elevation {lo:g} is above --max-elevation {hi:g}")
+    text = " and ".join(f"{k} {v:g} m" for k, v in (("--min-elevation", lo),
+                                                     ("--max-elevation", hi)) if v is not None)
+    for rec in records:
+        if lo is not None:
+            rec["elevation_min_m"] = lo
+        if hi is not None:
+            rec["elevation_max_m"] = hi
+        rec["elevation_evidence"] = [{"document": "command line", "start": 0, "end": 0,
+                                      "sentence": text}]
 
 
 def compute_habitat(units: gpd.GeoDataFrame, dems: DemStack) -> gpd.GeoDataFrame:
@@ -244,6 +280,13 @@ def build(
     boundaries: str | os.PathLike[str] = DEFAULT_BOUNDARIES,
     ranges_yaml: str | os.PathLike[str] | None = None,
     out: str | os.PathLike[str] = DEFAULT_OUT,
+    range_file: str | os.PathLike[str] | None = None,
+    taxon_field: str = "sci_name",
+    iucn_codes: dict[str, tuple[int, ...]] | None = None,
+    min_elevation: float | None = None,
+    max_elevation: float | None = None,
+    boundary_fields: dict[str, str | None] | None = None,
+    _boundaries_source: Path | None = None,
 ) -> BuildResult:
     """Run the whole pipeline and write every output under ``out``.
 
@@ -260,24 +303,67 @@ def build(
         Reviewed ranges (``rangemap extract -o``) used instead of the documents.
     out : path
         Output folder.
+    range_file : path, optional
+        Published range polygons (e.g. an IUCN range shapefile) used instead
+        of the documents' places; the documents still give elevation limits
+        for taxa of the same scientific name.
+    taxon_field : str
+        Field of ``range_file`` naming the taxon.
+    iucn_codes : dict, optional
+        Allowed ``presence``/``origin``/``seasonal`` codes (defaults 1-2, 1-2, 1-3).
+    min_elevation, max_elevation : float, optional
+        Limits that override every taxon's own.
+    boundary_fields : dict, optional
+        ``{"country_field", "name_field", "id_field"}`` when ``boundaries`` is
+        a user's admin-1 file (GADM, geoBoundaries, Natural Earth 10m) rather
+        than rangemap's two-layer GeoPackage; it is normalized first.
 
     Returns
     -------
     BuildResult
     """
+    if boundary_fields:
+        with tempfile.TemporaryDirectory(prefix="rangemap-bnd-") as tmp:
+            embedded = DEFAULT_BOUNDARIES
+            names = None
+            if embedded.exists():
+                a0 = pyogrio.read_dataframe(embedded, layer="admin0", read_geometry=False)
+                names = dict(zip(a0["iso3"], a0["name"], strict=True))
+            norm = normalize_boundaries(
+                boundaries, tmp, boundary_fields["country_field"], boundary_fields["name_field"],
+                boundary_fields.get("id_field"), aliases=embedded.with_name("aliases.csv"),
+                country_names=names)
+            return build(docs=docs, dems=dems, boundaries=norm, ranges_yaml=ranges_yaml, out=out,
+                         range_file=range_file, taxon_field=taxon_field, iucn_codes=iucn_codes,
+                         min_elevation=min_elevation, max_elevation=max_elevation,
+                         _boundaries_source=Path(boundaries))
     t0 = time.perf_counter()
     out = Path(out)
     dem_paths = [Path(d) for d in (dems or DEFAULT_DEMS)]
     result = BuildResult(out=out)
     bounds = Boundaries.load(boundaries)
-    inputs: list[Path] = [Path(boundaries), *dem_paths]
+    inputs: list[Path] = [_boundaries_source or Path(boundaries), *dem_paths]
+    if ranges_yaml is not None and range_file is not None:
+        raise UsageError("give --ranges or --range, not both")
     if ranges_yaml is not None:
         records = load_ranges_yaml(ranges_yaml, bounds)
         inputs.append(Path(ranges_yaml))
+    elif range_file is not None:
+        gdf = read_range_file(Path(range_file))
+        records, counts = records_from_range_file(gdf, bounds, str(range_file), taxon_field,
+                                                  iucn_codes)
+        log.info("%s: kept %d of %d features", range_file, counts["kept"], counts["features"])
+        inputs.append(Path(range_file))
+        if Path(docs).exists():
+            doc_files = document_paths(docs)
+            inherit_elevations(records, extract_records(doc_files, Path(boundaries)))
+            inputs.extend(doc_files)
     else:
         doc_files = document_paths(docs)
         records = extract_records(doc_files, Path(boundaries))
         inputs.extend(doc_files)
+    if min_elevation is not None or max_elevation is not None:
+        override_elevations(records, min_elevation, max_elevation)
     result.timings["ranges_s"] = time.perf_counter() - t0
 
     mapped = []
@@ -321,8 +407,12 @@ def build(
         "inputs": [{"path": str(p), "sha256": sha256_file(p), "bytes": p.stat().st_size}
                    for p in inputs],
         "parameters": {"docs": str(docs), "dems": [str(d) for d in dem_paths],
-                       "boundaries": str(boundaries),
+                       "boundaries": str(_boundaries_source or boundaries),
+                       "boundary_fields": boundary_fields,
                        "ranges": None if ranges_yaml is None else str(ranges_yaml),
+                       "range_file": None if range_file is None else str(range_file),
+                       "taxon_field": taxon_field, "iucn_codes": iucn_codes,
+                       "min_elevation": min_elevation, "max_elevation": max_elevation,
                        "out": str(out), "cell_rule": "centre-in-unit",
                        "elevation_rule": "min <= z <= max, inclusive"},
         "dems": dem_info,
@@ -330,7 +420,7 @@ def build(
         "skipped_taxa": result.skipped,
         "versions": _versions(),
         "timings_s": {k: round(v, 3) for k, v in result.timings.items()},
-        "outputs": [str(p.relative_to(out)) for p in result.files],
+        "outputs": [os.path.relpath(Path(p).resolve(), out.resolve()) for p in result.files],
     }
     write_text_atomic(out / "manifest.json", json.dumps(manifest, indent=2, ensure_ascii=False)
                       + "\n")

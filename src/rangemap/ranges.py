@@ -214,8 +214,10 @@ def range_units(records: list[dict[str, Any]], bounds: Boundaries) -> gpd.GeoDat
             rule = f"{ev.get('document', 'ranges')}: {ev.get('sentence', '').strip()}"
         for u in rec.get("units") or []:
             iso3, a1 = u["iso3"], u.get("admin1")
-            geom = (bounds.admin1_geometry(iso3, a1) if a1 is not None
-                    else bounds.country_geometry(iso3))
+            geom = u.get("geometry")  # set by range files (IUCN polygons) only
+            if geom is None:
+                geom = (bounds.admin1_geometry(iso3, a1) if a1 is not None
+                        else bounds.country_geometry(iso3))
             evidence = "\n".join(
                 f"{e.get('document', '')}: {e.get('sentence', '').strip()}"
                 for e in u.get("evidence") or []
@@ -239,3 +241,160 @@ def range_units(records: list[dict[str, Any]], bounds: Boundaries) -> gpd.GeoDat
             "unit_rule", "elevation_min_m", "elevation_max_m", "elevation_rule", "evidence",
             "geometry"]
     return gpd.GeoDataFrame(rows, columns=cols, geometry="geometry", crs="EPSG:4326")
+
+
+#: IUCN range-file codes kept by default (the usual AOH selection).
+IUCN_DEFAULTS = {"presence": (1, 2), "origin": (1, 2), "seasonal": (1, 2, 3)}
+
+
+def records_from_range_file(
+    gdf: gpd.GeoDataFrame,
+    bounds: Boundaries,
+    where: str,
+    taxon_field: str = "sci_name",
+    codes: dict[str, tuple[int, ...]] | None = None,
+) -> tuple[list[dict[str, Any]], dict[str, int]]:
+    """Taxon records from published range polygons (IUCN/BirdLife style).
+
+    Features are filtered by the IUCN ``presence``/``origin``/``seasonal``
+    codes (a field that is absent is not filtered on), grouped by
+    ``taxon_field``, dissolved, and cut by the admin-0 boundaries so that
+    each (taxon, country) becomes a unit with rule ``range-file``.
+
+    Returns
+    -------
+    (records, counts)
+        Records with ``units`` carrying their own geometry, and how many
+        features were read and kept.
+    """
+    codes = IUCN_DEFAULTS | (codes or {})
+    if taxon_field not in gdf.columns:
+        raise DataError(f"{where}: no field {taxon_field!r} naming the taxon; pass "
+                        f"--taxon-field with one of: {', '.join(map(str, gdf.columns[:12]))}")
+    keep = gdf[taxon_field].notna()
+    for field, allowed in codes.items():
+        if field in gdf.columns:
+            vals = gdf[field]
+            keep &= vals.isin(list(allowed)) | vals.astype(str).isin([str(a) for a in allowed])
+    kept = gdf[keep]
+    counts = {"features": int(len(gdf)), "kept": int(len(kept))}
+    if not len(kept):
+        raise DataError(f"{where}: no feature left after filtering by IUCN codes "
+                        f"{codes}; check --presence/--origin/--seasonal")
+    a0 = bounds.admin0
+    records = []
+    for name, grp in kept.groupby(taxon_field, sort=True):
+        dissolved = shapely.union_all(shapely.make_valid(grp.geometry.values))
+        units = []
+        for i in a0.sindex.query(dissolved, predicate="intersects"):
+            row = a0.iloc[int(i)]
+            piece = shapely.intersection(dissolved, row.geometry)
+            piece = shapely.MultiPolygon([g for g in shapely.get_parts(piece)
+                                          if g.geom_type == "Polygon"])
+            if piece.is_empty or piece.area == 0:
+                continue
+            units.append({"iso3": row["iso3"], "admin1": None, "rule": "range-file",
+                          "evidence": [{"document": Path(where).name, "start": 0, "end": 0,
+                                        "sentence": f"{taxon_field} = {name}"}],
+                          "geometry": piece})
+        units.sort(key=lambda u: u["iso3"])
+        records.append({"name": str(name), "scientific_name": str(name), "rank": "species",
+                        "countries": [{"iso3": u["iso3"], "name": bounds.country_name(u["iso3"]),
+                                       "evidence": u["evidence"]} for u in units],
+                        "admin1": [], "elevation_min_m": None, "elevation_max_m": None,
+                        "units": units})
+    return records, counts
+
+
+def normalize_boundaries(
+    src: str | os.PathLike[str],
+    dest_dir: str | os.PathLike[str],
+    country_field: str,
+    name_field: str,
+    id_field: str | None = None,
+    layer: str | None = None,
+    aliases: str | os.PathLike[str] | None = None,
+    country_names: dict[str, str] | None = None,
+) -> Path:
+    """Turn a user's admin-1 file (Natural Earth, GADM, geoBoundaries) into rangemap's layout.
+
+    Writes ``dest_dir/boundaries.gpkg`` with layers ``admin0`` (the admin-1
+    units dissolved per country) and ``admin1``, plus the rows of the alias
+    table whose targets exist in the new boundaries as ``aliases.csv``.
+
+    Parameters
+    ----------
+    src : path
+        Polygon file with one feature per first-level unit.
+    dest_dir : path
+        Folder for the normalized copy (e.g. a temporary folder).
+    country_field, name_field : str
+        Fields holding the ISO 3166-1 alpha-3 country code (GADM ``GID_0``,
+        geoBoundaries ``shapeGroup``, Natural Earth ``adm0_a3``) and the
+        unit's name (``NAME_1``, ``shapeName``, ``name``).
+    id_field : str, optional
+        A unique unit id kept as ``admin1_id`` (``GID_1``, ``shapeID``, ``adm1_code``).
+    layer : str, optional
+        Layer to read (default: the first).
+    aliases : path, optional
+        Alias table to carry over (rows whose targets exist are kept).
+    country_names : dict, optional
+        iso3 -> country name (e.g. from the embedded boundaries), so texts that
+        say "India" still match; otherwise the code is the name.
+
+    Returns
+    -------
+    Path
+        The normalized GeoPackage.
+    """
+    import csv
+
+    p = Path(src)
+    hint = "pass --boundaries with a polygon file of first-level units"
+    if not p.exists():
+        raise DataError(f"{p}: boundaries file not found; {hint}")
+    try:
+        gdf = pyogrio.read_dataframe(p, layer=layer)
+    except Exception as exc:
+        raise DataError(f"{p}: cannot read boundaries ({_first_line(exc)}); {hint}") from exc
+    for opt, field in (("--country-field", country_field), ("--name-field", name_field),
+                       ("--id-field", id_field)):
+        if field is not None and field not in gdf.columns:
+            raise DataError(f"{p}: no field {field!r} for {opt}; fields are: "
+                            f"{', '.join(map(str, gdf.columns[:15]))}")
+    if gdf.crs is None:
+        raise DataError(f"{p}: boundaries have no CRS; define one (e.g. EPSG:4326)")
+    gdf = gdf[gdf.geometry.notna() & gdf[country_field].notna() & gdf[name_field].notna()]
+    if not len(gdf):
+        raise DataError(f"{p}: no feature with a country code and a name; {hint}")
+    gdf = gdf.to_crs(4326)
+    iso3 = gdf[country_field].astype(str).str.upper()
+    names = country_names or {}
+    a1 = gpd.GeoDataFrame({
+        "iso3": iso3.values,
+        "name": [names.get(c, c) for c in iso3],
+        "admin1_name": gdf[name_field].astype(str).values,
+        "admin1_id": gdf[id_field].astype(str).values if id_field else gdf[name_field].astype(str)
+        .values,
+        "aliases": "",
+    }, geometry=shapely.make_valid(gdf.geometry.values), crs="EPSG:4326")
+    a0 = a1.dissolve(by="iso3", as_index=False)[["iso3", "name", "geometry"]]
+    out_dir = Path(dest_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    dest = out_dir / "boundaries.gpkg"
+    pyogrio.write_dataframe(a0, dest, layer="admin0", promote_to_multi=True)
+    pyogrio.write_dataframe(a1, dest, layer="admin1", promote_to_multi=True, append=True)
+    table = Path(aliases) if aliases else None
+    if table is not None and table.exists():
+        known0 = set(a0["iso3"])
+        known1 = set(zip(a1["iso3"], a1["admin1_name"], strict=True))
+        with open(table, encoding="utf-8", newline="") as f:
+            rows = list(csv.DictReader(f))
+        keep = [r for r in rows if r["iso3"] in known0
+                and (not r.get("admin1_name") or (r["iso3"], r["admin1_name"]) in known1)]
+        with open(out_dir / "aliases.csv", "w", encoding="utf-8", newline="") as f:
+            w = csv.DictWriter(f, fieldnames=list(rows[0].keys()) if rows else
+                               ["alias", "kind", "iso3", "admin1_name", "source"])
+            w.writeheader()
+            w.writerows(keep)
+    return dest
