@@ -62,7 +62,8 @@ def test_build_from_ranges_yaml_writes_every_output(tiny_world) -> None:
     assert props["habitat_cells"] == 16 and props["dem_source"] == "dem"
     assert feats[("AAA", None)]["properties"]["area_km2"] == 0  # all below 4000 m
     layers = {name for name, _ in pyogrio.list_layers(out / "rangemap.gpkg")}
-    assert layers == {"ranges", "habitat"}
+    assert layers - {"layer_styles"} == {"ranges", "habitat"}
+    assert (out / "geojson/habitat.qml").is_file() and (out / "geojson/ranges.qml").is_file()
     manifest = json.loads((out / "manifest.json").read_text())
     assert {i["path"] for i in manifest["inputs"]} >= {str(ranges), str(tiny_world["dem"])}
     assert all(len(i["sha256"]) == 64 for i in manifest["inputs"])

@@ -12,6 +12,7 @@ from pathlib import Path
 import geopandas as gpd
 import numpy as np
 import pytest
+import shapely
 from hypothesis import given
 from hypothesis import strategies as st
 from shapely.geometry import MultiPolygon, Polygon, box
@@ -262,10 +263,29 @@ def test_unit_without_habitat_is_still_listed(written: tuple[Path, list[Path]]) 
     assert "Habitat: 0.0 km², 0.0 % of unit" in page.replace("\\u00b2", "²")
 
 
+def _geojson_layers(page: str) -> list[dict]:
+    """Every ``L.geoJson(<data>, ...)`` data object on a page."""
+    return [json.loads(m) for m in re.findall(r"L\.geoJson\((\{.*\}), \{style: ", page)]
+
+
+def _bound_info(page: str) -> list[tuple[str, str]]:
+    """(popup, tooltip) of every feature bound on the page, via the per-taxon info arrays."""
+    out = []
+    for info_js, layers_js in re.findall(
+        r"var info = (\[.*?\n  \]);\n(.*?)\n\}\)\(\);", page, flags=re.DOTALL
+    ):
+        info = json.loads(info_js)  # script-safe JS string literals are JSON strings
+        for fc in _geojson_layers(layers_js):
+            out += [tuple(info[f["id"]]) for f in fc["features"]]
+    return out
+
+
 def test_popup_content(written: tuple[Path, list[Path]]) -> None:
     _, paths = written
     page = _read(paths[1])
-    popups = [json.loads(s) for s in re.findall(r"\.bindPopup\((\"(?:[^\"\\]|\\.)*\")", page)]
+    assert ".bindPopup(p[0]" in page and ".bindTooltip(p[1]" in page
+    bound = _bound_info(page)
+    popups = [p for p, _ in bound]
     koshi = next(p for p in popups if p.startswith("<div class='rm-pop'><b>Koshi</b>"))
     for text in (
         "Nepal",
@@ -277,8 +297,9 @@ def test_popup_content(written: tuple[Path, list[Path]]) -> None:
         "<b>doc2.txt</b>",
     ):
         assert text in koshi
-    tooltips = re.findall(r"\.bindTooltip\(", page)
+    tooltips = [t for _, t in bound]
     assert len(tooltips) == len(popups) == 3  # 2 range outlines + 1 habitat polygon
+    assert tooltips[0].startswith("<b>Alpine musk deer</b> – ")
 
 
 def test_missing_columns_raise(tmp_path: Path) -> None:
@@ -520,3 +541,94 @@ def test_vendor_files_match_readme_checksums() -> None:
         data = (vendor / path).read_bytes()
         assert len(data) == int(size), path
         assert hashlib.sha256(data).hexdigest() == digest, path
+
+
+# --------------------------------------------------------------------------- speed-ups
+
+
+def test_each_geometry_is_simplified_once_per_tolerance(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    seen: list[tuple[int, float]] = []
+    orig = publish._display_geoms
+
+    def spy(geoms, tolerance):  # type: ignore[no-untyped-def]
+        arr = publish._object_array(geoms)
+        seen.extend((id(g), tolerance) for g in arr)
+        return orig(arr, tolerance)
+
+    monkeypatch.setattr(publish, "_display_geoms", spy)
+    ranges, habitat, taxa = _heavy_frames(units=4, half_w=2.0)
+    paths = write_maps(
+        ranges, habitat, taxa, tmp_path, boundaries=_boundaries(), max_page_bytes=400_000
+    )
+    assert len(paths) == 2
+    assert len(seen) == len(set(seen))  # shared by both pages and by every coarsening step
+    assert len({t for _, t in seen}) > 1  # ... and the bound did force coarsening
+
+
+def test_tolerance_is_chosen_before_rendering(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    renders: list[str] = []
+    orig = publish._render_page
+
+    def spy(page, data, osm_overlay):  # type: ignore[no-untyped-def]
+        renders.append(page.what)
+        return orig(page, data, osm_overlay)
+
+    monkeypatch.setattr(publish, "_render_page", spy)
+    ranges, habitat, taxa = _heavy_frames(units=4, half_w=2.0)
+    bound = 400_000
+    paths = write_maps(ranges, habitat, taxa, tmp_path, tolerance=0.0, max_page_bytes=bound)
+    assert renders == ["index.html", "musk-deer.html"]  # one render per page, no retries
+    sizes = [p.stat().st_size for p in paths]
+    assert all(s <= bound for s in sizes)
+    assert max(sizes) > bound / 2  # ... and not needlessly coarse
+
+
+def test_size_estimate_is_close(tmp_path: Path) -> None:
+    ranges, habitat, _ = _heavy_frames(units=3)
+    geoms = publish._display_geoms(list(ranges.geometry) + list(habitat.geometry), 0.005)
+    est = publish._geojson_nbytes(geoms)
+    actual = np.array([len(s) for s in publish._geojson_strings(geoms)])
+    assert np.all(np.abs(est - actual) <= 0.02 * actual + 64)
+
+
+def test_tiny_habitat_is_kept_at_coarse_tolerance(tmp_path: Path) -> None:
+    ranges, habitat, taxa = _frames()
+    tiny = MultiPolygon([box(85.3, 27.3, 85.301, 27.301)])  # ~100 m, far below the tolerance
+    habitat.loc[0, "geometry"] = tiny
+    paths = write_maps(ranges, habitat, taxa, tmp_path, tolerance=0.05)
+    page = _read(paths[1])
+    layers = _geojson_layers(page)
+    habitat_features = [f for fc in layers[1::2] for f in fc["features"]]
+    assert any(f["id"] == 0 for f in habitat_features)  # Koshi's habitat is still drawn
+
+
+@pytest.mark.parametrize(
+    "wkt",
+    [
+        "POLYGON ((85 27, 86 27, 86 28, 85 27), (85.5 27.2, 85.6 27.2, 85.6 27.3, 85.5 27.2))",
+        "MULTIPOLYGON (((0 0, 1 0, 1 1, 0 0)), ((-2.51976 -3.1, 3 2, 3 3, -2.51976 -3.1)))",
+        "LINESTRING (179.99999 -89.5, -180 0.00001)",
+        "MULTILINESTRING ((1 2, 3 4), (5.25 6.125, 7 8))",
+        "GEOMETRYCOLLECTION (POINT (1 2), LINESTRING (0 0, 1 1))",
+    ],
+)
+def test_geojson_text_matches_geometry(wkt: str) -> None:
+    geom = shapely.from_wkt(wkt)
+    (text,) = publish._geojson_strings(publish._object_array([geom]))
+    assert json.loads(text) == json.loads(json.dumps(shapely.geometry.mapping(geom)))
+    assert "{{" not in text and "{%" not in text
+
+
+def test_line_separators_are_escaped_in_scripts(tmp_path: Path) -> None:
+    ranges, habitat, taxa = _frames(name_b="Black\u2028musk\u2029deer <&>")
+    paths = write_maps(ranges, habitat, taxa, tmp_path)
+    for p in paths:
+        page = _read(p)
+        script = "".join(re.findall(r"<script>(.*?)</script>", page, flags=re.DOTALL))
+        assert "\u2028" not in script and "\u2029" not in script
+    info = _bound_info(_read(paths[2]))
+    assert info and "Black\u2028musk\u2029deer &lt;&amp;&gt;" in info[0][0]

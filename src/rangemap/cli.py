@@ -149,12 +149,15 @@ def _dem_option(default_help: str):
               help="Upper limit (m) for every taxon, overriding the documents.")
 @click.option("-o", "--out", type=click.Path(file_okay=False, path_type=Path),
               default=Path("outputs"), show_default=True, help="Output folder.")
+@click.option("--force", is_flag=True,
+              help="Rebuild everything, even when nothing changed since the last build.")
 @click.pass_obj
 def build(obj: Ctx, docs: Path, dems: tuple[Path, ...], boundaries: Path,
           ranges_yaml: Path | None, range_file: Path | None, taxon_field: str,
           presence: tuple[int, ...], origin: tuple[int, ...], seasonal: tuple[int, ...],
           min_elevation: float | None, max_elevation: float | None, out: Path,
-          country_field: str | None, name_field: str | None, id_field: str | None) -> None:
+          country_field: str | None, name_field: str | None, id_field: str | None,
+          force: bool) -> None:
     """Documents -> ranges -> habitat -> GeoJSON, GeoPackage, summary and maps.
 
     \b
@@ -187,7 +190,12 @@ def build(obj: Ctx, docs: Path, dems: tuple[Path, ...], boundaries: Path,
                     ranges_yaml=ranges_yaml, out=out, range_file=range_file,
                     taxon_field=taxon_field,
                     iucn_codes={"presence": presence, "origin": origin, "seasonal": seasonal},
-                    min_elevation=min_elevation, max_elevation=max_elevation)
+                    min_elevation=min_elevation, max_elevation=max_elevation, force=force)
+    if res.up_to_date:
+        if obj.verbosity >= 0:
+            click.echo(f"{out}: up to date, nothing changed since the last build "
+                       "(--force rebuilds)", err=True)
+        return
     if obj.verbosity >= 0:
         for t in res.taxa:
             click.echo(f"{t['name']} ({t['scientific_name'] or t['rank']}): {t['units']} units, "
@@ -195,6 +203,9 @@ def build(obj: Ctx, docs: Path, dems: tuple[Path, ...], boundaries: Path,
                        err=True)
         if res.skipped:
             click.echo(f"not mapped (no range units): {', '.join(res.skipped)}", err=True)
+        if res.reused:
+            click.echo(f"habitat reused for {len(res.reused)} unchanged taxa, computed for "
+                       f"{len(res.rebuilt)}", err=True)
         click.echo(f"wrote {len(res.files)} files to {out} in {res.timings['total_s']:.1f} s; "
                    f"open {out / 'maps' / 'index.html'}", err=True)
 
@@ -278,6 +289,52 @@ def habitat(range_file: Path, layer: str | None, dems: tuple[Path, ...], min_ele
                                  param_hint="'-o/--out'")
     n, area = habitat_file(range_file, list(dems), min_elevation, max_elevation, out_file, layer)
     click.echo(f"wrote {n} features, habitat {area:,.1f} km², to {out_file}", err=True)
+
+
+@cli.command("fetch-dem")
+@click.option("--bounds", nargs=4, type=float, required=True, metavar="W S E N",
+              help="Area to cover, degrees west south east north (lon/lat).")
+@click.option("--product", type=click.Choice(["glo90", "glo30"]), default="glo90",
+              show_default=True, help="Copernicus DEM GLO-90 (3″, ~90 m) or GLO-30 (1″, ~30 m).")
+@click.option("--cache", "cache_dir", type=click.Path(file_okay=False, path_type=Path),
+              default=None, help="Tile cache folder (reused across runs). "
+              "Default: $XDG_CACHE_HOME/rangemap/copernicus-dem.")
+@click.option("--yes", is_flag=True, help="Allow downloading more than --max-tiles tiles.")
+@click.option("--max-tiles", type=click.IntRange(min=1), default=20, show_default=True,
+              help="Ask for --yes above this many 1° tiles.")
+@click.pass_obj
+def fetch_dem(obj: Ctx, bounds: tuple[float, float, float, float], product: str,
+              cache_dir: Path | None, yes: bool, max_tiles: int) -> None:
+    """Download Copernicus DEM tiles for an area and print the path of a VRT over them.
+
+    Tiles are 1° × 1° COGs kept in a cache with a sha256 manifest, so a rerun
+    downloads nothing.  Tiles over open ocean do not exist and are skipped.
+    Prints the VRT path on stdout; use it with --dem.
+
+    \b
+    Examples:
+      rangemap fetch-dem --bounds 86 27 88 29
+      rangemap build --dem "$(rangemap fetch-dem --bounds 86 27 88 29)"
+    """
+    from rangemap.errors import UsageError
+    from rangemap.fetch import default_cache_dir
+    from rangemap.fetch import fetch_dem as run_fetch
+
+    progress = None
+    if obj.verbosity >= 0 and sys.stderr.isatty():
+        def progress(i: int, total: int, name: str, status: str) -> None:
+            click.echo(f"[{i}/{total}] {name}: {status}", err=True)
+
+    try:
+        res = run_fetch(bounds, product, cache_dir or default_cache_dir(), yes=yes,
+                        max_tiles=max_tiles, progress=progress)
+    except UsageError as exc:
+        raise click.BadParameter(str(exc), param_hint="'--bounds'") from None
+    if obj.verbosity >= 0:
+        ocean = f", {len(res.missing)} ocean (no tile)" if res.missing else ""
+        click.echo(f"{len(res.tiles)} tiles: {res.downloaded} downloaded, {res.cached} cached"
+                   f"{ocean}", err=True)
+    click.echo(str(res.vrt_path))
 
 
 def main(argv: list[str] | None = None) -> None:

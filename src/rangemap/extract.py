@@ -15,6 +15,8 @@ JSON-able result (``schema/ranges.schema.json``). The rules, in order:
      white space and a capital, digit or quote, or directly by a capital
      after a lower-case letter ("decline.It"). No split after a single
      capital ("M. leucogaster") or after :data:`ABBREVIATIONS` ("ca.", "Mt.").
+     Citation markers after the punctuation ("habitat.[3] The") stay with
+     the sentence they close.
    * A paragraph is a heading, or a run of lines ending at a blank line or
      at a line that ends with terminal punctuation.
    * After a back-matter heading (:data:`BACK_MATTER_SECTIONS`: "See also",
@@ -45,6 +47,29 @@ JSON-able result (``schema/ranges.schema.json``). The rules, in order:
      difflib ratio >= 0.7) is the same taxon.
    * Within a document a common name linked to a binomial anywhere in it
      denotes that binomial's record everywhere in it.
+   * Any group, not only musk deer: the head noun of a common name written
+     directly before a bracketed binomial ("snow leopard (Panthera uncia)" ->
+     "leopard"; a phrase ending in a built-in group keeps it) becomes a group
+     noun of that document, singular or plural ("Snow leopards ..."). On its
+     own ("the leopard") a derived head denotes the one species of the
+     document with that head (none if several); it never makes a genus
+     record -- only built-in groups, whose genus is known, do. Head nouns
+     like "species", "animal", "mammal" never become group nouns. A document
+     title that is such a common name is a taxon mention like any other.
+   * Bare binomials (genus capitalised, epithet lower case, >= 3 letters) count
+     when the genus is known (built-in or from a bracketed binomial), the pair
+     is in brackets, or the pair occurs at least twice; never when the genus is
+     an English function word ("The species", "In China", "Males fight") or
+     the epithet is a stop word. A group noun inside a binomial ("Lynx lynx")
+     is not a common name.
+   * A place name inside a common name ("Kashmir musk deer", "Anhui musk
+     deer") is part of the name when that name is linked to a binomial or
+     written at least twice; otherwise ("In Nepal musk deer are found") the
+     place stays a place and the phrase is only the bare group noun.
+   * Single-species documents: when the first taxon mention is a species and
+     no other species is mentioned more than half as often, a bare built-in
+     group noun ("musk deer were seen in Nuristan") denotes that species,
+     unless generic ("all/other/most ... musk deer", "musk deer species").
 
 3. The taxon of a sentence: if the sentence begins with an anaphoric subject
    (:data:`ANAPHORA`: "It", "They", "This species" ...) it is the taxon of
@@ -59,7 +84,10 @@ JSON-able result (``schema/ranges.schema.json``). The rules, in order:
      :data:`RANGE_SECTIONS` ("Distribution and status" stays in range);
    * excluded, reason ``"non-range context '<cue>'"``, if the sentence has a
      :data:`NON_RANGE_CUES` pattern (protected by law, listed as, trade,
-     farming, hunting, imported, not found, extinct in ...);
+     farming, hunting, imported, not found, extinct in ...) before the place
+     or starting at most :data:`NON_RANGE_REACH` characters after it ("In
+     China, hunting ..."); a cue far after the place ("found in Nuristan,
+     confirming that it persists despite hunting") does not exclude it;
    * range, if the sentence has a :data:`DISTRIBUTION_CUES` pattern (found,
      occurs, inhabits, distributed, distribution, range, native to, lives in,
      recorded from, endemic to, from X to Y ...);
@@ -102,8 +130,12 @@ JSON-able result (``schema/ranges.schema.json``). The rules, in order:
    * Only in elevation context: the sentence mentions altitude, elevation,
      asl or sea level; or (weaker) alpine/montane/mountain/highland habitat
      words, in which case only bounded or ranged quantities of at least
-     100 m count. Values outside -500..9000 m are ignored; so are sentences
-     excluded by section or non-range cue. "10 cm", "60cm tall", "25 grams",
+     100 m count; or (weakest) a distribution sentence with no such words,
+     where only a range or bound after at/between/above/below ... of at least
+     :data:`ELEVATION_MIN_PLAIN_M` counts ("found in Nepal at 3,000-5,000 m").
+     Values outside -500..9000 m are ignored; so are sentences excluded by
+     section, and statements governed by a non-range cue (as for places).
+     "10 cm", "60cm tall", "25 grams",
      "22 hectares", "5 m long" are never elevations.
    * ``elevation_min_m`` is the lowest lower bound (or point), and
      ``elevation_max_m`` the highest upper bound (or point) stated for the
@@ -209,6 +241,8 @@ been being have has had do does did can could may might will would should must n
 behavior behaviour ecology habitat distribution description characteristics conservation
 threats diet reproduction taxonomy status range population populations select page where when
 which who what how why there here then also only even still just very per among whose
+found seen saw recorded observed reported sighted spotted killed hunted caught trapped
+include includes including included like unlike called named known see saw against
 """.split())
 
 #: Sentence openings that refer back to the previous sentence's taxon.
@@ -428,7 +462,9 @@ class TaxonRecord:
 # --------------------------------------------------------------------------- sentences
 
 _SENT_END_RE = re.compile(
-    r"(?P<p>[.!?]+)(?P<close>[\"'”’)\]]*)(?:(?P<ws>\s+)(?=[\"'“‘(\[]?[A-Z0-9])|(?=[A-Z]))"
+    r"(?P<p>[.!?]+)(?P<close>[\"'”’)\]]*"
+    r"(?:\[(?:\d{1,3}|[a-z]|note\s*\d+|nb\s*\d+|citation needed)\])*)"
+    r"(?:(?P<ws>\s+)(?=[\"'“‘(\[]?[A-Z0-9])|(?=[A-Z]))"
 )
 _LABEL_RE = re.compile(r"^\s*([A-Z][\w'’-]*(?:\s+[\w'’-]+){0,3})\s*:\s+\S")
 
@@ -526,21 +562,43 @@ def _split_block(text: str, start: int, end: int, para: int, section: str,
 
 # --------------------------------------------------------------------------- taxa
 
-def _group_re() -> re.Pattern[str]:
-    alts = sorted(GROUP_NOUNS, key=len, reverse=True)
-    pat = "|".join(r"[\s-]+".join(re.escape(w) for w in g.split()) for g in alts)
-    return re.compile(rf"\b(?:{pat})\b", re.I)
-
-
 _BINOMIAL_RE = re.compile(r"\b([A-Z][a-z]{2,})\s+([a-z]{3,})\b")
 _ABBR_BINOMIAL_RE = re.compile(r"\b([A-Z])\.\s?([a-z]{3,})\b")
+_PAREN_BINOMIAL_RE = re.compile(r"\(\s*([A-Z][a-z]{2,})\s+([a-z]{3,})\b[^()\n]{0,80}\)")
+_PAREN_GENUS_RE = re.compile(r"\(\s*(?:genus\s+)?([A-Z][a-z]{2,})\s*\)")
 _EPITHET_STOP = frozenset("""
 and are the was were has have had for with from that this which who species spp genus
 also not but can may its their into than then there these those being been family
 contains includes include living live lives occurs occur found is deer musk
+all any are as at be by did does done each few her him his how its may more most much must
+nor now off one only onto other our out over own per same she should some such too under
+upon very was way were what when where while whom whose why will with would you your
+inhabits inhabit inhabited ranges range ranged lived lives known called named seen
+recorded reported distributed native endemic often usually mainly mostly generally
+""".split())
+#: Capitalised words that never start a binomial ("The species", "In China").
+_GENUS_STOP = frozenset("""
+the this that these those there their they them then than its it in on at of for from
+to by with as and or but not no nor a an some many most much more all any each every both
+few several such other another one two three four five six seven eight nine ten
+males females male female adults adult young juveniles juvenile however although while
+when where which who what why how during after before since until unless because
+if also only even still just like unlike recent studies scientists people humans
+""".split())
+_EPITHET_STOP = _EPITHET_STOP | _GENUS_STOP
+
+#: Head nouns that are never a taxon's group noun ("a small mammal (Moschus meminna)").
+_HEAD_STOP = frozenset("""
+species subspecies genus family order class taxon taxa form forms population populations
+animal animals mammal mammals creature creatures name names one ones member members
+relative relatives type types kind kinds variety varieties individual individuals
 """.split())
 _SYN_GAP_RE = re.compile(r"^\s*,?\s*(?:or|also\s+known\s+as|aka|also\s+called|"
                          r"sometimes\s+called|known\s+as)\s+(?:the\s+)?$", re.I)
+#: Words before a bare group noun that make it a statement about the genus even in a
+#: single-species document ("all musk deer", "other musk deer").
+_GENERIC_QUANT = frozenset({"all", "other", "most", "many", "several", "some", "every",
+                            "each", "various", "different", "seven", "six", "five", "four"})
 
 
 @dataclass
@@ -551,15 +609,39 @@ class _TaxonMention:
     display: str | None = None  # common name as written (species)
     initial: bool = False  # starts its sentence (capital letter not meaningful)
     common: str | None = None  # normalized common name (species)
+    group: str = ""  # group noun (head) of a common name
+    generic: bool = False  # bare group noun with a generic quantifier ("all musk deer")
+
+
+def _singular(word: str) -> str:
+    w = word.lower()
+    if len(w) > 4 and w.endswith(("ches", "shes", "xes", "sses")):
+        return w[:-2]
+    if len(w) > 3 and w.endswith("s") and not w.endswith(("ss", "us", "is")):
+        return w[:-1]
+    return w
 
 
 def _norm_name(words: Sequence[str], group: str) -> str:
     return " ".join([w.lower().replace("-", " ") for w in words] + [group])
 
 
-def _group_of(surface: str) -> str:
+def _group_re(groups: Iterable[str]) -> re.Pattern[str]:
+    alts = []
+    for g in sorted(groups, key=len, reverse=True):
+        body = r"[\s-]+".join(re.escape(w) for w in g.split())
+        alts.append(body if g in GROUP_NOUNS else body + r"(?:e?s)?")
+    return re.compile(rf"\b(?:{'|'.join(alts)})\b", re.I)
+
+
+def _group_of(surface: str, groups: dict[str, bool]) -> str:
     f = re.sub(r"[\s-]+", " ", surface.lower())
-    return f if f in GROUP_NOUNS else next(iter(GROUP_NOUNS))
+    if f in groups:
+        return f
+    words = f.split()
+    words[-1] = _singular(words[-1])
+    s = " ".join(words)
+    return s if s in groups else next(iter(groups))
 
 
 _NEXT_WORDS_RE = re.compile(r"[ \t]+([A-Z][\w'’-]*)(?:[ \t]+([\w'’-]+))?")
@@ -578,23 +660,57 @@ def _proper_name_tail(after: str) -> bool:
     return not binomial
 
 
-def _find_common_names(text: str, sentences: Sequence[Sentence]) -> list[_TaxonMention]:
+_NAME_WORD_RE = re.compile(r"([^\W\d_][\w'’-]*)[ \t]+$")
+
+
+def _document_groups(text: str) -> dict[str, bool]:
+    """Group nouns of a document: ``{phrase: is_builtin}``.
+
+    Built-in :data:`GROUP_NOUNS`, plus the head noun of every common name written
+    directly before a bracketed binomial ("snow leopard (Panthera uncia)" ->
+    "leopard"; a phrase ending in a built-in group keeps that group).
+    """
+    groups: dict[str, bool] = dict.fromkeys(GROUP_NOUNS, True)
+    builtin = _group_re(GROUP_NOUNS)
+    for m in _PAREN_BINOMIAL_RE.finditer(text):
+        if m.group(2) in _EPITHET_STOP or m.group(1).lower() in _GENUS_STOP:
+            continue
+        before = text[max(0, m.start() - 80):m.start()]
+        if re.search(rf"(?:{builtin.pattern})\s*$", before, re.I):
+            continue
+        w = _NAME_WORD_RE.search(before)
+        if not w:
+            continue
+        head = w.group(1)
+        if not re.fullmatch(r"[A-Za-z][a-z]{2,}(?:-[a-z]+)?", head):
+            continue
+        h = _singular(head)
+        if h in _HEAD_STOP or h in NON_TAXON_MODIFIERS or h in _EPITHET_STOP \
+                or h in _GENUS_STOP:
+            continue
+        groups.setdefault(h, False)
+    return groups
+
+
+def _find_common_names(text: str, sentences: Sequence[Sentence],
+                       groups: dict[str, bool]) -> list[_TaxonMention]:
     out: list[_TaxonMention] = []
     starts = [s.start for s in sentences]
-    gre = _group_re()
+    gre = _group_re(groups)
     for m in gre.finditer(text):
         si = _sentence_index(starts, m.start())
         sent = sentences[si] if si >= 0 else None
         sstart = sent.start if sent and sent.end >= m.start() else m.start()
         if _proper_name_tail(text[m.end():m.end() + 80]):
             continue
-        group = _group_of(m.group())
+        group = _group_of(m.group(), groups)
+        builtin = groups.get(group, False)
         before = text[sstart:m.start()]
         mods: list[tuple[int, str]] = []
-        w1 = re.search(r"([^\W\d_][\w'’-]*)[ \t]+$", before)
+        w1 = _NAME_WORD_RE.search(before)
         if w1 and w1.group(1).lower() not in NON_TAXON_MODIFIERS:
             mods.append((sstart + w1.start(1), w1.group(1)))
-            w2 = re.search(r"([^\W\d_][\w'’-]*)[ \t]+$", before[:w1.start(1)])
+            w2 = _NAME_WORD_RE.search(before[:w1.start(1)])
             if (w2 and w1.group(1)[0].islower() and w2.group(1)[0].isupper()
                     and w2.group(1).lower() not in NON_TAXON_MODIFIERS):
                 mods.insert(0, (sstart + w2.start(1), w2.group(1)))
@@ -603,17 +719,26 @@ def _find_common_names(text: str, sentences: Sequence[Sentence]) -> list[_TaxonM
             words = [w for _, w in mods]
             initial = not re.search(r"[^\W_]", text[sstart:start])
             norm = _norm_name(words, group)
-            out.append(_TaxonMention(start, m.end(), ("name", norm),
-                                     " ".join(words + [group]), initial, norm))
+            disp = " ".join(words) + " " + group
+            out.append(_TaxonMention(start, m.end(), ("name", norm), disp, initial, norm,
+                                     group))
+        elif builtin:
+            generic = bool(w1) and w1.group(1).lower() in _GENERIC_QUANT
+            after = text[m.end():m.end() + 20]
+            generic = generic or bool(re.match(r"\s+(?:species|genus|family)\b", after, re.I))
+            out.append(_TaxonMention(m.start(), m.end(), ("genus", group), group=group,
+                                     generic=generic))
         else:
-            out.append(_TaxonMention(m.start(), m.end(), ("genus", group)))
+            out.append(_TaxonMention(m.start(), m.end(), ("name", group), None, False, group,
+                                     group))
     return out
 
 
 def _find_taxa(text: str, sentences: Sequence[Sentence]
                ) -> tuple[list[_TaxonMention], dict[str, tuple[str, str]]]:
     """All taxon mentions in text order, and the common-name -> record key links."""
-    commons = _find_common_names(text, sentences)
+    groups = _document_groups(text)
+    commons = _find_common_names(text, sentences, groups)
     links: dict[str, tuple[str, str]] = {}
     sci: list[_TaxonMention] = []
     known_genera = {g for _, g in GROUP_NOUNS.values()}
@@ -627,7 +752,7 @@ def _find_taxa(text: str, sentences: Sequence[Sentence]
             m = re.match(r"[ \t]*,?[ \t]*([A-Z][a-z]{2,})[ \t]+([a-z]{3,})\b", after)
             if m and m.group(1) not in known_genera:
                 m = None
-        if not m or m.group(2) in _EPITHET_STOP:
+        if not m or m.group(2) in _EPITHET_STOP or m.group(1).lower() in _GENUS_STOP:
             continue
         binom = f"{m.group(1)} {m.group(2)}"
         key = ("sci", binom)
@@ -642,13 +767,27 @@ def _find_taxa(text: str, sentences: Sequence[Sentence]
                 break
             links.setdefault(prev.key[1], key)
             j -= 1
-    taken = {(t.start, t.end) for t in sci}
-    # (b) plain binomials of known genera, (d) misspelt genera with a known epithet
+    # bracketed binomials anywhere define their genus
+    for m in _PAREN_BINOMIAL_RE.finditer(text):
+        if m.group(2) not in _EPITHET_STOP and m.group(1).lower() not in _GENUS_STOP:
+            known_genera.add(m.group(1))
+            epithets.setdefault(m.group(2), m.group(1))
+    # genera seen in two or more binomial-shaped pairs
+    pair_counts: dict[tuple[str, str], int] = {}
     for m in _BINOMIAL_RE.finditer(text):
-        if (m.start(1), m.end(2)) in taken or m.group(2) in _EPITHET_STOP:
+        if m.group(2) in _EPITHET_STOP or m.group(1).lower() in _GENUS_STOP:
+            continue
+        k = (m.group(1), m.group(2))
+        pair_counts[k] = pair_counts.get(k, 0) + 1
+    repeated = {k for k, n in pair_counts.items() if n >= 2}
+    taken = {(t.start, t.end) for t in sci}
+    # (b) plain binomials of known genera or repeated, (d) misspelt genera with a known epithet
+    for m in _BINOMIAL_RE.finditer(text):
+        if ((m.start(1), m.end(2)) in taken or m.group(2) in _EPITHET_STOP
+                or m.group(1).lower() in _GENUS_STOP):
             continue
         genus, ep = m.group(1), m.group(2)
-        if genus in known_genera:
+        if genus in known_genera or (genus, ep) in repeated:
             epithets.setdefault(ep, genus)
             sci.append(_TaxonMention(m.start(1), m.end(2), ("sci", f"{genus} {ep}")))
         elif ep in epithets and difflib.SequenceMatcher(
@@ -659,10 +798,25 @@ def _find_taxa(text: str, sentences: Sequence[Sentence]
         ep = m.group(2)
         if ep in epithets and epithets[ep][0] == m.group(1):
             sci.append(_TaxonMention(m.start(1), m.end(2), ("sci", f"{epithets[ep]} {ep}")))
+    # a derived group noun on its own ("the leopard", "Snow leopards") denotes the one
+    # species of the document with that head; with several, it is left unresolved
+    by_head: dict[str, set[tuple[str, str]]] = {}
+    for c in species_commons:
+        if c.common in links and not groups.get(c.group, True):
+            by_head.setdefault(c.group, set()).add(links[c.common])
+    for head, keys in by_head.items():
+        if len(keys) == 1 and head not in links:
+            links[head] = next(iter(keys))
+    sci_spans = [(t.start, t.end) for t in sci]
     allm = []
     for c in commons:
+        if any(a < c.end and c.start < b for a, b in sci_spans):
+            continue  # a group noun inside a binomial ("Lynx lynx")
         if c.common is not None and c.common in links:
-            c = _TaxonMention(c.start, c.end, links[c.common], c.display, c.initial, c.common)
+            c = _TaxonMention(c.start, c.end, links[c.common], c.display, c.initial, c.common,
+                              c.group)
+        elif c.display is None and c.key[0] == "name":
+            continue  # bare derived head that names no single species
         allm.append(c)
     allm.extend(sci)
     allm.sort(key=lambda t: (t.start, t.end))
@@ -760,6 +914,9 @@ _BEFORE_BARE_RE = re.compile(
 _AFTER_BARE_RE = re.compile(
     r"\s*(?:a\.?\s?s\.?\s?l\b|above\s+(?:mean\s+)?sea[\s-]+level|elevation|altitude)", re.I)
 ELEVATION_RANGE_M = (-500.0, 9000.0)
+#: Without altitude or mountain words, a quantity must be at least this high (and
+#: bounded, after at/between/above/below ...) in a distribution sentence to count.
+ELEVATION_MIN_PLAIN_M = 300.0
 
 
 def _to_m(num: str, unit: str | None) -> float:
@@ -773,7 +930,8 @@ def _is_ft(unit: str | None) -> bool:
     return bool(unit) and unit.lower().rstrip(".") in ("ft", "feet", "foot")
 
 
-def parse_elevations(sentence: str) -> list[tuple[float | None, float | None, int, int]]:
+def parse_elevations(sentence: str, distribution: bool = False
+                     ) -> list[tuple[float | None, float | None, int, int]]:
     """Elevation statements in one sentence (rule 7 of the module docs).
 
     Returns
@@ -787,7 +945,7 @@ def parse_elevations(sentence: str) -> list[tuple[float | None, float | None, in
     """
     strong = bool(_STRONG_ELEV_RE.search(sentence))
     weak = bool(_WEAK_ELEV_RE.search(sentence))
-    if not (strong or weak):
+    if not (strong or weak or distribution):
         return []
     out: list[tuple[float | None, float | None, int, int]] = []
     for m in _ELEV_RE.finditer(sentence):
@@ -821,6 +979,10 @@ def parse_elevations(sentence: str) -> list[tuple[float | None, float | None, in
         if not all(ELEVATION_RANGE_M[0] <= b <= ELEVATION_RANGE_M[1] for b in vals):
             continue
         if not strong and not (bounded and all(b >= 100 for b in vals)):
+            continue
+        if not (strong or weak) and not (
+                prep in ("at", "between", *_MIN_PREPS, *_MAX_PREPS) and bounded
+                and all(b >= ELEVATION_MIN_PLAIN_M for b in vals)):
             continue
         out.append((bounds[0], bounds[1], m.start(), m.end()))
     return out
@@ -872,7 +1034,9 @@ def extract_text(text: str, document: str, gaz: Gazetteer) -> list[TaxonRecord]:
         return []
     starts = [s.start for s in sents]
     mentions = gaz.find_mentions(text, [(s.start, s.end) for s in sents])
-    taxa, _links = _find_taxa(text, sents)
+    taxa, links = _find_taxa(text, sents)
+    taxa, mentions = _names_vs_places(taxa, mentions, links)
+    taxa = _single_species_genus(taxa)
 
     forms: dict[str, list[tuple[str, bool]]] = {}
     for t in taxa:
@@ -897,7 +1061,7 @@ def extract_text(text: str, document: str, gaz: Gazetteer) -> list[TaxonRecord]:
 
     for t in taxa:
         rec = record(t.key)
-        if t.common is not None:
+        if t.common is not None and t.display is not None:
             disp = _display_name(forms[t.common])
             if disp.lower().replace("-", " ") not in {
                 c.lower().replace("-", " ") for c in rec.common_names
@@ -938,21 +1102,24 @@ def extract_text(text: str, document: str, gaz: Gazetteer) -> list[TaxonRecord]:
         sentence_text = " ".join(s.text.split())
         excluded_section = (bool(s.section) and _is_section(s.section, EXCLUDED_SECTIONS)
                             and not _is_section(s.section, RANGE_SECTIONS))
-        nonrange = _first(_NONRANGE_RE, s.text)
+        cues = _nonrange_spans(s.text)
+        nonrange = cues[0][2] if cues else None
+        dist = _first(_DIST_RE, s.text)
         places = places_by_sent.get(i, [])
         if places:
-            if s.heading:
-                reason: str | None = "heading"
-            elif excluded_section:
-                reason = f"section '{s.section}'"
-            elif nonrange:
-                reason = f"non-range context '{nonrange}'"
-            elif _first(_DIST_RE, s.text):
-                reason = None
-            else:
-                reason = "no distribution cue"
             named_here = {t[0] for m in places if m.kind == "country" for t in m.targets}
             for m in places:
+                cue = _cue_for(cues, m.start - s.start, m.end - s.start)
+                if s.heading:
+                    reason: str | None = "heading"
+                elif excluded_section:
+                    reason = f"section '{s.section}'"
+                elif cue:
+                    reason = f"non-range context '{cue}'"
+                elif dist:
+                    reason = None
+                else:
+                    reason = "no distribution cue"
                 ev = Evidence(document, m.start, m.end, sentence_text)
                 for iso3 in m.countries:
                     name = gaz.country_name(iso3)
@@ -972,12 +1139,91 @@ def extract_text(text: str, document: str, gaz: Gazetteer) -> list[TaxonRecord]:
                     m.kind, m.name, m.surface, m.targets, quals, ev,
                     qualifier_only=m.kind == "region" and bool(set(m.countries) & named_here),
                 ))
-        if s.heading or excluded_section or nonrange:
+        if s.heading or excluded_section:
             continue
-        for lo, hi, a, b in parse_elevations(s.text):
+        for lo, hi, a, b in parse_elevations(s.text, bool(dist)):
+            if nonrange and _cue_for(cues, a, b):
+                continue
             rec.elevations.append(_Elev(lo, hi, Evidence(document, s.start + a, s.start + b,
                                                          sentence_text)))
     return list(records.values())
+
+
+#: A non-range cue applies to a place (or elevation) before it, or to one that
+#: ends at most this many characters before the cue ("In China, hunting ...").
+NON_RANGE_REACH = 40
+
+
+def _nonrange_spans(sentence: str) -> list[tuple[int, int, str]]:
+    """Non-range cues of a sentence as (start, end, cue), in order."""
+    hits = [(m.start(), m.end(), " ".join(m.group().split()))
+            for rx in _NONRANGE_RE for m in rx.finditer(sentence)]
+    return sorted(hits)
+
+
+def _cue_for(cues: Sequence[tuple[int, int, str]], start: int, end: int) -> str | None:
+    """The non-range cue governing a span (rule 4), if any."""
+    for a, _b, cue in cues:
+        if a < start or a - end <= NON_RANGE_REACH:
+            return cue
+    return None
+
+
+def _names_vs_places(taxa: list[_TaxonMention], mentions: list[Mention],
+                     links: dict[str, tuple[str, str]]
+                     ) -> tuple[list[_TaxonMention], list[Mention]]:
+    """Resolve place names inside common names (rule 2, "Kashmir musk deer").
+
+    A place inside a common name that is linked to a binomial or written at least
+    twice is part of the name, not a place; otherwise ("In Nepal musk deer are
+    found") the place stays and the phrase is not a species name (the bare group
+    noun after it still counts).
+    """
+    counts: dict[str, int] = {}
+    for t in taxa:
+        if t.common is not None and t.display is not None:
+            counts[t.common] = counts.get(t.common, 0) + 1
+    drop_places: set[int] = set()
+    out: list[_TaxonMention] = []
+    for t in taxa:
+        inside = [j for j, m in enumerate(mentions) if t.start <= m.start and m.end <= t.end]
+        if not inside or t.display is None or t.common is None:
+            out.append(t)
+            continue
+        if t.common in links or counts.get(t.common, 0) >= 2:
+            drop_places.update(inside)
+            out.append(t)
+            continue
+        last = max(mentions[j].end for j in inside)
+        head_start = t.end - len(t.group) if t.group else t.end
+        if last < head_start and t.group in GROUP_NOUNS:
+            out.append(_TaxonMention(head_start, t.end, ("genus", t.group), group=t.group))
+    kept = [m for j, m in enumerate(mentions) if j not in drop_places]
+    return out, kept
+
+
+def _single_species_genus(taxa: list[_TaxonMention]) -> list[_TaxonMention]:
+    """Bare group nouns of a single-species document denote that species (rule 2).
+
+    The document is about one species when its first taxon mention is a species
+    and every other species is mentioned at most half as often. Then "musk deer"
+    without a modifier refers to that species, unless it is generic ("all musk
+    deer", "other musk deer", "musk deer species").
+    """
+    if not taxa or taxa[0].key[0] == "genus":
+        return taxa
+    main = taxa[0].key
+    counts: dict[tuple[str, str], int] = {}
+    for t in taxa:
+        if t.key[0] != "genus":
+            counts[t.key] = counts.get(t.key, 0) + 1
+    if any(n * 2 > counts[main] for k, n in counts.items() if k != main):
+        return taxa
+    return [
+        _TaxonMention(t.start, t.end, main, group=t.group)
+        if t.key[0] == "genus" and not t.generic else t
+        for t in taxa
+    ]
 
 
 def _norm(name: str) -> str:

@@ -16,6 +16,22 @@ import unicodedata
 from collections.abc import Iterator
 from pathlib import Path
 
+#: Prefix of temporary files; a killed run can leave them, the next run removes them.
+TMP_PREFIX = ".rangemap-tmp-"
+
+
+def remove_stale_temporaries(root: str | os.PathLike[str]) -> int:
+    """Delete temporary files a killed run left under ``root``; return how many."""
+    base = Path(root)
+    if not base.is_dir():
+        return 0
+    n = 0
+    for p in base.rglob(f"{TMP_PREFIX}*"):
+        if p.is_file():
+            p.unlink()
+            n += 1
+    return n
+
 
 @contextlib.contextmanager
 def atomic_path(path: str | os.PathLike[str], suffix: str | None = None) -> Iterator[Path]:
@@ -36,8 +52,8 @@ def atomic_path(path: str | os.PathLike[str], suffix: str | None = None) -> Iter
     dest = Path(path)
     dest.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(
-        prefix=f".{dest.name}.", suffix=suffix if suffix is not None else dest.suffix,
-        dir=dest.parent,
+        prefix=f"{TMP_PREFIX}{dest.name}.",
+        suffix=suffix if suffix is not None else dest.suffix, dir=dest.parent,
     )
     os.close(fd)
     tmp_path = Path(tmp)

@@ -7,6 +7,7 @@ module; this one wires them and owns the output folder.
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 import json
 import logging
@@ -20,13 +21,20 @@ from typing import Any
 
 import geopandas as gpd
 import numpy as np
+import pandas as pd
 import pyogrio
 import shapely
 
 from rangemap import __version__
 from rangemap.dem import DemStack
 from rangemap.errors import DataError, UsageError
-from rangemap.fsutil import atomic_path, sha256_file, write_text_atomic
+from rangemap.fsutil import (
+    atomic_path,
+    remove_stale_temporaries,
+    safe_child,
+    sha256_file,
+    write_text_atomic,
+)
 from rangemap.habitat import as_multi, geodesic_area_km2, snap, unit_habitat
 from rangemap.ranges import (
     Boundaries,
@@ -46,6 +54,8 @@ DEFAULT_DEMS = (
     Path("data/elevation/pvlib_altitude_5min.tif"),
 )
 DEFAULT_OUT = Path("outputs")
+#: Per-taxon habitat cache inside the output folder.
+CACHE_DIR = ".cache"
 
 #: Properties of habitat.geojson, in order.  The first eight are the layer
 #: contract (README "Layer contract"); the rest are extensions.
@@ -73,6 +83,9 @@ class BuildResult:
     taxa: list[dict[str, Any]] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)
     timings: dict[str, float] = field(default_factory=dict)
+    up_to_date: bool = False
+    rebuilt: list[str] = field(default_factory=list)
+    reused: list[str] = field(default_factory=list)
 
 
 def document_paths(docs: str | os.PathLike[str]) -> list[Path]:
@@ -96,6 +109,24 @@ def extract_records(doc_files: list[Path], boundaries: Path) -> list[dict[str, A
 
     gaz = Gazetteer.load(boundaries)
     return extract_documents(doc_files, gaz)["species"]
+
+
+def _outputs_current(out: Path, build_key: str) -> bool:
+    """True when ``out`` holds a complete build made from the same inputs and code."""
+    try:
+        manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    if manifest.get("build_key") != build_key:
+        return False
+    sums = manifest.get("output_sha256") or {}
+    if not sums:
+        return False
+    for rel, digest in sums.items():
+        p = out / rel
+        if not p.is_file() or sha256_file(p) != digest:
+            return False
+    return True
 
 
 def inherit_elevations(records: list[dict[str, Any]], doc_records: list[dict[str, Any]]) -> None:
@@ -124,6 +155,88 @@ def override_elevations(records: list[dict[str, Any]], lo: float | None,
             rec["elevation_max_m"] = hi
         rec["elevation_evidence"] = [{"document": "command line", "start": 0, "end": 0,
                                       "sentence": text}]
+
+
+def _engine_version() -> str:
+    """Hash of the code that decides habitat, so a code change invalidates caches."""
+    import rangemap.dem
+    import rangemap.habitat
+
+    h = hashlib.sha256(__version__.encode())
+    for mod in (rangemap.habitat, rangemap.dem):
+        h.update(Path(mod.__file__).read_bytes())
+    h.update(Path(__file__).read_bytes())
+    return h.hexdigest()[:16]
+
+
+def _digest(obj: Any) -> str:
+    return hashlib.sha256(json.dumps(obj, sort_keys=True, default=str).encode()).hexdigest()
+
+
+def taxon_key(units: gpd.GeoDataFrame, context: dict[str, Any]) -> str:
+    """Cache key of one taxon's habitat: its units, limits, geometry and the inputs."""
+    rows = [[r.iso3, r.admin1, r.unit_rule, r.elevation_min_m,
+             None if _isnull(r.elevation_max_m) else r.elevation_max_m,
+             hashlib.sha256(shapely.to_wkb(r.geometry)).hexdigest()]
+            for r in units.itertuples(index=False)]
+    return _digest({"units": rows, **context})
+
+
+def _cache_file(out: Path, tid: str) -> Path:
+    return safe_child(out / CACHE_DIR, f"{tid}.json")
+
+
+def _load_cached(path: Path, key: str) -> gpd.GeoDataFrame | None:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    if data.get("key") != key:
+        return None
+    rows = data["rows"]
+    geoms = [shapely.from_wkb(bytes.fromhex(r.pop("wkb"))) for r in rows]
+    return gpd.GeoDataFrame(rows, columns=HABITAT_FIELDS, geometry=geoms, crs="EPSG:4326")
+
+
+def _save_cached(path: Path, key: str, habitat: gpd.GeoDataFrame) -> None:
+    cols = [c for c in HABITAT_FIELDS]
+    rows = []
+    for geom, row in zip(habitat.geometry.values,
+                         habitat[cols].itertuples(index=False, name=None), strict=True):
+        d = {c: _json_value(v) for c, v in zip(cols, row, strict=True)}
+        d["wkb"] = shapely.to_wkb(geom).hex()
+        rows.append(d)
+    write_text_atomic(path, json.dumps({"key": key, "rows": rows}))
+
+
+def habitat_incremental(units: gpd.GeoDataFrame, dems: DemStack, out: Path,
+                        context: dict[str, Any], force: bool = False
+                        ) -> tuple[gpd.GeoDataFrame, list[str], list[str]]:
+    """Habitat of every unit, reusing each taxon's cached result when its key is unchanged.
+
+    Returns
+    -------
+    (habitat, rebuilt_taxa, reused_taxa)
+    """
+    parts: list[gpd.GeoDataFrame] = []
+    rebuilt: list[str] = []
+    reused: list[str] = []
+    for tid in dict.fromkeys(units["taxon_id"]):
+        sub = units[units["taxon_id"] == tid]
+        key = taxon_key(sub, context)
+        path = _cache_file(out, tid)
+        cached = None if force else _load_cached(path, key)
+        if cached is not None and len(cached) == len(sub):
+            parts.append(cached)
+            reused.append(tid)
+            continue
+        hab = compute_habitat(sub, dems)
+        _save_cached(path, key, hab)
+        parts.append(hab)
+        rebuilt.append(tid)
+    habitat = gpd.GeoDataFrame(pd.concat(parts, ignore_index=True), geometry="geometry",
+                               crs="EPSG:4326")
+    return habitat, rebuilt, reused
 
 
 def compute_habitat(units: gpd.GeoDataFrame, dems: DemStack) -> gpd.GeoDataFrame:
@@ -170,8 +283,10 @@ def _isnull(v: Any) -> bool:
 
 def _write_vector(gdf: gpd.GeoDataFrame, path: Path, layer: str, driver: str,
                   append_to: Path | None = None) -> None:
+    # GeoPackage 1.3: the GDAL in Debian's QGIS 3.22 warns on 1.4 files.
+    opts = {"VERSION": "1.3"} if driver == "GPKG" and append_to is None else {}
     pyogrio.write_dataframe(gdf, append_to or path, layer=layer, driver=driver,
-                            promote_to_multi=True,
+                            dataset_options=opts, promote_to_multi=True,
                             append=append_to is not None)
 
 
@@ -206,17 +321,32 @@ def geojson_text(gdf: gpd.GeoDataFrame, decimals: int = 7) -> str:
     return '{"type": "FeatureCollection", "features": [\n' + ",\n".join(parts) + "\n]}\n"
 
 
-def write_layers(ranges: gpd.GeoDataFrame, habitat: gpd.GeoDataFrame, out: Path) -> list[Path]:
-    """Write GeoJSON (RFC 7946) and GeoPackage layers atomically."""
+def write_layers(ranges: gpd.GeoDataFrame, habitat: gpd.GeoDataFrame, out: Path,
+                 taxa: list[dict[str, Any]] | None = None) -> list[Path]:
+    """Write GeoJSON (RFC 7946) and GeoPackage layers atomically, with QGIS styles.
+
+    Each GeoJSON gets a ``.qml`` sidecar and the GeoPackage a ``layer_styles``
+    table, so either opens in QGIS styled by taxon and labelled.
+    """
+    from rangemap import styles
+
+    if taxa:
+        cats = styles.taxon_categories(taxa)
+    else:
+        cats = [(str(t), str(n)) for t, n in
+                habitat[["taxon_id", "species"]].drop_duplicates().itertuples(index=False)]
+    qml = {"ranges": styles.ranges_qml(cats), "habitat": styles.habitat_qml(cats)}
     written = []
     for gdf, name in ((ranges, "ranges"), (habitat, "habitat")):
         dest = out / "geojson" / f"{name}.geojson"
         write_text_atomic(dest, geojson_text(gdf))
         written.append(dest)
+        written.append(styles.write_qml_sidecars(dest, qml[name]))
     gpkg = out / "rangemap.gpkg"
     with atomic_path(gpkg) as tmp:
         _write_vector(ranges, tmp, "ranges", "GPKG")
         _write_vector(habitat, tmp, "habitat", "GPKG", append_to=tmp)
+        styles.add_gpkg_styles(tmp, qml)
     written.append(gpkg)
     return written
 
@@ -286,6 +416,7 @@ def build(
     min_elevation: float | None = None,
     max_elevation: float | None = None,
     boundary_fields: dict[str, str | None] | None = None,
+    force: bool = False,
     _boundaries_source: Path | None = None,
 ) -> BuildResult:
     """Run the whole pipeline and write every output under ``out``.
@@ -317,6 +448,8 @@ def build(
         ``{"country_field", "name_field", "id_field"}`` when ``boundaries`` is
         a user's admin-1 file (GADM, geoBoundaries, Natural Earth 10m) rather
         than rangemap's two-layer GeoPackage; it is normalized first.
+    force : bool
+        Rebuild everything even when the manifest says nothing changed.
 
     Returns
     -------
@@ -336,32 +469,66 @@ def build(
             return build(docs=docs, dems=dems, boundaries=norm, ranges_yaml=ranges_yaml, out=out,
                          range_file=range_file, taxon_field=taxon_field, iucn_codes=iucn_codes,
                          min_elevation=min_elevation, max_elevation=max_elevation,
-                         _boundaries_source=Path(boundaries))
+                         force=force, _boundaries_source=Path(boundaries))
     t0 = time.perf_counter()
     out = Path(out)
     dem_paths = [Path(d) for d in (dems or DEFAULT_DEMS)]
     result = BuildResult(out=out)
-    bounds = Boundaries.load(boundaries)
-    inputs: list[Path] = [_boundaries_source or Path(boundaries), *dem_paths]
     if ranges_yaml is not None and range_file is not None:
         raise UsageError("give --ranges or --range, not both")
+    inputs: list[Path] = [_boundaries_source or Path(boundaries), *dem_paths]
+    missing = {
+        inputs[0]: "boundaries file not found; pass --boundaries with a GeoPackage that has "
+        "layers admin0 and admin1",
+        **{d: "DEM not found; pass --dem with an existing GeoTIFF/VRT" for d in dem_paths},
+    }
+    if ranges_yaml is not None:
+        inputs.append(Path(ranges_yaml))
+        missing[Path(ranges_yaml)] = ("ranges file not found; pass --ranges with a file written "
+                                      "by 'rangemap extract -o ranges.yaml'")
+    elif range_file is not None:
+        inputs.append(Path(range_file))
+        missing[Path(range_file)] = "range file not found; pass --range with a polygon file"
+        if Path(docs).exists():
+            inputs.extend(document_paths(docs))
+    else:
+        inputs.extend(document_paths(docs))
+    for p, message in missing.items():
+        if not p.is_file():
+            raise DataError(f"{p}: {message}")
+    params = {"docs": str(docs), "dems": [str(d) for d in dem_paths],
+              "boundaries": str(_boundaries_source or boundaries),
+              "boundary_fields": boundary_fields,
+              "ranges": None if ranges_yaml is None else str(ranges_yaml),
+              "range_file": None if range_file is None else str(range_file),
+              "taxon_field": taxon_field, "iucn_codes": iucn_codes,
+              "min_elevation": min_elevation, "max_elevation": max_elevation,
+              "out": str(out), "cell_rule": "centre-in-unit",
+              "elevation_rule": "min <= z <= max, inclusive"}
+    input_records = [{"path": str(p), "sha256": sha256_file(p), "bytes": p.stat().st_size}
+                     for p in inputs]
+    engine = _engine_version()
+    build_key = _digest({"inputs": [(i["path"], i["sha256"]) for i in input_records],
+                         "params": params, "engine": engine})
+    removed = remove_stale_temporaries(out)
+    if removed:
+        log.info("removed %d temporary file(s) left by an interrupted run", removed)
+    if not force and _outputs_current(out, build_key):
+        result.up_to_date = True
+        result.timings["total_s"] = time.perf_counter() - t0
+        return result
+    bounds = Boundaries.load(boundaries)
     if ranges_yaml is not None:
         records = load_ranges_yaml(ranges_yaml, bounds)
-        inputs.append(Path(ranges_yaml))
     elif range_file is not None:
         gdf = read_range_file(Path(range_file))
         records, counts = records_from_range_file(gdf, bounds, str(range_file), taxon_field,
                                                   iucn_codes)
         log.info("%s: kept %d of %d features", range_file, counts["kept"], counts["features"])
-        inputs.append(Path(range_file))
         if Path(docs).exists():
-            doc_files = document_paths(docs)
-            inherit_elevations(records, extract_records(doc_files, Path(boundaries)))
-            inputs.extend(doc_files)
+            inherit_elevations(records, extract_records(document_paths(docs), Path(boundaries)))
     else:
-        doc_files = document_paths(docs)
-        records = extract_records(doc_files, Path(boundaries))
-        inputs.extend(doc_files)
+        records = extract_records(document_paths(docs), Path(boundaries))
     if min_elevation is not None or max_elevation is not None:
         override_elevations(records, min_elevation, max_elevation)
     result.timings["ranges_s"] = time.perf_counter() - t0
@@ -380,18 +547,24 @@ def build(
 
     t1 = time.perf_counter()
     with DemStack(dem_paths) as stack:
-        habitat = compute_habitat(units, stack)
+        context = {"engine": engine,
+                   "dems": [i["sha256"] for i in input_records[1:1 + len(dem_paths)]]}
+        habitat, result.rebuilt, result.reused = habitat_incremental(units, stack, out, context,
+                                                                     force)
         dem_info = [{"path": str(s.path), "name": s.name, "resolution": s.resolution_label,
                      "bounds": list(s.bounds)} for s in stack]
     result.timings["habitat_s"] = time.perf_counter() - t1
     ranges = units.copy()
     ranges["range_area_km2"] = habitat["range_area_km2"].values
     ranges = ranges[RANGE_FIELDS + ["geometry"]]
+    # A column of nulls would otherwise be typed String in the GeoPackage.
+    for df in (ranges, habitat):
+        df["elevation_max_m"] = df["elevation_max_m"].astype("float64")
     result.ranges, result.habitat = ranges, habitat
     result.taxa = taxa_table(mapped, ranges, habitat)
 
     t2 = time.perf_counter()
-    result.files += write_layers(ranges, habitat, out)
+    result.files += write_layers(ranges, habitat, out, result.taxa)
     write_text_atomic(out / "summary.csv", summary_csv(habitat))
     result.files.append(out / "summary.csv")
     from rangemap.publish import write_maps
@@ -403,24 +576,21 @@ def build(
 
     manifest = {
         "rangemap_version": __version__,
+        "engine_version": engine,
+        "build_key": build_key,
         "created_by": "rangemap build",
-        "inputs": [{"path": str(p), "sha256": sha256_file(p), "bytes": p.stat().st_size}
-                   for p in inputs],
-        "parameters": {"docs": str(docs), "dems": [str(d) for d in dem_paths],
-                       "boundaries": str(_boundaries_source or boundaries),
-                       "boundary_fields": boundary_fields,
-                       "ranges": None if ranges_yaml is None else str(ranges_yaml),
-                       "range_file": None if range_file is None else str(range_file),
-                       "taxon_field": taxon_field, "iucn_codes": iucn_codes,
-                       "min_elevation": min_elevation, "max_elevation": max_elevation,
-                       "out": str(out), "cell_rule": "centre-in-unit",
-                       "elevation_rule": "min <= z <= max, inclusive"},
+        "inputs": input_records,
+        "parameters": params,
         "dems": dem_info,
         "taxa": result.taxa,
         "skipped_taxa": result.skipped,
         "versions": _versions(),
         "timings_s": {k: round(v, 3) for k, v in result.timings.items()},
         "outputs": [os.path.relpath(Path(p).resolve(), out.resolve()) for p in result.files],
+        "output_sha256": {os.path.relpath(Path(p).resolve(), out.resolve()): sha256_file(p)
+                          for p in result.files},
+        "taxa_rebuilt": result.rebuilt,
+        "taxa_reused": result.reused,
     }
     write_text_atomic(out / "manifest.json", json.dumps(manifest, indent=2, ensure_ascii=False)
                       + "\n")
@@ -470,7 +640,7 @@ def habitat_file(range_file: Path, dems: list[Path], min_m: float, max_m: float 
                    errors="ignore").copy()
     out["area_km2"] = [round(r.area_km2, 3) for r in results]
     out["elevation_min_m"] = float(min_m)
-    out["elevation_max_m"] = None if max_m is None else float(max_m)
+    out["elevation_max_m"] = np.nan if max_m is None else float(max_m)
     out["dem_source"] = ["+".join(r.sources) if r.sources else None for r in results]
     out = gpd.GeoDataFrame(out.drop(columns="geometry"),
                            geometry=[r.geometry for r in results], crs="EPSG:4326")

@@ -68,6 +68,8 @@ COORD_DECIMALS = 5
 MAX_PAGE_BYTES = 5_000_000
 #: How many times the tolerance may be doubled to meet ``MAX_PAGE_BYTES``.
 _MAX_COARSENING = 7
+#: Country outlines are never drawn finer than this (degrees).
+_BOUNDARY_MIN_TOLERANCE = 0.01
 #: Evidence shown in a popup (all of it goes to the taxon page's table).
 _POPUP_EVIDENCE_LINES = 6
 _EVIDENCE_CHARS = 600
@@ -275,7 +277,7 @@ class _Unit:
     evidence: list[tuple[str, str]]
     range_geom: Any = None
     habitat_geom: Any = None
-    #: Positions of the two geometries in the write's :class:`_DisplayCache`.
+    #: Positions of the two geometries in the write's :class:`_Shapes`.
     range_ix: int = -1
     habitat_ix: int = -1
 
@@ -471,19 +473,61 @@ def _round_coords(geoms: np.ndarray) -> np.ndarray:
     return out
 
 
+def _simplify_polygons(geoms: np.ndarray, tolerance: float) -> np.ndarray:
+    """Douglas-Peucker on every ring of (multi)polygons, vectorised; None where all collapse.
+
+    Rings are simplified as lines (no validity repair: GEOS's polygon simplifiers
+    spend most of their time on that, and a canvas fills a slightly
+    self-touching ring just the same).  A ring that collapses below the
+    tolerance is dropped, and with an exterior its holes; a polygon stays a
+    polygon when one part is left.
+    """
+    out = np.full(len(geoms), None, dtype=object)
+    parts, part_geom = shapely.get_parts(geoms, return_index=True)
+    rings, ring_part = shapely.get_rings(parts, return_index=True)
+    if not len(rings):
+        return out
+    simple = shapely.simplify(rings, tolerance, preserve_topology=False)
+    # a collapsed ring comes back as a LineString (type 1) instead of a LinearRing (2)
+    ok = shapely.get_type_id(simple) == 2
+    exterior = np.r_[True, ring_part[1:] != ring_part[:-1]]
+    part_ok = np.zeros(len(parts), dtype=bool)
+    part_ok[ring_part[exterior]] = ok[exterior]
+    keep = ok & part_ok[ring_part]
+    if not keep.any():
+        return out
+    kept_parts, ring_to_poly = np.unique(ring_part[keep], return_inverse=True)
+    polys = shapely.polygons(simple[keep], indices=ring_to_poly)
+    kept_geoms, poly_to_geom = np.unique(part_geom[kept_parts], return_inverse=True)
+    multi = shapely.multipolygons(polys, indices=poly_to_geom)
+    single = (shapely.get_type_id(geoms[kept_geoms]) == 3) & (
+        shapely.get_num_geometries(multi) == 1
+    )
+    multi[single] = shapely.get_geometry(multi[single], 0)
+    out[kept_geoms] = multi
+    return out
+
+
 def _simplify(geoms: np.ndarray, tolerance: float) -> np.ndarray:
     """Vectorised display simplification of non-missing, non-empty geometries.
 
-    Douglas-Peucker (GEOS keeps polygon output valid) is several times faster than
-    the topology-preserving simplifier on 30″ staircases and drops rings smaller than
-    the tolerance instead of keeping each as a 4-vertex ring, so a page spends its
-    bytes on the shapes one can see.  A geometry that would vanish entirely is
-    simplified with topology preserved instead, so every unit keeps its shape.
+    Douglas-Peucker, polygons ring by ring (:func:`_simplify_polygons`): an order of
+    magnitude faster than the topology-preserving simplifier on 30″ staircases,
+    and rings smaller than the tolerance are dropped instead of each being kept
+    as a 4-vertex ring, so a page spends its bytes on shapes one can see.  A
+    geometry that would vanish entirely is simplified with topology preserved
+    instead, so every unit keeps a visible (and clickable) shape.
     """
     if tolerance <= 0 or len(geoms) == 0:
         return geoms
-    out = shapely.simplify(geoms, tolerance, preserve_topology=False)
-    lost = shapely.is_empty(out) | shapely.is_missing(out)
+    out = np.array(geoms, dtype=object, copy=True)
+    polygonal = np.isin(shapely.get_type_id(out), (3, 6))
+    if polygonal.any():
+        out[polygonal] = _simplify_polygons(out[polygonal], tolerance)
+    if (~polygonal).any():
+        out[~polygonal] = shapely.simplify(out[~polygonal], tolerance, preserve_topology=False)
+    lost = shapely.is_missing(out)
+    lost[~lost] = shapely.is_empty(out[~lost])
     if lost.any():
         out[lost] = shapely.simplify(geoms[lost], tolerance, preserve_topology=True)
     return out
@@ -507,51 +551,87 @@ def _display_geom(geom: Any, tolerance: float) -> Any:
     return _display_geoms([geom], tolerance)[0]
 
 
-def _geojson_strings(geoms: np.ndarray) -> np.ndarray:
-    """GeoJSON geometry text per geometry (None stays None), spaced like ``json.dumps``.
+_WKT_TYPES = {
+    "POLYGON": "Polygon",
+    "MULTIPOLYGON": "MultiPolygon",
+    "LINESTRING": "LineString",
+    "MULTILINESTRING": "MultiLineString",
+}
+_PARENS = str.maketrans("()", "[]")
 
-    GEOS writes the shortest representation of each (already rounded) coordinate;
-    the text holds only numbers, brackets and the two keys, so adding a space
-    after every comma is safe.
+
+def _wkt_to_geojson(wkt: str) -> str | None:
+    """GeoJSON geometry text from 2-D (multi)polygon/linestring WKT, by string rewriting.
+
+    ``((1 2, 3 4), (5 6, ...))`` becomes ``[[[1, 2],[3, 4]],[[5, 6],...]]``: pair
+    spaces become ``", "``, coordinate separators ``"],["``; a separator between
+    rings or parts (``), (``) gets one bracket more on each side, as does the
+    whole body.  None for any other geometry type.
+    """
+    name, _, body = wkt.partition(" ")
+    kind = _WKT_TYPES.get(name)
+    if kind is None or not body.startswith("("):
+        return None
+    body = (
+        body.replace(", ", ";")
+        .replace(" ", ", ")
+        .replace(");(", ")|(")
+        .replace(";", "],[")
+        .replace("|", "],[")
+        .translate(_PARENS)
+    )
+    return f'{{"type": "{kind}", "coordinates": [{body}]}}'
+
+
+def _geojson_strings(geoms: np.ndarray) -> np.ndarray:
+    """GeoJSON geometry text per (rounded) geometry; None stays None.
+
+    GEOS writes WKT with the shortest text for a rounded coordinate (its GeoJSON
+    writer prints up to 17 digits, e.g. ``-2.5197600000000002``), which
+    :func:`_wkt_to_geojson` rewrites; anything else goes through ``json.dumps``.
     """
     out = np.full(len(geoms), None, dtype=object)
     present = ~shapely.is_missing(geoms)
     if present.any():
-        out[present] = [s.replace(",", ", ") for s in shapely.to_geojson(geoms[present])]
+        wkts = shapely.to_wkt(
+            geoms[present], rounding_precision=COORD_DECIMALS, trim=True, output_dimension=2
+        )
+        texts = []
+        for wkt, geom in zip(wkts, geoms[present], strict=True):
+            text = _wkt_to_geojson(wkt)
+            texts.append(text if text is not None else json.dumps(shapely.geometry.mapping(geom)))
+        out[present] = texts
     return out
 
 
 def _num_chars(v: np.ndarray) -> np.ndarray:
-    """Characters of each (rounded) coordinate as GEOS writes it: ``-12.5``, ``92.0``."""
+    """Characters of each rounded lon/lat value as written to the page: ``-12.5``, ``92``."""
     scale = 10**COORD_DECIMALS
     a = np.abs(v)
-    ip = np.floor(a)
-    frac = np.minimum(np.rint((a - ip) * scale), scale - 1).astype(np.int64)
-    int_digits = np.where(ip < 1, 1, np.floor(np.log10(np.maximum(ip, 1))) + 1).astype(np.int64)
-    trailing = np.zeros(len(v), dtype=np.int64)
+    frac = np.rint(a * scale).astype(np.int64) % scale
+    n = np.signbit(v).astype(np.int32) + (2 + COORD_DECIMALS)  # sign, digit, ".", decimals
+    n += (a >= 10).astype(np.int32) + (a >= 100)
+    f32 = frac.astype(np.int32)
     for d in range(1, COORD_DECIMALS):
-        trailing += frac % 10**d == 0
-    decimals = np.where(frac == 0, 1, COORD_DECIMALS - trailing)
-    return np.signbit(v).astype(np.int64) + int_digits + 1 + decimals
+        n -= f32 % 10**d == 0  # trailing zeros are not written ...
+    n -= 2 * (f32 == 0)  # ... nor is ".0": "92"
+    return n
 
 
 def _geojson_nbytes(geoms: np.ndarray) -> np.ndarray:
     """Estimated length of :func:`_geojson_strings` per geometry (within ~1 %), cheaply.
 
     Counts the characters of every coordinate instead of writing the text, so a
-    page's size at a tolerance is known before anything is serialised.
+    page's size at a tolerance is known before anything is serialised (ring
+    brackets are left out: a few bytes per ring of at least four vertices).
     """
     out = np.zeros(len(geoms), dtype=np.int64)
     present = ~shapely.is_missing(geoms)
     if not present.any():
         return out
-    g = geoms[present]
-    coords, ix = shapely.get_coordinates(g, return_index=True)
-    per_vertex = _num_chars(coords[:, 0]) + _num_chars(coords[:, 1]) + 6  # "[x, y], "
-    n = np.bincount(ix, weights=per_vertex, minlength=len(g))
-    parts, pix = shapely.get_parts(g, return_index=True)
-    rings = np.maximum(shapely.get_num_interior_rings(parts), 0) + 1
-    n += np.bincount(pix, weights=6 * rings + 4, minlength=len(g)) + 40
+    coords, ix = shapely.get_coordinates(geoms[present], return_index=True)
+    per_vertex = _num_chars(coords[:, 0]) + _num_chars(coords[:, 1]) + 5  # "[x, y],"
+    n = np.bincount(ix, weights=per_vertex, minlength=int(present.sum())) + 60
     out[present] = n.astype(np.int64)
     return out
 
@@ -601,7 +681,9 @@ class _Shapes:
         ix, tol = np.fromiter(index, dtype=np.intp), self._tol(tolerance)
         self._ensure(ix, tol)
         cache = self._json[tol]
-        todo = np.unique(ix[shapely.is_missing(cache[ix]) & ~shapely.is_missing(self._display[tol][ix])])
+        todo = np.unique(
+            ix[shapely.is_missing(cache[ix]) & ~shapely.is_missing(self._display[tol][ix])]
+        )
         if len(todo):
             cache[todo] = _geojson_strings(self._display[tol][todo])
         return list(cache[ix])
@@ -626,14 +708,14 @@ class _BoundaryLines:
             if len(polys):
                 lines = shapely.clip_by_rect(shapely.boundary(polys), *_view_box(extent))
                 lines = lines[~shapely.is_empty(lines)]
-        self._shapes = _Shapes(lines, min_tolerance=0.01)
+        self._shapes = _Shapes(lines, min_tolerance=_BOUNDARY_MIN_TOLERANCE)
         self._pages: dict[tuple[Any, ...], tuple[np.ndarray, np.ndarray]] = {}
 
     def _page(
         self, extent: tuple[float, float, float, float], tolerance: float
     ) -> tuple[np.ndarray, np.ndarray]:
         """(indices of lines inside the view, clipped display lines crossing its edge)."""
-        key = (extent, tolerance)
+        key = (extent, max(tolerance, _BOUNDARY_MIN_TOLERANCE))
         if key not in self._pages:
             n = len(self._shapes.geoms)
             disp = self._shapes.display(range(n), tolerance)
@@ -643,7 +725,9 @@ class _BoundaryLines:
             if keep.any():
                 b[keep] = shapely.bounds(disp[keep])
             inside = keep & (b[:, 0] >= w) & (b[:, 2] <= e) & (b[:, 1] >= s) & (b[:, 3] <= n_)
-            cross = keep & ~inside & (b[:, 0] <= e) & (b[:, 2] >= w) & (b[:, 1] <= n_) & (b[:, 3] >= s)
+            cross = (
+                keep & ~inside & (b[:, 0] <= e) & (b[:, 2] >= w) & (b[:, 1] <= n_) & (b[:, 3] >= s)
+            )
             clipped = _round_coords(shapely.clip_by_rect(disp[cross], *box))
             clipped = clipped[~shapely.is_empty(clipped)]
             self._pages[key] = (np.flatnonzero(inside), clipped)
@@ -833,7 +917,13 @@ def _range_style(colour: str, fill: bool) -> dict[str, Any]:
 
 
 def _habitat_style(colour: str) -> dict[str, Any]:
-    return {"color": colour, "weight": 0.5, "opacity": 0.8, "fillColor": colour, "fillOpacity": 0.55}
+    return {
+        "color": colour,
+        "weight": 0.5,
+        "opacity": 0.8,
+        "fillColor": colour,
+        "fillOpacity": 0.55,
+    }
 
 
 _BOUNDARY_STYLE = {"color": "#888888", "weight": 0.8, "opacity": 0.8}
@@ -973,9 +1063,9 @@ class _Page:
 
     def fixed_bytes(self) -> int:
         """Bytes of the page that do not depend on the tolerance (plus folium's markup)."""
-        texts = [_vendor_head(), _PAGE_CSS, self.title, self.header, self.legend, self.body]
-        texts += [t.popups_js for t in self.taxa]
-        return sum(len(x.encode("utf-8")) for x in texts) + 2 * len(_js_str(self.legend)) + 40_000
+        texts = [_vendor_head(), _PAGE_CSS, self.title, self.header, _js_str(self.legend)]
+        texts += [self.body] + [t.popups_js for t in self.taxa]
+        return sum(len(x.encode("utf-8")) for x in texts) + 40_000
 
 
 @dataclass
@@ -985,16 +1075,12 @@ class _PageData:
     taxa: list[tuple[str, str]]
     boundaries: str | None
 
-    @property
-    def nbytes(self) -> int:
-        n = sum(len(r) + len(h) for r, h in self.taxa)
-        return n + (len(self.boundaries) if self.boundaries else 0)
-
 
 def _page_nbytes(page: _Page, shapes: _Shapes, lines: _BoundaryLines, tolerance: float) -> int:
     """Estimated bytes of the page's geometry at ``tolerance`` (nothing is serialised)."""
     ix = [i for t in page.taxa for u in t.units for i in (u.range_ix, u.habitat_ix)]
-    return shapes.nbytes(ix, tolerance) + lines.nbytes(page.extent, tolerance)
+    n = lines.nbytes(page.extent, tolerance) + shapes.nbytes(ix, tolerance)
+    return n + n // 50  # ring brackets and feature wrappers, which the estimate leaves out
 
 
 def _page_data(page: _Page, shapes: _Shapes, lines: _BoundaryLines, tolerance: float) -> _PageData:
@@ -1165,8 +1251,12 @@ def write_maps(
     boundaries : geopandas.GeoDataFrame, optional
         Admin-0 outlines drawn as a thin grey base layer (clipped to the view).
     tolerance : float, default 0.005
-        Display simplification tolerance in degrees.  Doubled (up to seven
-        times) for a page that would exceed ``max_page_bytes``.
+        Display simplification tolerance in degrees (Douglas-Peucker, ring by
+        ring; rings smaller than it are dropped unless a shape would vanish).
+        Doubled (up to seven times) for a page that would exceed
+        ``max_page_bytes``; the tolerance is chosen from a size estimate before
+        rendering, and each geometry is simplified once per tolerance for all
+        pages.
     max_page_bytes : int, default 5 000 000
         Size bound for one page.
     osm_overlay : bool, default True
@@ -1223,7 +1313,9 @@ def write_maps(
     world = (-180.0, -60.0, 180.0, 80.0)
 
     def extent_of(ts: list[_Taxon]) -> tuple[float, float, float, float]:
-        return _extent(g for t in ts for u in t.units for g in (u.range_geom, u.habitat_geom)) or world
+        return (
+            _extent(g for t in ts for u in t.units for g in (u.range_geom, u.habitat_geom)) or world
+        )
 
     lines = _BoundaryLines(boundaries, extent_of(ordered))
 

@@ -1,0 +1,193 @@
+"""The published pages run in a real browser: Leaflet starts and draws the habitat shapes.
+
+Headless Chromium, offline (a dead proxy stops any network access), on a tiny
+build.  Each page is copied with a probe script appended that, once the map
+has drawn, writes into ``document.title`` how many Leaflet maps exist, how
+many GeoJSON features they hold, how many of those have projected (visible)
+parts, and how many non-transparent pixels the map canvases carry (the maps
+use ``prefer_canvas``, so shapes are pixels, not SVG paths).  Chromium's
+``--dump-dom`` returns the title.
+
+Skips locally without Chromium; fails in CI (``CI`` set).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import struct
+import subprocess
+import zlib
+from pathlib import Path
+
+import pytest
+import yaml
+
+from rangemap.pipeline import build
+from tests.conftest import ramp_dem, write_boundaries, write_dem
+
+CHROMIUM_NAMES = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
+
+PROBE = """
+<script>
+(function () {
+  function probe() {
+    var maps = 0, feats = 0, drawn = 0, pixels = 0;
+    for (var k in window) {
+      var m;
+      try { m = window[k]; } catch (e) { continue; }
+      if (!(m && window.L && m instanceof L.Map)) continue;
+      maps++;
+      m.eachLayer(function (l) {
+        if (!l.feature) return;
+        feats++;
+        if (l._parts && l._parts.length) drawn++;
+      });
+    }
+    var cs = document.querySelectorAll('.leaflet-container canvas');
+    for (var i = 0; i < cs.length; i++) {
+      var c = cs[i];
+      if (!c.width || !c.height) continue;
+      var d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+      for (var j = 3; j < d.length; j += 4) if (d[j] > 0) pixels++;
+    }
+    var svgPaths = document.querySelectorAll('.leaflet-container path.leaflet-interactive').length;
+    document.title = 'PROBE maps=' + maps + ' features=' + feats + ' drawn=' + drawn +
+      ' pixels=' + pixels + ' svgpaths=' + svgPaths +
+      ' containers=' + document.querySelectorAll('.leaflet-container').length;
+  }
+  window.addEventListener('load', function () { setTimeout(probe, 1500); });
+})();
+</script>
+"""
+
+TINY_RANGES = {
+    "species": [
+        {"name": "test deer", "scientific_name": "Testus cervus", "rank": "species",
+         "countries": [{"iso3": "AAA", "name": "Aland", "evidence": []},
+                       {"iso3": "BBB", "name": "Beeland", "evidence": []}],
+         "admin1": [{"country_iso3": "BBB", "name": "Upper Bee", "boundary_name": "North Bee",
+                     "evidence": []}],
+         "elevation_min_m": 4000, "elevation_max_m": None},
+        {"name": "small deer", "scientific_name": "Testus minor", "rank": "species",
+         "countries": [{"iso3": "AAA", "name": "Aland", "evidence": []}],
+         "admin1": [],
+         "elevation_min_m": 1000, "elevation_max_m": 3500},
+    ]
+}
+
+
+def chromium() -> str:
+    for name in ("/usr/bin/chromium", *CHROMIUM_NAMES):
+        found = shutil.which(name)
+        if found:
+            return found
+    msg = "no chromium found"
+    if os.environ.get("CI"):
+        pytest.fail(msg)
+    pytest.skip(msg)
+
+
+def run_chromium(exe: str, tmp: Path, url: str, *extra: str) -> subprocess.CompletedProcess:
+    profile = tmp / f"profile-{len(list(tmp.glob('profile-*')))}"
+    args = [exe, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
+            "--no-first-run", "--disable-background-networking", "--disable-component-update",
+            "--disable-sync", "--disable-dev-shm-usage", f"--user-data-dir={profile}",
+            "--proxy-server=127.0.0.1:9", "--proxy-bypass-list=<-loopback>",
+            "--virtual-time-budget=8000", *extra, url]
+    return subprocess.run(args, capture_output=True, text=True, timeout=180,
+                          env={**os.environ, "HOME": str(tmp)})
+
+
+def probe_page(exe: str, page: Path, tmp: Path) -> dict[str, int]:
+    """Open a copy of ``page`` with the probe appended; the numbers it reports."""
+    html = page.read_text(encoding="utf-8")
+    assert html.count("</body>") == 1
+    probed = tmp / f"probe-{page.name}"
+    probed.write_text(html.replace("</body>", PROBE + "</body>"), encoding="utf-8")
+    proc = run_chromium(exe, tmp, probed.as_uri(), "--dump-dom")
+    m = re.search(r"<title>PROBE ([^<]*)</title>", proc.stdout)
+    assert m, f"probe did not run on {page.name}: {proc.stdout[:500]!r} {proc.stderr[-1500:]}"
+    return {k: int(v) for k, v in re.findall(r"(\w+)=(\d+)", m.group(1))}
+
+
+def png_info(path: Path) -> tuple[int, int, int]:
+    """(width, height, distinct colours in a sample of rows) of an 8-bit RGB(A) PNG."""
+    data = path.read_bytes()
+    assert data[:8] == b"\x89PNG\r\n\x1a\n"
+    pos, idat, ihdr = 8, b"", None
+    while pos < len(data):
+        n, kind = struct.unpack(">I4s", data[pos:pos + 8])
+        chunk = data[pos + 8:pos + 8 + n]
+        if kind == b"IHDR":
+            ihdr = struct.unpack(">IIBBBBB", chunk)
+        elif kind == b"IDAT":
+            idat += chunk
+        pos += 12 + n
+    w, h, depth, ctype, _, _, interlace = ihdr
+    assert depth == 8 and ctype in (2, 6) and interlace == 0, ihdr
+    bpp = 3 if ctype == 2 else 4
+    raw = zlib.decompress(idat)
+    stride = w * bpp
+    prev = bytearray(stride)
+    colours: set[bytes] = set()
+    for y in range(h):
+        f = raw[y * (stride + 1)]
+        line = bytearray(raw[y * (stride + 1) + 1:(y + 1) * (stride + 1)])
+        for i in range(stride):
+            a = line[i - bpp] if i >= bpp else 0
+            b = prev[i]
+            c = prev[i - bpp] if i >= bpp else 0
+            if f == 1:
+                line[i] = (line[i] + a) & 255
+            elif f == 2:
+                line[i] = (line[i] + b) & 255
+            elif f == 3:
+                line[i] = (line[i] + (a + b) // 2) & 255
+            elif f == 4:
+                p = a + b - c
+                pa, pb, pc = abs(p - a), abs(p - b), abs(p - c)
+                line[i] = (line[i] + (a if pa <= pb and pa <= pc else b if pb <= pc else c)) & 255
+        prev = line
+        if y % 10 == 0:
+            colours.update(bytes(line[i:i + 3]) for i in range(0, stride, bpp * 5))
+    return w, h, len(colours)
+
+
+@pytest.fixture(scope="module")
+def tiny_maps(tmp_path_factory) -> Path:
+    d = tmp_path_factory.mktemp("browser-build")
+    dem = write_dem(d / "dem.tif", ramp_dem(), west=0, north=8, res=1)
+    bnd = write_boundaries(d / "boundaries.gpkg")
+    ranges = d / "ranges.yaml"
+    ranges.write_text(yaml.safe_dump(TINY_RANGES), encoding="utf-8")
+    build(ranges_yaml=ranges, dems=[dem], boundaries=bnd, out=d / "out")
+    return d / "out" / "maps"
+
+
+def test_pages_start_leaflet_and_draw_habitat(tiny_maps, tmp_path) -> None:
+    exe = chromium()
+    pages = sorted(tiny_maps.glob("*.html"))
+    assert {p.name for p in pages} >= {"index.html", "testus-cervus.html", "testus-minor.html"}
+    for page in pages:
+        r = probe_page(exe, page, tmp_path)
+        assert r["containers"] >= 1 and r["maps"] >= 1, (page.name, r)
+        # Ranges and habitat of every taxon on the page are GeoJSON features ...
+        assert r["features"] >= 2, (page.name, r)
+        # ... projected into the view and painted (canvas renderer, or SVG paths).
+        assert r["drawn"] >= 2, (page.name, r)
+        assert r["pixels"] > 1000 or r["svgpaths"] >= 2, (page.name, r)
+
+
+def test_index_screenshot_is_not_blank(tiny_maps, tmp_path) -> None:
+    exe = chromium()
+    shot = tmp_path / "index.png"
+    proc = run_chromium(exe, tmp_path, (tiny_maps / "index.html").as_uri(),
+                        f"--screenshot={shot}", "--window-size=1400,900",
+                        "--hide-scrollbars")
+    assert shot.is_file(), proc.stderr[-1500:]
+    assert shot.stat().st_size > 20_000, shot.stat().st_size
+    w, h, colours = png_info(shot)
+    assert (w, h) == (1400, 900)
+    assert colours > 20, colours
