@@ -253,3 +253,54 @@ def test_two_resolutions_mosaic_finest_first(tmp_path) -> None:
     assert mixed.geometry.intersection(west).area == pytest.approx(
         fine_only.geometry.intersection(west).area, rel=1e-6)
     assert mixed.area_km2 == pytest.approx(ref.area_km2, rel=0.05)
+
+
+def test_aoo_cell_keys_grid() -> None:
+    from rangemap.habitat import aoo_cell_keys
+
+    # EPSG:6933 x = R * lon (rad) near the equator: 2 km ~ 0.01865 deg.
+    assert len(aoo_cell_keys(np.array([0.001, 0.002, 0.003]), np.array([0.001] * 3))) == 1
+    assert len(aoo_cell_keys(np.array([0.001, 0.03]), np.array([0.001, 0.001]))) == 2
+    assert len(aoo_cell_keys(np.array([]), np.array([]))) == 0
+
+
+def test_aoo_covers_habitat_and_is_not_much_larger(tiny_world) -> None:
+    with DemStack([tiny_world["dem"]]) as stack:
+        res = unit_habitat(box(4, 4, 8, 8), list(stack), 0, None)
+    # Every habitat km2 lies in some occupied 2x2 km cell; the excess is the ragged edge.
+    assert res.aoo_km2 >= res.cell_area_km2
+    assert res.aoo_km2 <= res.cell_area_km2 * 1.02
+
+
+def test_eoo_and_largest_patch() -> None:
+    from rangemap.habitat import HabitatResult, eoo_km2
+
+    tri = shapely.MultiPolygon([box(0, 0, 1, 1), box(3, 0, 4, 1)])
+    res = HabitatResult(geometry=tri)
+    assert res.eoo_km2 == pytest.approx(geodesic_area_km2(box(0, 0, 4, 1)), rel=1e-6)
+    assert res.largest_patch_km2 == pytest.approx(geodesic_area_km2(box(3, 0, 4, 1)), rel=1e-6)
+    # Parts either side of the antimeridian: a hull 10 deg wide, not 360.
+    east, west = box(175, 60, 180, 61), box(-180, 60, -175, 61)
+    assert eoo_km2([east, west]) == pytest.approx(
+        geodesic_area_km2(box(175, 60, 185, 61)), rel=1e-6)
+    assert eoo_km2([]) == 0.0
+
+
+@pytest.mark.parametrize("margin, wide_cells, narrow_cells", [(100, 32, 31), (1000, 40, 24)])
+def test_margin_sensitivity(tiny_world, margin, wide_cells, narrow_cells) -> None:
+    from affine import Affine
+
+    from rangemap.habitat import cell_areas_km2
+
+    with DemStack([tiny_world["dem"]]) as stack:
+        res = unit_habitat(box(0, 0, 8, 8), list(stack), 4000, None, margin_m=margin)
+    rows = cell_areas_km2(Affine(1, 0, 0, 0, -1, 8), 8)
+    # z = 1000*col + 100*row: count cells per row directly.
+    z = ramp_dem()
+    wide = float(((z >= 4000 - margin).sum(axis=1) * rows).sum())
+    narrow = float(((z >= 4000 + margin).sum(axis=1) * rows).sum())
+    assert int((z >= 4000 - margin).sum()) == wide_cells
+    assert int((z >= 4000 + margin).sum()) == narrow_cells
+    assert res.area_wide_km2 == pytest.approx(wide)
+    assert res.area_narrow_km2 == pytest.approx(narrow)
+    assert res.area_narrow_km2 <= res.cell_area_km2 <= res.area_wide_km2

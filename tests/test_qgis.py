@@ -95,6 +95,12 @@ def tiny_frames() -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
         "habitat_elev_max_m": [None, 7300.0, 2700.0],
         "dem_resolution": [None, "1°", "1°"],
         "dem_coverage": [1.0, 1.0, 1.0],
+        "largest_patch_km2": [0.0, 49234.567, 12000.4],
+        "eoo_km2": [0.0, 49234.567, 12000.4],
+        "aoo_km2": [0.0, 49240.0, 12004.0],
+        "elevation_margin_m": [100.0, 100.0, 100.0],
+        "area_km2_wide": [0.0, 50000.0, 13000.0],
+        "area_km2_narrow": [0.0, 48000.0, 11000.0],
     }
     hgeoms = [MultiPolygon(), MultiPolygon([box(6, 4, 8, 8)]), MultiPolygon([box(4, 2, 5, 4)])]
     habitat = gpd.GeoDataFrame(hab, geometry=hgeoms, crs="EPSG:4326")[HABITAT_FIELDS

@@ -149,6 +149,9 @@ def _dem_option(default_help: str):
               help="Upper limit (m) for every taxon, overriding the documents.")
 @click.option("-o", "--out", type=click.Path(file_okay=False, path_type=Path),
               default=Path("outputs"), show_default=True, help="Output folder.")
+@click.option("--elevation-margin", type=click.FloatRange(min=0), default=100.0,
+              show_default=True, help="Metres added to / removed from the band for the "
+              "sensitivity areas (area_km2_wide, area_km2_narrow).")
 @click.option("--force", is_flag=True,
               help="Rebuild everything, even when nothing changed since the last build.")
 @click.pass_obj
@@ -157,7 +160,7 @@ def build(obj: Ctx, docs: Path, dems: tuple[Path, ...], boundaries: Path,
           presence: tuple[int, ...], origin: tuple[int, ...], seasonal: tuple[int, ...],
           min_elevation: float | None, max_elevation: float | None, out: Path,
           country_field: str | None, name_field: str | None, id_field: str | None,
-          force: bool) -> None:
+          elevation_margin: float, force: bool) -> None:
     """Documents -> ranges -> habitat -> GeoJSON, GeoPackage, summary and maps.
 
     \b
@@ -190,7 +193,8 @@ def build(obj: Ctx, docs: Path, dems: tuple[Path, ...], boundaries: Path,
                     ranges_yaml=ranges_yaml, out=out, range_file=range_file,
                     taxon_field=taxon_field,
                     iucn_codes={"presence": presence, "origin": origin, "seasonal": seasonal},
-                    min_elevation=min_elevation, max_elevation=max_elevation, force=force)
+                    min_elevation=min_elevation, max_elevation=max_elevation, force=force,
+                    elevation_margin=elevation_margin)
     if res.up_to_date:
         if obj.verbosity >= 0:
             click.echo(f"{out}: up to date, nothing changed since the last build "

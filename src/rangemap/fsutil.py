@@ -11,6 +11,7 @@ import contextlib
 import hashlib
 import os
 import re
+import shutil
 import tempfile
 import unicodedata
 from collections.abc import Iterator
@@ -21,13 +22,16 @@ TMP_PREFIX = ".rangemap-tmp-"
 
 
 def remove_stale_temporaries(root: str | os.PathLike[str]) -> int:
-    """Delete temporary files a killed run left under ``root``; return how many."""
+    """Delete temporary files and folders a killed run left under ``root``; return how many."""
     base = Path(root)
     if not base.is_dir():
         return 0
     n = 0
-    for p in base.rglob(f"{TMP_PREFIX}*"):
-        if p.is_file():
+    for p in sorted(base.rglob(f"{TMP_PREFIX}*"), key=lambda q: len(q.parts)):
+        if p.is_dir():
+            shutil.rmtree(p, ignore_errors=True)
+            n += 1
+        elif p.exists():
             p.unlink()
             n += 1
     return n

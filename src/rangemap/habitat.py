@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import shapely
 from affine import Affine
-from pyproj import Geod, Proj
+from pyproj import Geod, Proj, Transformer
 from rasterio import features
 from shapely.geometry import MultiPolygon, shape
 
@@ -158,6 +158,11 @@ class HabitatResult:
         Share (0..1) of the unit's cells that some DEM covered.
     elev_min, elev_max, elev_mean : float or None
         Elevation statistics of the habitat cells (metres).
+    area_wide_km2, area_narrow_km2 : float
+        Cell area with the band widened / narrowed by the margin on each open
+        end (published limits are rough: a sensitivity check).
+    aoo_keys : numpy.ndarray
+        Ids of the occupied cells of the IUCN 2 x 2 km AOO grid.
     """
 
     geometry: MultiPolygon = field(default_factory=lambda: EMPTY)
@@ -169,6 +174,86 @@ class HabitatResult:
     elev_min: float | None = None
     elev_max: float | None = None
     elev_mean: float | None = None
+    area_wide_km2: float = 0.0
+    area_narrow_km2: float = 0.0
+    aoo_keys: np.ndarray = field(default_factory=lambda: np.empty(0, dtype="int64"))
+
+    @property
+    def aoo_km2(self) -> float:
+        """Area of occupancy: occupied 2 x 2 km cells x 4 km^2."""
+        return 4.0 * len(self.aoo_keys)
+
+    @property
+    def largest_patch_km2(self) -> float:
+        """Geodesic area of the largest habitat polygon (4-connected cells)."""
+        if self.geometry.is_empty:
+            return 0.0
+        return max(geodesic_area_km2(p) for p in self.geometry.geoms)
+
+    @property
+    def eoo_km2(self) -> float:
+        """Extent of occurrence: geodesic area of the habitat's convex hull."""
+        return eoo_km2([self.geometry])
+
+
+#: IUCN AOO grid: 2 km cells of an equal-area cylindrical projection anchored at 0,0
+#: (EPSG:6933, EASE-Grid 2.0 global), as GeoCAT builds it (REFERENCE.md).
+AOO_CELL_M = 2000.0
+_TO_EASE = Transformer.from_crs("EPSG:4326", "EPSG:6933", always_xy=True)
+
+
+def aoo_cell_keys(lon: np.ndarray, lat: np.ndarray) -> np.ndarray:
+    """Unique ids of the 2 x 2 km AOO grid cells containing the given points."""
+    if lon.size == 0:
+        return np.empty(0, dtype="int64")
+    x, y = _TO_EASE.transform(lon, np.clip(lat, -85.0, 85.0))
+    ix = np.floor(np.asarray(x) / AOO_CELL_M).astype("int64")
+    iy = np.floor(np.asarray(y) / AOO_CELL_M).astype("int64")
+    return np.unique(ix * (1 << 32) + (iy + (1 << 31)))
+
+
+def mask_aoo_keys(src: DemSource, transform: Affine, mask: np.ndarray) -> np.ndarray:
+    """AOO cells occupied by the True cells of ``mask``.
+
+    Cells are sampled on a sub-grid finer than 1 km so that a DEM cell larger
+    than an AOO cell (a 5′ cell is ~9 km) marks every AOO cell it covers.
+    """
+    rows, cols = np.nonzero(mask)
+    if rows.size == 0:
+        return np.empty(0, dtype="int64")
+    size_m = max(abs(transform.a), abs(transform.e)) * (111_320.0 if src.geographic else 1.0)
+    k = max(1, math.ceil(size_m / 1000.0))
+    offs = (np.arange(k) + 0.5) / k
+    keys = []
+    # Chunk the sample points to bound memory on big windows.
+    step = max(1, 2_000_000 // (k * k))
+    for i in range(0, rows.size, step):
+        r, c = np.broadcast_arrays(rows[i:i + step, None, None] + offs[None, :, None],
+                                   cols[i:i + step, None, None] + offs[None, None, :])
+        xs = transform.c + c.ravel() * transform.a
+        ys = transform.f + r.ravel() * transform.e
+        if not src.geographic:
+            xs, ys = src.to_lonlat.transform(xs, ys)
+        keys.append(aoo_cell_keys(np.asarray(xs), np.asarray(ys)))
+    return np.unique(np.concatenate(keys))
+
+
+def eoo_km2(geoms: list[shapely.Geometry]) -> float:
+    """Extent of occurrence: geodesic area of the convex hull of all ``geoms``.
+
+    Longitudes are unwrapped first when the parts straddle the antimeridian,
+    so Chukotka's habitat does not make a hull around the whole globe.
+    """
+    coords = [shapely.get_coordinates(g) for g in geoms if g is not None and not g.is_empty]
+    if not coords:
+        return 0.0
+    xy = np.concatenate(coords)
+    if xy[:, 0].max() - xy[:, 0].min() > 180:
+        xy[:, 0] = np.where(xy[:, 0] < 0, xy[:, 0] + 360, xy[:, 0])
+    hull = shapely.multipoints(xy).convex_hull
+    if hull.geom_type != "Polygon":
+        return 0.0
+    return geodesic_area_km2(hull)
 
 
 def projected_cell_areas_km2(src: DemSource, transform: Affine, mask: np.ndarray) -> np.ndarray:
@@ -208,6 +293,7 @@ def unit_habitat(
     dems: list[DemSource],
     min_m: float | None,
     max_m: float | None,
+    margin_m: float = 100.0,
 ) -> HabitatResult:
     """Habitat of one unit over a stack of DEMs (finest first).
 
@@ -219,6 +305,9 @@ def unit_habitat(
         Open DEMs in priority order (finest first).
     min_m, max_m : float or None
         Elevation band in metres, inclusive; ``None`` means open.
+    margin_m : float
+        Sensitivity margin: areas are also measured with the band widened and
+        narrowed by this much at each stated limit.
 
     Returns
     -------
@@ -237,6 +326,12 @@ def unit_habitat(
     zmin = math.inf
     zmax = -math.inf
     sources: list[str] = []
+    wide = narrow = 0.0
+    aoo: list[np.ndarray] = []
+    lo_w = None if min_m is None else min_m - margin_m
+    hi_w = None if max_m is None else max_m + margin_m
+    lo_n = None if min_m is None else min_m + margin_m
+    hi_n = None if max_m is None else max_m - margin_m
     for src in dems:
         if remaining.is_empty:
             break
@@ -260,14 +355,23 @@ def unit_habitat(
         total_cells += n_inside
         covered_cells += int((inside & ~np.ma.getmaskarray(elev)).sum())
         mask = band_mask(elev, inside, min_m, max_m)
+        wide_mask = band_mask(elev, inside, lo_w, hi_w)
+        narrow_mask = band_mask(elev, inside, lo_n, hi_n)
+        if src.geographic:
+            row_area = cell_areas_km2(transform, mask.shape[0])
+            wide += float((wide_mask.sum(axis=1) * row_area).sum())
+            narrow += float((narrow_mask.sum(axis=1) * row_area).sum())
+        else:
+            wide += float(projected_cell_areas_km2(src, transform, wide_mask).sum())
+            narrow += float(projected_cell_areas_km2(src, transform, narrow_mask).sum())
         n = int(mask.sum())
         if not n:
             continue
         if src.geographic:
-            row_area = cell_areas_km2(transform, mask.shape[0])
             cell_area += float((mask.sum(axis=1) * row_area).sum())
         else:
             cell_area += float(projected_cell_areas_km2(src, transform, mask).sum())
+        aoo.append(mask_aoo_keys(src, transform, mask))
         z = np.ma.getdata(elev)[mask].astype("float64")
         zsum += float(z.sum())
         zmin = min(zmin, float(z.min()))
@@ -291,6 +395,9 @@ def unit_habitat(
         cells=cells,
         sources=sources,
         covered_share=in_footprints * (covered_cells / total_cells) if total_cells else 0.0,
+        area_wide_km2=wide,
+        area_narrow_km2=narrow,
+        aoo_keys=np.unique(np.concatenate(aoo)) if aoo else np.empty(0, dtype="int64"),
     )
     if cells:
         result.elev_min, result.elev_max, result.elev_mean = zmin, zmax, zsum / cells

@@ -13,6 +13,7 @@ import json
 import logging
 import os
 import platform
+import shutil
 import tempfile
 import time
 from dataclasses import dataclass, field
@@ -29,13 +30,14 @@ from rangemap import __version__
 from rangemap.dem import DemStack
 from rangemap.errors import DataError, UsageError
 from rangemap.fsutil import (
+    TMP_PREFIX,
     atomic_path,
     remove_stale_temporaries,
     safe_child,
     sha256_file,
     write_text_atomic,
 )
-from rangemap.habitat import as_multi, geodesic_area_km2, snap, unit_habitat
+from rangemap.habitat import as_multi, eoo_km2, geodesic_area_km2, snap, unit_habitat
 from rangemap.ranges import (
     Boundaries,
     load_ranges_yaml,
@@ -65,6 +67,8 @@ HABITAT_FIELDS = [
     "taxon_id", "rank", "country", "unit_rule", "range_area_km2", "share_of_unit",
     "habitat_cells", "cell_area_km2", "patches", "habitat_elev_min_m", "habitat_elev_mean_m",
     "habitat_elev_max_m", "dem_resolution", "dem_coverage",
+    "largest_patch_km2", "eoo_km2", "aoo_km2", "elevation_margin_m", "area_km2_wide",
+    "area_km2_narrow",
 ]
 RANGE_FIELDS = [
     "species", "scientific_name", "iso3", "admin1", "elevation_min_m", "elevation_max_m",
@@ -186,7 +190,7 @@ def _cache_file(out: Path, tid: str) -> Path:
     return safe_child(out / CACHE_DIR, f"{tid}.json")
 
 
-def _load_cached(path: Path, key: str) -> gpd.GeoDataFrame | None:
+def _load_cached(path: Path, key: str) -> tuple[gpd.GeoDataFrame, float] | None:
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError):
@@ -195,10 +199,11 @@ def _load_cached(path: Path, key: str) -> gpd.GeoDataFrame | None:
         return None
     rows = data["rows"]
     geoms = [shapely.from_wkb(bytes.fromhex(r.pop("wkb"))) for r in rows]
-    return gpd.GeoDataFrame(rows, columns=HABITAT_FIELDS, geometry=geoms, crs="EPSG:4326")
+    gdf = gpd.GeoDataFrame(rows, columns=HABITAT_FIELDS, geometry=geoms, crs="EPSG:4326")
+    return gdf, float(data["taxon_aoo_km2"])
 
 
-def _save_cached(path: Path, key: str, habitat: gpd.GeoDataFrame) -> None:
+def _save_cached(path: Path, key: str, habitat: gpd.GeoDataFrame, aoo_km2: float) -> None:
     cols = [c for c in HABITAT_FIELDS]
     rows = []
     for geom, row in zip(habitat.geometry.values,
@@ -206,46 +211,63 @@ def _save_cached(path: Path, key: str, habitat: gpd.GeoDataFrame) -> None:
         d = {c: _json_value(v) for c, v in zip(cols, row, strict=True)}
         d["wkb"] = shapely.to_wkb(geom).hex()
         rows.append(d)
-    write_text_atomic(path, json.dumps({"key": key, "rows": rows}))
+    write_text_atomic(path, json.dumps({"key": key, "taxon_aoo_km2": aoo_km2, "rows": rows}))
+
+
+@dataclass
+class HabitatRun:
+    """Habitat of all taxa, and which taxa were computed or taken from the cache."""
+
+    habitat: gpd.GeoDataFrame
+    taxon_aoo_km2: dict[str, float]
+    rebuilt: list[str]
+    reused: list[str]
 
 
 def habitat_incremental(units: gpd.GeoDataFrame, dems: DemStack, out: Path,
-                        context: dict[str, Any], force: bool = False
-                        ) -> tuple[gpd.GeoDataFrame, list[str], list[str]]:
-    """Habitat of every unit, reusing each taxon's cached result when its key is unchanged.
+                        context: dict[str, Any], force: bool = False,
+                        margin_m: float = 100.0) -> HabitatRun:
+    """Habitat of every unit, reusing each taxon's cached result when its key is unchanged."""
+    parts: list[gpd.GeoDataFrame] = []
+    run = HabitatRun(habitat=gpd.GeoDataFrame(), taxon_aoo_km2={}, rebuilt=[], reused=[])
+    for tid in dict.fromkeys(units["taxon_id"]):
+        sub = units[units["taxon_id"] == tid]
+        key = taxon_key(sub, {**context, "margin_m": margin_m})
+        path = _cache_file(out, tid)
+        cached = None if force else _load_cached(path, key)
+        if cached is not None and len(cached[0]) == len(sub):
+            parts.append(cached[0])
+            run.taxon_aoo_km2[tid] = cached[1]
+            run.reused.append(tid)
+            continue
+        hab, keys = compute_habitat(sub, dems, margin_m)
+        run.taxon_aoo_km2[tid] = 4.0 * len(keys)
+        _save_cached(path, key, hab, run.taxon_aoo_km2[tid])
+        parts.append(hab)
+        run.rebuilt.append(tid)
+    run.habitat = gpd.GeoDataFrame(pd.concat(parts, ignore_index=True), geometry="geometry",
+                                   crs="EPSG:4326")
+    return run
+
+
+def compute_habitat(units: gpd.GeoDataFrame, dems: DemStack, margin_m: float = 100.0
+                    ) -> tuple[gpd.GeoDataFrame, np.ndarray]:
+    """Habitat of every (taxon, unit) row of ``units``; one output row per input row.
 
     Returns
     -------
-    (habitat, rebuilt_taxa, reused_taxa)
+    (habitat, aoo_keys)
+        The habitat rows and the AOO grid cells occupied by all of them
+        together (for the taxon-level AOO, which is not a sum over units).
     """
-    parts: list[gpd.GeoDataFrame] = []
-    rebuilt: list[str] = []
-    reused: list[str] = []
-    for tid in dict.fromkeys(units["taxon_id"]):
-        sub = units[units["taxon_id"] == tid]
-        key = taxon_key(sub, context)
-        path = _cache_file(out, tid)
-        cached = None if force else _load_cached(path, key)
-        if cached is not None and len(cached) == len(sub):
-            parts.append(cached)
-            reused.append(tid)
-            continue
-        hab = compute_habitat(sub, dems)
-        _save_cached(path, key, hab)
-        parts.append(hab)
-        rebuilt.append(tid)
-    habitat = gpd.GeoDataFrame(pd.concat(parts, ignore_index=True), geometry="geometry",
-                               crs="EPSG:4326")
-    return habitat, rebuilt, reused
-
-
-def compute_habitat(units: gpd.GeoDataFrame, dems: DemStack) -> gpd.GeoDataFrame:
-    """Habitat of every (taxon, unit) row of ``units``; one output row per input row."""
     rows = []
+    keys = []
     for rec in units.itertuples(index=False):
         geom = rec.geometry
         res = unit_habitat(geom, list(dems), rec.elevation_min_m,
-                           None if _isnull(rec.elevation_max_m) else rec.elevation_max_m)
+                           None if _isnull(rec.elevation_max_m) else rec.elevation_max_m,
+                           margin_m=margin_m)
+        keys.append(res.aoo_keys)
         range_km2 = geodesic_area_km2(geom)
         labels = {s.name: s.resolution_label for s in dems}
         rows.append({
@@ -271,10 +293,18 @@ def compute_habitat(units: gpd.GeoDataFrame, dems: DemStack) -> gpd.GeoDataFrame
             "habitat_elev_max_m": res.elev_max,
             "dem_resolution": "+".join(labels[s] for s in res.sources) if res.sources else None,
             "dem_coverage": round(res.covered_share, 6),
+            "largest_patch_km2": round(res.largest_patch_km2, 3),
+            "eoo_km2": round(res.eoo_km2, 3),
+            "aoo_km2": res.aoo_km2,
+            "elevation_margin_m": float(margin_m),
+            "area_km2_wide": round(res.area_wide_km2, 3),
+            "area_km2_narrow": round(res.area_narrow_km2, 3),
             "geometry": res.geometry,
         })
-    return gpd.GeoDataFrame(rows, columns=HABITAT_FIELDS + ["geometry"], geometry="geometry",
-                            crs="EPSG:4326")
+    gdf = gpd.GeoDataFrame(rows, columns=HABITAT_FIELDS + ["geometry"], geometry="geometry",
+                           crs="EPSG:4326")
+    all_keys = np.unique(np.concatenate(keys)) if keys else np.empty(0, dtype="int64")
+    return gdf, all_keys
 
 
 def _isnull(v: Any) -> bool:
@@ -363,7 +393,8 @@ def summary_csv(habitat: gpd.GeoDataFrame) -> str:
 
 
 def taxa_table(records: list[dict[str, Any]], ranges: gpd.GeoDataFrame,
-               habitat: gpd.GeoDataFrame) -> list[dict[str, Any]]:
+               habitat: gpd.GeoDataFrame,
+               taxon_aoo_km2: dict[str, float] | None = None) -> list[dict[str, Any]]:
     """One summary dict per mapped taxon (for maps and the manifest)."""
     out = []
     for rec in records:
@@ -380,6 +411,8 @@ def taxa_table(records: list[dict[str, Any]], ranges: gpd.GeoDataFrame,
             "rank": rec.get("rank", "species"),
             "units": int(len(r)),
             "habitat_km2": round(float(h["area_km2"].sum()), 3),
+            "eoo_km2": round(eoo_km2(list(h.geometry.values)), 3),
+            "aoo_km2": (taxon_aoo_km2 or {}).get(tid),
             "range_km2": round(float(h["range_area_km2"].sum()), 3),
             "elevation_min_m": float(r["elevation_min_m"].iloc[0]),
             "elevation_max_m": None if _isnull(r["elevation_max_m"].iloc[0])
@@ -417,6 +450,7 @@ def build(
     max_elevation: float | None = None,
     boundary_fields: dict[str, str | None] | None = None,
     force: bool = False,
+    elevation_margin: float = 100.0,
     _boundaries_source: Path | None = None,
 ) -> BuildResult:
     """Run the whole pipeline and write every output under ``out``.
@@ -450,6 +484,8 @@ def build(
         than rangemap's two-layer GeoPackage; it is normalized first.
     force : bool
         Rebuild everything even when the manifest says nothing changed.
+    elevation_margin : float
+        Margin (m) for the band-sensitivity areas ``area_km2_wide``/``_narrow``.
 
     Returns
     -------
@@ -469,7 +505,8 @@ def build(
             return build(docs=docs, dems=dems, boundaries=norm, ranges_yaml=ranges_yaml, out=out,
                          range_file=range_file, taxon_field=taxon_field, iucn_codes=iucn_codes,
                          min_elevation=min_elevation, max_elevation=max_elevation,
-                         force=force, _boundaries_source=Path(boundaries))
+                         force=force, elevation_margin=elevation_margin,
+                         _boundaries_source=Path(boundaries))
     t0 = time.perf_counter()
     out = Path(out)
     dem_paths = [Path(d) for d in (dems or DEFAULT_DEMS)]
@@ -503,7 +540,7 @@ def build(
               "range_file": None if range_file is None else str(range_file),
               "taxon_field": taxon_field, "iucn_codes": iucn_codes,
               "min_elevation": min_elevation, "max_elevation": max_elevation,
-              "out": str(out), "cell_rule": "centre-in-unit",
+              "elevation_margin": elevation_margin, "out": str(out), "cell_rule": "centre-in-unit",
               "elevation_rule": "min <= z <= max, inclusive"}
     input_records = [{"path": str(p), "sha256": sha256_file(p), "bytes": p.stat().st_size}
                      for p in inputs]
@@ -549,8 +586,8 @@ def build(
     with DemStack(dem_paths) as stack:
         context = {"engine": engine,
                    "dems": [i["sha256"] for i in input_records[1:1 + len(dem_paths)]]}
-        habitat, result.rebuilt, result.reused = habitat_incremental(units, stack, out, context,
-                                                                     force)
+        run = habitat_incremental(units, stack, out, context, force, elevation_margin)
+        habitat, result.rebuilt, result.reused = run.habitat, run.rebuilt, run.reused
         dem_info = [{"path": str(s.path), "name": s.name, "resolution": s.resolution_label,
                      "bounds": list(s.bounds)} for s in stack]
     result.timings["habitat_s"] = time.perf_counter() - t1
@@ -561,16 +598,24 @@ def build(
     for df in (ranges, habitat):
         df["elevation_max_m"] = df["elevation_max_m"].astype("float64")
     result.ranges, result.habitat = ranges, habitat
-    result.taxa = taxa_table(mapped, ranges, habitat)
+    result.taxa = taxa_table(mapped, ranges, habitat, run.taxon_aoo_km2)
 
     t2 = time.perf_counter()
-    result.files += write_layers(ranges, habitat, out, result.taxa)
-    write_text_atomic(out / "summary.csv", summary_csv(habitat))
-    result.files.append(out / "summary.csv")
+    # Everything is written into a staging folder first and moved into place
+    # only when complete, manifest last: a killed build leaves the previous
+    # outputs as they were (the next run removes the stale staging folder).
+    stage = out / f"{TMP_PREFIX}stage"
+    if stage.exists():
+        shutil.rmtree(stage)
+    stage.mkdir(parents=True)
+    staged = write_layers(ranges, habitat, stage, result.taxa)
+    write_text_atomic(stage / "summary.csv", summary_csv(habitat))
+    staged.append(stage / "summary.csv")
     from rangemap.publish import write_maps
 
     admin0 = bounds.admin0[["iso3", "name", "geometry"]]
-    result.files += write_maps(ranges, habitat, result.taxa, out / "maps", admin0)
+    staged += write_maps(ranges, habitat, result.taxa, stage / "maps", admin0)
+    rels = [os.path.relpath(Path(p).resolve(), stage.resolve()) for p in staged]
     result.timings["publish_s"] = time.perf_counter() - t2
     result.timings["total_s"] = time.perf_counter() - t0
 
@@ -586,15 +631,22 @@ def build(
         "skipped_taxa": result.skipped,
         "versions": _versions(),
         "timings_s": {k: round(v, 3) for k, v in result.timings.items()},
-        "outputs": [os.path.relpath(Path(p).resolve(), out.resolve()) for p in result.files],
-        "output_sha256": {os.path.relpath(Path(p).resolve(), out.resolve()): sha256_file(p)
-                          for p in result.files},
+        "outputs": rels,
+        "output_sha256": {rel: sha256_file(stage / rel) for rel in rels},
         "taxa_rebuilt": result.rebuilt,
         "taxa_reused": result.reused,
     }
-    write_text_atomic(out / "manifest.json", json.dumps(manifest, indent=2, ensure_ascii=False)
-                      + "\n")
-    result.files.append(out / "manifest.json")
+    write_text_atomic(stage / "manifest.json",
+                      json.dumps(manifest, indent=2, ensure_ascii=False) + "\n")
+    # Commit: an old manifest that no longer matches would be trusted by a
+    # rerun, so it goes first; the new manifest goes last.
+    (out / "manifest.json").unlink(missing_ok=True)
+    for rel in rels + ["manifest.json"]:
+        dest = out / rel
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        os.replace(stage / rel, dest)
+        result.files.append(dest)
+    shutil.rmtree(stage, ignore_errors=True)
     return result
 
 
