@@ -95,6 +95,7 @@ def tiny_frames() -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
         "habitat_elev_max_m": [None, 7300.0, 2700.0],
         "dem_resolution": [None, "1°", "1°"],
         "dem_coverage": [1.0, 1.0, 1.0],
+        "note": ["no cell within the elevation band", None, None],
         "largest_patch_km2": [0.0, 49234.567, 12000.4],
         "eoo_km2": [0.0, 49234.567, 12000.4],
         "aoo_km2": [0.0, 49240.0, 12004.0],

@@ -59,6 +59,24 @@ class RangemapGroup(click.Group):
             traceback.print_exc()
 
 
+class _Bar:
+    """A progress bar on stderr, created on first use (the total is known only then)."""
+
+    def __init__(self) -> None:
+        self.bar = None
+
+    def __call__(self, n: int, total: int, label: str) -> None:
+        if self.bar is None:
+            self.bar = click.progressbar(length=total, label="habitat", file=sys.stderr,
+                                         show_pos=True)
+            self.bar.__enter__()
+        self.bar.update(n)
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.__exit__(None, None, None)
+
+
 class Ctx:
     """Options shared by every command."""
 
@@ -188,13 +206,19 @@ def build(obj: Ctx, docs: Path, dems: tuple[Path, ...], boundaries: Path,
                                  param_hint="'--country-field'")
     fields = None if country_field is None else {
         "country_field": country_field, "name_field": name_field, "id_field": id_field}
-    res = run_build(boundary_fields=fields, docs=docs, dems=list(dems) or None,
-                    boundaries=boundaries,
-                    ranges_yaml=ranges_yaml, out=out, range_file=range_file,
-                    taxon_field=taxon_field,
-                    iucn_codes={"presence": presence, "origin": origin, "seasonal": seasonal},
-                    min_elevation=min_elevation, max_elevation=max_elevation, force=force,
-                    elevation_margin=elevation_margin)
+    # Progress only for people watching a terminal, never in logs or pipes.
+    bar = _Bar() if obj.verbosity >= 0 and sys.stderr.isatty() else None
+    try:
+        res = run_build(boundary_fields=fields, docs=docs, dems=list(dems) or None,
+                        boundaries=boundaries, ranges_yaml=ranges_yaml, out=out,
+                        range_file=range_file, taxon_field=taxon_field,
+                        iucn_codes={"presence": presence, "origin": origin,
+                                    "seasonal": seasonal},
+                        min_elevation=min_elevation, max_elevation=max_elevation, force=force,
+                        elevation_margin=elevation_margin, progress=bar)
+    finally:
+        if bar is not None:
+            bar.close()
     if res.up_to_date:
         if obj.verbosity >= 0:
             click.echo(f"{out}: up to date, nothing changed since the last build "

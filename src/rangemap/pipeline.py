@@ -16,6 +16,7 @@ import platform
 import shutil
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -67,7 +68,7 @@ HABITAT_FIELDS = [
     "taxon_id", "rank", "country", "unit_rule", "range_area_km2", "share_of_unit",
     "habitat_cells", "cell_area_km2", "patches", "habitat_elev_min_m", "habitat_elev_mean_m",
     "habitat_elev_max_m", "dem_resolution", "dem_coverage",
-    "largest_patch_km2", "eoo_km2", "aoo_km2", "elevation_margin_m", "area_km2_wide",
+    "note", "largest_patch_km2", "eoo_km2", "aoo_km2", "elevation_margin_m", "area_km2_wide",
     "area_km2_narrow",
 ]
 RANGE_FIELDS = [
@@ -226,7 +227,8 @@ class HabitatRun:
 
 def habitat_incremental(units: gpd.GeoDataFrame, dems: DemStack, out: Path,
                         context: dict[str, Any], force: bool = False,
-                        margin_m: float = 100.0) -> HabitatRun:
+                        margin_m: float = 100.0, progress: Progress | None = None
+                        ) -> HabitatRun:
     """Habitat of every unit, reusing each taxon's cached result when its key is unchanged."""
     parts: list[gpd.GeoDataFrame] = []
     run = HabitatRun(habitat=gpd.GeoDataFrame(), taxon_aoo_km2={}, rebuilt=[], reused=[])
@@ -236,11 +238,15 @@ def habitat_incremental(units: gpd.GeoDataFrame, dems: DemStack, out: Path,
         path = _cache_file(out, tid)
         cached = None if force else _load_cached(path, key)
         if cached is not None and len(cached[0]) == len(sub):
+            if progress is not None:
+                progress(len(sub), len(units), f"{tid} (cached)")
             parts.append(cached[0])
             run.taxon_aoo_km2[tid] = cached[1]
             run.reused.append(tid)
             continue
-        hab, keys = compute_habitat(sub, dems, margin_m)
+        hab, keys = compute_habitat(
+            sub, dems, margin_m,
+            None if progress is None else (lambda n, _t, label: progress(n, len(units), label)))
         run.taxon_aoo_km2[tid] = 4.0 * len(keys)
         _save_cached(path, key, hab, run.taxon_aoo_km2[tid])
         parts.append(hab)
@@ -250,8 +256,24 @@ def habitat_incremental(units: gpd.GeoDataFrame, dems: DemStack, out: Path,
     return run
 
 
-def compute_habitat(units: gpd.GeoDataFrame, dems: DemStack, margin_m: float = 100.0
-                    ) -> tuple[gpd.GeoDataFrame, np.ndarray]:
+def habitat_note(res: Any) -> str | None:
+    """Say why a unit has little or no habitat, so it never vanishes silently."""
+    if not res.sources:
+        return "no DEM cell centre inside the unit (smaller than a cell, or outside every DEM)"
+    notes = []
+    if res.covered_share < 0.999:
+        notes.append(f"DEM data cover {res.covered_share:.0%} of the unit")
+    if res.cells == 0:
+        notes.append("no cell within the elevation band")
+    return "; ".join(notes) or None
+
+
+#: Progress callback: (units done, units in total, label of the unit just done).
+Progress = Callable[[int, int, str], None]
+
+
+def compute_habitat(units: gpd.GeoDataFrame, dems: DemStack, margin_m: float = 100.0,
+                    progress: Progress | None = None) -> tuple[gpd.GeoDataFrame, np.ndarray]:
     """Habitat of every (taxon, unit) row of ``units``; one output row per input row.
 
     Returns
@@ -268,6 +290,8 @@ def compute_habitat(units: gpd.GeoDataFrame, dems: DemStack, margin_m: float = 1
                            None if _isnull(rec.elevation_max_m) else rec.elevation_max_m,
                            margin_m=margin_m)
         keys.append(res.aoo_keys)
+        if progress is not None:
+            progress(1, len(units), f"{rec.taxon_id} {rec.iso3} {rec.admin1 or ''}".strip())
         range_km2 = geodesic_area_km2(geom)
         labels = {s.name: s.resolution_label for s in dems}
         rows.append({
@@ -293,6 +317,7 @@ def compute_habitat(units: gpd.GeoDataFrame, dems: DemStack, margin_m: float = 1
             "habitat_elev_max_m": res.elev_max,
             "dem_resolution": "+".join(labels[s] for s in res.sources) if res.sources else None,
             "dem_coverage": round(res.covered_share, 6),
+            "note": habitat_note(res),
             "largest_patch_km2": round(res.largest_patch_km2, 3),
             "eoo_km2": round(res.eoo_km2, 3),
             "aoo_km2": res.aoo_km2,
@@ -451,6 +476,7 @@ def build(
     boundary_fields: dict[str, str | None] | None = None,
     force: bool = False,
     elevation_margin: float = 100.0,
+    progress: Progress | None = None,
     _boundaries_source: Path | None = None,
 ) -> BuildResult:
     """Run the whole pipeline and write every output under ``out``.
@@ -486,6 +512,8 @@ def build(
         Rebuild everything even when the manifest says nothing changed.
     elevation_margin : float
         Margin (m) for the band-sensitivity areas ``area_km2_wide``/``_narrow``.
+    progress : callable, optional
+        Called as ``progress(n_done_now, n_units, label)`` during the habitat stage.
 
     Returns
     -------
@@ -505,7 +533,7 @@ def build(
             return build(docs=docs, dems=dems, boundaries=norm, ranges_yaml=ranges_yaml, out=out,
                          range_file=range_file, taxon_field=taxon_field, iucn_codes=iucn_codes,
                          min_elevation=min_elevation, max_elevation=max_elevation,
-                         force=force, elevation_margin=elevation_margin,
+                         force=force, elevation_margin=elevation_margin, progress=progress,
                          _boundaries_source=Path(boundaries))
     t0 = time.perf_counter()
     out = Path(out)
@@ -586,7 +614,8 @@ def build(
     with DemStack(dem_paths) as stack:
         context = {"engine": engine,
                    "dems": [i["sha256"] for i in input_records[1:1 + len(dem_paths)]]}
-        run = habitat_incremental(units, stack, out, context, force, elevation_margin)
+        run = habitat_incremental(units, stack, out, context, force, elevation_margin,
+                                  progress)
         habitat, result.rebuilt, result.reused = run.habitat, run.rebuilt, run.reused
         dem_info = [{"path": str(s.path), "name": s.name, "resolution": s.resolution_label,
                      "bounds": list(s.bounds)} for s in stack]
@@ -671,8 +700,35 @@ def read_range_file(path: Path, layer: str | None = None) -> gpd.GeoDataFrame:
     if not polys.any():
         raise DataError(f"{path}: no polygon features; a range file needs (multi)polygons")
     gdf = gdf[polys].to_crs(4326)
-    gdf["geometry"] = shapely.make_valid(gdf.geometry.values)
+    gdf["geometry"] = [as_multi(wrap_antimeridian(g))
+                       for g in shapely.make_valid(gdf.geometry.values)]
     return gdf
+
+
+_WORLD = shapely.box(-180, -90, 180, 90)
+
+
+def wrap_antimeridian(geom: shapely.Geometry) -> shapely.Geometry:
+    """Bring longitudes beyond ±180 back into range, cutting at the antimeridian.
+
+    A range drawn across the antimeridian with continuous longitudes
+    (170..190 E, as some tools write Chukotka or Fiji) becomes two parts
+    either side of ±180, as RFC 7946 wants and the DEMs expect.
+    """
+    if geom is None or geom.is_empty:
+        return geom
+    x0, _, x1, _ = geom.bounds
+    if x0 >= -180 and x1 <= 180:
+        return geom
+    parts = []
+    for shift in range(-720, 721, 360):
+        if x0 + shift > 180 or x1 + shift < -180:
+            continue
+        moved = shapely.transform(geom, lambda xy, d=shift: xy + np.array([d, 0.0]))
+        piece = moved.intersection(_WORLD)
+        if not piece.is_empty:
+            parts.append(piece)
+    return shapely.union_all(parts) if parts else geom
 
 
 def habitat_file(range_file: Path, dems: list[Path], min_m: float, max_m: float | None,
