@@ -524,3 +524,33 @@ def test_cli_fetch_dem_usage_errors() -> None:
     res = CliRunner().invoke(cli, ["fetch-dem", "--bounds", "0", "0", "30", "30",
                                    "--max-tiles", "5"])
     assert res.exit_code == 2 and "--yes" in res.output
+
+
+def test_fetched_vrt_feeds_habitat(server, cache, tmp_path, monkeypatch):
+    """The worked example of the README: fetch-dem, then use its VRT as --dem."""
+    import json
+
+    import geopandas as gpd
+    from click.testing import CliRunner
+    from shapely.geometry import box
+
+    from rangemap.cli import cli
+
+    bounds = _quad(server)
+    monkeypatch.setenv(BASE_URL_ENV, server.base_url)
+    res = CliRunner().invoke(cli, ["-q", "fetch-dem", "--bounds", *map(str, bounds),
+                                   "--cache", str(cache)])
+    assert res.exit_code == 0, res.output
+    vrt = Path(res.output.strip().splitlines()[-1])
+    assert vrt.is_file()
+    rng = tmp_path / "unit.gpkg"
+    gpd.GeoDataFrame({"name": ["sw"]}, geometry=[box(86.1, 27.1, 86.9, 27.9)],
+                     crs=4326).to_file(rng)
+    out = tmp_path / "h.geojson"
+    # tile_array values grow along each tile: the threshold keeps part of the tile.
+    lo = float(tile_array(27, 86)[CELLS // 2, 0])
+    res = CliRunner().invoke(cli, ["habitat", "--range", str(rng), "--dem", str(vrt),
+                                   "--min-elevation", str(lo), "-o", str(out)])
+    assert res.exit_code == 0, res.output
+    props = json.loads(out.read_text())["features"][0]["properties"]
+    assert props["dem_source"] == vrt.stem and 0 < props["area_km2"] < 90 * 90

@@ -294,8 +294,59 @@ def unit_habitat(
     min_m: float | None,
     max_m: float | None,
     margin_m: float = 100.0,
+    *,
+    block: int | None = None,
+    polygons: bool = True,
+    executor=None,
 ) -> HabitatResult:
     """Habitat of one unit over a stack of DEMs (finest first).
+
+    Runs the tiled engine (:mod:`rangemap.engine`): the unit's window of each DEM is
+    read and reduced in blocks of ``block`` x ``block`` cells (default
+    :data:`rangemap.engine.BLOCK`), so memory is bounded by the block size.  The
+    result equals the single-window computation (:func:`unit_habitat_window`).
+
+    Parameters
+    ----------
+    geom : shapely geometry
+        The range unit, lon/lat (EPSG:4326).
+    dems : list of DemSource
+        Open DEMs in priority order (finest first).
+    min_m, max_m : float or None
+        Elevation band in metres, inclusive; ``None`` means open.
+    margin_m : float
+        Sensitivity margin: areas are also measured with the band widened and
+        narrowed by this much at each stated limit.
+    block : int, optional
+        Block edge in cells.
+    polygons : bool
+        ``False``: area-only mode; no polygonizing, ``geometry`` is empty and
+        ``area_km2`` equals ``cell_area_km2``.
+    executor : optional
+        From :func:`rangemap.engine.make_executor` (local processes or Dask).
+
+    Returns
+    -------
+    HabitatResult
+    """
+    from rangemap import engine
+
+    return engine.habitats([geom], dems, (min_m, max_m), margin_m,
+                           block=block or engine.BLOCK, polygons=polygons,
+                           executor=executor)[0]
+
+
+def unit_habitat_window(
+    geom: shapely.Geometry,
+    dems: list[DemSource],
+    min_m: float | None,
+    max_m: float | None,
+    margin_m: float = 100.0,
+) -> HabitatResult:
+    """Habitat of one unit, each DEM's window read and polygonized whole.
+
+    The reference implementation the tiled engine is tested against; memory grows
+    with the unit's bounding box.
 
     Parameters
     ----------

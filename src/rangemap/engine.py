@@ -1,0 +1,621 @@
+"""Tiled habitat engine: blocks as tasks, run serially, in local processes or on Dask.
+
+How a unit's habitat is computed (the rules themselves are in :mod:`rangemap.habitat`):
+
+1. **Plan** (driver, no raster reads).  For each unit and each DEM, finest first, the
+   part of the unit that DEM serves is found from footprints alone; the part is moved to
+   the DEM's *pixel* space (column, row) and cut into blocks aligned to a fixed grid of
+   ``block`` x ``block`` cells (2048 by default, a multiple of common COG tilings).  Each
+   block becomes a :class:`BlockTask`: DEM path, window, the unit part clipped to the
+   block (WKB), the bands.  Tasks are small and picklable; workers reopen DEMs by path.
+2. **Run** (:func:`run_block`, anywhere).  Read one block, rasterize the unit part with
+   GDAL's centre rule, apply the band, and reduce to numbers: cells, exact cell areas per
+   row, margin areas, elevation stats, AOO grid ids.  With ``polygons=True`` the band mask
+   is also polygonized (in integer pixel coordinates, so seams match exactly).  Memory is
+   bounded by the block, not by the DEM or the unit.
+3. **Assemble** (driver).  Numbers add up.  Polygon parts that touch an interior block
+   seam (known from their integer bounds, no geometry test) are unioned once; all others
+   are kept as they are.  The result goes back to lon/lat, is clipped where a coarser
+   DEM's cells straddle a finer DEM's edge, and pieces of several DEMs are merged as
+   before (:func:`rangemap.habitat.merge_pieces`).
+
+The result equals the single-window computation: the same cells, areas equal to
+rounding (sums are added block by block), and the same polygons up to vertex order.
+
+Executors: :func:`make_executor` gives a serial one, a local process pool
+(``workers=N``) or a Dask distributed client (``scheduler="tcp://host:8786"``); all
+run the same tasks.  For a Dask cluster, ``rangemap`` must be importable on the
+workers and the DEM paths readable there (a shared file system, or ``/vsicurl/``).
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import ProcessPoolExecutor
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+
+import numpy as np
+import shapely
+import shapely.affinity
+from affine import Affine
+from rasterio import features
+from rasterio.errors import RasterioIOError
+from rasterio.windows import Window
+
+from rangemap.dem import DemSource, open_dem, window_for_bounds
+from rangemap.errors import DataError
+
+#: Default block edge, cells.  A multiple of 256 and 512 so blocks align to COG tiles.
+BLOCK = 2048
+
+
+# --------------------------------------------------------------------------- executors
+
+class SerialExecutor:
+    """Runs tasks one after the other in this process."""
+
+    workers = 1
+
+    def map(self, fn: Callable, items: Iterable) -> Iterator:
+        return map(fn, items)
+
+    def close(self) -> None:
+        pass
+
+
+class ProcessExecutor:
+    """A local process pool (``concurrent.futures``); DEMs are reopened in each worker."""
+
+    def __init__(self, workers: int):
+        import multiprocessing
+
+        self.workers = workers
+        # forkserver: workers do not inherit the driver's open GDAL datasets.
+        ctx = multiprocessing.get_context("forkserver" if os.name == "posix" else "spawn")
+        self._pool = ProcessPoolExecutor(max_workers=workers, mp_context=ctx)
+
+    def map(self, fn: Callable, items: Iterable) -> Iterator:
+        return self._pool.map(fn, items, chunksize=1)
+
+    def close(self) -> None:
+        self._pool.shutdown()
+
+
+class DaskExecutor:
+    """Tasks on a Dask distributed cluster (``dask.distributed.Client``)."""
+
+    def __init__(self, scheduler):
+        try:
+            from dask.distributed import Client
+        except ImportError as exc:  # pragma: no cover - depends on the install
+            raise DataError("--scheduler needs Dask: pip install 'rangemap[dask]'") from exc
+        self._own = not hasattr(scheduler, "map")
+        self.client = Client(scheduler) if self._own else scheduler
+        self.workers = max(1, sum(self.client.nthreads().values()))
+
+    def map(self, fn: Callable, items: Iterable) -> Iterator:
+        items = list(items)
+        if not items:
+            return iter(())
+        futures = self.client.map(fn, items, pure=False)
+        # as_completed keeps memory flat on the cluster; results come back in task order.
+        return iter(self.client.gather(futures))
+
+    def close(self) -> None:
+        if self._own:
+            self.client.close()
+
+
+Executor = SerialExecutor | ProcessExecutor | DaskExecutor
+
+
+@contextmanager
+def make_executor(workers: int | None = None, scheduler=None) -> Iterator[Executor]:
+    """An executor for :func:`habitats`: serial, ``workers`` local processes, or Dask.
+
+    Parameters
+    ----------
+    workers : int, optional
+        Local worker processes; ``None``, 0 or 1 runs in this process.
+    scheduler : str or dask.distributed.Client, optional
+        Address of a Dask scheduler (``tcp://host:8786``) or a client; wins over
+        ``workers``.
+    """
+    if scheduler is not None:
+        ex: Executor = DaskExecutor(scheduler)
+    elif workers and workers > 1:
+        ex = ProcessExecutor(workers)
+    else:
+        ex = SerialExecutor()
+    try:
+        yield ex
+    finally:
+        ex.close()
+
+
+# --------------------------------------------------------------------------- tasks
+
+@dataclass(frozen=True)
+class BlockTask:
+    """One block of one (unit, DEM) window.  Picklable; geometry in DEM pixel space."""
+
+    path: str
+    row0: int
+    col0: int
+    nrows: int
+    ncols: int
+    geom_wkb: bytes
+    band: tuple[float | None, float | None]
+    wide: tuple[float | None, float | None]
+    narrow: tuple[float | None, float | None]
+    polygons: bool
+
+
+@dataclass
+class BlockResult:
+    """Numbers (and optionally polygon parts, in pixel coordinates) of one block."""
+
+    total: int = 0
+    covered: int = 0
+    cells: int = 0
+    cell_area: float = 0.0
+    wide: float = 0.0
+    narrow: float = 0.0
+    zsum: float = 0.0
+    zmin: float = math.inf
+    zmax: float = -math.inf
+    aoo: np.ndarray = field(default_factory=lambda: np.empty(0, dtype="int64"))
+    parts: np.ndarray | None = None
+    edges: int = 0
+
+
+#: DEMs open in this process, by path (workers fill it lazily).
+_OPEN: dict[str, DemSource] = {}
+
+
+def _source(path: str) -> DemSource:
+    src = _OPEN.get(path)
+    if src is None:
+        src = _OPEN[path] = open_dem(path)
+    return src
+
+
+@contextmanager
+def _registered(sources: list[DemSource]):
+    """Let serial tasks use the driver's already open DEMs."""
+    added = [str(s.path) for s in sources if str(s.path) not in _OPEN]
+    for s in sources:
+        _OPEN.setdefault(str(s.path), s)
+    try:
+        yield
+    finally:
+        for p in added:
+            _OPEN.pop(p, None)
+
+
+def row_areas_km2(src: DemSource, row0: int, nrows: int) -> np.ndarray:
+    """Exact cell area per row for rows ``row0 ..`` of a lon/lat DEM (global row index)."""
+    from rangemap.habitat import _zone_area
+
+    t = src.transform
+    edges = np.clip(t.f + t.e * (row0 + np.arange(nrows + 1, dtype="float64")), -90.0, 90.0)
+    zones = _zone_area(edges)
+    return np.abs(zones[:-1] - zones[1:]) * math.radians(abs(t.a)) / 1e6
+
+
+def geographic_aoo_keys(src: DemSource, row0: int, col0: int, mask: np.ndarray) -> np.ndarray:
+    """AOO grid ids of the True cells of a lon/lat block, without per-cell projection.
+
+    EASE-Grid 2.0 x depends on longitude only and y on latitude only, so the AOO
+    column of each DEM column (and row of each DEM row) is computed once and the
+    mask is OR-reduced over runs of equal AOO column/row.  Samples the same
+    sub-cell points as :func:`rangemap.habitat.mask_aoo_keys`, with the same result.
+    """
+    from rangemap.habitat import _TO_EASE, AOO_CELL_M
+
+    if not mask.any():
+        return np.empty(0, dtype="int64")
+    t = src.transform
+    size_m = max(abs(t.a), abs(t.e)) * 111_320.0
+    k = max(1, math.ceil(size_m / 1000.0))
+    offs = (np.arange(k) + 0.5) / k
+    nr, nc = mask.shape
+    rows_any = np.flatnonzero(mask.any(axis=1))
+    cols_any = np.flatnonzero(mask.any(axis=0))
+    r_lo, r_hi, c_lo, c_hi = rows_any[0], rows_any[-1] + 1, cols_any[0], cols_any[-1] + 1
+    sub = mask[r_lo:r_hi, c_lo:c_hi]
+    out = []
+    for oy in offs:
+        lat = t.f + (row0 + r_lo + np.arange(r_hi - r_lo) + oy) * t.e
+        _, y = _TO_EASE.transform(np.zeros_like(lat), np.clip(lat, -85.0, 85.0))
+        iy = np.floor(np.asarray(y) / AOO_CELL_M).astype("int64")
+        ry = np.flatnonzero(np.r_[True, iy[1:] != iy[:-1]])
+        by_row = np.logical_or.reduceat(sub, ry, axis=0)
+        for ox in offs:
+            lon = t.c + (col0 + c_lo + np.arange(c_hi - c_lo) + ox) * t.a
+            x, _ = _TO_EASE.transform(lon, np.zeros_like(lon))
+            ix = np.floor(np.asarray(x) / AOO_CELL_M).astype("int64")
+            rx = np.flatnonzero(np.r_[True, ix[1:] != ix[:-1]])
+            occ = np.logical_or.reduceat(by_row, rx, axis=1)
+            a, b = np.nonzero(occ)
+            out.append(ix[rx][b] * (1 << 32) + (iy[ry][a] + (1 << 31)))
+    return np.unique(np.concatenate(out))
+
+
+def polygonize_px(mask: np.ndarray, row0: int, col0: int) -> tuple[np.ndarray, int]:
+    """Polygons (4-connected) of the True cells of a block, in integer pixel coordinates.
+
+    GDAL polygonizes (``rasterio.features.shapes``); the polygons are built with
+    shapely's vectorized constructors (one call for all rings, one for all polygons).
+
+    Returns
+    -------
+    (parts, edges)
+        Array of Polygons, and the number of boundary edges (ring vertices).
+    """
+    if not mask.any():
+        return np.empty(0, dtype=object), 0
+    coords: list = []
+    ring_idx: list[int] = []
+    poly_idx: list[int] = []
+    r = p = 0
+    for geom, _ in features.shapes(mask.view("uint8"), mask=mask,
+                                   transform=Affine.translation(col0, row0), connectivity=4):
+        for ring in geom["coordinates"]:
+            coords.extend(ring)
+            ring_idx.extend([r] * len(ring))
+            poly_idx.append(p)
+            r += 1
+        p += 1
+    xy = np.asarray(coords, dtype="float64")
+    rings = shapely.linearrings(xy, indices=np.asarray(ring_idx))
+    polys = shapely.polygons(rings, indices=np.asarray(poly_idx))
+    return polys, len(coords) - r
+
+
+def _band(data: np.ndarray, ok: np.ndarray, lo: float | None, hi: float | None) -> np.ndarray:
+    m = ok.copy()
+    if lo is not None:
+        m &= data >= lo
+    if hi is not None:
+        m &= data <= hi
+    return m
+
+
+def run_block(task: BlockTask) -> BlockResult:
+    """Compute one block (runs in any process; reopens the DEM by path)."""
+    from rangemap.habitat import mask_aoo_keys, projected_cell_areas_km2
+
+    src = _source(task.path)
+    win = Window(task.col0, task.row0, task.ncols, task.nrows)
+    try:
+        elev = src.dataset.read(1, window=win, masked=True)
+    except RasterioIOError as exc:
+        first = str(exc).splitlines()[0] if str(exc) else "read failed"
+        raise DataError(f"{src.path}: cannot read DEM cells ({first}); is the file truncated?"
+                        ) from exc
+    geom = shapely.from_wkb(task.geom_wkb)
+    inside = features.rasterize(
+        [(geom, 1)], out_shape=(task.nrows, task.ncols),
+        transform=Affine.translation(task.col0, task.row0), fill=0, all_touched=False,
+        dtype="uint8").view(bool)
+    res = BlockResult()
+    res.total = int(np.count_nonzero(inside))
+    if not res.total:
+        return res
+    data = np.ma.getdata(elev)
+    ok = inside & ~np.ma.getmaskarray(elev)
+    res.covered = int(np.count_nonzero(ok))
+    mask = _band(data, ok, *task.band)
+    wide = _band(data, ok, *task.wide)
+    narrow = _band(data, ok, *task.narrow)
+    btrans = src.transform * Affine.translation(task.col0, task.row0)
+    if src.geographic:
+        rows = row_areas_km2(src, task.row0, task.nrows)
+
+        def area(m: np.ndarray) -> float:
+            return float((np.count_nonzero(m, axis=1) * rows).sum())
+    else:
+        def area(m: np.ndarray) -> float:
+            return float(projected_cell_areas_km2(src, btrans, m).sum()) if m.any() else 0.0
+    res.wide = area(wide)
+    res.narrow = area(narrow)
+    res.cells = int(np.count_nonzero(mask))
+    if not res.cells:
+        return res
+    res.cell_area = area(mask)
+    z = data[mask].astype("float64")
+    res.zsum, res.zmin, res.zmax = float(z.sum()), float(z.min()), float(z.max())
+    if src.geographic:
+        res.aoo = geographic_aoo_keys(src, task.row0, task.col0, mask)
+    else:
+        res.aoo = mask_aoo_keys(src, btrans, mask)
+    if task.polygons:
+        res.parts, res.edges = polygonize_px(mask, task.row0, task.col0)
+    return res
+
+
+# --------------------------------------------------------------------------- planning
+
+def block_windows(win: Window, block: int) -> list[tuple[int, int, int, int]]:
+    """Blocks ``(row0, col0, nrows, ncols)`` of ``win``, aligned to a global grid."""
+    r0, c0 = int(win.row_off), int(win.col_off)
+    r1, c1 = r0 + int(win.height), c0 + int(win.width)
+    rs = [r0] + list(range((r0 // block + 1) * block, r1, block)) + [r1]
+    cs = [c0] + list(range((c0 // block + 1) * block, c1, block)) + [c1]
+    return [(ra, ca, rb - ra, cb - ca) for ra, rb in zip(rs[:-1], rs[1:], strict=True)
+            for ca, cb in zip(cs[:-1], cs[1:], strict=True)]
+
+
+def to_pixels(src: DemSource, geom: shapely.Geometry) -> shapely.Geometry:
+    """A geometry in the DEM's CRS in (column, row) pixel coordinates."""
+    inv = ~src.transform
+    return shapely.affinity.affine_transform(geom, [inv.a, inv.b, inv.d, inv.e, inv.c, inv.f])
+
+
+def from_pixels(src: DemSource, geom: shapely.Geometry) -> shapely.Geometry:
+    """Pixel coordinates back to the DEM's CRS."""
+    t = src.transform
+    return shapely.affinity.affine_transform(geom, [t.a, t.b, t.d, t.e, t.c, t.f])
+
+
+@dataclass
+class _Piece:
+    """One (unit, DEM) window: its tasks and how to finish it."""
+
+    unit: int
+    src: DemSource
+    clip_region: shapely.Geometry | None
+    seams_r: np.ndarray
+    seams_c: np.ndarray
+    tasks: list[int] = field(default_factory=list)
+
+
+def _plan(geom, dems, band, margin_m, block, polygons, tasks, pieces, unit) -> dict:
+    """Plan one unit (see module docstring); returns the unit's footprint bookkeeping."""
+    min_m, max_m = band
+    wide = (None if min_m is None else min_m - margin_m, None if max_m is None else max_m + margin_m)
+    narrow = (None if min_m is None else min_m + margin_m,
+              None if max_m is None else max_m - margin_m)
+    remaining = geom
+    served: list[shapely.Geometry] = []
+    for src in dems:
+        if remaining.is_empty:
+            break
+        fp = src.footprint
+        part = remaining.intersection(fp)
+        if part.is_empty or part.area == 0:
+            continue
+        part_native = src.native(part)
+        win = window_for_bounds(src, part_native.bounds)
+        if win is None:
+            continue
+        remaining = remaining.difference(fp)
+        served.append(fp)
+        clip = None
+        if len(served) > 1:
+            clip = shapely.difference(fp, shapely.union_all(served[:-1]))
+        px = to_pixels(src, part_native)
+        shapely.prepare(px)
+        blocks = block_windows(win, block)
+        r0, c0 = int(win.row_off), int(win.col_off)
+        r1, c1 = r0 + int(win.height), c0 + int(win.width)
+        piece = _Piece(unit=unit, src=src, clip_region=clip,
+                       seams_r=np.array(sorted({b[0] for b in blocks} - {r0, r1}), dtype=float),
+                       seams_c=np.array(sorted({b[1] for b in blocks} - {c0, c1}), dtype=float))
+        for br, bc, nr, nc in blocks:
+            sub = px if len(blocks) == 1 else shapely.clip_by_rect(
+                px, bc - 1, br - 1, bc + nc + 1, br + nr + 1)
+            if sub.is_empty:
+                continue
+            piece.tasks.append(len(tasks))
+            tasks.append(BlockTask(str(src.path), br, bc, nr, nc, shapely.to_wkb(sub),
+                                   (min_m, max_m), wide, narrow, polygons))
+        pieces.append(piece)
+    return {"remaining": remaining, "served": served}
+
+
+def _merge_blocks(parts: np.ndarray, seams_r: np.ndarray, seams_c: np.ndarray) -> np.ndarray:
+    """Join block polygons across interior seams; parts away from seams are kept as is."""
+    if parts.size == 0 or (seams_r.size == 0 and seams_c.size == 0):
+        return parts
+    b = shapely.bounds(parts)  # xmin, ymin, xmax, ymax; integers in pixel space
+    near = (np.isin(b[:, 0], seams_c) | np.isin(b[:, 2], seams_c)
+            | np.isin(b[:, 1], seams_r) | np.isin(b[:, 3], seams_r))
+    if not near.any():
+        return parts
+    joined = shapely.get_parts(shapely.union_all(parts[near]))
+    return np.concatenate([parts[~near], joined[shapely.get_type_id(joined) == 3]])
+
+
+def habitats(
+    geoms: list[shapely.Geometry],
+    dems: list[DemSource],
+    bands: list[tuple[float | None, float | None]] | tuple[float | None, float | None],
+    margin_m: float = 100.0,
+    *,
+    block: int = BLOCK,
+    polygons: bool = True,
+    executor: Executor | None = None,
+    stats: dict | None = None,
+) -> list:
+    """Habitat of several units at once (all their blocks are tasks of one run).
+
+    Parameters
+    ----------
+    geoms : list of shapely geometries
+        Range units, lon/lat.
+    dems : list of DemSource
+        Open DEMs, finest first.
+    bands : (min_m, max_m) or a list of them, one per unit
+        Inclusive elevation band; ``None`` is open.
+    margin_m : float
+        Sensitivity margin (see :class:`rangemap.habitat.HabitatResult`).
+    block : int
+        Block edge in cells.
+    polygons : bool
+        ``False`` skips polygonizing: ``geometry`` stays empty and ``area_km2`` is
+        the exact cell area.
+    executor : optional
+        From :func:`make_executor`; default serial.
+    stats : dict, optional
+        Filled with ``blocks``, ``edges`` (boundary edges polygonized) and ``cells_read``.
+
+    Returns
+    -------
+    list of HabitatResult
+    """
+    from rangemap.habitat import (
+        HabitatResult,
+        as_multi,
+        clip_to,
+        geodesic_area_km2,
+        merge_pieces,
+    )
+
+    if isinstance(bands, tuple):
+        bands = [bands] * len(geoms)
+    tasks: list[BlockTask] = []
+    pieces: list[_Piece] = []
+    plans = [_plan(g, dems, b, margin_m, block, polygons, tasks, pieces, i)
+             for i, (g, b) in enumerate(zip(geoms, bands, strict=True))]
+    ex = executor or SerialExecutor()
+    with _registered(list(dems)):
+        results = list(ex.map(run_block, tasks))
+    if stats is not None:
+        stats["blocks"] = len(tasks)
+        stats["edges"] = sum(r.edges for r in results)
+        stats["cells_read"] = sum(t.nrows * t.ncols for t in tasks)
+    out = []
+    by_unit: dict[int, list[_Piece]] = {}
+    for p in pieces:
+        by_unit.setdefault(p.unit, []).append(p)
+    for i, geom in enumerate(geoms):
+        acc = BlockResult()
+        sources: list[str] = []
+        geo_pieces = []
+        aoo = []
+        for p in by_unit.get(i, []):
+            rs = [results[t] for t in p.tasks]
+            total = sum(r.total for r in rs)
+            if total == 0:
+                continue  # the part is thinner than a cell: no centre falls in it
+            sources.append(p.src.name)
+            acc.total += total
+            acc.covered += sum(r.covered for r in rs)
+            acc.wide += sum(r.wide for r in rs)
+            acc.narrow += sum(r.narrow for r in rs)
+            cells = sum(r.cells for r in rs)
+            if not cells:
+                continue
+            acc.cells += cells
+            acc.cell_area += sum(r.cell_area for r in rs)
+            acc.zsum += sum(r.zsum for r in rs)
+            acc.zmin = min([acc.zmin] + [r.zmin for r in rs])
+            acc.zmax = max([acc.zmax] + [r.zmax for r in rs])
+            aoo.extend(r.aoo for r in rs if r.aoo.size)
+            if polygons:
+                parts = np.concatenate([r.parts for r in rs if r.parts is not None])
+                parts = _merge_blocks(parts, p.seams_r, p.seams_c)
+                poly = as_multi(p.src.lonlat(from_pixels(p.src, shapely.MultiPolygon(
+                    list(parts)))))
+                if p.clip_region is not None:
+                    poly = clip_to(poly, p.clip_region)
+                geo_pieces.append(poly)
+        served = plans[i]["served"]
+        remaining = plans[i]["remaining"]
+        geometry = merge_pieces(geo_pieces, served) if polygons else as_multi(None)
+        in_footprints = 1.0
+        if not remaining.is_empty:
+            unit_area = geodesic_area_km2(geom)
+            in_footprints = 1.0 - geodesic_area_km2(remaining) / unit_area if unit_area else 0.0
+        res = HabitatResult(
+            geometry=geometry,
+            area_km2=geodesic_area_km2(geometry) if polygons else acc.cell_area,
+            cell_area_km2=acc.cell_area,
+            cells=acc.cells,
+            sources=sources,
+            covered_share=in_footprints * (acc.covered / acc.total) if acc.total else 0.0,
+            area_wide_km2=acc.wide,
+            area_narrow_km2=acc.narrow,
+            aoo_keys=np.unique(np.concatenate(aoo)) if aoo else np.empty(0, dtype="int64"),
+        )
+        if acc.cells:
+            res.elev_min, res.elev_max = acc.zmin, acc.zmax
+            res.elev_mean = acc.zsum / acc.cells
+        out.append(res)
+    return out
+
+
+# --------------------------------------------------------------------------- files
+
+#: Columns of the area table (``rangemap area``), after the range file's own attributes.
+AREA_FIELDS = ["area_km2", "cells", "aoo_km2", "habitat_elev_min_m", "habitat_elev_mean_m",
+               "habitat_elev_max_m", "area_km2_wide", "area_km2_narrow", "dem_source",
+               "dem_coverage"]
+
+
+def area_table(range_file, dems, min_m: float, max_m: float | None, layer: str | None = None,
+               *, margin_m: float = 100.0, workers: int | None = None, scheduler=None,
+               block: int = BLOCK):
+    """``rangemap area``: one row per range feature, no polygons (a pandas DataFrame).
+
+    ``area_km2`` is the exact ellipsoidal area of the habitat cells.
+    """
+    import pandas as pd
+
+    from rangemap.dem import DemStack
+    from rangemap.pipeline import read_range_file
+
+    gdf = read_range_file(range_file, layer)
+    with DemStack(list(dems)) as stack, make_executor(workers, scheduler) as ex:
+        results = habitats(list(gdf.geometry.values), list(stack), (min_m, max_m), margin_m,
+                           block=block, polygons=False, executor=ex)
+    out = pd.DataFrame(gdf.drop(columns="geometry")).drop(columns=AREA_FIELDS, errors="ignore")
+    out["area_km2"] = [round(r.cell_area_km2, 3) for r in results]
+    out["cells"] = [r.cells for r in results]
+    out["aoo_km2"] = [r.aoo_km2 for r in results]
+    out["habitat_elev_min_m"] = [r.elev_min for r in results]
+    out["habitat_elev_mean_m"] = [None if r.elev_mean is None else round(r.elev_mean, 1)
+                                  for r in results]
+    out["habitat_elev_max_m"] = [r.elev_max for r in results]
+    out["area_km2_wide"] = [round(r.area_wide_km2, 3) for r in results]
+    out["area_km2_narrow"] = [round(r.area_narrow_km2, 3) for r in results]
+    out["dem_source"] = ["+".join(r.sources) if r.sources else None for r in results]
+    out["dem_coverage"] = [round(r.covered_share, 6) for r in results]
+    return out
+
+
+def habitat_file(range_file, dems, min_m: float, max_m: float | None, out_file,
+                 layer: str | None = None, *, workers: int | None = None, scheduler=None,
+                 block: int = BLOCK) -> tuple[int, float]:
+    """``rangemap habitat`` with an executor: same output as
+    :func:`rangemap.pipeline.habitat_file`, blocks run on ``workers``/``scheduler``."""
+    import geopandas as gpd
+
+    from rangemap.dem import DemStack
+    from rangemap.fsutil import atomic_path, write_text_atomic
+    from rangemap.pipeline import DRIVERS, _write_vector, geojson_text, read_range_file
+
+    gdf = read_range_file(range_file, layer)
+    with DemStack(list(dems)) as stack, make_executor(workers, scheduler) as ex:
+        results = habitats(list(gdf.geometry.values), list(stack), (min_m, max_m),
+                           block=block, executor=ex)
+    out = gdf.drop(columns=["area_km2", "elevation_min_m", "elevation_max_m", "dem_source"],
+                   errors="ignore").copy()
+    out["area_km2"] = [round(r.area_km2, 3) for r in results]
+    out["elevation_min_m"] = float(min_m)
+    out["elevation_max_m"] = np.nan if max_m is None else float(max_m)
+    out["dem_source"] = ["+".join(r.sources) if r.sources else None for r in results]
+    out = gpd.GeoDataFrame(out.drop(columns="geometry"),
+                           geometry=[r.geometry for r in results], crs="EPSG:4326")
+    driver = DRIVERS[out_file.suffix.lower()]
+    if driver == "GeoJSON":
+        write_text_atomic(out_file, geojson_text(out))
+    else:
+        with atomic_path(out_file) as tmp:
+            _write_vector(out, tmp, out_file.stem, driver)
+    return len(out), float(sum(r.area_km2 for r in results))

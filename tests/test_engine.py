@@ -1,0 +1,159 @@
+"""Tiled engine: blocks equal the single window; processes and Dask equal serial."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import shapely
+from affine import Affine
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from shapely.geometry import box
+
+from rangemap import engine
+from rangemap.dem import DemStack
+from rangemap.habitat import polygonize, unit_habitat, unit_habitat_window
+from tests.conftest import write_dem
+
+
+def _same(a, b) -> None:
+    """Same cells, equal areas, same polygons up to vertex order."""
+    assert a.cells == b.cells
+    assert a.sources == b.sources
+    assert a.cell_area_km2 == pytest.approx(b.cell_area_km2, rel=1e-9, abs=1e-12)
+    assert a.area_km2 == pytest.approx(b.area_km2, rel=1e-9, abs=1e-12)
+    assert a.area_wide_km2 == pytest.approx(b.area_wide_km2, rel=1e-9, abs=1e-12)
+    assert a.area_narrow_km2 == pytest.approx(b.area_narrow_km2, rel=1e-9, abs=1e-12)
+    assert a.covered_share == pytest.approx(b.covered_share, rel=1e-12)
+    assert (a.elev_min, a.elev_max) == (b.elev_min, b.elev_max)
+    if a.cells:
+        assert a.elev_mean == pytest.approx(b.elev_mean, rel=1e-12)
+    np.testing.assert_array_equal(a.aoo_keys, b.aoo_keys)
+    assert a.geometry.is_valid and b.geometry.is_valid
+    assert len(a.geometry.geoms) == len(b.geometry.geoms)
+    assert shapely.equals(a.geometry, b.geometry) or (
+        a.geometry.is_empty and b.geometry.is_empty)
+    assert a.geometry.symmetric_difference(b.geometry).area == pytest.approx(0, abs=1e-12)
+
+
+def _noisy_dem(tmp_path, n=120, seed=1):
+    """A lon/lat DEM over 86-87E x 27-28N with rough relief (many patches and holes)."""
+    rng = np.random.default_rng(seed)
+    lon = 86 + (np.arange(n) + 0.5) / n
+    lat = 28 - (np.arange(n) + 0.5) / n
+    xx, yy = np.meshgrid(lon, lat)
+    z = 2400 + 700 * np.sin(xx * 17) * np.cos(yy * 13) + rng.normal(0, 150, (n, n))
+    z[5:9, 40:60] = -9999  # a nodata hole
+    return write_dem(tmp_path / "noisy.tif", z.astype("float32"), 86, 28, 1 / n, nodata=-9999)
+
+
+UNITS = [
+    shapely.Polygon([(86.1, 27.1), (86.9, 27.2), (86.8, 27.9), (86.2, 27.8)]),
+    box(86.0, 27.0, 87.0, 28.0),
+    box(86.3, 27.3, 86.31, 27.7),  # thin: one column of centres at most
+    shapely.Point(86.5, 27.5).buffer(0.3).difference(shapely.Point(86.5, 27.5).buffer(0.1)),
+]
+
+
+@pytest.mark.parametrize("block", [7, 16, 50, 2048])
+@pytest.mark.parametrize("unit", UNITS)
+def test_blocks_equal_single_window(tmp_path, unit, block) -> None:
+    dem = _noisy_dem(tmp_path)
+    with DemStack([dem]) as stack:
+        ref = unit_habitat_window(unit, list(stack), 2500, 2900)
+        got = unit_habitat(unit, list(stack), 2500, 2900, block=block)
+    _same(got, ref)
+
+
+@pytest.mark.parametrize("block", [1, 3, 5])
+@pytest.mark.parametrize("unit, lo, hi", [
+    (box(0, 0, 8, 8), 4000, None), (box(0, 0, 8, 8), 4000, 5700), (box(4.4, 4, 8, 8), 0, None),
+    (box(0.1, 0.1, 0.2, 0.2), 0, None)])
+def test_blocks_equal_single_window_tiny(tiny_world, unit, lo, hi, block) -> None:
+    with DemStack([tiny_world["dem"]]) as stack:
+        _same(unit_habitat(unit, list(stack), lo, hi, block=block),
+              unit_habitat_window(unit, list(stack), lo, hi))
+
+
+def test_blocks_equal_single_window_two_dems(tmp_path) -> None:
+    coarse = write_dem(tmp_path / "coarse.tif", np.full((4, 4), 3000, "int16"), 0, 8, 2)
+    fine = write_dem(tmp_path / "fine.tif", np.full((6, 6), 3000, "int16"), 0, 8, 0.5)
+    with DemStack([coarse, fine]) as stack:
+        for block in (1, 2, 4):
+            _same(unit_habitat(box(0, 0, 8, 8), list(stack), 2500, None, block=block),
+                  unit_habitat_window(box(0, 0, 8, 8), list(stack), 2500, None))
+
+
+def test_area_only_mode_matches(tmp_path) -> None:
+    dem = _noisy_dem(tmp_path)
+    with DemStack([dem]) as stack:
+        full = unit_habitat(UNITS[0], list(stack), 2500, None, block=32)
+        fast = unit_habitat(UNITS[0], list(stack), 2500, None, block=32, polygons=False)
+    assert fast.geometry.is_empty
+    assert fast.cells == full.cells
+    assert fast.area_km2 == fast.cell_area_km2 == pytest.approx(full.cell_area_km2, rel=1e-12)
+    np.testing.assert_array_equal(fast.aoo_keys, full.aoo_keys)
+
+
+@settings(max_examples=80, deadline=None)
+@given(data=st.data(), shape=st.tuples(st.integers(1, 24), st.integers(1, 24)),
+       block=st.integers(1, 9), density=st.floats(0.1, 0.9))
+def test_block_polygons_equal_whole_mask(data, shape, block, density) -> None:
+    seed = data.draw(st.integers(0, 2**32 - 1))
+    mask = np.random.default_rng(seed).random(shape) < density
+    ref = polygonize(mask, Affine.identity())
+    parts = []
+    seams = engine.block_windows(
+        __import__("rasterio").windows.Window(0, 0, shape[1], shape[0]), block)
+    for r0, c0, nr, nc in seams:
+        p, _ = engine.polygonize_px(np.ascontiguousarray(mask[r0:r0 + nr, c0:c0 + nc]), r0, c0)
+        parts.append(p)
+    parts = np.concatenate(parts) if parts else np.empty(0, dtype=object)
+    rs = np.array(sorted({s[0] for s in seams} - {0, shape[0]}), dtype=float)
+    cs = np.array(sorted({s[1] for s in seams} - {0, shape[1]}), dtype=float)
+    merged = shapely.MultiPolygon(list(engine._merge_blocks(parts, rs, cs)))
+    assert merged.is_valid
+    assert len(merged.geoms) == len(ref.geoms)
+    assert merged.area == ref.area == mask.sum()
+    assert merged.symmetric_difference(ref).area == 0
+
+
+def test_geographic_aoo_keys_match_per_cell(tmp_path) -> None:
+    from rangemap.habitat import mask_aoo_keys
+
+    for res in (1 / 1200, 1 / 120, 1 / 12):
+        dem = write_dem(tmp_path / f"a{res}.tif", np.zeros((40, 50), "int16"), 80.3, 30.1, res)
+        with DemStack([dem]) as stack:
+            src = stack.sources[0]
+            mask = np.random.default_rng(3).random((40, 50)) < 0.3
+            t = src.transform * Affine.translation(7, 5)
+            np.testing.assert_array_equal(engine.geographic_aoo_keys(src, 5, 7, mask),
+                                          mask_aoo_keys(src, t, mask))
+
+
+def _multi_unit(stack, executor, block=40):
+    return engine.habitats(UNITS, list(stack), (2500, None), block=block, executor=executor)
+
+
+def test_workers_equal_serial(tmp_path) -> None:
+    dem = _noisy_dem(tmp_path)
+    with DemStack([dem]) as stack:
+        serial = _multi_unit(stack, None)
+        with engine.make_executor(workers=2) as ex:
+            assert isinstance(ex, engine.ProcessExecutor)
+            par = _multi_unit(stack, ex)
+    for a, b in zip(par, serial, strict=True):
+        _same(a, b)
+
+
+def test_dask_local_cluster_equals_serial(tmp_path) -> None:
+    distributed = pytest.importorskip("dask.distributed")
+    dem = _noisy_dem(tmp_path)
+    with distributed.LocalCluster(n_workers=2, processes=True, threads_per_worker=1,
+                                  dashboard_address=None) as cluster, DemStack([dem]) as stack:
+        serial = _multi_unit(stack, None)
+        with engine.make_executor(scheduler=cluster.scheduler_address) as ex:
+            assert isinstance(ex, engine.DaskExecutor)
+            dist = _multi_unit(stack, ex)
+    for a, b in zip(dist, serial, strict=True):
+        _same(a, b)
