@@ -151,6 +151,7 @@ JSON-able result (``schema/ranges.schema.json``). The rules, in order:
 
 from __future__ import annotations
 
+import bisect
 import difflib
 import re
 from collections.abc import Iterable, Sequence
@@ -824,14 +825,8 @@ def _find_taxa(text: str, sentences: Sequence[Sentence]
 
 
 def _sentence_index(starts: Sequence[int], pos: int) -> int:
-    lo, hi = 0, len(starts)
-    while lo < hi:
-        mid = (lo + hi) // 2
-        if starts[mid] <= pos:
-            lo = mid + 1
-        else:
-            hi = mid
-    return lo - 1
+    """Index of the sentence (by start offsets) that contains ``pos``."""
+    return bisect.bisect_right(starts, pos) - 1
 
 
 # --------------------------------------------------------------------------- qualifiers

@@ -46,6 +46,7 @@ Matching rules (:meth:`Gazetteer.find_mentions`)
 
 from __future__ import annotations
 
+import bisect
 import csv
 import difflib
 import re
@@ -438,14 +439,7 @@ class Gazetteer:
         starts = [s for s, _ in spans]
 
         def sent_of(pos: int) -> int:
-            lo, hi = 0, len(starts)
-            while lo < hi:
-                mid = (lo + hi) // 2
-                if starts[mid] <= pos:
-                    lo = mid + 1
-                else:
-                    hi = mid
-            return lo - 1
+            return bisect.bisect_right(starts, pos) - 1
 
         doc_countries: set[str] = set()
         sent_countries: dict[int, set[str]] = {}
