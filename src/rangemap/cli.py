@@ -90,6 +90,9 @@ def _setup_logging(verbosity: int) -> None:
         max(-1, min(verbosity, 2)), logging.DEBUG)
     logging.basicConfig(level=level, format="rangemap: %(message)s", stream=sys.stderr,
                         force=True)
+    # GDAL's own warnings (e.g. about a damaged TIFF) repeat what our one-line error
+    # says; show them with -v only.
+    logging.getLogger("rasterio").setLevel(logging.DEBUG if verbosity > 0 else logging.ERROR)
 
 
 @click.group(cls=RangemapGroup, context_settings={"help_option_names": ["-h", "--help"]})
@@ -123,6 +126,17 @@ def _codes(ctx: click.Context, param: click.Parameter, value: str) -> tuple[int,
     if not codes:
         raise click.BadParameter("give at least one code, e.g. 1,2")
     return codes
+
+
+def _engine_options(f):
+    """--workers / --scheduler (shared by ``habitat`` and ``area``)."""
+    f = click.option("--scheduler", default=None, metavar="ADDRESS",
+                     help="Run the blocks on a Dask distributed cluster "
+                     "(tcp://host:8786); needs 'rangemap[dask]' and the DEM paths "
+                     "readable on the workers.")(f)
+    return click.option("--workers", type=click.IntRange(min=1), default=1,
+                        show_default=True,
+                        help="Local worker processes (blocks run in parallel).")(f)
 
 
 def _dem_option(default_help: str):
@@ -172,13 +186,14 @@ def _dem_option(default_help: str):
               "sensitivity areas (area_km2_wide, area_km2_narrow).")
 @click.option("--force", is_flag=True,
               help="Rebuild everything, even when nothing changed since the last build.")
+@_engine_options
 @click.pass_obj
 def build(obj: Ctx, docs: Path, dems: tuple[Path, ...], boundaries: Path,
           ranges_yaml: Path | None, range_file: Path | None, taxon_field: str,
           presence: tuple[int, ...], origin: tuple[int, ...], seasonal: tuple[int, ...],
           min_elevation: float | None, max_elevation: float | None, out: Path,
           country_field: str | None, name_field: str | None, id_field: str | None,
-          elevation_margin: float, force: bool) -> None:
+          elevation_margin: float, force: bool, workers: int, scheduler: str | None) -> None:
     """Documents -> ranges -> habitat -> GeoJSON, GeoPackage, summary and maps.
 
     \b
@@ -215,7 +230,8 @@ def build(obj: Ctx, docs: Path, dems: tuple[Path, ...], boundaries: Path,
                         iucn_codes={"presence": presence, "origin": origin,
                                     "seasonal": seasonal},
                         min_elevation=min_elevation, max_elevation=max_elevation, force=force,
-                        elevation_margin=elevation_margin, progress=bar)
+                        elevation_margin=elevation_margin, progress=bar, workers=workers,
+                        scheduler=scheduler)
     finally:
         if bar is not None:
             bar.close()
@@ -277,6 +293,13 @@ def extract(docs: tuple[Path, ...], as_json: bool, output: Path | None, overwrit
         click.echo(json.dumps(result, indent=2, ensure_ascii=False))
 
 
+def _check_band(min_elevation: float, max_elevation: float | None) -> None:
+    if max_elevation is not None and max_elevation < min_elevation:
+        raise click.BadParameter(
+            f"--max-elevation {max_elevation:g} is below --min-elevation {min_elevation:g}",
+            param_hint="'--max-elevation'")
+
+
 @cli.command()
 @click.option("--range", "range_file", required=True,
               type=click.Path(dir_okay=False, path_type=Path),
@@ -287,36 +310,107 @@ def extract(docs: tuple[Path, ...], as_json: bool, output: Path | None, overwrit
 @click.option("--max-elevation", type=float, default=None, help="Upper limit, metres.")
 @click.option("-o", "--out", "out_file", required=True,
               type=click.Path(dir_okay=False, path_type=Path),
-              help="Output file: .geojson, .gpkg or .fgb.")
+              help="Output file: .geojson, .gpkg or .fgb (with --no-polygons: .csv).")
 @click.option("--overwrite", is_flag=True, help="Replace an existing output file.")
+@click.option("--polygons/--no-polygons", default=True, show_default=True,
+              help="--no-polygons skips polygonizing and writes the area table "
+              "('rangemap area') to a .csv file.")
+@_engine_options
 def habitat(range_file: Path, layer: str | None, dems: tuple[Path, ...], min_elevation: float,
-            max_elevation: float | None, out_file: Path, overwrite: bool) -> None:
+            max_elevation: float | None, out_file: Path, overwrite: bool, polygons: bool,
+            workers: int, scheduler: str | None) -> None:
     """Habitat of each range feature within an elevation band.
 
     One output feature per range feature, its attributes kept, plus area_km2,
-    elevation_min_m, elevation_max_m and dem_source.
+    elevation_min_m, elevation_max_m and dem_source.  With --no-polygons there is
+    no habitat geometry to write: the output is the area table of 'rangemap area'
+    and must be a .csv file.
 
     \b
     Example:
       rangemap habitat --range outputs/geojson/ranges.geojson \\
         --dem data/elevation/globe30s_55e90e_20n50n.tif --min-elevation 2500 -o habitat.gpkg
+      rangemap habitat --range r.gpkg --dem glo90.vrt --min-elevation 2500 -o h.fgb --workers 2
     """
-    from rangemap.pipeline import DRIVERS, habitat_file
+    from rangemap.pipeline import DRIVERS
 
     if not dems:
         raise click.BadParameter("give at least one --dem", param_hint="'--dem'")
-    if max_elevation is not None and max_elevation < min_elevation:
-        raise click.BadParameter(
-            f"--max-elevation {max_elevation:g} is below --min-elevation {min_elevation:g}",
-            param_hint="'--max-elevation'")
-    if out_file.suffix.lower() not in DRIVERS:
+    _check_band(min_elevation, max_elevation)
+    if not polygons and out_file.suffix.lower() != ".csv":
+        raise click.BadParameter(f"{out_file}: --no-polygons writes a table, use a .csv file "
+                                 "name (or 'rangemap area')", param_hint="'-o/--out'")
+    if polygons and out_file.suffix.lower() not in DRIVERS:
         raise click.BadParameter(f"{out_file}: use a .geojson, .gpkg or .fgb file name",
                                  param_hint="'-o/--out'")
     if out_file.exists() and not overwrite:
         raise click.BadParameter(f"{out_file} exists; add --overwrite to replace it",
                                  param_hint="'-o/--out'")
-    n, area = habitat_file(range_file, list(dems), min_elevation, max_elevation, out_file, layer)
+    if not polygons:
+        n, area = _write_area_table(range_file, dems, min_elevation, max_elevation, layer,
+                                    workers, scheduler, out_file)
+        click.echo(f"wrote {n} rows, habitat {area:,.1f} km², to {out_file}", err=True)
+        return
+    from rangemap.pipeline import habitat_file
+
+    n, area = habitat_file(range_file, list(dems), min_elevation, max_elevation, out_file,
+                           layer, workers=workers, scheduler=scheduler)
     click.echo(f"wrote {n} features, habitat {area:,.1f} km², to {out_file}", err=True)
+
+
+def _write_area_table(range_file, dems, min_elevation, max_elevation, layer, workers,
+                      scheduler, out_file) -> tuple[int, float]:
+    from rangemap.engine import area_table
+    from rangemap.fsutil import write_text_atomic
+
+    table = area_table(range_file, list(dems), min_elevation, max_elevation, layer,
+                       workers=workers, scheduler=scheduler)
+    text = table.to_csv(index=False, lineterminator="\n")
+    if out_file is None:
+        click.echo(text, nl=False)
+    else:
+        write_text_atomic(out_file, text)
+    return len(table), float(table["area_km2"].sum())
+
+
+@cli.command()
+@click.option("--range", "range_file", required=True,
+              type=click.Path(dir_okay=False, path_type=Path),
+              help="Polygon file of range units (GeoJSON, GeoPackage, shapefile, FlatGeobuf).")
+@click.option("--layer", default=None, help="Layer of --range to read (default: the first).")
+@_dem_option("Required.")
+@click.option("--min-elevation", type=float, required=True, help="Lower limit, metres.")
+@click.option("--max-elevation", type=float, default=None, help="Upper limit, metres.")
+@click.option("-o", "--out", "out_file", default=None,
+              type=click.Path(dir_okay=False, path_type=Path),
+              help="Write the table to this .csv file (default: print it).")
+@click.option("--overwrite", is_flag=True, help="Replace an existing output file.")
+@_engine_options
+def area(range_file: Path, layer: str | None, dems: tuple[Path, ...], min_elevation: float,
+         max_elevation: float | None, out_file: Path | None, overwrite: bool, workers: int,
+         scheduler: str | None) -> None:
+    """Habitat area of each range feature, without polygons (fast).
+
+    One CSV row per range feature: its attributes, then area_km2 (exact ellipsoidal
+    area of the habitat cells), cells, aoo_km2, habitat_elev_min_m/mean/max,
+    area_km2_wide/narrow (band +/- 100 m), dem_source, dem_coverage.
+
+    \b
+    Examples:
+      rangemap area --range ranges.gpkg --dem glo90.vrt --min-elevation 2500
+      rangemap area --range ranges.gpkg --dem glo90.vrt --min-elevation 2500 \\
+        --workers 2 -o table.csv
+    """
+    if not dems:
+        raise click.BadParameter("give at least one --dem", param_hint="'--dem'")
+    _check_band(min_elevation, max_elevation)
+    if out_file is not None and out_file.exists() and not overwrite:
+        raise click.BadParameter(f"{out_file} exists; add --overwrite to replace it",
+                                 param_hint="'-o/--out'")
+    n, total = _write_area_table(range_file, dems, min_elevation, max_elevation, layer,
+                                 workers, scheduler, out_file)
+    if out_file is not None:
+        click.echo(f"wrote {n} rows, habitat {total:,.1f} km², to {out_file}", err=True)
 
 
 @cli.command("fetch-dem")

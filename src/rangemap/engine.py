@@ -147,7 +147,7 @@ class BlockTask:
     col0: int
     nrows: int
     ncols: int
-    geom_wkb: bytes
+    geom_wkb: bytes | None  # the unit part, whole; None when the block is wholly inside
     band: tuple[float | None, float | None]
     wide: tuple[float | None, float | None]
     narrow: tuple[float | None, float | None]
@@ -214,13 +214,15 @@ def geographic_aoo_keys(src: DemSource, row0: int, col0: int, mask: np.ndarray) 
     mask is OR-reduced over runs of equal AOO column/row.  Samples the same
     sub-cell points as :func:`rangemap.habitat.mask_aoo_keys`, with the same result.
     """
-    from rangemap.habitat import _TO_EASE, AOO_CELL_M
+    from rangemap.habitat import _TO_EASE, AOO_CELL_M, mask_aoo_keys
 
     if not mask.any():
         return np.empty(0, dtype="int64")
     t = src.transform
     size_m = max(abs(t.a), abs(t.e)) * 111_320.0
     k = max(1, math.ceil(size_m / 1000.0))
+    if k > 2:  # cells much larger than AOO cells: few of them, sample per cell
+        return mask_aoo_keys(src, t * Affine.translation(col0, row0), mask)
     offs = (np.arange(k) + 0.5) / k
     nr, nc = mask.shape
     rows_any = np.flatnonzero(mask.any(axis=1))
@@ -297,11 +299,13 @@ def run_block(task: BlockTask) -> BlockResult:
         first = str(exc).splitlines()[0] if str(exc) else "read failed"
         raise DataError(f"{src.path}: cannot read DEM cells ({first}); is the file truncated?"
                         ) from exc
-    geom = shapely.from_wkb(task.geom_wkb)
-    inside = features.rasterize(
-        [(geom, 1)], out_shape=(task.nrows, task.ncols),
-        transform=Affine.translation(task.col0, task.row0), fill=0, all_touched=False,
-        dtype="uint8").view(bool)
+    if task.geom_wkb is None:  # the block lies wholly inside the unit
+        inside = np.ones((task.nrows, task.ncols), dtype=bool)
+    else:
+        inside = features.rasterize(
+            [(shapely.from_wkb(task.geom_wkb), 1)], out_shape=(task.nrows, task.ncols),
+            transform=Affine.translation(task.col0, task.row0), fill=0, all_touched=False,
+            dtype="uint8").view(bool)
     res = BlockResult()
     res.total = int(np.count_nonzero(inside))
     if not res.total:
@@ -377,7 +381,8 @@ class _Piece:
 def _plan(geom, dems, band, margin_m, block, polygons, tasks, pieces, unit) -> dict:
     """Plan one unit (see module docstring); returns the unit's footprint bookkeeping."""
     min_m, max_m = band
-    wide = (None if min_m is None else min_m - margin_m, None if max_m is None else max_m + margin_m)
+    wide = (None if min_m is None else min_m - margin_m,
+            None if max_m is None else max_m + margin_m)
     narrow = (None if min_m is None else min_m + margin_m,
               None if max_m is None else max_m - margin_m)
     remaining = geom
@@ -406,13 +411,18 @@ def _plan(geom, dems, band, margin_m, block, polygons, tasks, pieces, unit) -> d
         piece = _Piece(unit=unit, src=src, clip_region=clip,
                        seams_r=np.array(sorted({b[0] for b in blocks} - {r0, r1}), dtype=float),
                        seams_c=np.array(sorted({b[1] for b in blocks} - {c0, c1}), dtype=float))
-        for br, bc, nr, nc in blocks:
-            sub = px if len(blocks) == 1 else shapely.clip_by_rect(
-                px, bc - 1, br - 1, bc + nc + 1, br + nr + 1)
-            if sub.is_empty:
+        # The unit goes to every block whole: clipping it to the block would move its
+        # edges by rounding and change which cell centres on an edge count (ties).
+        # Blocks wholly inside it skip rasterizing; blocks that miss it are not tasks.
+        wkb = shapely.to_wkb(px)
+        rects = shapely.box(*np.array([(c, r, c + w, r + h) for r, c, h, w in blocks]).T)
+        hit = shapely.intersects(px, rects)
+        full = shapely.contains_properly(px, rects)
+        for (br, bc, nr, nc), h, f in zip(blocks, hit, full, strict=True):
+            if not h:
                 continue
             piece.tasks.append(len(tasks))
-            tasks.append(BlockTask(str(src.path), br, bc, nr, nc, shapely.to_wkb(sub),
+            tasks.append(BlockTask(str(src.path), br, bc, nr, nc, None if f else wkb,
                                    (min_m, max_m), wide, narrow, polygons))
         pieces.append(piece)
     return {"remaining": remaining, "served": served}
@@ -427,7 +437,9 @@ def _merge_blocks(parts: np.ndarray, seams_r: np.ndarray, seams_c: np.ndarray) -
             | np.isin(b[:, 1], seams_r) | np.isin(b[:, 3], seams_r))
     if not near.any():
         return parts
-    joined = shapely.get_parts(shapely.union_all(parts[near]))
+    # Seam vertices left on straight edges are dropped (tolerance 0 removes only exactly
+    # collinear points), so vertices match an unblocked polygonization.
+    joined = shapely.get_parts(shapely.simplify(shapely.union_all(parts[near]), 0))
     return np.concatenate([parts[~near], joined[shapely.get_type_id(joined) == 3]])
 
 
@@ -587,35 +599,3 @@ def area_table(range_file, dems, min_m: float, max_m: float | None, layer: str |
     out["dem_source"] = ["+".join(r.sources) if r.sources else None for r in results]
     out["dem_coverage"] = [round(r.covered_share, 6) for r in results]
     return out
-
-
-def habitat_file(range_file, dems, min_m: float, max_m: float | None, out_file,
-                 layer: str | None = None, *, workers: int | None = None, scheduler=None,
-                 block: int = BLOCK) -> tuple[int, float]:
-    """``rangemap habitat`` with an executor: same output as
-    :func:`rangemap.pipeline.habitat_file`, blocks run on ``workers``/``scheduler``."""
-    import geopandas as gpd
-
-    from rangemap.dem import DemStack
-    from rangemap.fsutil import atomic_path, write_text_atomic
-    from rangemap.pipeline import DRIVERS, _write_vector, geojson_text, read_range_file
-
-    gdf = read_range_file(range_file, layer)
-    with DemStack(list(dems)) as stack, make_executor(workers, scheduler) as ex:
-        results = habitats(list(gdf.geometry.values), list(stack), (min_m, max_m),
-                           block=block, executor=ex)
-    out = gdf.drop(columns=["area_km2", "elevation_min_m", "elevation_max_m", "dem_source"],
-                   errors="ignore").copy()
-    out["area_km2"] = [round(r.area_km2, 3) for r in results]
-    out["elevation_min_m"] = float(min_m)
-    out["elevation_max_m"] = np.nan if max_m is None else float(max_m)
-    out["dem_source"] = ["+".join(r.sources) if r.sources else None for r in results]
-    out = gpd.GeoDataFrame(out.drop(columns="geometry"),
-                           geometry=[r.geometry for r in results], crs="EPSG:4326")
-    driver = DRIVERS[out_file.suffix.lower()]
-    if driver == "GeoJSON":
-        write_text_atomic(out_file, geojson_text(out))
-    else:
-        with atomic_path(out_file) as tmp:
-            _write_vector(out, tmp, out_file.stem, driver)
-    return len(out), float(sum(r.area_km2 for r in results))

@@ -27,7 +27,7 @@ import pandas as pd
 import pyogrio
 import shapely
 
-from rangemap import __version__
+from rangemap import __version__, engine
 from rangemap.dem import DemStack
 from rangemap.errors import DataError, UsageError
 from rangemap.fsutil import (
@@ -38,7 +38,7 @@ from rangemap.fsutil import (
     sha256_file,
     write_text_atomic,
 )
-from rangemap.habitat import as_multi, eoo_km2, geodesic_area_km2, snap, unit_habitat
+from rangemap.habitat import as_multi, eoo_km2, geodesic_area_km2, snap
 from rangemap.ranges import (
     Boundaries,
     load_ranges_yaml,
@@ -168,7 +168,7 @@ def _engine_version() -> str:
     import rangemap.habitat
 
     h = hashlib.sha256(__version__.encode())
-    for mod in (rangemap.habitat, rangemap.dem):
+    for mod in (rangemap.habitat, rangemap.dem, engine):
         h.update(Path(mod.__file__).read_bytes())
     h.update(Path(__file__).read_bytes())
     return h.hexdigest()[:16]
@@ -227,8 +227,8 @@ class HabitatRun:
 
 def habitat_incremental(units: gpd.GeoDataFrame, dems: DemStack, out: Path,
                         context: dict[str, Any], force: bool = False,
-                        margin_m: float = 100.0, progress: Progress | None = None
-                        ) -> HabitatRun:
+                        margin_m: float = 100.0, progress: Progress | None = None,
+                        workers: int | None = None, scheduler: Any = None) -> HabitatRun:
     """Habitat of every unit, reusing each taxon's cached result when its key is unchanged."""
     parts: list[gpd.GeoDataFrame] = []
     run = HabitatRun(habitat=gpd.GeoDataFrame(), taxon_aoo_km2={}, rebuilt=[], reused=[])
@@ -246,7 +246,8 @@ def habitat_incremental(units: gpd.GeoDataFrame, dems: DemStack, out: Path,
             continue
         hab, keys = compute_habitat(
             sub, dems, margin_m,
-            None if progress is None else (lambda n, _t, label: progress(n, len(units), label)))
+            None if progress is None else (lambda n, _t, label: progress(n, len(units), label)),
+            workers, scheduler)
         run.taxon_aoo_km2[tid] = 4.0 * len(keys)
         _save_cached(path, key, hab, run.taxon_aoo_km2[tid])
         parts.append(hab)
@@ -273,7 +274,8 @@ Progress = Callable[[int, int, str], None]
 
 
 def compute_habitat(units: gpd.GeoDataFrame, dems: DemStack, margin_m: float = 100.0,
-                    progress: Progress | None = None) -> tuple[gpd.GeoDataFrame, np.ndarray]:
+                    progress: Progress | None = None, workers: int | None = None,
+                    scheduler: Any = None) -> tuple[gpd.GeoDataFrame, np.ndarray]:
     """Habitat of every (taxon, unit) row of ``units``; one output row per input row.
 
     Returns
@@ -284,11 +286,14 @@ def compute_habitat(units: gpd.GeoDataFrame, dems: DemStack, margin_m: float = 1
     """
     rows = []
     keys = []
-    for rec in units.itertuples(index=False):
+    recs = list(units.itertuples(index=False))
+    bands = [(r.elevation_min_m, None if _isnull(r.elevation_max_m) else r.elevation_max_m)
+             for r in recs]
+    with engine.make_executor(workers, scheduler) as ex:
+        results = engine.habitats([r.geometry for r in recs], list(dems), bands, margin_m,
+                                  executor=ex)
+    for rec, res in zip(recs, results, strict=True):
         geom = rec.geometry
-        res = unit_habitat(geom, list(dems), rec.elevation_min_m,
-                           None if _isnull(rec.elevation_max_m) else rec.elevation_max_m,
-                           margin_m=margin_m)
         keys.append(res.aoo_keys)
         if progress is not None:
             progress(1, len(units), f"{rec.taxon_id} {rec.iso3} {rec.admin1 or ''}".strip())
@@ -477,6 +482,8 @@ def build(
     force: bool = False,
     elevation_margin: float = 100.0,
     progress: Progress | None = None,
+    workers: int | None = None,
+    scheduler: Any = None,
     _boundaries_source: Path | None = None,
 ) -> BuildResult:
     """Run the whole pipeline and write every output under ``out``.
@@ -514,6 +521,8 @@ def build(
         Margin (m) for the band-sensitivity areas ``area_km2_wide``/``_narrow``.
     progress : callable, optional
         Called as ``progress(n_done_now, n_units, label)`` during the habitat stage.
+    workers, scheduler : optional
+        Run habitat blocks on local processes or a Dask scheduler (same results).
 
     Returns
     -------
@@ -534,6 +543,7 @@ def build(
                          range_file=range_file, taxon_field=taxon_field, iucn_codes=iucn_codes,
                          min_elevation=min_elevation, max_elevation=max_elevation,
                          force=force, elevation_margin=elevation_margin, progress=progress,
+                         workers=workers, scheduler=scheduler,
                          _boundaries_source=Path(boundaries))
     t0 = time.perf_counter()
     out = Path(out)
@@ -615,7 +625,7 @@ def build(
         context = {"engine": engine,
                    "dems": [i["sha256"] for i in input_records[1:1 + len(dem_paths)]]}
         run = habitat_incremental(units, stack, out, context, force, elevation_margin,
-                                  progress)
+                                  progress, workers, scheduler)
         habitat, result.rebuilt, result.reused = run.habitat, run.rebuilt, run.reused
         dem_info = [{"path": str(s.path), "name": s.name, "resolution": s.resolution_label,
                      "bounds": list(s.bounds)} for s in stack]
@@ -732,18 +742,21 @@ def wrap_antimeridian(geom: shapely.Geometry) -> shapely.Geometry:
 
 
 def habitat_file(range_file: Path, dems: list[Path], min_m: float, max_m: float | None,
-                 out_file: Path, layer: str | None = None) -> tuple[int, float]:
+                 out_file: Path, layer: str | None = None, *, workers: int | None = None,
+                 scheduler: Any = None) -> tuple[int, float]:
     """``rangemap habitat``: habitat of every feature of a range file.
+
+    Blocks run serially, on ``workers`` local processes, or on a Dask
+    ``scheduler``; the result is the same.
 
     Returns
     -------
     (features, total_area_km2)
     """
     gdf = read_range_file(range_file, layer)
-    results = []
-    with DemStack(dems) as stack:
-        for geom in gdf.geometry.values:
-            results.append(unit_habitat(geom, list(stack), min_m, max_m))
+    with DemStack(dems) as stack, engine.make_executor(workers, scheduler) as ex:
+        results = engine.habitats(list(gdf.geometry.values), list(stack), (min_m, max_m),
+                                  executor=ex)
     out = gdf.drop(columns=["area_km2", "elevation_min_m", "elevation_max_m", "dem_source"],
                    errors="ignore").copy()
     out["area_km2"] = [round(r.area_km2, 3) for r in results]

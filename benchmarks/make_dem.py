@@ -1,0 +1,116 @@
+"""Make a reproducible 3″ DEM (Copernicus GLO-90 spacing) over the central Himalaya.
+
+77-89E x 26-32N: 72 tiles, 1.04e8 cells.
+
+The 30″ GLOBE grid (data/elevation/globe30s_55e90e_20n50n.tif) is upsampled 10x
+(bilinear) and given seeded sub-cell relief: a correlated field (σ 60 m, ~8-cell
+correlation) plus white noise (σ 8 m).  Output: one 1° x 1° GeoTIFF per tile
+(1200 x 1200 int16, 512-cell internal tiles, ZSTD), like Copernicus DEM tiles, and a
+VRT over them.  ``--big`` also writes ``himalaya3s_1e9.vrt``: the same tiles repeated
+2 x 5 times over 66-90E x 6-36N (1.04e9 cells) for the 1e9-cell run.
+
+    python benchmarks/make_dem.py --out /tmp/rmbench            # 1.04e8 cells
+    python benchmarks/make_dem.py --out /tmp/rmbench --big
+"""
+
+from __future__ import annotations
+
+import argparse
+import subprocess
+from pathlib import Path
+
+import numpy as np
+import rasterio
+from rasterio.enums import Resampling
+from rasterio.transform import from_origin
+from rasterio.windows import Window
+
+ROOT = Path(__file__).resolve().parents[1]
+GLOBE = ROOT / "data" / "elevation" / "globe30s_55e90e_20n50n.tif"
+# Inside GLOBE's 55-90E: Nepal, Sikkim and Uttarakhand (Bhutan lies east of 90E).
+WEST, EAST, SOUTH, NORTH = 77, 89, 26, 32
+N = 1200  # cells per degree at 3″
+SEED = 20240601
+
+
+def _interp_matrix(n_out: int, n_in: int) -> np.ndarray:
+    """Linear interpolation matrix (n_out x n_in) from a coarse to a fine grid."""
+    x = np.linspace(0, n_in - 1, n_out)
+    i0 = np.clip(np.floor(x).astype(int), 0, n_in - 2)
+    f = x - i0
+    m = np.zeros((n_out, n_in))
+    m[np.arange(n_out), i0] = 1 - f
+    m[np.arange(n_out), i0 + 1] = f
+    return m
+
+
+def tile(src: rasterio.DatasetReader, lon: int, lat: int) -> np.ndarray:
+    """3″ elevation of the 1° tile whose south-west corner is (lon, lat)."""
+    t = src.transform
+    col = (lon - t.c) / t.a
+    row = (lat + 1 - t.f) / t.e
+    z = src.read(1, window=Window(col, row, 120, 120), out_shape=(N, N),
+                 resampling=Resampling.bilinear).astype("float64")
+    rng = np.random.default_rng([SEED, lon, lat])
+    m = _interp_matrix(N, N // 8 + 1)
+    z += 60 * (m @ rng.normal(size=(N // 8 + 1, N // 8 + 1)) @ m.T) * 2.0
+    z += rng.normal(0, 8, (N, N))
+    return np.clip(np.round(z), -500, 8900).astype("int16")
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--out", type=Path, required=True)
+    ap.add_argument("--big", action="store_true", help="also write the 1e9-cell VRT")
+    a = ap.parse_args()
+    tiles_dir = a.out / "tiles"
+    tiles_dir.mkdir(parents=True, exist_ok=True)
+    paths = []
+    with rasterio.open(GLOBE) as src:
+        for lat in range(SOUTH, NORTH):
+            for lon in range(WEST, EAST):
+                p = tiles_dir / f"syn3s_N{lat:02d}_E{lon:03d}.tif"
+                paths.append(p)
+                if p.exists():
+                    continue
+                prof = {"driver": "GTiff", "width": N, "height": N, "count": 1,
+                        "dtype": "int16", "crs": "EPSG:4326", "nodata": -32768,
+                        "transform": from_origin(lon, lat + 1, 1 / N, 1 / N), "tiled": True,
+                        "blockxsize": 512, "blockysize": 512, "compress": "ZSTD",
+                        "predictor": 2}
+                with rasterio.open(p, "w", **prof) as dst:
+                    dst.write(tile(src, lon, lat), 1)
+    vrt = a.out / "himalaya3s.vrt"
+    subprocess.run(["gdalbuildvrt", "-q", str(vrt), *map(str, paths)], check=True)
+    print(vrt, (EAST - WEST) * (NORTH - SOUTH) * N * N, "cells")
+    if a.big:
+        big = a.out / "himalaya3s_1e9.vrt"
+        big.write_text(_repeat_vrt(tiles_dir, reps=(2, 5), west=66, north=36))
+        print(big, (EAST - WEST) * 2 * (NORTH - SOUTH) * 5 * N * N, "cells")
+
+
+def _repeat_vrt(tiles_dir: Path, reps: tuple[int, int], west: float, north: float) -> str:
+    """A VRT placing the tile block reps[0] x reps[1] times (columns x rows)."""
+    w, h = EAST - WEST, NORTH - SOUTH
+    width, height = w * reps[0] * N, h * reps[1] * N
+    src = []
+    for ry in range(reps[1]):
+        for rx in range(reps[0]):
+            for lat in range(SOUTH, NORTH):
+                for lon in range(WEST, EAST):
+                    x = (rx * w + lon - WEST) * N
+                    y = (ry * h + NORTH - 1 - lat) * N
+                    p = tiles_dir / f"syn3s_N{lat:02d}_E{lon:03d}.tif"
+                    src.append(
+                        f'<ComplexSource><SourceFilename relativeToVRT="0">{p}</SourceFilename>'
+                        f'<SourceBand>1</SourceBand><SrcRect xOff="0" yOff="0" xSize="{N}" '
+                        f'ySize="{N}"/><DstRect xOff="{x}" yOff="{y}" xSize="{N}" '
+                        f'ySize="{N}"/><NODATA>-32768</NODATA></ComplexSource>')
+    return (f'<VRTDataset rasterXSize="{width}" rasterYSize="{height}"><SRS>EPSG:4326</SRS>'
+            f'<GeoTransform>{west}, {1 / N!r}, 0, {north}, 0, {-1 / N!r}</GeoTransform>'
+            f'<VRTRasterBand dataType="Int16" band="1"><NoDataValue>-32768</NoDataValue>'
+            + "".join(src) + "</VRTRasterBand></VRTDataset>\n")
+
+
+if __name__ == "__main__":
+    main()
