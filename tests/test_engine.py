@@ -157,3 +157,54 @@ def test_dask_local_cluster_equals_serial(tmp_path) -> None:
             dist = _multi_unit(stack, ex)
     for a, b in zip(dist, serial, strict=True):
         _same(a, b)
+
+
+@settings(max_examples=60, deadline=None)
+@given(data=st.data(), n=st.integers(3, 40), holes=st.booleans(),
+       block=st.tuples(st.integers(0, 30), st.integers(0, 30), st.integers(1, 12),
+                       st.integers(1, 12)))
+def test_block_outline_rasterizes_like_the_whole_unit(data, n, holes, block) -> None:
+    """Vertices on cell centres and corners (ties everywhere); rings may self-cross."""
+    from rasterio import features
+
+    pts = st.tuples(st.integers(-20, 60), st.integers(-20, 60))
+    rings = [data.draw(st.lists(pts, min_size=n, max_size=n))]
+    if holes:
+        rings.append(data.draw(st.lists(pts, min_size=3, max_size=12)))
+    rings = [np.asarray(r, dtype=float) / 2 for r in rings]  # half-cell steps
+    geom = shapely.Polygon(np.vstack([rings[0], rings[0][:1]]),
+                           [np.vstack([r, r[:1]]) for r in rings[1:]])
+    r0, c0, nr, nc = block
+    t = Affine.translation(c0, r0)
+    whole = features.rasterize([(geom, 1)], out_shape=(nr, nc), transform=t, fill=0)
+    rc, rb = engine._ring_coords(geom)
+    outline = engine.block_outline(rc, rb, r0, c0, nr, nc)
+    got = (np.zeros((nr, nc), "uint8") if outline is None else
+           features.rasterize([(outline, 1)], out_shape=(nr, nc), transform=t, fill=0))
+    np.testing.assert_array_equal(got, whole)
+
+
+@pytest.mark.parametrize("lo, hi", [(2500, None), (2500.5, 2900.2), (None, 2600),
+                                    (-40000, 40000), (50000, None), (2999, 2950)])
+@pytest.mark.parametrize("block", [16, 2048])
+def test_int16_nodata_equals_single_window(tmp_path, lo, hi, block) -> None:
+    rng = np.random.default_rng(7)
+    z = (2600 + 500 * rng.standard_normal((90, 110))).astype("int16")
+    z[10:20, 30:70] = -32768
+    z[0, 0] = 32767
+    dem = write_dem(tmp_path / "i16.tif", z, 86, 28, 1 / 100)
+    unit = shapely.Polygon([(86.05, 27.2), (87.0, 27.15), (86.9, 27.95), (86.1, 27.8)])
+    with DemStack([dem]) as stack:
+        for u in (unit, box(85, 27, 88, 29)):
+            for poly in (True, False):
+                got = unit_habitat(u, list(stack), lo, hi, block=block, polygons=poly)
+                ref = unit_habitat_window(u, list(stack), lo, hi)
+                if poly:
+                    _same(got, ref)
+                else:
+                    assert got.cells == ref.cells
+                    assert got.cell_area_km2 == pytest.approx(ref.cell_area_km2, rel=1e-12)
+                    assert (got.elev_min, got.elev_max) == (ref.elev_min, ref.elev_max)
+                    assert got.area_wide_km2 == pytest.approx(ref.area_wide_km2, rel=1e-12)
+                    assert got.area_narrow_km2 == pytest.approx(ref.area_narrow_km2,
+                                                                rel=1e-12)

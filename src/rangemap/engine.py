@@ -42,6 +42,7 @@ import shapely
 import shapely.affinity
 from affine import Affine
 from rasterio import features
+from rasterio.enums import MaskFlags
 from rasterio.errors import RasterioIOError
 from rasterio.windows import Window
 
@@ -278,13 +279,108 @@ def polygonize_px(mask: np.ndarray, row0: int, col0: int) -> tuple[np.ndarray, i
     return polys, len(coords) - r
 
 
-def _band(data: np.ndarray, ok: np.ndarray, lo: float | None, hi: float | None) -> np.ndarray:
-    m = ok.copy()
+def _valid_mask(src: DemSource, data: np.ndarray, win: Window) -> np.ndarray | None:
+    """Cells with data (the mask ``read(masked=True)`` would give); None: all valid.
+
+    A nodata value is compared directly; other masks (alpha, per-dataset) are read.
+    """
+    ds = src.dataset
+    flags = ds.mask_flag_enums[0]
+    if MaskFlags.all_valid in flags:
+        return None
+    if flags == [MaskFlags.nodata] and ds.nodata is not None:
+        nd = ds.nodata
+        if math.isnan(nd):
+            return ~np.isnan(data) if data.dtype.kind == "f" else None
+        if data.dtype.kind in "iu":
+            info = np.iinfo(data.dtype)
+            if nd != int(nd) or not info.min <= nd <= info.max:
+                return None  # no cell can hold it
+            return data != int(nd)
+        return data != nd
+    return ds.read_masks(1, window=win) != 0
+
+
+def _limits(dtype: np.dtype, lo: float | None, hi: float | None):
+    """Band limits for comparisons with ``dtype`` data that choose the same cells as
+    ``data >= lo`` / ``data <= hi`` in float64, without converting the block.
+
+    Returns (lo, hi, empty); a limit is None when every value passes it.
+    """
+    if dtype.kind not in "iu":
+        return lo, hi, False  # same expressions as the single-window reference
+    info = np.iinfo(dtype)
     if lo is not None:
-        m &= data >= lo
+        lo = math.ceil(lo)
+        if lo > info.max:
+            return None, None, True
+        lo = None if lo <= info.min else lo
     if hi is not None:
-        m &= data <= hi
+        hi = math.floor(hi)
+        if hi < info.min:
+            return None, None, True
+        hi = None if hi >= info.max else hi
+    if lo is not None and hi is not None and lo > hi:
+        return None, None, True
+    return lo, hi, False
+
+
+def _rejects(lims, value: float) -> bool:
+    """True when ``value`` lies outside the band limits from :func:`_limits`."""
+    lo, hi, empty = lims
+    return empty or (lo is not None and value < lo) or (hi is not None and value > hi)
+
+
+def _in_band(data: np.ndarray, ok: np.ndarray | None, lims) -> np.ndarray | None:
+    """Boolean band mask (None: every cell; a 0-d False array: none)."""
+    lo, hi, empty = lims
+    if empty:
+        return np.zeros(data.shape, dtype=bool)
+    m = None
+    if lo is not None:
+        m = data >= lo
+    if hi is not None:
+        m = data <= hi if m is None else np.logical_and(m, data <= hi, out=m)
+    if ok is not None:
+        m = ok.copy() if m is None else np.logical_and(m, ok, out=m)
     return m
+
+
+def _row_counts(m: np.ndarray | None, shape: tuple[int, int]) -> np.ndarray:
+    if m is None:
+        return np.full(shape[0], shape[1], dtype="int64")
+    dt = "uint16" if shape[1] < 65536 else "int64"
+    return m.view("uint8").sum(axis=1, dtype=dt).astype("int64")
+
+
+def _zstats(data: np.ndarray, m: np.ndarray | None) -> tuple[float, float, float]:
+    """Sum, min and max of ``data`` over ``m`` (None: all cells), without float64 copies."""
+    if m is None:
+        if data.dtype.kind in "iu":
+            return float(data.sum(dtype="int64")), float(data.min()), float(data.max())
+        return float(data.sum(dtype="float64")), float(data.min()), float(data.max())
+    if data.dtype.kind != "i" or data.dtype.itemsize > 4:
+        z = data[m].astype("float64")  # float and unsigned DEMs: the plain way
+        return float(z.sum()), float(z.min()), float(z.max())
+    # Signed integers, branch-free: outside the mask a cell becomes 0 (for the sum) or
+    # the dtype's extreme (for min/max).  The extremes of the whole block are tried first.
+    sdt = data.dtype
+    info = np.iinfo(sdt)
+    keep = m.view("int8").astype(sdt)
+    np.negative(keep, out=keep)  # all bits set in the mask, 0 outside
+    z = np.bitwise_and(data, keep)
+    total = float(z.sum(dtype="int64"))
+    i = int(data.argmax())
+    zmax = float(data.flat[i]) if m.flat[i] else None
+    i = int(data.argmin())
+    zmin = float(data.flat[i]) if m.flat[i] else None
+    if zmax is None or zmin is None:
+        np.invert(keep, out=keep)  # 0 in the mask, all bits set outside
+    if zmax is None:
+        zmax = float(np.bitwise_or(z, np.bitwise_and(keep, sdt.type(info.min))).max())
+    if zmin is None:
+        zmin = float(np.bitwise_or(z, np.bitwise_and(keep, sdt.type(info.max))).min())
+    return total, zmin, zmax
 
 
 def run_block(task: BlockTask) -> BlockResult:
@@ -292,53 +388,78 @@ def run_block(task: BlockTask) -> BlockResult:
     from rangemap.habitat import mask_aoo_keys, projected_cell_areas_km2
 
     src = _source(task.path)
+    shape = (task.nrows, task.ncols)
     win = Window(task.col0, task.row0, task.ncols, task.nrows)
     try:
-        elev = src.dataset.read(1, window=win, masked=True)
+        data = src.dataset.read(1, window=win)
+        valid = _valid_mask(src, data, win)
     except RasterioIOError as exc:
         first = str(exc).splitlines()[0] if str(exc) else "read failed"
         raise DataError(f"{src.path}: cannot read DEM cells ({first}); is the file truncated?"
                         ) from exc
+    res = BlockResult()
     if task.geom_wkb is None:  # the block lies wholly inside the unit
-        inside = np.ones((task.nrows, task.ncols), dtype=bool)
+        inside = None
+        res.total = task.nrows * task.ncols
     else:
         inside = features.rasterize(
-            [(shapely.from_wkb(task.geom_wkb), 1)], out_shape=(task.nrows, task.ncols),
+            [(shapely.from_wkb(task.geom_wkb), 1)], out_shape=shape,
             transform=Affine.translation(task.col0, task.row0), fill=0, all_touched=False,
             dtype="uint8").view(bool)
-    res = BlockResult()
-    res.total = int(np.count_nonzero(inside))
-    if not res.total:
-        return res
-    data = np.ma.getdata(elev)
-    ok = inside & ~np.ma.getmaskarray(elev)
-    res.covered = int(np.count_nonzero(ok))
-    mask = _band(data, ok, *task.band)
-    wide = _band(data, ok, *task.wide)
-    narrow = _band(data, ok, *task.narrow)
+        res.total = int(np.count_nonzero(inside))
+        if not res.total:
+            return res
+    if valid is None:
+        ok = inside
+    else:
+        ok = valid if inside is None else np.logical_and(valid, inside, out=valid)
+    res.covered = res.total if ok is None else int(np.count_nonzero(ok))
+    dt = data.dtype
+    band = _limits(dt, *task.band)
+    wide = _limits(dt, *task.wide)
+    narrow = _limits(dt, *task.narrow)
+    # The validity mask only matters when a nodata cell could pass a band.
+    ok_band = ok
+    nd = src.dataset.nodata
+    if valid is not None and src.dataset.mask_flag_enums[0] == [MaskFlags.nodata] \
+            and nd is not None and not math.isnan(nd) \
+            and all(_rejects(lims, nd) for lims in (band, wide, narrow)):
+        ok_band = inside
     btrans = src.transform * Affine.translation(task.col0, task.row0)
+    mask = _in_band(data, ok_band, band)
     if src.geographic:
         rows = row_areas_km2(src, task.row0, task.nrows)
-
-        def area(m: np.ndarray) -> float:
-            return float((np.count_nonzero(m, axis=1) * rows).sum())
+        n_band = _row_counts(mask, shape)
+        res.cells = int(n_band.sum())
+        res.cell_area = float(n_band @ rows)
+        res.wide = float(_row_counts(_in_band(data, ok_band, wide), shape) @ rows)
+        res.narrow = float(_row_counts(_in_band(data, ok_band, narrow), shape) @ rows)
     else:
-        def area(m: np.ndarray) -> float:
+        def area(m):
+            if m is None:
+                m = np.ones(shape, dtype=bool)
             return float(projected_cell_areas_km2(src, btrans, m).sum()) if m.any() else 0.0
-    res.wide = area(wide)
-    res.narrow = area(narrow)
-    res.cells = int(np.count_nonzero(mask))
+        res.cells = task.nrows * task.ncols if mask is None else int(np.count_nonzero(mask))
+        res.cell_area = area(mask) if res.cells else 0.0
+        res.wide = area(_in_band(data, ok_band, wide))
+        res.narrow = area(_in_band(data, ok_band, narrow))
     if not res.cells:
         return res
-    res.cell_area = area(mask)
-    z = data[mask].astype("float64")
-    res.zsum, res.zmin, res.zmax = float(z.sum()), float(z.min()), float(z.max())
+    res.zsum, res.zmin, res.zmax = _zstats(data, mask)
+    full = mask is None or res.cells == task.nrows * task.ncols
+    if mask is None:
+        mask = np.ones(shape, dtype=bool)
     if src.geographic:
         res.aoo = geographic_aoo_keys(src, task.row0, task.col0, mask)
     else:
         res.aoo = mask_aoo_keys(src, btrans, mask)
     if task.polygons:
-        res.parts, res.edges = polygonize_px(mask, task.row0, task.col0)
+        if full:  # the whole block is habitat: its rectangle, no polygonizing
+            res.parts = np.array([shapely.box(task.col0, task.row0, task.col0 + task.ncols,
+                                              task.row0 + task.nrows)], dtype=object)
+            res.edges = 4
+        else:
+            res.parts, res.edges = polygonize_px(mask, task.row0, task.col0)
     return res
 
 
@@ -364,6 +485,58 @@ def from_pixels(src: DemSource, geom: shapely.Geometry) -> shapely.Geometry:
     """Pixel coordinates back to the DEM's CRS."""
     t = src.transform
     return shapely.affinity.affine_transform(geom, [t.a, t.b, t.d, t.e, t.c, t.f])
+
+
+def _ring_coords(px: shapely.Geometry) -> tuple[list[np.ndarray], np.ndarray]:
+    """Every ring (shells and holes) of a pixel-space geometry, open, and their bounds."""
+    rings = shapely.get_rings(shapely.get_parts(px))
+    return [shapely.get_coordinates(r)[:-1] for r in rings], shapely.bounds(rings)
+
+
+def block_outline(rings: list[np.ndarray], bounds: np.ndarray, row0: int, col0: int,
+                  nrows: int, ncols: int) -> shapely.Polygon | None:
+    """The unit reduced to what GDAL's centre rule needs inside one block (pixel space).
+
+    GDAL fills each row of cell centres between pairs of ring crossings (even-odd over
+    all rings).  Take the block's box widened by 2 cells and the four open half-planes
+    beyond its sides.  A vertex whose two neighbours lie in the same half-plane as
+    itself is dropped: the triangle it closes lies in that half-plane, so the rows of
+    the block gain or lose an even number of crossings, all outside the block.  Every
+    edge that crosses the block keeps both of its original vertices, so crossings (and
+    centre-on-edge ties) inside the block are computed from the very same numbers as
+    for the whole unit, and the fill is identical.  Rings lying wholly in one
+    half-plane are dropped.  None: no ring is left (no cell centre of the block is inside).
+    """
+    left, top = col0 - 2.0, row0 - 2.0
+    right, bottom = col0 + ncols + 2.0, row0 + nrows + 2.0
+    far = ((bounds[:, 2] < left) | (bounds[:, 0] > right)
+           | (bounds[:, 3] < top) | (bounds[:, 1] > bottom))
+    out = []
+    for xy, skip in zip(rings, far, strict=True):
+        if skip:
+            continue
+        orig = xy
+        gone = False
+        for _ in range(4):
+            n0 = len(xy)
+            for axis, sign, lim in ((0, -1, left), (0, 1, right), (1, -1, top), (1, 1, bottom)):
+                h = xy[:, axis] < lim if sign < 0 else xy[:, axis] > lim
+                if h.all():
+                    gone = True
+                    break
+                drop = h & np.roll(h, 1) & np.roll(h, -1)
+                if drop.any():
+                    xy = xy[~drop]
+            if gone or len(xy) == n0:
+                break
+        if gone:
+            continue
+        if len(xy) < 3:  # cannot happen (see above); stay exact regardless
+            xy = orig
+        out.append(np.vstack([xy, xy[:1]]))
+    if not out:
+        return None
+    return shapely.Polygon(out[0], out[1:])
 
 
 @dataclass
@@ -411,18 +584,23 @@ def _plan(geom, dems, band, margin_m, block, polygons, tasks, pieces, unit) -> d
         piece = _Piece(unit=unit, src=src, clip_region=clip,
                        seams_r=np.array(sorted({b[0] for b in blocks} - {r0, r1}), dtype=float),
                        seams_c=np.array(sorted({b[1] for b in blocks} - {c0, c1}), dtype=float))
-        # The unit goes to every block whole: clipping it to the block would move its
-        # edges by rounding and change which cell centres on an edge count (ties).
-        # Blocks wholly inside it skip rasterizing; blocks that miss it are not tasks.
-        wkb = shapely.to_wkb(px)
+        # Blocks wholly inside the unit skip rasterizing; blocks that miss it are not
+        # tasks; edge blocks get the unit reduced to the block (exact, see block_outline).
+        rings, rbounds = _ring_coords(px)
         rects = shapely.box(*np.array([(c, r, c + w, r + h) for r, c, h, w in blocks]).T)
         hit = shapely.intersects(px, rects)
-        full = shapely.contains_properly(px, rects)
+        full = shapely.contains(px, rects)
         for (br, bc, nr, nc), h, f in zip(blocks, hit, full, strict=True):
             if not h:
                 continue
+            wkb = None
+            if not f:
+                outline = block_outline(rings, rbounds, br, bc, nr, nc)
+                if outline is None:
+                    continue
+                wkb = shapely.to_wkb(outline)
             piece.tasks.append(len(tasks))
-            tasks.append(BlockTask(str(src.path), br, bc, nr, nc, None if f else wkb,
+            tasks.append(BlockTask(str(src.path), br, bc, nr, nc, wkb,
                                    (min_m, max_m), wide, narrow, polygons))
         pieces.append(piece)
     return {"remaining": remaining, "served": served}
