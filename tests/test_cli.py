@@ -278,3 +278,16 @@ def test_build_with_user_admin1_boundaries(tiny_world) -> None:
     assert res.exit_code == 1 and "no field 'ISO' for --country-field" in res.output
     res = CliRunner().invoke(cli, ["build", "--boundaries", str(gadm), "--country-field", "GID_0"])
     assert res.exit_code == 2
+
+
+def test_build_with_workers_matches_serial(tiny_world) -> None:
+    d = tiny_world["dir"]
+    ranges = write_yaml(d / "ranges.yaml", TINY_RANGES)
+    outs = {}
+    for name, extra in (("serial", []), ("two", ["--workers", "2"])):
+        out = d / name
+        res = run("build", "--ranges", str(ranges), "--dem", str(tiny_world["dem"]),
+                  "--boundaries", str(tiny_world["boundaries"]), "--out", str(out), *extra)
+        assert res.exit_code == 0, res.output
+        outs[name] = (out / "geojson/habitat.geojson").read_text()
+    assert outs["serial"] == outs["two"]
