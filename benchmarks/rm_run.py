@@ -37,8 +37,10 @@ def polygons(a, poly=True):
     gdf = _range(a.range)
     stats: dict = {}
     with DemStack([a.dem]) as stack, engine.make_executor(a.workers) as ex:
+        t0 = time.perf_counter()
         res = engine.habitats(list(gdf.geometry.values), list(stack), (a.min, None),
                               polygons=poly, executor=ex, stats=stats)
+        stats["engine_s"] = time.perf_counter() - t0  # habitats() alone
     if poly and a.out:
         import geopandas as gpd
 

@@ -36,7 +36,7 @@ def make_range(path: Path, bbox=None) -> Path:
             ["Sikkim", "Uttaranchal"])].geometry]
         geom = gpd.GeoSeries(g, crs=4326).union_all()
     else:
-        a0 = gpd.read_file(b, layer="admin0", bbox=bbox)
+        a0 = gpd.read_file(b, layer="admin0", bbox=tuple(bbox))
         geom = a0.geometry.union_all().intersection(box(*bbox))
     gpd.GeoDataFrame({"name": ["range"]}, geometry=[geom], crs=4326).to_file(path)
     return path

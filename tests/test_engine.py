@@ -208,3 +208,21 @@ def test_int16_nodata_equals_single_window(tmp_path, lo, hi, block) -> None:
                     assert got.area_wide_km2 == pytest.approx(ref.area_wide_km2, rel=1e-12)
                     assert got.area_narrow_km2 == pytest.approx(ref.area_narrow_km2,
                                                                 rel=1e-12)
+
+
+@settings(max_examples=200, deadline=None)
+@given(seed=st.integers(0, 2**32 - 1), dtype=st.sampled_from(["int8", "int16", "int32"]),
+       lo=st.one_of(st.none(), st.floats(-3e4, 3e4)), hi=st.one_of(st.none(), st.floats(-3e4, 3e4)),
+       use_ok=st.booleans())
+def test_zstats_equal_plain(seed, dtype, lo, hi, use_ok) -> None:
+    rng = np.random.default_rng(seed)
+    info = np.iinfo(dtype)
+    data = rng.integers(info.min, info.max, (13, 17), endpoint=True, dtype=dtype)
+    data.flat[:4] = [info.min, info.max, 0, -1]
+    ok = rng.random(data.shape) < 0.7 if use_ok else None
+    lims = engine._limits(data.dtype, lo, hi)
+    m = engine._in_band(data, ok, lims)
+    if m is not None and not m.any():
+        return
+    plain = data[m].astype("float64") if m is not None else data.astype("float64").ravel()
+    assert engine._zstats(data, m, ok, lims) == (plain.sum(), plain.min(), plain.max())

@@ -5,14 +5,19 @@ How a unit's habitat is computed (the rules themselves are in :mod:`rangemap.hab
 1. **Plan** (driver, no raster reads).  For each unit and each DEM, finest first, the
    part of the unit that DEM serves is found from footprints alone; the part is moved to
    the DEM's *pixel* space (column, row) and cut into blocks aligned to a fixed grid of
-   ``block`` x ``block`` cells (2048 by default, a multiple of common COG tilings).  Each
-   block becomes a :class:`BlockTask`: DEM path, window, the unit part clipped to the
-   block (WKB), the bands.  Tasks are small and picklable; workers reopen DEMs by path.
-2. **Run** (:func:`run_block`, anywhere).  Read one block, rasterize the unit part with
-   GDAL's centre rule, apply the band, and reduce to numbers: cells, exact cell areas per
-   row, margin areas, elevation stats, AOO grid ids.  With ``polygons=True`` the band mask
-   is also polygonized (in integer pixel coordinates, so seams match exactly).  Memory is
-   bounded by the block, not by the DEM or the unit.
+   ``block`` x ``block`` cells (by default a multiple of the DEM's tiles up to 2048:
+   1200 for 1° 3″ tiles, 2048 for 512-cell COG tiles, see :func:`auto_block`).  Blocks
+   that miss the part are not tasks; blocks wholly inside it need no rasterizing; edge
+   blocks carry only the rings that reach their rows (:func:`block_outline`).  Each
+   block becomes a :class:`BlockTask`: DEM path, window, that outline (WKB), the bands.
+   Tasks are small and picklable; workers reopen DEMs by path.
+2. **Run** (:func:`run_block`, anywhere).  Read one block (native dtype, no masked
+   array; nodata compared directly), rasterize the outline with GDAL's centre rule,
+   apply the band, and reduce to numbers: cells, exact cell areas per row (row counts @
+   row areas), margin areas, elevation stats (integer sums, no float64 copies), AOO grid
+   ids.  With ``polygons=True`` the band mask is also polygonized (in integer pixel
+   coordinates, so seams match exactly); a block wholly in the band is emitted as its
+   rectangle.  Memory is bounded by the block, not by the DEM or the unit.
 3. **Assemble** (driver).  Numbers add up.  Polygon parts that touch an interior block
    seam (known from their integer bounds, no geometry test) are unioned once; all others
    are kept as they are.  The result goes back to lon/lat, is clipped where a coarser
@@ -49,8 +54,34 @@ from rasterio.windows import Window
 from rangemap.dem import DemSource, open_dem, window_for_bounds
 from rangemap.errors import DataError
 
-#: Default block edge, cells.  A multiple of 256 and 512 so blocks align to COG tiles.
-BLOCK = 2048
+#: Default block edge, cells: None picks it per DEM (:func:`auto_block`).
+BLOCK: int | None = None
+
+#: Block edge aimed at when the DEM's tiling leaves a choice.
+TARGET_BLOCK = 2048
+
+
+def auto_block(src: DemSource) -> int:
+    """Block edge for a DEM: the largest multiple of its tiles up to :data:`TARGET_BLOCK`.
+
+    Blocks that straddle tiles decode those tiles more than once (or through the VRT's
+    per-source windows).  For a VRT the tile is its first source's size (1° tiles of
+    1200 or 3600 cells), else the GeoTIFF's internal tile; strips and odd tilings get
+    :data:`TARGET_BLOCK`.
+    """
+    ds = src.dataset
+    th, tw = ds.block_shapes[0]
+    if ds.driver == "VRT" and len(ds.files) > 1:
+        try:
+            import rasterio
+
+            with rasterio.open(ds.files[1]) as first:
+                th, tw = first.height, first.width
+        except Exception:  # noqa: BLE001 - any unreadable source: fall back
+            th, tw = 0, 0
+    if th != tw or th < 64:
+        return TARGET_BLOCK
+    return tw * max(1, TARGET_BLOCK // tw)
 
 
 # --------------------------------------------------------------------------- executors
@@ -76,7 +107,13 @@ class ProcessExecutor:
         self.workers = workers
         # forkserver: workers do not inherit the driver's open GDAL datasets.
         ctx = multiprocessing.get_context("forkserver" if os.name == "posix" else "spawn")
+        if os.name == "posix":
+            # Workers fork from a server that has imported the engine once (~0.5 s).
+            ctx.set_forkserver_preload(["rangemap.engine"])
         self._pool = ProcessPoolExecutor(max_workers=workers, mp_context=ctx)
+        # Start the workers now, while the driver plans.
+        for _ in range(workers):
+            self._pool.submit(int)
 
     def map(self, fn: Callable, items: Iterable) -> Iterator:
         return self._pool.map(fn, items, chunksize=1)
@@ -148,7 +185,7 @@ class BlockTask:
     col0: int
     nrows: int
     ncols: int
-    geom_wkb: bytes | None  # the unit part, whole; None when the block is wholly inside
+    geom_wkb: bytes | None  # block_outline of the unit part; None: block wholly inside
     band: tuple[float | None, float | None]
     wide: tuple[float | None, float | None]
     narrow: tuple[float | None, float | None]
@@ -236,7 +273,9 @@ def geographic_aoo_keys(src: DemSource, row0: int, col0: int, mask: np.ndarray) 
         _, y = _TO_EASE.transform(np.zeros_like(lat), np.clip(lat, -85.0, 85.0))
         iy = np.floor(np.asarray(y) / AOO_CELL_M).astype("int64")
         ry = np.flatnonzero(np.r_[True, iy[1:] != iy[:-1]])
-        by_row = np.logical_or.reduceat(sub, ry, axis=0)
+        # OR over runs of rows: a loop of contiguous any() beats reduceat(axis=0).
+        ends = np.r_[ry[1:], len(iy)]
+        by_row = np.stack([sub[a:b].any(axis=0) for a, b in zip(ry, ends, strict=True)])
         for ox in offs:
             lon = t.c + (col0 + c_lo + np.arange(c_hi - c_lo) + ox) * t.a
             x, _ = _TO_EASE.transform(lon, np.zeros_like(lon))
@@ -353,8 +392,17 @@ def _row_counts(m: np.ndarray | None, shape: tuple[int, int]) -> np.ndarray:
     return m.view("uint8").sum(axis=1, dtype=dt).astype("int64")
 
 
-def _zstats(data: np.ndarray, m: np.ndarray | None) -> tuple[float, float, float]:
-    """Sum, min and max of ``data`` over ``m`` (None: all cells), without float64 copies."""
+def _zstats(data: np.ndarray, m: np.ndarray | None, ok: np.ndarray | None,
+            lims) -> tuple[float, float, float]:
+    """Sum, min and max of ``data`` over the band mask ``m`` (None: all cells).
+
+    ``m`` is ``ok & lo <= data <= hi`` (``ok`` None: every cell may count), ``lims``
+    the integer limits from :func:`_limits`.  Signed integers avoid the fancy-indexed
+    copy: with wrap-around arithmetic, ``data - lo`` seen as unsigned puts every cell
+    below the band above every cell in it, so its minimum is the band's minimum minus
+    ``lo`` (and ``hi - data`` likewise gives the maximum); cells outside ``ok`` are
+    set to the unsigned maximum first.
+    """
     if m is None:
         if data.dtype.kind in "iu":
             return float(data.sum(dtype="int64")), float(data.min()), float(data.max())
@@ -362,25 +410,29 @@ def _zstats(data: np.ndarray, m: np.ndarray | None) -> tuple[float, float, float
     if data.dtype.kind != "i" or data.dtype.itemsize > 4:
         z = data[m].astype("float64")  # float and unsigned DEMs: the plain way
         return float(z.sum()), float(z.min()), float(z.max())
-    # Signed integers, branch-free: outside the mask a cell becomes 0 (for the sum) or
-    # the dtype's extreme (for min/max).  The extremes of the whole block are tried first.
-    sdt = data.dtype
-    info = np.iinfo(sdt)
-    keep = m.view("int8").astype(sdt)
-    np.negative(keep, out=keep)  # all bits set in the mask, 0 outside
-    z = np.bitwise_and(data, keep)
-    total = float(z.sum(dtype="int64"))
-    i = int(data.argmax())
-    zmax = float(data.flat[i]) if m.flat[i] else None
-    i = int(data.argmin())
-    zmin = float(data.flat[i]) if m.flat[i] else None
-    if zmax is None or zmin is None:
-        np.invert(keep, out=keep)  # 0 in the mask, all bits set outside
-    if zmax is None:
-        zmax = float(np.bitwise_or(z, np.bitwise_and(keep, sdt.type(info.min))).max())
-    if zmin is None:
-        zmin = float(np.bitwise_or(z, np.bitwise_and(keep, sdt.type(info.max))).min())
-    return total, zmin, zmax
+    info = np.iinfo(data.dtype)
+    udt = np.dtype(f"u{data.dtype.itemsize}")
+    umax = np.iinfo(udt).max
+    lo, hi, _ = lims
+    base = info.min if lo is None else lo
+    top = info.max if hi is None else hi
+    total = float(np.multiply(data, m, dtype=data.dtype).sum(dtype="int64"))
+    off = None
+    if ok is not None:  # all bits set outside ok
+        off = ok.view("int8").astype(data.dtype)
+        np.subtract(off, 1, out=off)
+        off = off.view(udt)
+    res = []
+    for u in (np.subtract(data, base, dtype=data.dtype).view(udt),
+              np.subtract(top, data, dtype=data.dtype).view(udt)):
+        if off is not None:
+            np.bitwise_or(u, off, out=u)
+        k = int(u.min())
+        if k > top - base or (off is not None and k == umax):  # ambiguous: plain way
+            z = data[m].astype("float64")
+            return float(z.sum()), float(z.min()), float(z.max())
+        res.append(k)
+    return total, float(base + res[0]), float(top - res[1])
 
 
 def run_block(task: BlockTask) -> BlockResult:
@@ -445,7 +497,7 @@ def run_block(task: BlockTask) -> BlockResult:
         res.narrow = area(_in_band(data, ok_band, narrow))
     if not res.cells:
         return res
-    res.zsum, res.zmin, res.zmax = _zstats(data, mask)
+    res.zsum, res.zmin, res.zmax = _zstats(data, mask, ok_band, band)
     full = mask is None or res.cells == task.nrows * task.ncols
     if mask is None:
         mask = np.ones(shape, dtype=bool)
@@ -495,45 +547,18 @@ def _ring_coords(px: shapely.Geometry) -> tuple[list[np.ndarray], np.ndarray]:
 
 def block_outline(rings: list[np.ndarray], bounds: np.ndarray, row0: int, col0: int,
                   nrows: int, ncols: int) -> shapely.Polygon | None:
-    """The unit reduced to what GDAL's centre rule needs inside one block (pixel space).
+    """The unit as GDAL's centre rule needs it for one block (pixel space).
 
-    GDAL fills each row of cell centres between pairs of ring crossings (even-odd over
-    all rings).  Take the block's box widened by 2 cells and the four open half-planes
-    beyond its sides.  A vertex whose two neighbours lie in the same half-plane as
-    itself is dropped: the triangle it closes lies in that half-plane, so the rows of
-    the block gain or lose an even number of crossings, all outside the block.  Every
-    edge that crosses the block keeps both of its original vertices, so crossings (and
-    centre-on-edge ties) inside the block are computed from the very same numbers as
-    for the whole unit, and the fill is identical.  Rings lying wholly in one
-    half-plane are dropped.  None: no ring is left (no cell centre of the block is inside).
+    GDAL fills each row of cell centres from the ring edges that span that row, so
+    rings lying wholly above or below the block's rows (with 2 cells to spare) play no
+    part and are left out; every other ring is kept whole, so crossings and
+    centre-on-edge ties in the block are computed from the very same vertices as for
+    the whole unit.  (Dropping vertices left or right of the block is not safe: GDAL's
+    fill of a row is not a plain even-odd count when vertices lie on the row.)  None:
+    no ring is left, so no cell centre of the block is inside.
     """
-    left, top = col0 - 2.0, row0 - 2.0
-    right, bottom = col0 + ncols + 2.0, row0 + nrows + 2.0
-    far = ((bounds[:, 2] < left) | (bounds[:, 0] > right)
-           | (bounds[:, 3] < top) | (bounds[:, 1] > bottom))
-    out = []
-    for xy, skip in zip(rings, far, strict=True):
-        if skip:
-            continue
-        orig = xy
-        gone = False
-        for _ in range(4):
-            n0 = len(xy)
-            for axis, sign, lim in ((0, -1, left), (0, 1, right), (1, -1, top), (1, 1, bottom)):
-                h = xy[:, axis] < lim if sign < 0 else xy[:, axis] > lim
-                if h.all():
-                    gone = True
-                    break
-                drop = h & np.roll(h, 1) & np.roll(h, -1)
-                if drop.any():
-                    xy = xy[~drop]
-            if gone or len(xy) == n0:
-                break
-        if gone:
-            continue
-        if len(xy) < 3:  # cannot happen (see above); stay exact regardless
-            xy = orig
-        out.append(np.vstack([xy, xy[:1]]))
+    keep = (bounds[:, 3] >= row0 - 2.0) & (bounds[:, 1] <= row0 + nrows + 2.0)
+    out = [np.vstack([xy, xy[:1]]) for xy, k in zip(rings, keep, strict=True) if k]
     if not out:
         return None
     return shapely.Polygon(out[0], out[1:])
@@ -578,7 +603,7 @@ def _plan(geom, dems, band, margin_m, block, polygons, tasks, pieces, unit) -> d
             clip = shapely.difference(fp, shapely.union_all(served[:-1]))
         px = to_pixels(src, part_native)
         shapely.prepare(px)
-        blocks = block_windows(win, block)
+        blocks = block_windows(win, block or auto_block(src))
         r0, c0 = int(win.row_off), int(win.col_off)
         r1, c1 = r0 + int(win.height), c0 + int(win.width)
         piece = _Piece(unit=unit, src=src, clip_region=clip,
@@ -627,7 +652,7 @@ def habitats(
     bands: list[tuple[float | None, float | None]] | tuple[float | None, float | None],
     margin_m: float = 100.0,
     *,
-    block: int = BLOCK,
+    block: int | None = BLOCK,
     polygons: bool = True,
     executor: Executor | None = None,
     stats: dict | None = None,
@@ -644,8 +669,8 @@ def habitats(
         Inclusive elevation band; ``None`` is open.
     margin_m : float
         Sensitivity margin (see :class:`rangemap.habitat.HabitatResult`).
-    block : int
-        Block edge in cells.
+    block : int, optional
+        Block edge in cells; None picks it per DEM from its tiling (:func:`auto_block`).
     polygons : bool
         ``False`` skips polygonizing: ``geometry`` stays empty and ``area_km2`` is
         the exact cell area.
@@ -750,7 +775,7 @@ AREA_FIELDS = ["area_km2", "cells", "aoo_km2", "habitat_elev_min_m", "habitat_el
 
 def area_table(range_file, dems, min_m: float, max_m: float | None, layer: str | None = None,
                *, margin_m: float = 100.0, workers: int | None = None, scheduler=None,
-               block: int = BLOCK):
+               block: int | None = BLOCK):
     """``rangemap area``: one row per range feature, no polygons (a pandas DataFrame).
 
     ``area_km2`` is the exact ellipsoidal area of the habitat cells.

@@ -653,7 +653,8 @@ def build(
     from rangemap.publish import write_maps
 
     admin0 = bounds.admin0[["iso3", "name", "geometry"]]
-    staged += write_maps(ranges, habitat, result.taxa, stage / "maps", admin0)
+    staged += write_maps(ranges, habitat, result.taxa, stage / "maps", admin0,
+                         relief=dem_paths)
     rels = [os.path.relpath(Path(p).resolve(), stage.resolve()) for p in staged]
     result.timings["publish_s"] = time.perf_counter() - t2
     result.timings["total_s"] = time.perf_counter() - t0

@@ -277,6 +277,11 @@ class _Unit:
     evidence: list[tuple[str, str]]
     range_geom: Any = None
     habitat_geom: Any = None
+    #: Largest connected habitat patch and the band-sensitivity areas (None if absent).
+    largest_patch_km2: float | None = None
+    area_wide_km2: float | None = None
+    area_narrow_km2: float | None = None
+    margin_m: float | None = None
     #: Positions of the two geometries in the write's :class:`_Shapes`.
     range_ix: int = -1
     habitat_ix: int = -1
@@ -383,6 +388,45 @@ def _row_get(row: Any, name: str) -> Any:
     return row[name] if name in row.index else None
 
 
+def _straddles(geom: Any) -> bool:
+    """True for a geometry with parts on both sides of ±180 (x-span above 180°)."""
+    if geom is None or geom.is_empty:
+        return False
+    x0, _, x1, _ = geom.bounds
+    return x1 - x0 > 180 or (x0 <= -179.999 and x1 >= 179.999)
+
+
+def _unwrap(geom: Any, force: bool = False) -> Any:
+    """For display: move western-hemisphere parts of a geometry that straddles ±180 by +360.
+
+    Leaflet then draws Chukotka next to the rest of Russia instead of next to
+    Alaska, and the map fits a few degrees, not the whole world.  ``force``
+    shifts the western parts even if ``geom`` alone does not straddle (the
+    habitat of a unit whose range does).
+    """
+    if geom is None or geom.is_empty or not (force or _straddles(geom)):
+        return geom
+    parts = shapely.get_parts(geom)
+    west = shapely.bounds(parts)[:, 2] <= 0
+    moved = shapely.transform(parts[west], lambda xy: xy + np.array([360.0, 0.0]))
+    if not west.any():
+        return geom
+    out = np.concatenate([parts[~west], moved])
+    return type(geom)(list(out)) if geom.geom_type.startswith("Multi") else out[0]
+
+
+def _boundaries_wrapped(polys: np.ndarray) -> np.ndarray:
+    """Boundary polygons plus copies, shifted by +360, of their parts west of -150°.
+
+    So that a view unwrapped across the antimeridian still shows the outlines
+    there; parts outside a page's view are clipped away anyway.
+    """
+    west = shapely.clip_by_rect(polys, -180, -90, -150, 90)
+    west = west[~shapely.is_empty(west)]
+    shifted = shapely.transform(west, lambda xy: xy + np.array([360.0, 0.0]))
+    return np.concatenate([polys, shifted])
+
+
 def _collect_units(
     ranges: gpd.GeoDataFrame, habitat: gpd.GeoDataFrame, taxa: dict[str, _Taxon]
 ) -> None:
@@ -403,6 +447,7 @@ def _collect_units(
         hab_geom = hab.geometry if hab is not None else None
         if hab_geom is not None and hab_geom.is_empty:
             hab_geom = None
+        rng_geom = rng.geometry if rng is not None else None
         return _Unit(
             taxon_id=str(base["taxon_id"]),
             name=admin1 or country,
@@ -416,8 +461,12 @@ def _collect_units(
             elev_max=_num(_row_get(hab, "elevation_max_m")) if hab is not None else None,
             dem=dem or "–",
             evidence=_parse_evidence(_row_get(rng, "evidence")) if rng is not None else [],
-            range_geom=rng.geometry if rng is not None else None,
-            habitat_geom=hab_geom,
+            range_geom=_unwrap(rng_geom),
+            habitat_geom=_unwrap(hab_geom, force=_straddles(rng_geom)),
+            largest_patch_km2=_num(_row_get(hab, "largest_patch_km2")) if hab is not None else None,
+            area_wide_km2=_num(_row_get(hab, "area_km2_wide")) if hab is not None else None,
+            area_narrow_km2=_num(_row_get(hab, "area_km2_narrow")) if hab is not None else None,
+            margin_m=_num(_row_get(hab, "elevation_margin_m")) if hab is not None else None,
         )
 
     for _, row in ranges.iterrows():
@@ -706,6 +755,7 @@ class _BoundaryLines:
             polys = polys[~shapely.is_missing(polys)]
             polys = polys[~shapely.is_empty(polys)]
             if len(polys):
+                polys = _boundaries_wrapped(polys)
                 lines = shapely.clip_by_rect(shapely.boundary(polys), *_view_box(extent))
                 lines = lines[~shapely.is_empty(lines)]
         self._shapes = _Shapes(lines, min_tolerance=_BOUNDARY_MIN_TOLERANCE)
@@ -747,7 +797,10 @@ def _view_box(extent: tuple[float, float, float, float]) -> tuple[float, float, 
     """The extent padded by half its size (at least 5°): the area boundaries are drawn in."""
     w, s, e, n = extent
     pad = max(5.0, 0.5 * max(e - w, n - s))
-    return (max(w - pad, -180.0), max(s - pad, -90.0), min(e + pad, 180.0), min(n + pad, 90.0))
+    # A view unwrapped across the antimeridian (east > 180) may reach 210° E.
+    east_limit = 210.0 if e > 180 else 180.0
+    return (max(w - pad, -180.0), max(s - pad, -90.0), min(e + pad, east_limit),
+            min(n + pad, 90.0))
 
 
 def _extent(geoms: Iterable[Any]) -> tuple[float, float, float, float] | None:
@@ -798,6 +851,12 @@ def _tooltip_html(taxon: _Taxon, unit: _Unit) -> str:
 
 
 def _legend_html(taxa: list[_Taxon], link: bool, back_link: bool) -> str:
+    """The legend, inside a <details> so readers can fold it away (folded on the index)."""
+    return (f"<details{'' if link else ' open'}><summary><b>Legend</b></summary>"
+            + _legend_rows(taxa, link, back_link) + "</details>")
+
+
+def _legend_rows(taxa: list[_Taxon], link: bool, back_link: bool) -> str:
     rows = []
     if back_link:
         rows.append("<div class='row'><a href='index.html'>&larr; all taxa</a></div>")
@@ -829,7 +888,8 @@ def _km2_cell(value: Any) -> str:
 def _summary_table(taxa: list[_Taxon]) -> str:
     head = (
         "<tr><th>Taxon</th><th>Scientific name</th><th>Units</th><th>Range km²</th>"
-        "<th>Habitat km²</th><th>Elevation band</th><th>Band source</th></tr>"
+        "<th>Habitat km²</th><th>EOO km²</th><th>AOO km²</th><th>Elevation band</th>"
+        "<th>Band source</th></tr>"
     )
     body = []
     for t in taxa:
@@ -844,6 +904,7 @@ def _summary_table(taxa: list[_Taxon]) -> str:
             f"<td><i>{_esc(_text(info.get('scientific_name')) or '')}</i></td>"
             f"<td class='num'>{_esc(units_s)}</td>"
             f"{_km2_cell(info.get('range_km2'))}{_km2_cell(info.get('habitat_km2'))}"
+            f"{_km2_cell(info.get('eoo_km2'))}{_km2_cell(info.get('aoo_km2'))}"
             f"<td>{_esc(_band(info.get('elevation_min_m'), info.get('elevation_max_m')))}</td>"
             f"<td>{_esc(rule or '')}</td>"
             "</tr>"
@@ -859,13 +920,50 @@ def _natural(text: str) -> tuple[Any, ...]:
     return tuple(int(p) if p.isdigit() else p.casefold() for p in re.split(r"(\d+)", text))
 
 
+def _pct_change(value: float | None, base: float | None) -> str:
+    if value is None:
+        return "–"
+    if not base:
+        return f"{value:,.0f} km²"
+    pct = 100 * (value - base) / base
+    sign = "+" if pct > 0 else "−" if pct < 0 else "±"
+    return f"{sign}{abs(pct):.0f} %"
+
+
+def _sensitivity_cell(u: _Unit) -> str:
+    """``"171,156 (−5 % / +6 %)"``: habitat with the band narrowed / widened by the margin."""
+    if u.area_wide_km2 is None and u.area_narrow_km2 is None:
+        return "<td class='num'>–</td>"
+    base = "–" if u.habitat_km2 is None else f"{u.habitat_km2:,.0f}"
+    narrow = _pct_change(u.area_narrow_km2, u.habitat_km2)
+    wide = _pct_change(u.area_wide_km2, u.habitat_km2)
+    title = (
+        f"narrowed: {_fmt_km2(u.area_narrow_km2)}, widened: {_fmt_km2(u.area_wide_km2)}"
+    )
+    return f"<td class='num' title='{_esc(title)}'>{_esc(f'{base} ({narrow} / {wide})')}</td>"
+
+
 def _units_table(taxon: _Taxon) -> str:
+    units = taxon.units
+    has_patch = any(u.largest_patch_km2 is not None for u in units)
+    has_sens = any(u.area_wide_km2 is not None or u.area_narrow_km2 is not None for u in units)
+    margins = {u.margin_m for u in units if u.margin_m is not None}
+    margin = _num(taxon.info.get("elevation_margin_m"))
+    if margin is None and len(margins) == 1:
+        margin = margins.pop()
+    sens_head = (
+        f"Habitat km² ± {margin:,.0f} m band (narrow / wide)"
+        if margin is not None
+        else "Habitat km² ± margin (narrow / wide)"
+    )
     head = (
         "<tr><th>Unit</th><th>Country</th><th>Range km²</th><th>Habitat km²</th>"
-        "<th>Share</th><th>Elevation band</th><th>DEM</th><th>Evidence</th></tr>"
+        + ("<th>Largest patch km²</th>" if has_patch else "")
+        + (f"<th>{_esc(sens_head)}</th>" if has_sens else "")
+        + "<th>Share</th><th>Elevation band</th><th>DEM</th><th>Evidence</th></tr>"
     )
     body = []
-    for u in sorted(taxon.units, key=lambda u: (_natural(u.country), _natural(u.name))):
+    for u in sorted(units, key=lambda u: (_natural(u.country), _natural(u.name))):
         ev = "".join(
             f"<li>{'<b>' + _esc(doc) + '</b>: ' if doc else ''}{_esc(sent)}</li>"
             for doc, sent in u.evidence
@@ -874,7 +972,9 @@ def _units_table(taxon: _Taxon) -> str:
             "<tr>"
             f"<td>{_esc(u.name)}</td><td>{_esc(u.country)}</td>"
             f"{_km2_cell(u.range_km2)}{_km2_cell(u.habitat_km2)}"
-            f"<td class='num'>{_esc(_fmt_share(u.share))}</td>"
+            + (_km2_cell(u.largest_patch_km2) if has_patch else "")
+            + (_sensitivity_cell(u) if has_sens else "")
+            + f"<td class='num'>{_esc(_fmt_share(u.share))}</td>"
             f"<td>{_esc(_band(u.elev_min, u.elev_max))}</td><td>{_esc(u.dem)}</td>"
             f"<td>{'<ul>' + ev + '</ul>' if ev else ''}</td>"
             "</tr>"
@@ -1060,10 +1160,12 @@ class _Page:
     extent: tuple[float, float, float, float]
     legend: str = ""
     body: str = ""
+    relief: tuple[str, tuple[float, float, float, float], str] | None = None
 
     def fixed_bytes(self) -> int:
         """Bytes of the page that do not depend on the tolerance (plus folium's markup)."""
         texts = [_vendor_head(), _PAGE_CSS, self.title, self.header, _js_str(self.legend)]
+        texts += [self.relief[0]] if self.relief else []
         texts += [self.body] + [t.popups_js for t in self.taxa]
         return sum(len(x.encode("utf-8")) for x in texts) + 40_000
 
@@ -1106,6 +1208,15 @@ def _render_page(page: _Page, data: _PageData, osm_overlay: bool) -> str:
     m.get_root().html.add_child(_Raw(page.header), name="rangemap_header", index=0)
     if osm_overlay:
         _add_osm(m)
+    if page.relief is not None:
+        uri, (w, s_, e, n), source = page.relief
+        # its own pane between tiles (200) and vector overlays (400): under everything
+        folium.map.CustomPane(_RELIEF_PANE, z_index=250, pointer_events=False).add_to(m)
+        folium.raster_layers.ImageOverlay(
+            image=uri, bounds=[[s_, w], [n, e]], name="Shaded relief", opacity=0.6,
+            mercator_project=False, interactive=False, pixelated=False, show=True,
+            control=True, pane=_RELIEF_PANE, attribution=f"Relief: {_esc(source)}",
+        ).add_to(m)
     if data.boundaries is not None:
         fg = folium.FeatureGroup(name="Country boundaries", show=True, control=True)
         fg.add_child(_Script(functools.partial(_boundaries_js, data.boundaries)))
@@ -1193,6 +1304,49 @@ def _render_fitted(
 # --------------------------------------------------------------------------- public API
 
 
+_RELIEF_PANE = "rmRelief"
+#: Attribution of the DEMs that ship with rangemap (by file stem); others show their stem.
+_DEM_NAMES = {
+    "pvlib_altitude_5min": "pvlib 5′ global altitude grid (Mapzen terrain tiles: SRTM, GMTED, "
+    "ETOPO1 and others)",
+    "globe30s_55e90e_20n50n": "NOAA GLOBE 30″ DEM",
+}
+
+
+def _relief_box(extent: tuple[float, float, float, float]) -> tuple[float, float, float, float]:
+    """The area the relief image covers: the page's view box, widened in longitude.
+
+    A page is fitted to its data, but a wide screen shows more longitude than a
+    tall extent needs (and Leaflet snaps to whole zoom levels), so the image is
+    made about three times as wide as the box is tall in Mercator, up to the
+    whole world, centred on the data.
+    """
+    w, s, e, n = _view_box(extent)
+    s, n = max(s, -85.0), min(n, 85.0)
+    merc_h = math.degrees(
+        math.log(math.tan(math.pi / 4 + math.radians(n) / 2))
+        - math.log(math.tan(math.pi / 4 + math.radians(s) / 2))
+    )
+    width = min(360.0, max(e - w, 3.0 * merc_h))
+    cx = (extent[0] + extent[2]) / 2
+    return (cx - width / 2, s, cx + width / 2, n)
+
+
+def _relief_for(
+    dems: list[Path], extent: tuple[float, float, float, float]
+) -> tuple[str, tuple[float, float, float, float], str] | None:
+    """(PNG data URI, bounds, DEM name) of the shaded relief under a page, or None."""
+    from rangemap.relief import relief_overlay
+
+    try:
+        png, bounds, used = relief_overlay(dems, _relief_box(extent))
+    except (ValueError, OSError) as exc:
+        log.info("publish: no shaded relief (%s)", exc)
+        return None
+    uri = "data:image/png;base64," + base64.b64encode(png).decode("ascii")
+    return uri, bounds, _DEM_NAMES.get(used.stem, used.stem)
+
+
 def _page_stems(taxa: list[dict[str, Any]], out_dir: Path) -> list[str]:
     """Validated, unique file stems (one per taxon), each a direct child of out_dir."""
     stems: list[str] = []
@@ -1228,6 +1382,7 @@ def write_maps(
     max_page_bytes: int = MAX_PAGE_BYTES,
     osm_overlay: bool = True,
     title: str = "Species ranges and habitat",
+    relief: list[Path] | None = None,
 ) -> list[Path]:
     """Write offline HTML maps: ``index.html`` plus one page per taxon.
 
@@ -1264,6 +1419,9 @@ def write_maps(
         the network; the page loads nothing remote unless a reader turns it on).
     title : str, default "Species ranges and habitat"
         Title of the index page (escaped like any other text).
+    relief : list of Path, optional
+        DEMs for a shaded-relief base image (the coarsest lon/lat DEM covering
+        each page's view is used; see :mod:`rangemap.relief`).
 
     Returns
     -------
@@ -1364,6 +1522,9 @@ def write_maps(
                 ),
             )
         )
+    if relief:
+        for _, page in specs:
+            page.relief = _relief_for(relief, page.extent)
     pages = [
         (path, _render_fitted(page, shapes, lines, tolerance, max_page_bytes, osm_overlay))
         for path, page in specs
