@@ -254,3 +254,12 @@ def test_fuzz_habitat_never_tracebacks(tmp_path_factory, coords, shape, dtype, n
     assert not list(d.rglob(f"{TMP_PREFIX}*"))
     if res.exit_code:
         assert not out.exists()
+
+
+def test_window_limit_refuses_oversized_reads(tiny_world, monkeypatch) -> None:
+    monkeypatch.setenv("RANGEMAP_MAX_WINDOW_CELLS", "10")
+    rng = _range_file(tiny_world["dir"], [box(0, 0, 8, 8)])
+    res = invoke(["habitat", "--range", str(rng), "--dem", str(tiny_world["dem"]),
+                  "--min-elevation", "1", "-o", str(tiny_world["dir"] / "o.gpkg")])
+    assert res.exit_code == 1 and "RANGEMAP_MAX_WINDOW_CELLS" in res.output
+    assert not (tiny_world["dir"] / "o.gpkg").exists()

@@ -632,3 +632,172 @@ def test_line_separators_are_escaped_in_scripts(tmp_path: Path) -> None:
         assert "\u2028" not in script and "\u2029" not in script
     info = _bound_info(_read(paths[2]))
     assert info and "Black\u2028musk\u2029deer &lt;&amp;&gt;" in info[0][0]
+
+
+# --------------------------------------------------------------------------- GIS-style publishing
+
+
+def _fit_bounds(page: str) -> list[list[float]]:
+    # the page's own call (Leaflet's code has one too, with the whole world)
+    calls = re.findall(r"\.fitBounds\(\n\s*(\[\[[^\]]*\],\s*\[[^\]]*\]\])", page)
+    assert len(calls) == 1, calls
+    return json.loads(calls[0])
+
+
+def _antimeridian_frames() -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame, list[dict]]:
+    """One unit with parts at 175..180 and -180..-175 (like Chukotka), habitat on both sides."""
+    ident = {
+        "taxon_id": ["c"],
+        "species": ["Chukchi deer"],
+        "scientific_name": [None],
+        "iso3": ["RUS"],
+        "country": ["Russia"],
+        "admin1": ["Chukotka"],
+    }
+    ranges = gpd.GeoDataFrame(
+        {
+            **ident,
+            "unit_rule": ["admin1"],
+            "range_area_km2": [1000.0],
+            "evidence": ["doc.txt: in Chukotka"],
+            "geometry": [MultiPolygon([box(175, 64, 180, 68), box(-180, 64, -175, 68)])],
+        },
+        crs="EPSG:4326",
+    )
+    habitat = gpd.GeoDataFrame(
+        {
+            **ident,
+            "elevation_min_m": [500.0],
+            "elevation_max_m": [None],
+            "area_km2": [10.0],
+            "share_of_unit": [0.01],
+            "dem_source": ["pvlib5m"],
+            "dem_resolution": ["5′"],
+            # habitat only in the western part: it must follow its unit across ±180
+            "geometry": [MultiPolygon([box(-179, 65, -178, 66)])],
+        },
+        crs="EPSG:4326",
+    )
+    taxa = [{"taxon_id": "c", "slug": "chukchi-deer", "name": "Chukchi deer"}]
+    return ranges, habitat, taxa
+
+
+def test_antimeridian_unit_is_drawn_continuously(tmp_path: Path) -> None:
+    ranges, habitat, taxa = _antimeridian_frames()
+    bnd = gpd.GeoDataFrame(
+        {"iso3": ["RUS"], "name": ["Russia"],
+         "geometry": [MultiPolygon([box(170, 60, 180, 70), box(-180, 60, -170, 70)])]},
+        crs="EPSG:4326",
+    )
+    paths = write_maps(ranges, habitat, taxa, tmp_path, boundaries=bnd)
+    for p in paths:
+        page = _read(p)
+        (s, w), (n, e) = _fit_bounds(page)
+        assert e - w == pytest.approx(10.0, abs=0.01), (p.name, w, e)
+        assert w == pytest.approx(175.0) and e == pytest.approx(185.0)
+        coords = np.array(
+            [c for lyr in _geojson_layers(page) for f in lyr["features"]
+             for c in shapely.get_coordinates(shapely.geometry.shape(f["geometry"]))
+             if "id" in f]  # taxon features carry ids, boundary lines do not
+        )
+        # ranges and habitat: nothing is left west of 0, the western parts are at 180..185
+        assert coords[:, 0].min() >= 175 and coords[:, 0].max() == pytest.approx(185.0)
+        assert ((coords[:, 0] > 180.5) & (coords[:, 0] < 182.5)).any()  # the habitat
+        # the country outline is drawn east of 180 too
+        assert "[190, 60]" in page or "[190, 70]" in page or "190.0" in page or ", 190" in page
+
+
+def test_unwrap_leaves_ordinary_geometry_alone() -> None:
+    g = MultiPolygon([box(80, 20, 90, 30), box(-10, 40, 0, 50)])
+    assert publish._unwrap(g) is g
+    p = box(-179, 60, -178, 61)
+    assert publish._unwrap(p) is p
+    moved = publish._unwrap(p, force=True)
+    assert moved.bounds == pytest.approx((181, 60, 182, 61))
+    straddling = MultiPolygon([box(175, 64, 180, 68), box(-180, 64, -175, 68)])
+    assert publish._unwrap(straddling).bounds == pytest.approx((175, 64, 185, 68))
+
+
+def test_legend_is_a_collapsible_details_element(written: tuple[Path, list[Path]]) -> None:
+    _, paths = written
+    index, taxon = _read(paths[0]), _read(paths[1])
+    # folded on the index (the layer list already names the taxa), open on taxon pages
+    assert '\\u003cdetails\\u003e\\u003csummary\\u003e\\u003cb\\u003eLegend' in index
+    assert "\\u003cdetails open\\u003e\\u003csummary\\u003e" in taxon
+
+
+def test_summary_table_eoo_aoo_columns(tmp_path: Path) -> None:
+    ranges, habitat, taxa = _frames()
+    taxa[0] = {**taxa[0], "eoo_km2": 12345.6, "aoo_km2": 789.0}
+    paths = write_maps(ranges, habitat, taxa, tmp_path)
+    page = _read(paths[0])
+    table = page[page.index("<h2>Taxa</h2>"):]
+    assert "<th>EOO km²</th><th>AOO km²</th>" in table
+    assert "<td class='num'>12,346</td><td class='num'>789</td>" in table
+    # taxon "b" has neither: a dash in both cells
+    row_b = table[table.index("black-musk-deer.html"):]
+    row_b = row_b[: row_b.index("</tr>")]
+    assert row_b.count("<td class='num'>–</td>") == 2
+
+
+def test_units_table_largest_patch_and_band_sensitivity(tmp_path: Path) -> None:
+    ranges, habitat, taxa = _frames()
+    habitat["largest_patch_km2"] = [100.0, 0.0, 15.0]
+    habitat["area_km2_wide"] = [130.38, 0.0, None]
+    habitat["area_km2_narrow"] = [116.85, 0.0, None]
+    habitat["elevation_margin_m"] = [100.0, 100.0, 100.0]
+    paths = write_maps(ranges, habitat, taxa, tmp_path)
+    page = _read(paths[1])
+    table = page[page.index("Range units (2)"):]
+    assert "<th>Largest patch km²</th>" in table
+    assert "Habitat km² ± 100 m band (narrow / wide)" in table
+    assert "<td class='num'>100</td>" in table
+    assert "123 (−5 % / +6 %)" in table
+    assert "0 (0 km² / 0 km²)" in table  # no habitat: absolute areas, no percentages
+    # taxon b has the columns' data missing: the sensitivity cell is a dash
+    page_b = _read(paths[2])
+    assert "Largest patch km²" in page_b and "± 100 m" not in page_b
+    assert "<td class='num'>15</td>" in page_b
+
+
+def test_units_table_without_new_columns(written: tuple[Path, list[Path]]) -> None:
+    _, paths = written
+    page = _read(paths[1])
+    assert "Largest patch" not in page and "narrow / wide" not in page
+
+
+def test_shaded_relief_overlay(tmp_path: Path) -> None:
+    from tests.conftest import write_dem
+
+    rows, cols = np.mgrid[0:100, 0:150]
+    dem = write_dem(tmp_path / "dem.tif", (3000 + 20 * np.sin(rows / 9.0) * cols).astype(
+        "float32"), 75, 40, 0.2)  # 75..105 E, 20..40 N: covers the view box, not the widened one
+    ranges, habitat, taxa = _frames()
+    out = tmp_path / "maps"
+    paths = write_maps(ranges, habitat, taxa, out, boundaries=_boundaries(), relief=[dem])
+    for p in paths:
+        page = _read(p)
+        assert "Shaded relief" in page
+        i = page.index("L.imageOverlay(")
+        call = page[i: page.index(");", i)]
+        assert '"data:image/png;base64,' in call
+        assert '"opacity": 0.6' in call and '"pane": "rmRelief"' in call
+        assert '"attribution": "Relief: dem"' in call
+        # the relief pane sits under the vector overlays (z-index 400)
+        assert re.search(r"createPane\(\s*\"rmRelief\"", page)
+        assert re.search(r"style\.zIndex = 250", page)
+        assert len(page.encode("utf-8")) < publish.MAX_PAGE_BYTES
+        # the image comes first: it is under the boundaries and the taxa in the layer list
+        assert page.index("Shaded relief") < page.index("Country boundaries")
+
+
+def test_no_relief_without_dems_or_coverage(tmp_path: Path) -> None:
+    from tests.conftest import write_dem
+
+    ranges, habitat, taxa = _frames()
+    for p in write_maps(ranges, habitat, taxa, tmp_path / "a"):
+        assert "Shaded relief" not in _read(p)
+    # a DEM far away from the data: no overlay, no error
+    far = write_dem(tmp_path / "far.tif", np.ones((10, 10), dtype="float32"), -60, -10, 0.1)
+    for p in write_maps(ranges, habitat, taxa, tmp_path / "b", relief=[far]):
+        assert "Shaded relief" not in _read(p)

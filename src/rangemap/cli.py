@@ -142,7 +142,7 @@ def _engine_options(f):
 def _dem_option(default_help: str):
     return click.option(
         "--dem", "dems", multiple=True, type=click.Path(dir_okay=False, path_type=Path),
-        help=f"Elevation raster (GeoTIFF/COG/VRT, lon/lat); repeat for several, finest wins. "
+        help=f"Elevation raster (GeoTIFF/COG/VRT, any CRS); repeat for several, finest wins. "
         f"{default_help}")
 
 

@@ -206,6 +206,21 @@ class DemStack:
         return len(self.sources)
 
 
+#: Most cells one read may ask for (a guard against a damaged or hostile header that
+#: claims a huge raster); set RANGEMAP_MAX_WINDOW_CELLS to change it.  The engine reads
+#: blocks of at most a few million cells, so this only stops reads that went wrong.
+DEFAULT_MAX_WINDOW_CELLS = 1 << 28
+
+
+def check_window(src: DemSource, win: Window) -> None:
+    """Refuse a read larger than the configured window limit (DataError)."""
+    limit = int(os.environ.get("RANGEMAP_MAX_WINDOW_CELLS", DEFAULT_MAX_WINDOW_CELLS))
+    cells = int(win.width) * int(win.height)
+    if cells > limit:
+        raise DataError(f"{src.path}: a read of {cells:,} cells exceeds the limit of {limit:,} "
+                        "(RANGEMAP_MAX_WINDOW_CELLS); is the raster header right?")
+
+
 def window_for_bounds(src: DemSource, bounds: tuple[float, float, float, float]) -> Window | None:
     """Whole-cell window of ``src`` covering ``bounds`` (in the DEM's CRS), clipped."""
     w, s, e, n = bounds
@@ -236,6 +251,7 @@ def read_window(
     win = window_for_bounds(src, bounds)
     if win is None:
         return None
+    check_window(src, win)
     try:
         arr = src.dataset.read(1, window=win, masked=True)
     except RasterioIOError as exc:

@@ -51,7 +51,7 @@ from rasterio.enums import MaskFlags
 from rasterio.errors import RasterioIOError
 from rasterio.windows import Window
 
-from rangemap.dem import DemSource, open_dem, window_for_bounds
+from rangemap.dem import DemSource, check_window, open_dem, window_for_bounds
 from rangemap.errors import DataError
 
 #: Default block edge, cells: None picks it per DEM (:func:`auto_block`).
@@ -442,6 +442,7 @@ def run_block(task: BlockTask) -> BlockResult:
     src = _source(task.path)
     shape = (task.nrows, task.ncols)
     win = Window(task.col0, task.row0, task.ncols, task.nrows)
+    check_window(src, win)
     try:
         data = src.dataset.read(1, window=win)
         valid = _valid_mask(src, data, win)

@@ -1339,7 +1339,10 @@ def _relief_for(
     from rangemap.relief import relief_overlay
 
     try:
-        png, bounds, used = relief_overlay(dems, _relief_box(extent))
+        try:
+            png, bounds, used = relief_overlay(dems, _relief_box(extent))
+        except ValueError:  # no DEM covers the widened box: try the view box itself
+            png, bounds, used = relief_overlay(dems, _view_box(extent))
     except (ValueError, OSError) as exc:
         log.info("publish: no shaded relief (%s)", exc)
         return None
