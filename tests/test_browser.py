@@ -53,9 +53,13 @@ PROBE = """
       for (var j = 3; j < d.length; j += 4) if (d[j] > 0) pixels++;
     }
     var svgPaths = document.querySelectorAll('.leaflet-container path.leaflet-interactive').length;
+    var images = 0, imgs = document.querySelectorAll('.leaflet-container img.leaflet-image-layer');
+    for (var q = 0; q < imgs.length; q++)
+      if (imgs[q].complete && imgs[q].naturalWidth > 0) images++;
     document.title = 'PROBE maps=' + maps + ' features=' + feats + ' drawn=' + drawn +
       ' pixels=' + pixels + ' svgpaths=' + svgPaths +
-      ' containers=' + document.querySelectorAll('.leaflet-container').length;
+      ' containers=' + document.querySelectorAll('.leaflet-container').length +
+      ' images=' + images;
   }
   window.addEventListener('load', function () { setTimeout(probe, 1500); });
 })();
@@ -178,6 +182,34 @@ def test_pages_start_leaflet_and_draw_habitat(tiny_maps, tmp_path) -> None:
         # ... projected into the view and painted (canvas renderer, or SVG paths).
         assert r["drawn"] >= 2, (page.name, r)
         assert r["pixels"] > 1000 or r["svgpaths"] >= 2, (page.name, r)
+        # the shaded relief (an embedded PNG) decodes and is shown
+        if "Shaded relief" in page.read_text(encoding="utf-8"):
+            assert r["images"] == 1, (page.name, r)
+
+
+def test_shaded_relief_decodes_in_the_browser(tmp_path) -> None:
+    """The relief PNG (stdlib encoder, Up filter) is decoded by Chromium."""
+    import numpy as np
+    from affine import Affine
+
+    from rangemap.relief import png_rgba, shaded_relief
+
+    exe = chromium()
+    rows, cols = np.mgrid[0:60, 0:90]
+    png = png_rgba(shaded_relief((rows * 40.0 + np.sin(cols / 5.0) * 300), Affine(
+        0.1, 0, 80, 0, -0.1, 40)))
+    import base64
+
+    uri = "data:image/png;base64," + base64.b64encode(png).decode("ascii")
+    page = tmp_path / "img.html"
+    page.write_text(
+        f"<html><head><title>x</title></head><body><img id='i' src='{uri}'>"
+        "<script>window.addEventListener('load', function () {"
+        "var i = document.getElementById('i');"
+        "document.title = 'IMG ' + i.naturalWidth + 'x' + i.naturalHeight; });</script>"
+        "</body></html>", encoding="utf-8")
+    proc = run_chromium(exe, tmp_path, page.as_uri(), "--dump-dom")
+    assert "<title>IMG 90x60</title>" in proc.stdout, proc.stdout[:300]
 
 
 def test_index_screenshot_is_not_blank(tiny_maps, tmp_path) -> None:

@@ -293,6 +293,23 @@ def extract(docs: tuple[Path, ...], as_json: bool, output: Path | None, overwrit
         click.echo(json.dumps(result, indent=2, ensure_ascii=False))
 
 
+def _range_band_options(f):
+    """--range, --layer, --dem, --min-elevation, --max-elevation (``habitat`` and ``area``)."""
+    for opt in reversed([
+        click.option("--range", "range_file", required=True,
+                     type=click.Path(dir_okay=False, path_type=Path),
+                     help="Polygon file of range units (GeoJSON, GeoPackage, shapefile, "
+                     "FlatGeobuf)."),
+        click.option("--layer", default=None,
+                     help="Layer of --range to read (default: the first)."),
+        _dem_option("Required."),
+        click.option("--min-elevation", type=float, required=True, help="Lower limit, metres."),
+        click.option("--max-elevation", type=float, default=None, help="Upper limit, metres."),
+    ]):
+        f = opt(f)
+    return f
+
+
 def _check_band(min_elevation: float, max_elevation: float | None) -> None:
     if max_elevation is not None and max_elevation < min_elevation:
         raise click.BadParameter(
@@ -301,13 +318,7 @@ def _check_band(min_elevation: float, max_elevation: float | None) -> None:
 
 
 @cli.command()
-@click.option("--range", "range_file", required=True,
-              type=click.Path(dir_okay=False, path_type=Path),
-              help="Polygon file of range units (GeoJSON, GeoPackage, shapefile, FlatGeobuf).")
-@click.option("--layer", default=None, help="Layer of --range to read (default: the first).")
-@_dem_option("Required.")
-@click.option("--min-elevation", type=float, required=True, help="Lower limit, metres.")
-@click.option("--max-elevation", type=float, default=None, help="Upper limit, metres.")
+@_range_band_options
 @click.option("-o", "--out", "out_file", required=True,
               type=click.Path(dir_okay=False, path_type=Path),
               help="Output file: .geojson, .gpkg or .fgb (with --no-polygons: .csv).")
@@ -374,13 +385,7 @@ def _write_area_table(range_file, dems, min_elevation, max_elevation, layer, wor
 
 
 @cli.command()
-@click.option("--range", "range_file", required=True,
-              type=click.Path(dir_okay=False, path_type=Path),
-              help="Polygon file of range units (GeoJSON, GeoPackage, shapefile, FlatGeobuf).")
-@click.option("--layer", default=None, help="Layer of --range to read (default: the first).")
-@_dem_option("Required.")
-@click.option("--min-elevation", type=float, required=True, help="Lower limit, metres.")
-@click.option("--max-elevation", type=float, default=None, help="Upper limit, metres.")
+@_range_band_options
 @click.option("-o", "--out", "out_file", default=None,
               type=click.Path(dir_okay=False, path_type=Path),
               help="Write the table to this .csv file (default: print it).")
