@@ -21,7 +21,7 @@ from rasterio.errors import RasterioIOError
 from rasterio.windows import Window, from_bounds
 from shapely.geometry import box
 
-from rangemap.errors import DataError
+from rangemap.errors import DataError, first_line
 
 # Known embedded sources get a short, stable name in outputs; any other DEM
 # is named after its file stem.
@@ -124,8 +124,8 @@ def open_dem(path: str | os.PathLike[str]) -> DemSource:
     try:
         ds = rasterio.open(p)
     except RasterioIOError as exc:
-        first = str(exc).splitlines()[0] if str(exc) else "unreadable"
-        raise DataError(f"{p}: cannot read DEM ({first}); pass a GeoTIFF, COG or VRT") from exc
+        raise DataError(f"{p}: cannot read DEM ({first_line(exc, 'unreadable')}); pass a "
+                        "GeoTIFF, COG or VRT") from exc
     if ds.crs is None:
         ds.close()
         raise DataError(f"{p}: DEM has no CRS; assign one (gdal_edit.py -a_srs EPSG:4326)")
@@ -221,6 +221,12 @@ def check_window(src: DemSource, win: Window) -> None:
                         "(RANGEMAP_MAX_WINDOW_CELLS); is the raster header right?")
 
 
+def read_error(src: DemSource, exc: BaseException) -> DataError:
+    """The one-line error for a DEM whose cells cannot be read (damaged or cut off)."""
+    return DataError(f"{src.path}: cannot read DEM cells ({first_line(exc, 'read failed')}); "
+                     "is the file truncated?")
+
+
 def window_for_bounds(src: DemSource, bounds: tuple[float, float, float, float]) -> Window | None:
     """Whole-cell window of ``src`` covering ``bounds`` (in the DEM's CRS), clipped."""
     w, s, e, n = bounds
@@ -255,7 +261,5 @@ def read_window(
     try:
         arr = src.dataset.read(1, window=win, masked=True)
     except RasterioIOError as exc:
-        first = str(exc).splitlines()[0] if str(exc) else "read failed"
-        raise DataError(f"{src.path}: cannot read DEM cells ({first}); is the file truncated?"
-                        ) from exc
+        raise read_error(src, exc) from exc
     return arr, src.dataset.window_transform(win)

@@ -51,7 +51,7 @@ from rasterio.enums import MaskFlags
 from rasterio.errors import RasterioIOError
 from rasterio.windows import Window
 
-from rangemap.dem import DemSource, check_window, open_dem, window_for_bounds
+from rangemap.dem import DemSource, check_window, open_dem, read_error, window_for_bounds
 from rangemap.errors import DataError
 
 #: Default block edge, cells: None picks it per DEM (:func:`auto_block`).
@@ -447,9 +447,7 @@ def run_block(task: BlockTask) -> BlockResult:
         data = src.dataset.read(1, window=win)
         valid = _valid_mask(src, data, win)
     except RasterioIOError as exc:
-        first = str(exc).splitlines()[0] if str(exc) else "read failed"
-        raise DataError(f"{src.path}: cannot read DEM cells ({first}); is the file truncated?"
-                        ) from exc
+        raise read_error(src, exc) from exc
     res = BlockResult()
     if task.geom_wkb is None:  # the block lies wholly inside the unit
         inside = None

@@ -17,6 +17,12 @@ class DataError(RangemapError):
     exit_code = 1
 
 
+def first_line(exc: BaseException, default: str | None = None) -> str:
+    """First line of an exception's text, for one-line messages (GDAL errors run long)."""
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else (default or type(exc).__name__)
+
+
 class UsageError(RangemapError):
     """Bad options or option combinations. Exit 2."""
 

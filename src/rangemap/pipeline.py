@@ -29,7 +29,7 @@ import shapely
 
 from rangemap import __version__, engine
 from rangemap.dem import DemStack
-from rangemap.errors import DataError, UsageError
+from rangemap.errors import DataError, UsageError, first_line
 from rangemap.fsutil import (
     TMP_PREFIX,
     atomic_path,
@@ -701,8 +701,7 @@ def read_range_file(path: Path, layer: str | None = None) -> gpd.GeoDataFrame:
     try:
         gdf = pyogrio.read_dataframe(path, layer=layer)
     except Exception as exc:  # pyogrio raises DataSource/DataLayer errors
-        text = str(exc).strip().splitlines()
-        raise DataError(f"{path}: cannot read range file ({text[0] if text else exc}); "
+        raise DataError(f"{path}: cannot read range file ({first_line(exc)}); "
                         "pass a GeoJSON, GeoPackage, shapefile or FlatGeobuf") from exc
     if gdf.crs is None:
         raise DataError(f"{path}: range file has no CRS; define one (e.g. ogr2ogr -a_srs "

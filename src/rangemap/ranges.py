@@ -19,7 +19,7 @@ import pyogrio
 import shapely
 import yaml
 
-from rangemap.errors import DataError
+from rangemap.errors import DataError, first_line
 from rangemap.fsutil import slugify
 
 DEFAULT_MIN_ELEVATION_M = 2500.0
@@ -43,7 +43,7 @@ class Boundaries:
         try:
             layers = {name for name, _ in pyogrio.list_layers(p)}
         except Exception as exc:  # pyogrio raises several DataSource errors
-            raise DataError(f"{p}: cannot read boundaries ({_first_line(exc)}); {hint}") from exc
+            raise DataError(f"{p}: cannot read boundaries ({first_line(exc)}); {hint}") from exc
         missing = {"admin0", "admin1"} - layers
         if missing:
             raise DataError(f"{p}: boundaries lack layer(s) {', '.join(sorted(missing))}; {hint}")
@@ -80,11 +80,6 @@ class Boundaries:
     def admin1_names(self, iso3: str) -> list[str]:
         """First-level unit names of a country."""
         return sorted(self.admin1.loc[self.admin1["iso3"] == iso3, "admin1_name"].astype(str))
-
-
-def _first_line(exc: BaseException) -> str:
-    text = str(exc).strip()
-    return text.splitlines()[0] if text else type(exc).__name__
 
 
 def assemble_units(record: dict[str, Any]) -> list[dict[str, Any]]:
@@ -165,7 +160,7 @@ def load_ranges_yaml(path: str | os.PathLike[str], bounds: Boundaries) -> list[d
         raise DataError(f"{p}: ranges file not found; pass --ranges with a file written by "
                         "'rangemap extract -o ranges.yaml'") from None
     except (UnicodeDecodeError, OSError) as exc:
-        raise DataError(f"{p}: cannot read ranges file ({_first_line(exc)}); save it as UTF-8"
+        raise DataError(f"{p}: cannot read ranges file ({first_line(exc)}); save it as UTF-8"
                         ) from exc
     try:
         data = yaml.safe_load(text)
@@ -356,7 +351,7 @@ def normalize_boundaries(
     try:
         gdf = pyogrio.read_dataframe(p, layer=layer)
     except Exception as exc:
-        raise DataError(f"{p}: cannot read boundaries ({_first_line(exc)}); {hint}") from exc
+        raise DataError(f"{p}: cannot read boundaries ({first_line(exc)}); {hint}") from exc
     for opt, field in (("--country-field", country_field), ("--name-field", name_field),
                        ("--id-field", id_field)):
         if field is not None and field not in gdf.columns:
