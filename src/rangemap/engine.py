@@ -51,6 +51,7 @@ from rasterio.enums import MaskFlags
 from rasterio.errors import RasterioIOError
 from rasterio.windows import Window
 
+from rangemap import gridpoly
 from rangemap.dem import DemSource, check_window, open_dem, read_error, window_for_bounds
 from rangemap.errors import DataError
 
@@ -206,8 +207,7 @@ class BlockResult:
     zmin: float = math.inf
     zmax: float = -math.inf
     aoo: np.ndarray = field(default_factory=lambda: np.empty(0, dtype="int64"))
-    parts: np.ndarray | None = None
-    edges: int = 0
+    runs: tuple | None = None  # boundary runs of the band mask (pixel space)
 
 
 #: DEMs open in this process, by path (workers fill it lazily).
@@ -287,35 +287,44 @@ def geographic_aoo_keys(src: DemSource, row0: int, col0: int, mask: np.ndarray) 
     return np.unique(np.concatenate(out))
 
 
-def polygonize_px(mask: np.ndarray, row0: int, col0: int) -> tuple[np.ndarray, int]:
-    """Polygons (4-connected) of the True cells of a block, in integer pixel coordinates.
+def rect_runs(row0: int, col0: int, nrows: int, ncols: int) -> gridpoly.Runs:
+    """Boundary runs of a block wholly in the band (its rectangle, no mask needed)."""
+    c1, r1 = col0 + ncols, row0 + nrows
+    return (np.array([c1, col0, col0, c1]), np.array([row0, row0, r1, r1]),
+            np.array([col0, col0, c1, c1]), np.array([row0, r1, r1, row0]))
 
-    GDAL polygonizes (``rasterio.features.shapes``); the polygons are built with
-    shapely's vectorized constructors (one call for all rings, one for all polygons).
+
+def _small(runs: gridpoly.Runs) -> gridpoly.Runs:
+    """int32 copies when they fit (halves what workers send back)."""
+    if runs[0].size and max(int(np.abs(a).max()) for a in runs) < 2**31 - 1:
+        return tuple(a.astype("int32") for a in runs)  # type: ignore[return-value]
+    return runs
+
+
+def trace_piece(runs: list[gridpoly.Runs], seams_r, seams_c, transform: Affine,
+                decimals: int | None = None) -> tuple[np.ndarray, int]:
+    """Polygons of one (unit, DEM) window from its blocks' boundary runs.
+
+    Runs shared by two blocks along a seam cancel (:func:`rangemap.gridpoly.cancel_seams`),
+    so the result is the polygonization of the whole window; vertices are mapped
+    with ``transform`` (pixel to CRS) and rounded to ``decimals`` if given.
 
     Returns
     -------
-    (parts, edges)
-        Array of Polygons, and the number of boundary edges (ring vertices).
+    (polygons, vertices)
     """
-    if not mask.any():
+    allr = gridpoly.concat_runs([tuple(a.astype("int64") for a in r) for r in runs])
+    allr = gridpoly.cancel_seams(allr, seams_r, seams_c)
+    x, y, ring, poly = gridpoly.trace(allr)
+    if x.size == 0:
         return np.empty(0, dtype=object), 0
-    coords: list = []
-    ring_idx: list[int] = []
-    poly_idx: list[int] = []
-    r = p = 0
-    for geom, _ in features.shapes(mask.view("uint8"), mask=mask,
-                                   transform=Affine.translation(col0, row0), connectivity=4):
-        for ring in geom["coordinates"]:
-            coords.extend(ring)
-            ring_idx.extend([r] * len(ring))
-            poly_idx.append(p)
-            r += 1
-        p += 1
-    xy = np.asarray(coords, dtype="float64")
-    rings = shapely.linearrings(xy, indices=np.asarray(ring_idx))
-    polys = shapely.polygons(rings, indices=np.asarray(poly_idx))
-    return polys, len(coords) - r
+    t = transform
+    gx = t.c + x * t.a + y * t.b
+    gy = t.f + x * t.d + y * t.e
+    if decimals is not None:
+        gx, gy = np.round(gx, decimals), np.round(gy, decimals)
+    rings = shapely.linearrings(np.column_stack([gx, gy]), indices=ring)
+    return shapely.polygons(rings, indices=poly), int(x.size)
 
 
 def _valid_mask(src: DemSource, data: np.ndarray, win: Window) -> np.ndarray | None:
@@ -506,11 +515,9 @@ def run_block(task: BlockTask) -> BlockResult:
         res.aoo = mask_aoo_keys(src, btrans, mask)
     if task.polygons:
         if full:  # the whole block is habitat: its rectangle, no polygonizing
-            res.parts = np.array([shapely.box(task.col0, task.row0, task.col0 + task.ncols,
-                                              task.row0 + task.nrows)], dtype=object)
-            res.edges = 4
+            res.runs = rect_runs(task.row0, task.col0, task.nrows, task.ncols)
         else:
-            res.parts, res.edges = polygonize_px(mask, task.row0, task.col0)
+            res.runs = _small(gridpoly.mask_runs(mask, task.row0, task.col0))
     return res
 
 
@@ -630,21 +637,6 @@ def _plan(geom, dems, band, margin_m, block, polygons, tasks, pieces, unit) -> d
     return {"remaining": remaining, "served": served}
 
 
-def _merge_blocks(parts: np.ndarray, seams_r: np.ndarray, seams_c: np.ndarray) -> np.ndarray:
-    """Join block polygons across interior seams; parts away from seams are kept as is."""
-    if parts.size == 0 or (seams_r.size == 0 and seams_c.size == 0):
-        return parts
-    b = shapely.bounds(parts)  # xmin, ymin, xmax, ymax; integers in pixel space
-    near = (np.isin(b[:, 0], seams_c) | np.isin(b[:, 2], seams_c)
-            | np.isin(b[:, 1], seams_r) | np.isin(b[:, 3], seams_r))
-    if not near.any():
-        return parts
-    # Seam vertices left on straight edges are dropped (tolerance 0 removes only exactly
-    # collinear points), so vertices match an unblocked polygonization.
-    joined = shapely.get_parts(shapely.simplify(shapely.union_all(parts[near]), 0))
-    return np.concatenate([parts[~near], joined[shapely.get_type_id(joined) == 3]])
-
-
 def habitats(
     geoms: list[shapely.Geometry],
     dems: list[DemSource],
@@ -683,11 +675,13 @@ def habitats(
     list of HabitatResult
     """
     from rangemap.habitat import (
+        EMPTY,
         HabitatResult,
         as_multi,
         clip_to,
         geodesic_area_km2,
         merge_pieces,
+        polygon_area_km2,
     )
 
     if isinstance(bands, tuple):
@@ -701,9 +695,9 @@ def habitats(
         results = list(ex.map(run_block, tasks))
     if stats is not None:
         stats["blocks"] = len(tasks)
-        stats["edges"] = sum(r.edges for r in results)
         stats["cells_read"] = sum(t.nrows * t.ncols for t in tasks)
     out = []
+    vertices = 0
     by_unit: dict[int, list[_Piece]] = {}
     for p in pieces:
         by_unit.setdefault(p.unit, []).append(p)
@@ -732,23 +726,35 @@ def habitats(
             acc.zmax = max([acc.zmax] + [r.zmax for r in rs])
             aoo.extend(r.aoo for r in rs if r.aoo.size)
             if polygons:
-                parts = np.concatenate([r.parts for r in rs if r.parts is not None])
-                parts = _merge_blocks(parts, p.seams_r, p.seams_c)
-                poly = as_multi(p.src.lonlat(from_pixels(p.src, shapely.MultiPolygon(
-                    list(parts)))))
+                t = p.src.transform
+                # On one lon/lat grid, rounding to 1e-7 deg cannot merge two vertices
+                # (cells are far larger), so no snap-rounding pass is needed.
+                clean = p.src.geographic and min(abs(t.a), abs(t.e)) >= 1e-6
+                polys, nv = trace_piece([r.runs for r in rs if r.runs is not None],
+                                        p.seams_r, p.seams_c, t, 7 if clean else None)
+                vertices += nv
+                poly = shapely.multipolygons(polys) if polys.size else EMPTY
+                if not p.src.geographic:
+                    poly = as_multi(p.src.lonlat(poly))
                 if p.clip_region is not None:
                     poly = clip_to(poly, p.clip_region)
-                geo_pieces.append(poly)
+                    clean = False
+                geo_pieces.append((poly, clean))
         served = plans[i]["served"]
         remaining = plans[i]["remaining"]
-        geometry = merge_pieces(geo_pieces, served) if polygons else as_multi(None)
+        if not polygons:
+            geometry = EMPTY
+        elif len(geo_pieces) == 1 and geo_pieces[0][1]:
+            geometry = geo_pieces[0][0]  # traced valid, shells counter-clockwise, rounded
+        else:
+            geometry = merge_pieces([g for g, _ in geo_pieces], served)
         in_footprints = 1.0
         if not remaining.is_empty:
             unit_area = geodesic_area_km2(geom)
             in_footprints = 1.0 - geodesic_area_km2(remaining) / unit_area if unit_area else 0.0
         res = HabitatResult(
             geometry=geometry,
-            area_km2=geodesic_area_km2(geometry) if polygons else acc.cell_area,
+            area_km2=polygon_area_km2(geometry) if polygons else acc.cell_area,
             cell_area_km2=acc.cell_area,
             cells=acc.cells,
             sources=sources,
@@ -761,6 +767,8 @@ def habitats(
             res.elev_min, res.elev_max = acc.zmin, acc.zmax
             res.elev_mean = acc.zsum / acc.cells
         out.append(res)
+    if stats is not None:
+        stats["edges"] = vertices
     return out
 
 

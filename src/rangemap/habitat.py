@@ -93,6 +93,62 @@ def geodesic_area_km2(geom: shapely.Geometry, max_segment_deg: float = 0.05) -> 
     return abs(area) / 1e6
 
 
+def polygon_areas_km2(geoms) -> np.ndarray:
+    """WGS84 area (km^2) of each lon/lat geometry, exact for cell-edge polygons.
+
+    A ring whose edges all run along parallels or meridians (what polygonized
+    lon/lat cells give) is measured in closed form: by Green's theorem its area is
+    ``-sum(dlon * Z(lat))`` over its edges along parallels, with ``Z`` the area between
+    the equator and ``lat`` per radian (:func:`_zone_area`), edges along parallels
+    measured as drawn.  That equals the sum of the exact cell areas.  Geometries with
+    any other edge fall back to :func:`geodesic_area_km2` (densified geodesic).
+    """
+    geoms = np.asarray(geoms, dtype=object).ravel()
+    out = np.zeros(geoms.size)
+    if geoms.size == 0:
+        return out
+    parts, gidx = shapely.get_parts(geoms, return_index=True)
+    poly = shapely.get_type_id(parts) == 3
+    parts, gidx = parts[poly], gidx[poly]
+    if parts.size == 0:
+        return out
+    rings, pidx = shapely.get_rings(parts, return_index=True)
+    shell = np.ones(rings.size, dtype=bool)
+    shell[1:] = pidx[1:] != pidx[:-1]
+    xy, ridx = shapely.get_coordinates(rings, return_index=True)
+    x, y = xy[:, 0], xy[:, 1]
+    seg = ridx[1:] == ridx[:-1]
+    r = ridx[:-1][seg]
+    dx = (x[1:] - x[:-1])[seg]
+    dy = (y[1:] - y[:-1])[seg]
+    bent = np.zeros(geoms.size, dtype=bool)
+    bad_ring = np.zeros(rings.size, dtype=bool)
+    bad_ring[r[(dx != 0) & (dy != 0)]] = True
+    bent[gidx[pidx[bad_ring]]] = True
+    horiz = dy == 0
+    lat = y[:-1][seg][horiz]
+    rr = r[horiz]
+    # Z relative to each ring's first latitude keeps the sums small (less rounding).
+    ref = np.full(rings.size, np.nan)
+    first = np.r_[True, ridx[1:] != ridx[:-1]]
+    ref[ridx[first]] = y[first]
+    z = _zone_area(lat) - _zone_area(ref[rr])
+    ring_area = np.abs(np.bincount(rr, weights=-np.radians(dx[horiz]) * z,
+                                   minlength=rings.size)) / 1e6
+    signed = np.where(shell, ring_area, -ring_area)
+    out += np.bincount(gidx[pidx], weights=signed, minlength=geoms.size)
+    for i in np.flatnonzero(bent):
+        out[i] = geodesic_area_km2(geoms[i])
+    return out
+
+
+def polygon_area_km2(geom: shapely.Geometry) -> float:
+    """WGS84 area (km^2) of one lon/lat geometry (see :func:`polygon_areas_km2`)."""
+    if geom is None or geom.is_empty:
+        return 0.0
+    return float(polygon_areas_km2([geom])[0])
+
+
 def band_mask(
     elev: np.ma.MaskedArray, inside: np.ndarray, min_m: float | None, max_m: float | None
 ) -> np.ndarray:
@@ -185,10 +241,10 @@ class HabitatResult:
 
     @property
     def largest_patch_km2(self) -> float:
-        """Geodesic area of the largest habitat polygon (4-connected cells)."""
+        """Area of the largest habitat polygon (4-connected cells)."""
         if self.geometry.is_empty:
             return 0.0
-        return max(geodesic_area_km2(p) for p in self.geometry.geoms)
+        return float(polygon_areas_km2(shapely.get_parts(self.geometry)).max())
 
     @property
     def eoo_km2(self) -> float:
@@ -441,7 +497,7 @@ def unit_habitat_window(
         in_footprints = 1.0 - geodesic_area_km2(remaining) / unit_area if unit_area else 0.0
     result = HabitatResult(
         geometry=geometry,
-        area_km2=geodesic_area_km2(geometry),
+        area_km2=polygon_area_km2(geometry),
         cell_area_km2=cell_area,
         cells=cells,
         sources=sources,
