@@ -6,8 +6,9 @@ The 30″ GLOBE grid (data/elevation/globe30s_55e90e_20n50n.tif) is upsampled 10
 (bilinear) and given seeded sub-cell relief: a correlated field (σ 60 m, ~8-cell
 correlation) plus white noise (σ 8 m).  Output: one 1° x 1° GeoTIFF per tile
 (1200 x 1200 int16, 512-cell internal tiles, ZSTD), like Copernicus DEM tiles, and a
-VRT over them.  ``--big`` also writes ``himalaya3s_1e9.vrt``: the same tiles repeated
-2 x 5 times over 66-90E x 6-36N (1.04e9 cells) for the 1e9-cell run.
+VRT over them.  ``--big`` also writes ``himalaya3s_1e9.vrt``: the tile block placed
+2 x 5 times over 66-90E x 6-36N (1.04e9 cells) for the 1e9-cell run; each copy is a
+separate set of files with its own noise seed, so no tile is decoded (or cached) twice.
 
     python benchmarks/make_dem.py --out /tmp/rmbench            # 1.04e8 cells
     python benchmarks/make_dem.py --out /tmp/rmbench --big
@@ -17,7 +18,9 @@ VRT over them.  ``--big`` also writes ``himalaya3s_1e9.vrt``: the same tiles rep
 from __future__ import annotations
 
 import argparse
+import os
 import subprocess
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -52,14 +55,15 @@ def _interp_matrix(n_out: int, n_in: int) -> np.ndarray:
     return m
 
 
-def tile(src: rasterio.DatasetReader, lon: int, lat: int) -> np.ndarray:
-    """3″ elevation of the 1° tile whose south-west corner is (lon, lat)."""
+def tile(src: rasterio.DatasetReader, lon: int, lat: int, rep: int = 0) -> np.ndarray:
+    """3″ elevation of the 1° tile whose south-west corner is (lon, lat); ``rep`` > 0
+    gives another copy with its own noise."""
     t = src.transform
     col = (lon - t.c) / t.a
     row = (lat + 1 - t.f) / t.e
     z = src.read(1, window=Window(col, row, 120, 120), out_shape=(N, N),
                  resampling=Resampling.bilinear).astype("float64")
-    rng = np.random.default_rng([SEED, lon, lat])
+    rng = np.random.default_rng([SEED, lon, lat] + ([rep] if rep else []))
     m = _interp_matrix(N, N // 8 + 1)
     z += 60 * (m @ rng.normal(size=(N // 8 + 1, N // 8 + 1)) @ m.T) * 2.0
     z += rng.normal(0, 8, (N, N))
@@ -73,33 +77,49 @@ def main() -> None:
     ap.add_argument("--compress", choices=sorted(COMPRESS), default="zstd",
                     help="tile compression (default zstd: like GLO-90's DEFLATE to decode)")
     a = ap.parse_args()
-    tiles_dir = a.out / "tiles"
-    tiles_dir.mkdir(parents=True, exist_ok=True)
-    paths = []
-    with rasterio.open(GLOBE) as src:
-        for lat in range(SOUTH, NORTH):
-            for lon in range(WEST, EAST):
-                p = tiles_dir / f"syn3s_N{lat:02d}_E{lon:03d}.tif"
-                paths.append(p)
-                if p.exists():
-                    continue
-                prof = {"driver": "GTiff", "width": N, "height": N, "count": 1,
-                        "dtype": "int16", "crs": "EPSG:4326", "nodata": -32768,
-                        "transform": from_origin(lon, lat + 1, 1 / N, 1 / N), "tiled": True,
-                        "blockxsize": 512, "blockysize": 512, **COMPRESS[a.compress]}
-                with rasterio.open(p, "w", **prof) as dst:
-                    dst.write(tile(src, lon, lat), 1)
+    jobs = [(a.out, lat, lon, 0, a.compress) for lat in range(SOUTH, NORTH)
+            for lon in range(WEST, EAST)]
+    paths = [tile_path(a.out, lat, lon, 0) for _, lat, lon, _, _ in jobs]
+    if a.big:
+        jobs += [(a.out, lat, lon, r, a.compress) for r in range(1, 10)
+                 for lat in range(SOUTH, NORTH) for lon in range(WEST, EAST)]
+    with ProcessPoolExecutor(os.cpu_count()) as pool:
+        list(pool.map(write_tile, jobs, chunksize=4))
     vrt = a.out / "himalaya3s.vrt"
     subprocess.run(["gdalbuildvrt", "-q", str(vrt), *map(str, paths)], check=True)
     print(vrt, (EAST - WEST) * (NORTH - SOUTH) * N * N, "cells")
     if a.big:
         big = a.out / "himalaya3s_1e9.vrt"
-        big.write_text(_repeat_vrt(tiles_dir, reps=(2, 5), west=66, north=36))
+        big.write_text(_repeat_vrt(a.out, reps=(2, 5), west=66, north=36))
         print(big, (EAST - WEST) * 2 * (NORTH - SOUTH) * 5 * N * N, "cells")
 
 
-def _repeat_vrt(tiles_dir: Path, reps: tuple[int, int], west: float, north: float) -> str:
-    """A VRT placing the tile block reps[0] x reps[1] times (columns x rows)."""
+def tile_path(out: Path, lat: int, lon: int, rep: int) -> Path:
+    if rep == 0:
+        return out / "tiles" / f"syn3s_N{lat:02d}_E{lon:03d}.tif"
+    return out / "tiles_1e9" / f"syn3s_r{rep}_N{lat:02d}_E{lon:03d}.tif"
+
+
+def write_tile(job) -> None:
+    out, lat, lon, rep, compress = job
+    p = tile_path(out, lat, lon, rep)
+    if p.exists():
+        return
+    p.parent.mkdir(parents=True, exist_ok=True)
+    prof = {"driver": "GTiff", "width": N, "height": N, "count": 1,
+            "dtype": "int16", "crs": "EPSG:4326", "nodata": -32768,
+            "transform": from_origin(lon, lat + 1, 1 / N, 1 / N), "tiled": True,
+            "blockxsize": 512, "blockysize": 512, **COMPRESS[compress]}
+    with rasterio.open(GLOBE) as src:
+        z = tile(src, lon, lat, rep)
+    tmp = p.with_suffix(".part.tif")
+    with rasterio.open(tmp, "w", **prof) as dst:
+        dst.write(z, 1)
+    os.replace(tmp, p)
+
+
+def _repeat_vrt(out: Path, reps: tuple[int, int], west: float, north: float) -> str:
+    """A VRT placing reps[0] x reps[1] copies of the tile block (columns x rows)."""
     w, h = EAST - WEST, NORTH - SOUTH
     width, height = w * reps[0] * N, h * reps[1] * N
     src = []
@@ -109,7 +129,7 @@ def _repeat_vrt(tiles_dir: Path, reps: tuple[int, int], west: float, north: floa
                 for lon in range(WEST, EAST):
                     x = (rx * w + lon - WEST) * N
                     y = (ry * h + NORTH - 1 - lat) * N
-                    p = tiles_dir / f"syn3s_N{lat:02d}_E{lon:03d}.tif"
+                    p = tile_path(out, lat, lon, ry * reps[0] + rx)
                     src.append(
                         f'<ComplexSource><SourceFilename relativeToVRT="0">{p}</SourceFilename>'
                         f'<SourceBand>1</SourceBand><SrcRect xOff="0" yOff="0" xSize="{N}" '

@@ -65,7 +65,7 @@ def main() -> None:
     ap.add_argument("--naive-timeout", type=float, default=600)
     ap.add_argument("--bbox", type=float, nargs=4, default=None,
                     help="range = admin-0 countries cut to this box (for the 1e9 run)")
-    ap.add_argument("--only", default="polygons,area,gdal,naive,reference")
+    ap.add_argument("--only", default="polygons,area,cli,gdal,naive,reference")
     a = ap.parse_args()
     only = a.only.split(",")
     a.work.mkdir(parents=True, exist_ok=True)
@@ -80,6 +80,17 @@ def main() -> None:
             dt, rss, out = timed([*rm, mode, *common, *extra], 3600)
             rows[mode] = json.loads(out) | {"wall_s": dt, "rss_mb": rss}
             print(mode, rows[mode], file=sys.stderr)
+    if "cli" in only:
+        # The commands users run, end to end: Python start, imports, range read, output.
+        cli = [PY, "-m", "rangemap"]
+        band = ["--range", str(rng), "--dem", str(a.dem), "--min-elevation", "2500",
+                "--workers", str(a.workers), "--overwrite"]
+        for name, cmd in (("cli_habitat", [*cli, "habitat", *band, "-o",
+                                           str(a.work / "cli.fgb")]),
+                          ("cli_area", [*cli, "area", *band, "-o", str(a.work / "cli.csv")])):
+            dt, rss, _ = timed(cmd, 3600)
+            rows[name] = {"wall_s": dt, "rss_mb": rss}
+            print(name, rows[name], file=sys.stderr)
     if "gdal" in only:
         mask, poly, clip = (a.work / n for n in ("mask.tif", "poly.fgb", "clip.fgb"))
         for f in (mask, poly, clip):
