@@ -15,13 +15,15 @@ How a unit's habitat is computed (the rules themselves are in :mod:`rangemap.hab
    array; nodata compared directly), rasterize the outline with GDAL's centre rule,
    apply the band, and reduce to numbers: cells, exact cell areas per row (row counts @
    row areas), margin areas, elevation stats (integer sums, no float64 copies), AOO grid
-   ids.  With ``polygons=True`` the band mask is also polygonized (in integer pixel
-   coordinates, so seams match exactly); a block wholly in the band is emitted as its
-   rectangle.  Memory is bounded by the block, not by the DEM or the unit.
-3. **Assemble** (driver).  Numbers add up.  Polygon parts that touch an interior block
-   seam (known from their integer bounds, no geometry test) are unioned once; all others
-   are kept as they are.  The result goes back to lon/lat, is clipped where a coarser
-   DEM's cells straddle a finer DEM's edge, and pieces of several DEMs are merged as
+   ids.  With ``polygons=True`` the band mask is also reduced to its *boundary runs*
+   (:func:`rangemap.gridpoly.mask_runs`: straight pieces of the cell boundary, integer
+   pixel coordinates); a block wholly in the band sends its rectangle.  Memory is
+   bounded by the block, not by the DEM or the unit.
+3. **Assemble** (driver).  Numbers add up.  The runs of a (unit, DEM) window are joined
+   by cancelling the pieces two blocks share along a seam and traced into rings and
+   polygons (:func:`trace_piece`, all numpy: no ``union_all``, no per-part geometry
+   pass).  Vertices go to lon/lat in one vectorized step (rounded to 1e-7 deg on a lon/lat
+   grid); pieces of several DEMs (or of a projected DEM) are clipped and merged as
    before (:func:`rangemap.habitat.merge_pieces`).
 
 The result equals the single-window computation: the same cells, areas equal to
