@@ -286,6 +286,8 @@ def geographic_aoo_keys(src: DemSource, row0: int, col0: int, mask: np.ndarray) 
             occ = np.logical_or.reduceat(by_row, rx, axis=1)
             a, b = np.nonzero(occ)
             out.append(ix[rx][b] * (1 << 32) + (iy[ry][a] + (1 << 31)))
+    if k == 1:  # ix and iy are monotonic: the (row run, column run) pairs are distinct
+        return np.sort(out[0])
     return np.unique(np.concatenate(out))
 
 
@@ -403,47 +405,22 @@ def _row_counts(m: np.ndarray | None, shape: tuple[int, int]) -> np.ndarray:
     return m.view("uint8").sum(axis=1, dtype=dt).astype("int64")
 
 
-def _zstats(data: np.ndarray, m: np.ndarray | None, ok: np.ndarray | None,
-            lims) -> tuple[float, float, float]:
+def _zstats(data: np.ndarray, m: np.ndarray | None) -> tuple[float, float, float]:
     """Sum, min and max of ``data`` over the band mask ``m`` (None: all cells).
 
-    ``m`` is ``ok & lo <= data <= hi`` (``ok`` None: every cell may count), ``lims``
-    the integer limits from :func:`_limits`.  Signed integers avoid the fancy-indexed
-    copy: with wrap-around arithmetic, ``data - lo`` seen as unsigned puts every cell
-    below the band above every cell in it, so its minimum is the band's minimum minus
-    ``lo`` (and ``hi - data`` likewise gives the maximum); cells outside ``ok`` are
-    set to the unsigned maximum first.
+    Masked reductions (``where=``) read the block once each and copy nothing; integer
+    sums are exact (int64).
     """
+    if data.dtype.kind in "iu":
+        info = np.iinfo(data.dtype)
+        acc, lo, hi = "int64" if data.dtype.kind == "i" else "uint64", info.max, info.min
+    else:
+        acc, lo, hi = "float64", np.inf, -np.inf
     if m is None:
-        if data.dtype.kind in "iu":
-            return float(data.sum(dtype="int64")), float(data.min()), float(data.max())
-        return float(data.sum(dtype="float64")), float(data.min()), float(data.max())
-    if data.dtype.kind != "i" or data.dtype.itemsize > 4:
-        z = data[m].astype("float64")  # float and unsigned DEMs: the plain way
-        return float(z.sum()), float(z.min()), float(z.max())
-    info = np.iinfo(data.dtype)
-    udt = np.dtype(f"u{data.dtype.itemsize}")
-    umax = np.iinfo(udt).max
-    lo, hi, _ = lims
-    base = info.min if lo is None else lo
-    top = info.max if hi is None else hi
-    total = float(np.multiply(data, m, dtype=data.dtype).sum(dtype="int64"))
-    off = None
-    if ok is not None:  # all bits set outside ok
-        off = ok.view("int8").astype(data.dtype)
-        np.subtract(off, 1, out=off)
-        off = off.view(udt)
-    res = []
-    for u in (np.subtract(data, base, dtype=data.dtype).view(udt),
-              np.subtract(top, data, dtype=data.dtype).view(udt)):
-        if off is not None:
-            np.bitwise_or(u, off, out=u)
-        k = int(u.min())
-        if k > top - base or (off is not None and k == umax):  # ambiguous: plain way
-            z = data[m].astype("float64")
-            return float(z.sum()), float(z.min()), float(z.max())
-        res.append(k)
-    return total, float(base + res[0]), float(top - res[1])
+        return float(data.sum(dtype=acc)), float(data.min()), float(data.max())
+    return (float(np.add.reduce(data, axis=None, where=m, dtype=acc)),
+            float(np.minimum.reduce(data, axis=None, where=m, initial=lo)),
+            float(np.maximum.reduce(data, axis=None, where=m, initial=hi)))
 
 
 def run_block(task: BlockTask) -> BlockResult:
@@ -507,7 +484,7 @@ def run_block(task: BlockTask) -> BlockResult:
         res.narrow = area(_in_band(data, ok_band, narrow))
     if not res.cells:
         return res
-    res.zsum, res.zmin, res.zmax = _zstats(data, mask, ok_band, band)
+    res.zsum, res.zmin, res.zmax = _zstats(data, mask)
     full = mask is None or res.cells == task.nrows * task.ncols
     if mask is None:
         mask = np.ones(shape, dtype=bool)
