@@ -42,7 +42,20 @@ def make_range(path: Path, bbox=None) -> Path:
     return path
 
 
+REPEAT = 1
+
+
 def timed(cmd: list[str], timeout: float) -> tuple[float, float, str]:
+    """(median seconds, peak RSS MB, stdout of the median run) over REPEAT runs."""
+    runs = sorted(_timed_once(cmd, timeout) for _ in range(REPEAT))
+    dt, rss, out = runs[len(runs) // 2]
+    if REPEAT > 1:
+        print(f"  {cmd[2] if len(cmd) > 2 else cmd[0]}: {[round(r[0], 2) for r in runs]} s",
+              file=sys.stderr)
+    return dt, max(r[1] for r in runs), out
+
+
+def _timed_once(cmd: list[str], timeout: float) -> tuple[float, float, str]:
     """(seconds, peak RSS MB, stdout) of a command under /usr/bin/time -v."""
     t0 = time.perf_counter()
     try:
@@ -66,7 +79,12 @@ def main() -> None:
     ap.add_argument("--bbox", type=float, nargs=4, default=None,
                     help="range = admin-0 countries cut to this box (for the 1e9 run)")
     ap.add_argument("--only", default="polygons,area,cli,gdal,naive,reference")
+    ap.add_argument("--repeat", type=int, default=1,
+                    help="run each method N times and keep the median wall time (this VM "
+                         "varies by 10-30 %% between runs)")
     a = ap.parse_args()
+    global REPEAT
+    REPEAT = a.repeat
     only = a.only.split(",")
     a.work.mkdir(parents=True, exist_ok=True)
     rng = make_range(a.work / "range.gpkg", a.bbox)
@@ -93,8 +111,6 @@ def main() -> None:
             print(name, rows[name], file=sys.stderr)
     if "gdal" in only:
         mask, poly, clip = (a.work / n for n in ("mask.tif", "poly.fgb", "clip.fgb"))
-        for f in (mask, poly, clip):
-            f.unlink(missing_ok=True)
         steps = [["/usr/bin/python3", "/usr/bin/gdal_calc.py", "--quiet", "-A", str(a.dem),
                   "--calc", "A>=2500", "--type", "Byte", "--NoDataValue", "0",
                   "--co", "TILED=YES", "--co", "COMPRESS=ZSTD", "--outfile", str(mask)],
@@ -102,11 +118,19 @@ def main() -> None:
                   "FlatGeobuf", str(poly)],
                  ["ogr2ogr", "-nlt", "PROMOTE_TO_MULTI", "-clipsrc", str(rng), str(clip),
                   str(poly)]]
-        tot, peak = 0.0, 0.0
-        for s in steps:
-            dt, rss, _ = timed(s, 3600)
-            tot += dt
-            peak = max(peak, rss)
+        totals, peak = [], 0.0
+        for _ in range(REPEAT):  # the three steps as one unit, outputs removed each time
+            for f in (mask, poly, clip):
+                f.unlink(missing_ok=True)
+            tot = 0.0
+            for s in steps:
+                dt, rss, _ = _timed_once(s, 3600)
+                tot += dt
+                peak = max(peak, rss)
+            totals.append(tot)
+        if REPEAT > 1:
+            print(f"  gdal: {[round(t, 2) for t in sorted(totals)]} s", file=sys.stderr)
+        tot = sorted(totals)[len(totals) // 2]
         import geopandas as gpd
 
         from rangemap.habitat import geodesic_area_km2
