@@ -60,6 +60,23 @@ def _runs_1d(d: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return starts[nz], ends[nz], val[nz]
 
 
+def _line_runs(m: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Runs on the lines between the rows of ``m`` (int8 0/1), rows 0..n.
+
+    Returns the line, the run's start and end along it, and whether the cell before
+    the line (row above) is the True one.
+    """
+    n, k = m.shape
+    p = np.zeros((n + 2, k), dtype=np.int8)
+    p[1:-1] = m
+    d = np.zeros((n + 1, k + 1), dtype=np.int8)
+    np.subtract(p[:-1], p[1:], out=d[:, :k])
+    s, e, v = _runs_1d(d)
+    w = k + 1
+    line = s // w
+    return line, s - line * w, (e - 1) - line * w + 1, v > 0
+
+
 def mask_runs(mask: np.ndarray, row0: int = 0, col0: int = 0) -> Runs:
     """Boundary runs of the True cells of ``mask``, cells outside it counted False.
 
@@ -80,29 +97,11 @@ def mask_runs(mask: np.ndarray, row0: int = 0, col0: int = 0) -> Runs:
     if nr == 0 or nc == 0:
         return _EMPTY, _EMPTY, _EMPTY, _EMPTY
     m = mask.view(np.int8) if mask.dtype == bool else (mask != 0).view(np.int8)
-    # Horizontal lines y = 0..nr: cell above minus cell below (+1: True above).
-    p = np.zeros((nr + 2, nc), dtype=np.int8)
-    p[1:-1] = m
-    d = np.zeros((nr + 1, nc + 1), dtype=np.int8)
-    np.subtract(p[:-1], p[1:], out=d[:, :nc])
-    s, e, v = _runs_1d(d)
-    w = nc + 1
-    y = s // w
-    xa = s - y * w
-    xb = (e - 1) - y * w + 1
-    up = v > 0  # True above: heading +x
+    # Horizontal lines y = 0..nr (cell above minus cell below; True above: heading +x),
+    # then vertical lines x = 0..nc on the transposed block (True left: heading -y).
+    y, xa, xb, up = _line_runs(m)
     hx0, hx1 = np.where(up, xa, xb), np.where(up, xb, xa)
-    # Vertical lines x = 0..nc, along columns: cell left minus cell right.
-    q = np.zeros((nc + 2, nr), dtype=np.int8)
-    q[1:-1] = m.T
-    d = np.zeros((nc + 1, nr + 1), dtype=np.int8)
-    np.subtract(q[:-1], q[1:], out=d[:, :nr])
-    s, e, v = _runs_1d(d)
-    w = nr + 1
-    x = s // w
-    ya = s - x * w
-    yb = (e - 1) - x * w + 1
-    left = v > 0  # True on the left: heading -y
+    x, ya, yb, left = _line_runs(m.T)
     vy0, vy1 = np.where(left, yb, ya), np.where(left, ya, yb)
     x0 = np.concatenate([hx0, x]) + col0
     x1 = np.concatenate([hx1, x]) + col0
