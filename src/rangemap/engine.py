@@ -518,12 +518,6 @@ def to_pixels(src: DemSource, geom: shapely.Geometry) -> shapely.Geometry:
     return shapely.affinity.affine_transform(geom, [inv.a, inv.b, inv.d, inv.e, inv.c, inv.f])
 
 
-def from_pixels(src: DemSource, geom: shapely.Geometry) -> shapely.Geometry:
-    """Pixel coordinates back to the DEM's CRS."""
-    t = src.transform
-    return shapely.affinity.affine_transform(geom, [t.a, t.b, t.d, t.e, t.c, t.f])
-
-
 def _ring_coords(px: shapely.Geometry) -> tuple[list[np.ndarray], np.ndarray]:
     """Every ring (shells and holes) of a pixel-space geometry, open, and their bounds."""
     rings = shapely.get_rings(shapely.get_parts(px))
