@@ -557,11 +557,10 @@ class _Piece:
 
 def _plan(geom, dems, band, margin_m, block, polygons, tasks, pieces, unit) -> dict:
     """Plan one unit (see module docstring); returns the unit's footprint bookkeeping."""
+    from rangemap.habitat import margin_bands
+
     min_m, max_m = band
-    wide = (None if min_m is None else min_m - margin_m,
-            None if max_m is None else max_m + margin_m)
-    narrow = (None if min_m is None else min_m + margin_m,
-              None if max_m is None else max_m - margin_m)
+    wide, narrow = margin_bands(min_m, max_m, margin_m)
     remaining = geom
     served: list[shapely.Geometry] = []
     for src in dems:

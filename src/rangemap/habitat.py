@@ -149,6 +149,18 @@ def polygon_area_km2(geom: shapely.Geometry) -> float:
     return float(polygon_areas_km2([geom])[0])
 
 
+def margin_bands(min_m: float | None, max_m: float | None, margin_m: float):
+    """The band widened and narrowed by ``margin_m`` at each stated limit.
+
+    Returns ((lo, hi) wide, (lo, hi) narrow); an open limit stays open.
+    """
+    wide = (None if min_m is None else min_m - margin_m,
+            None if max_m is None else max_m + margin_m)
+    narrow = (None if min_m is None else min_m + margin_m,
+              None if max_m is None else max_m - margin_m)
+    return wide, narrow
+
+
 def band_mask(
     elev: np.ma.MaskedArray, inside: np.ndarray, min_m: float | None, max_m: float | None
 ) -> np.ndarray:
@@ -435,10 +447,7 @@ def unit_habitat_window(
     sources: list[str] = []
     wide = narrow = 0.0
     aoo: list[np.ndarray] = []
-    lo_w = None if min_m is None else min_m - margin_m
-    hi_w = None if max_m is None else max_m + margin_m
-    lo_n = None if min_m is None else min_m + margin_m
-    hi_n = None if max_m is None else max_m - margin_m
+    (lo_w, hi_w), (lo_n, hi_n) = margin_bands(min_m, max_m, margin_m)
     for src in dems:
         if remaining.is_empty:
             break
