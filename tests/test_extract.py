@@ -492,7 +492,7 @@ def test_binomial_after_common_name_is_not_proper_name(gaz: Gazetteer) -> None:
 # --------------------------------------------------------------------------- gold labels
 
 GOLD = ROOT / "tests" / "gold"
-EVAL = ROOT / "data" / "eval"
+EVAL = ROOT / "data" / "eval" / "dev"
 
 
 def _score(paths: list[Path], gold_files: list[Path], gaz: Gazetteer):
