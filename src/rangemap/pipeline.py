@@ -6,6 +6,7 @@ module; this one wires them and owns the output folder.
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import hashlib
 import io
@@ -162,16 +163,34 @@ def override_elevations(records: list[dict[str, Any]], lo: float | None,
                                       "sentence": text}]
 
 
-def _engine_version() -> str:
-    """Hash of the code that decides habitat, so a code change invalidates caches."""
-    import rangemap.dem
-    import rangemap.habitat
+#: Folder of the installed package: every file under it can change an output.
+PACKAGE_DIR = Path(__file__).resolve().parent
 
+
+def source_digest(root: Path | None = None) -> str:
+    """Hash of every file of the package (code, styles, vendored assets, schema).
+
+    Any edit to a rule, a constant, the tracer, the maps or the styles changes
+    it, so a rebuild after a code change never reports old outputs as up to
+    date.  Compiled caches (``__pycache__``) are left out: they follow the
+    source.  Folders named ``data`` are left out too: the data a build reads
+    are hashed as its inputs.
+    """
+    base = Path(root) if root is not None else PACKAGE_DIR
     h = hashlib.sha256(__version__.encode())
-    for mod in (rangemap.habitat, rangemap.dem, engine):
-        h.update(Path(mod.__file__).read_bytes())
-    h.update(Path(__file__).read_bytes())
+    for p in sorted(base.rglob("*")):
+        rel = p.relative_to(base)
+        if (not p.is_file() or "__pycache__" in rel.parts or rel.parts[0] == "data"
+                or p.suffix in (".pyc", ".pyo")):
+            continue
+        h.update(rel.as_posix().encode() + b"\0")
+        h.update(sha256_file(p).encode())
     return h.hexdigest()[:16]
+
+
+def _engine_version() -> str:
+    """Key of the code that decides habitat: the whole package's source."""
+    return source_digest()
 
 
 def _digest(obj: Any) -> str:
@@ -484,8 +503,7 @@ def build(
     progress: Progress | None = None,
     workers: int | None = None,
     scheduler: Any = None,
-    _boundaries_source: Path | None = None,
-) -> BuildResult:
+    ) -> BuildResult:
     """Run the whole pipeline and write every output under ``out``.
 
     Parameters
@@ -528,30 +546,59 @@ def build(
     -------
     BuildResult
     """
-    if boundary_fields:
-        with tempfile.TemporaryDirectory(prefix="rangemap-bnd-") as tmp:
-            embedded = DEFAULT_BOUNDARIES
-            names = None
-            if embedded.exists():
-                a0 = pyogrio.read_dataframe(embedded, layer="admin0", read_geometry=False)
-                names = dict(zip(a0["iso3"], a0["name"], strict=True))
-            norm = normalize_boundaries(
-                boundaries, tmp, boundary_fields["country_field"], boundary_fields["name_field"],
-                boundary_fields.get("id_field"), aliases=embedded.with_name("aliases.csv"),
-                country_names=names)
-            return build(docs=docs, dems=dems, boundaries=norm, ranges_yaml=ranges_yaml, out=out,
-                         range_file=range_file, taxon_field=taxon_field, iucn_codes=iucn_codes,
-                         min_elevation=min_elevation, max_elevation=max_elevation,
-                         force=force, elevation_margin=elevation_margin, progress=progress,
-                         workers=workers, scheduler=scheduler,
-                         _boundaries_source=Path(boundaries))
+    with contextlib.ExitStack() as stack:
+        extra_inputs: list[Path] = []
+        source = Path(boundaries)
+        if boundary_fields:
+            # A user's admin-1 file is normalized into rangemap's layout first; the
+            # normalized copy depends on the file, the field names (in the key via
+            # ``params``) and the embedded names and aliases (hashed as inputs).
+            tmp = stack.enter_context(tempfile.TemporaryDirectory(prefix="rangemap-bnd-"))
+            boundaries = _normalized_boundaries(source, Path(tmp), boundary_fields)
+            extra_inputs += [p for p in (DEFAULT_BOUNDARIES,
+                                         DEFAULT_BOUNDARIES.with_name("aliases.csv"))
+                             if p.is_file()]
+        else:
+            aliases = source.with_name("aliases.csv")
+            if aliases.is_file():
+                extra_inputs.append(aliases)
+        return _build(docs=docs, dems=dems, boundaries=Path(boundaries),
+                      ranges_yaml=ranges_yaml, out=out, range_file=range_file,
+                      taxon_field=taxon_field, iucn_codes=iucn_codes,
+                      min_elevation=min_elevation, max_elevation=max_elevation,
+                      boundary_fields=boundary_fields, force=force,
+                      elevation_margin=elevation_margin, progress=progress, workers=workers,
+                      scheduler=scheduler, boundaries_source=source, extra_inputs=extra_inputs)
+
+
+def _normalized_boundaries(src: Path, tmp: Path, fields: dict[str, str | None]) -> Path:
+    """A user's admin-1 file normalized into ``tmp``, with the embedded names and aliases."""
+    embedded = DEFAULT_BOUNDARIES
+    names = None
+    if embedded.exists():
+        a0 = pyogrio.read_dataframe(embedded, layer="admin0", read_geometry=False)
+        names = dict(zip(a0["iso3"], a0["name"], strict=True))
+    return normalize_boundaries(
+        src, tmp, str(fields["country_field"]), str(fields["name_field"]),
+        fields.get("id_field"), aliases=embedded.with_name("aliases.csv"), country_names=names)
+
+
+def _build(*, docs: str | os.PathLike[str], dems: list[str | os.PathLike[str]] | None,
+           boundaries: Path, ranges_yaml: str | os.PathLike[str] | None,
+           out: str | os.PathLike[str], range_file: str | os.PathLike[str] | None,
+           taxon_field: str, iucn_codes: dict[str, tuple[int, ...]] | None,
+           min_elevation: float | None, max_elevation: float | None,
+           boundary_fields: dict[str, str | None] | None, force: bool,
+           elevation_margin: float, progress: Progress | None, workers: int | None,
+           scheduler: Any, boundaries_source: Path, extra_inputs: list[Path]) -> BuildResult:
+    """:func:`build` once the boundaries are in rangemap's layout."""
     t0 = time.perf_counter()
     out = Path(out)
     dem_paths = [Path(d) for d in (dems or DEFAULT_DEMS)]
     result = BuildResult(out=out)
     if ranges_yaml is not None and range_file is not None:
         raise UsageError("give --ranges or --range, not both")
-    inputs: list[Path] = [_boundaries_source or Path(boundaries), *dem_paths]
+    inputs: list[Path] = [boundaries_source, *dem_paths]
     missing = {
         inputs[0]: "boundaries file not found; pass --boundaries with a GeoPackage that has "
         "layers admin0 and admin1",
@@ -571,8 +618,9 @@ def build(
     for p, message in missing.items():
         if not p.is_file():
             raise DataError(f"{p}: {message}")
+    inputs.extend(extra_inputs)
     params = {"docs": str(docs), "dems": [str(d) for d in dem_paths],
-              "boundaries": str(_boundaries_source or boundaries),
+              "boundaries": str(boundaries_source),
               "boundary_fields": boundary_fields,
               "ranges": None if ranges_yaml is None else str(ranges_yaml),
               "range_file": None if range_file is None else str(range_file),
@@ -583,8 +631,9 @@ def build(
     input_records = [{"path": str(p), "sha256": sha256_file(p), "bytes": p.stat().st_size}
                      for p in inputs]
     engine = _engine_version()
+    # Library versions are in the key too: a new GDAL or shapely can change outputs.
     build_key = _digest({"inputs": [(i["path"], i["sha256"]) for i in input_records],
-                         "params": params, "engine": engine})
+                         "params": params, "engine": engine, "versions": _versions()})
     removed = remove_stale_temporaries(out)
     if removed:
         log.info("removed %d temporary file(s) left by an interrupted run", removed)
