@@ -25,7 +25,7 @@ import pytest
 import yaml
 
 from rangemap.pipeline import build
-from tests.conftest import ramp_dem, write_boundaries, write_dem
+from tests.helpers import ramp_dem, write_boundaries, write_dem
 
 CHROMIUM_NAMES = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
 

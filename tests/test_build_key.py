@@ -97,3 +97,14 @@ def test_changed_name_field_rebuilds(tiny_world) -> None:
 
     assert south_edge("NAME_1") == 4.0
     assert south_edge("ALT_NAME") == 0.0
+
+
+def test_bare_pytest_collects_every_module() -> None:
+    """``pytest`` from the repository root, no PYTHONPATH, no cwd on sys.path (-P)."""
+    root = Path(__file__).resolve().parents[1]
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    proc = subprocess.run([sys.executable, "-P", "-m", "pytest", "--collect-only", "-q",
+                           "-p", "no:cacheprovider"], cwd=root, env=env, capture_output=True,
+                          text=True, check=False)
+    assert proc.returncode == 0, proc.stdout[-2000:]
+    assert "error" not in proc.stdout.splitlines()[-1]

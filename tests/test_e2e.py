@@ -19,7 +19,7 @@ from rasterio.windows import from_bounds
 
 from rangemap.pipeline import DEFAULT_DEMS, build
 from rangemap.ranges import Boundaries
-from tests.conftest import DATA, ROOT
+from tests.helpers import DATA, ROOT
 
 LEUCOGASTER_UNITS = {
     ("NPL", None), ("BTN", None), ("PAK", None), ("AFG", None),

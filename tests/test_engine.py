@@ -13,7 +13,7 @@ from shapely.geometry import box
 from rangemap import engine
 from rangemap.dem import DemStack
 from rangemap.habitat import polygonize, unit_habitat, unit_habitat_window
-from tests.conftest import write_dem
+from tests.helpers import write_dem
 
 
 def _same(a, b) -> None:

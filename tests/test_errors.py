@@ -18,7 +18,7 @@ from shapely.geometry import MultiPolygon, Polygon, box
 
 from rangemap.cli import cli
 from rangemap.fsutil import TMP_PREFIX
-from tests.conftest import ramp_dem, write_dem
+from tests.helpers import ramp_dem, write_dem
 
 GOOD_DOC = ("Test musk deer\nThe test musk deer (Moschus testus) is found in Aland and in "
             "Upper Bee of Beeland, above altitudes of 4,000 m.\n")
@@ -112,6 +112,9 @@ CASES = [
                                     "--out", str(_write(w["dir"] / "f", b"x") / "out")],
      1, "check the path, permissions and free disk space"),
     ("negative margin", lambda w: ["build", "--elevation-margin", "-5"], 2, "elevation-margin"),
+    ("nan elevation", lambda w: ["build", "--min-elevation", "nan"], 2, "not a finite number"),
+    ("infinite elevation", lambda w: ["area", "--range", "r", "--dem", "d", "--min-elevation",
+                                      "1", "--max-elevation", "1e400"], 2, "not a finite number"),
     ("bad fetch bounds", lambda w: ["fetch-dem", "--bounds", "10", "20", "5", "30"], 2,
      "bounds"),
 ]
@@ -123,6 +126,7 @@ def test_error_table(tiny_world, name, make_args, code, fragment) -> None:
     assert res.exit_code == code, res.output
     assert fragment in res.output
     assert "Traceback" not in res.output
+    assert "internal error" not in res.output
     if code == 1:
         lines = res.output.strip().splitlines()
         assert len(lines) == 1 and lines[0].startswith("rangemap: error: ")
@@ -221,6 +225,7 @@ def test_fuzz_build_never_tracebacks(tiny_world, doc, lo, cut) -> None:
     res = invoke(args)
     assert res.exit_code in (0, 1, 2), res.output
     assert "Traceback" not in res.output
+    assert "internal error" not in res.output  # a crash is a bug, not a clean exit 1
     if res.exit_code:
         assert res.output.strip().count("\n") <= 3  # click usage errors have a short header
     assert not list(d.rglob(f"{TMP_PREFIX}*"))
@@ -251,6 +256,7 @@ def test_fuzz_habitat_never_tracebacks(tmp_path_factory, coords, shape, dtype, n
                   "-o", str(out)])
     assert res.exit_code in (0, 1, 2), res.output
     assert "Traceback" not in res.output
+    assert "internal error" not in res.output  # a crash is a bug, not a clean exit 1
     assert not list(d.rglob(f"{TMP_PREFIX}*"))
     if res.exit_code:
         assert not out.exists()

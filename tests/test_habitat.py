@@ -21,7 +21,7 @@ from rangemap.habitat import (
     merge_pieces,
     unit_habitat,
 )
-from tests.conftest import ramp_dem, write_dem
+from tests.helpers import ramp_dem, write_dem
 
 GEOD = Geod(ellps="WGS84")
 

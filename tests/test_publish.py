@@ -767,7 +767,7 @@ def test_units_table_without_new_columns(written: tuple[Path, list[Path]]) -> No
 
 
 def test_shaded_relief_overlay(tmp_path: Path) -> None:
-    from tests.conftest import write_dem
+    from tests.helpers import write_dem
 
     rows, cols = np.mgrid[0:100, 0:150]
     dem = write_dem(tmp_path / "dem.tif", (3000 + 20 * np.sin(rows / 9.0) * cols).astype(
@@ -792,7 +792,7 @@ def test_shaded_relief_overlay(tmp_path: Path) -> None:
 
 
 def test_no_relief_without_dems_or_coverage(tmp_path: Path) -> None:
-    from tests.conftest import write_dem
+    from tests.helpers import write_dem
 
     ranges, habitat, taxa = _frames()
     for p in write_maps(ranges, habitat, taxa, tmp_path / "a"):

@@ -20,7 +20,7 @@ from shapely.geometry import MultiPolygon, box
 
 from rangemap import styles
 from rangemap.pipeline import DEFAULT_DEMS, HABITAT_FIELDS, RANGE_FIELDS, build, write_layers
-from tests.conftest import DATA, ROOT
+from tests.helpers import DATA, ROOT
 
 SYSTEM_PYTHON = Path("/usr/bin/python3")
 CHECK = Path(__file__).with_name("qgis_check.py")

@@ -14,7 +14,7 @@ import pytest
 
 from rangemap.fsutil import TMP_PREFIX, sha256_file
 from rangemap.pipeline import DEFAULT_DEMS, build
-from tests.conftest import DATA, ROOT
+from tests.helpers import DATA, ROOT
 
 DOC_A = ("Alpha musk deer\nThe alpha musk deer (Moschus alphus) is found in Aland, "
          "above altitudes of {lo:,} m.\n")

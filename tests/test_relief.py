@@ -16,7 +16,7 @@ from rangemap.relief import (
     tint,
     to_mercator_rows,
 )
-from tests.conftest import DATA, write_dem
+from tests.helpers import DATA, write_dem
 
 
 def _decode_png(data: bytes) -> np.ndarray:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 import sys
 import traceback
 from pathlib import Path
@@ -116,6 +117,21 @@ def cli(ctx: click.Context, verbose: int, quiet: int, show_traceback: bool) -> N
     ctx.obj = Ctx(verbosity, show_traceback or verbose > 0)
 
 
+class FiniteFloat(click.ParamType):
+    """A finite number: ``nan`` and ``1e400`` (inf) are usage errors, not a crash later."""
+
+    name = "float"
+
+    def convert(self, value, param, ctx):
+        v = click.FLOAT.convert(value, param, ctx)
+        if not math.isfinite(v):
+            self.fail(f"{value!r} is not a finite number of metres", param, ctx)
+        return v
+
+
+METRES = FiniteFloat()
+
+
 def _codes(ctx: click.Context, param: click.Parameter, value: str) -> tuple[int, ...]:
     """Parse a comma-separated list of integer codes (``1,2``)."""
     try:
@@ -175,9 +191,9 @@ def _dem_option(default_help: str):
               help="IUCN origin codes kept from --range.")
 @click.option("--seasonal", callback=_codes, default="1,2,3", show_default=True,
               help="IUCN seasonal codes kept from --range.")
-@click.option("--min-elevation", type=float, default=None,
+@click.option("--min-elevation", type=METRES, default=None,
               help="Lower limit (m) for every taxon, overriding the documents.")
-@click.option("--max-elevation", type=float, default=None,
+@click.option("--max-elevation", type=METRES, default=None,
               help="Upper limit (m) for every taxon, overriding the documents.")
 @click.option("-o", "--out", type=click.Path(file_okay=False, path_type=Path),
               default=Path("outputs"), show_default=True, help="Output folder.")
@@ -303,8 +319,8 @@ def _range_band_options(f):
         click.option("--layer", default=None,
                      help="Layer of --range to read (default: the first)."),
         _dem_option("Required."),
-        click.option("--min-elevation", type=float, required=True, help="Lower limit, metres."),
-        click.option("--max-elevation", type=float, default=None, help="Upper limit, metres."),
+        click.option("--min-elevation", type=METRES, required=True, help="Lower limit, metres."),
+        click.option("--max-elevation", type=METRES, default=None, help="Upper limit, metres."),
     ]):
         f = opt(f)
     return f

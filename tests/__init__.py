@@ -1,0 +1,1 @@
+"""rangemap's tests (a package, so modules share ``tests.helpers``)."""
