@@ -202,6 +202,8 @@ def _dem_option(default_help: str):
               "sensitivity areas (area_km2_wide, area_km2_narrow).")
 @click.option("--force", is_flag=True,
               help="Rebuild everything, even when nothing changed since the last build.")
+@click.option("--figures/--no-figures", default=True, show_default=True,
+              help="Write OUT/figures/<taxon>.png and .svg, static maps for reports.")
 @_engine_options
 @click.pass_obj
 def build(obj: Ctx, docs: Path, dems: tuple[Path, ...], boundaries: Path,
@@ -209,12 +211,14 @@ def build(obj: Ctx, docs: Path, dems: tuple[Path, ...], boundaries: Path,
           presence: tuple[int, ...], origin: tuple[int, ...], seasonal: tuple[int, ...],
           min_elevation: float | None, max_elevation: float | None, out: Path,
           country_field: str | None, name_field: str | None, id_field: str | None,
-          elevation_margin: float, force: bool, workers: int, scheduler: str | None) -> None:
-    """Documents -> ranges -> habitat -> GeoJSON, GeoPackage, summary and maps.
+          elevation_margin: float, force: bool, figures: bool, workers: int,
+          scheduler: str | None) -> None:
+    """Documents -> ranges -> habitat -> GeoJSON, GeoPackage, summary, maps and figures.
 
     \b
     Writes OUT/geojson/ranges.geojson, OUT/geojson/habitat.geojson, OUT/rangemap.gpkg,
-    OUT/maps/index.html (+ one page per taxon), OUT/summary.csv, OUT/manifest.json.
+    OUT/maps/index.html (+ one page per taxon), OUT/figures/<taxon>.png/.svg,
+    OUT/summary.csv, OUT/manifest.json.
 
     \b
     Examples:
@@ -247,7 +251,7 @@ def build(obj: Ctx, docs: Path, dems: tuple[Path, ...], boundaries: Path,
                                     "seasonal": seasonal},
                         min_elevation=min_elevation, max_elevation=max_elevation, force=force,
                         elevation_margin=elevation_margin, progress=bar, workers=workers,
-                        scheduler=scheduler)
+                        scheduler=scheduler, figures=figures)
     finally:
         if bar is not None:
             bar.close()

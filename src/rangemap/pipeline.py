@@ -503,6 +503,7 @@ def build(
     progress: Progress | None = None,
     workers: int | None = None,
     scheduler: Any = None,
+    figures: bool = True,
     ) -> BuildResult:
     """Run the whole pipeline and write every output under ``out``.
 
@@ -541,6 +542,8 @@ def build(
         Called as ``progress(n_done_now, n_units, label)`` during the habitat stage.
     workers, scheduler : optional
         Run habitat blocks on local processes or a Dask scheduler (same results).
+    figures : bool
+        Write ``figures/<taxon>.png`` and ``.svg`` (static maps for reports).
 
     Returns
     -------
@@ -568,7 +571,8 @@ def build(
                       min_elevation=min_elevation, max_elevation=max_elevation,
                       boundary_fields=boundary_fields, force=force,
                       elevation_margin=elevation_margin, progress=progress, workers=workers,
-                      scheduler=scheduler, boundaries_source=source, extra_inputs=extra_inputs)
+                      scheduler=scheduler, figures=figures, boundaries_source=source,
+                      extra_inputs=extra_inputs)
 
 
 def _normalized_boundaries(src: Path, tmp: Path, fields: dict[str, str | None]) -> Path:
@@ -590,7 +594,8 @@ def _build(*, docs: str | os.PathLike[str], dems: list[str | os.PathLike[str]] |
            min_elevation: float | None, max_elevation: float | None,
            boundary_fields: dict[str, str | None] | None, force: bool,
            elevation_margin: float, progress: Progress | None, workers: int | None,
-           scheduler: Any, boundaries_source: Path, extra_inputs: list[Path]) -> BuildResult:
+           scheduler: Any, figures: bool, boundaries_source: Path,
+           extra_inputs: list[Path]) -> BuildResult:
     """:func:`build` once the boundaries are in rangemap's layout."""
     t0 = time.perf_counter()
     out = Path(out)
@@ -626,7 +631,8 @@ def _build(*, docs: str | os.PathLike[str], dems: list[str | os.PathLike[str]] |
               "range_file": None if range_file is None else str(range_file),
               "taxon_field": taxon_field, "iucn_codes": iucn_codes,
               "min_elevation": min_elevation, "max_elevation": max_elevation,
-              "elevation_margin": elevation_margin, "out": str(out), "cell_rule": "centre-in-unit",
+              "elevation_margin": elevation_margin, "figures": figures,
+              "out": str(out), "cell_rule": "centre-in-unit",
               "elevation_rule": "min <= z <= max, inclusive"}
     input_records = [{"path": str(p), "sha256": sha256_file(p), "bytes": p.stat().st_size}
                      for p in inputs]
@@ -704,6 +710,11 @@ def _build(*, docs: str | os.PathLike[str], dems: list[str | os.PathLike[str]] |
     admin0 = bounds.admin0[["iso3", "name", "geometry"]]
     staged += write_maps(ranges, habitat, result.taxa, stage / "maps", admin0,
                          relief=dem_paths)
+    if figures:
+        from rangemap.figures import write_figures  # matplotlib: only when figures are made
+
+        staged += write_figures(ranges, habitat, result.taxa, stage / "figures", admin0,
+                                dems=dem_paths)
     rels = [os.path.relpath(Path(p).resolve(), stage.resolve()) for p in staged]
     result.timings["publish_s"] = time.perf_counter() - t2
     result.timings["total_s"] = time.perf_counter() - t0
