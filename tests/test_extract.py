@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -195,6 +196,10 @@ def _check_schema(node: dict, value: object, defs: dict) -> None:
         assert any(isinstance(value, pytypes[t]) for t in types), (types, value)
     if "enum" in node:
         assert value in node["enum"]
+    if "pattern" in node and isinstance(value, str):
+        assert re.search(node["pattern"], value), (node["pattern"], value)
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        assert node.get("minimum", value) <= value <= node.get("maximum", value), value
     if isinstance(value, dict):
         for r in node.get("required", []):
             assert r in value, r

@@ -161,6 +161,8 @@ from typing import Any
 
 from rangemap.errors import DataError
 from rangemap.gazetteer import Gazetteer, Mention
+from rangemap.preferences import find_all as find_preferences
+from rangemap.preferences import record_fields as preference_fields
 
 __all__ = [
     "Evidence",
@@ -348,6 +350,7 @@ class TaxonRecord:
     excluded: list[_Excluded] = field(default_factory=list)
     elevations: list[_Elev] = field(default_factory=list)
     country_names: dict[str, str] = field(default_factory=dict)
+    prefs: list[tuple[Any, Evidence]] = field(default_factory=list)  # habitat/slope hits
 
     # ----------------------------------------------------------------- views
     @property
@@ -455,6 +458,7 @@ class TaxonRecord:
             "elevation_min_m": self.elevation_min_m,
             "elevation_max_m": self.elevation_max_m,
             "elevation_evidence": elev_ev,
+            **preference_fields([(h, e.to_dict()) for h, e in self.prefs]),
             "excluded": out_excl,
             "units": out_units,
         }
@@ -1141,6 +1145,8 @@ def extract_text(text: str, document: str, gaz: Gazetteer) -> list[TaxonRecord]:
                 continue
             rec.elevations.append(_Elev(lo, hi, Evidence(document, s.start + a, s.start + b,
                                                          sentence_text)))
+        rec.prefs.extend((h, Evidence(document, s.start + h.start, s.start + h.end,
+                                      sentence_text)) for h in find_preferences(s.text))
     return list(records.values())
 
 
@@ -1252,6 +1258,7 @@ def merge_records(records: Iterable[TaxonRecord]) -> list[TaxonRecord]:
         tgt.excluded.extend(r.excluded)
         tgt.elevations.extend(r.elevations)
         tgt.country_names.update(r.country_names)
+        tgt.prefs.extend(r.prefs)
 
     for r in recs:
         if r.scientific_name:

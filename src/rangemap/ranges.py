@@ -21,6 +21,7 @@ import yaml
 
 from rangemap.errors import DataError, first_line
 from rangemap.fsutil import slugify
+from rangemap.preferences import normalize_record
 
 DEFAULT_MIN_ELEVATION_M = 2500.0
 
@@ -178,6 +179,7 @@ def load_ranges_yaml(path: str | os.PathLike[str], bounds: Boundaries) -> list[d
             raise DataError(f"{p}: species entry {i + 1} needs a name or scientific_name")
         validate_record(rec, bounds, str(p))
         rec = dict(rec)
+        rec.update(normalize_record(rec, str(p)))  # habitat codes and slope limits
         if not rec.get("units"):
             rec["units"] = assemble_units(rec)
         records.append(rec)
