@@ -196,7 +196,7 @@ def test_habitats_skip_threat_sections_and_follow_the_taxon(gaz: Gazetteer) -> N
 
 
 def test_seed_and_dev_output_matches_schema(gaz: Gazetteer) -> None:
-    from test_extract import _check_schema
+    from tests.test_extract import _check_schema
 
     docs = sorted((ROOT / "data" / "documents").glob("*.txt"))
     docs += sorted((ROOT / "data" / "eval" / "dev").glob("*.txt"))
