@@ -58,7 +58,7 @@ def test_changed_rule_rebuilds(tiny_world, tmp_path) -> None:
     assert first["features"][0]["properties"]["elevation_min_m"] == 2500
 
     pkg = _copy_package(tmp_path / "src")
-    rules = pkg / "ranges.py"
+    rules = pkg / "bands.py"
     text = rules.read_text(encoding="utf-8")
     assert "DEFAULT_MIN_ELEVATION_M = 2500.0" in text
     rules.write_text(text.replace("DEFAULT_MIN_ELEVATION_M = 2500.0",

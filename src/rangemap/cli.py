@@ -233,9 +233,7 @@ def build(obj: Ctx, docs: Path, dems: tuple[Path, ...], boundaries: Path,
 
     if ranges_yaml is not None and range_file is not None:
         raise click.BadParameter("give --ranges or --range, not both", param_hint="'--range'")
-    if min_elevation is not None and max_elevation is not None and min_elevation > max_elevation:
-        raise click.BadParameter(f"--max-elevation {max_elevation:g} is below --min-elevation "
-                                 f"{min_elevation:g}", param_hint="'--max-elevation'")
+    _check_band(min_elevation, max_elevation)
     if (country_field is None) != (name_field is None):
         raise click.BadParameter("--country-field and --name-field go together",
                                  param_hint="'--country-field'")
@@ -330,11 +328,17 @@ def _range_band_options(f):
     return f
 
 
-def _check_band(min_elevation: float, max_elevation: float | None) -> None:
-    if max_elevation is not None and max_elevation < min_elevation:
-        raise click.BadParameter(
-            f"--max-elevation {max_elevation:g} is below --min-elevation {min_elevation:g}",
-            param_hint="'--max-elevation'")
+def _check_band(min_elevation: float | None, max_elevation: float | None) -> None:
+    """An empty band is a usage error before any work (the rule: :mod:`rangemap.bands`)."""
+    from rangemap.bands import check_band
+    from rangemap.errors import UsageError
+
+    try:
+        check_band(min_elevation, max_elevation, "--max-elevation", "--min-elevation",
+                   "--max-elevation")
+    except UsageError as exc:
+        raise click.BadParameter(str(exc).split(": ", 1)[1],
+                                 param_hint="'--max-elevation'") from None
 
 
 @cli.command()

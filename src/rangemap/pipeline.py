@@ -28,7 +28,7 @@ import pandas as pd
 import pyogrio
 import shapely
 
-from rangemap import __version__, engine
+from rangemap import __version__, bands, engine
 from rangemap.dem import DemStack
 from rangemap.errors import DataError, UsageError, first_line
 from rangemap.fsutil import (
@@ -149,18 +149,42 @@ def inherit_elevations(records: list[dict[str, Any]], doc_records: list[dict[str
 
 def override_elevations(records: list[dict[str, Any]], lo: float | None,
                         hi: float | None) -> None:
-    """Apply --min-elevation/--max-elevation to every taxon."""
-    if lo is not None and hi is not None and lo > hi:
-        raise UsageError(f"--min-elevation {lo:g} is above --max-elevation {hi:g}")
-    text = " and ".join(f"{k} {v:g} m" for k, v in (("--min-elevation", lo),
-                                                     ("--max-elevation", hi)) if v is not None)
+    """Apply --min-elevation/--max-elevation to every taxon, each overriding its own side.
+
+    A limit not given keeps the taxon's stated one; :func:`check_bands` then
+    refuses any band this leaves empty.
+    """
+    bands.check_band(lo, hi, "--min-elevation/--max-elevation", "--min-elevation",
+                     "--max-elevation")
+    given = [(k, v) for k, v in (("--min-elevation", lo), ("--max-elevation", hi))
+             if v is not None]
+    if not given:
+        return
+    text = " and ".join(f"{k} {v:g} m" for k, v in given)
     for rec in records:
         if lo is not None:
             rec["elevation_min_m"] = lo
+            rec["elevation_min_source"] = "--min-elevation"
         if hi is not None:
             rec["elevation_max_m"] = hi
+            rec["elevation_max_source"] = "--max-elevation"
+        # The stated sentence stays behind the command line's when it still gives a limit.
+        kept = (rec.get("elevation_evidence") or []) if (lo is None or hi is None) else []
         rec["elevation_evidence"] = [{"document": "command line", "start": 0, "end": 0,
-                                      "sentence": text}]
+                                      "sentence": text}, *kept]
+
+
+def check_bands(records: list[dict[str, Any]]) -> None:
+    """Refuse any taxon whose band is empty, naming where each limit came from (exit 2)."""
+    for rec in records:
+        lo, hi = rec.get("elevation_min_m"), rec.get("elevation_max_m")
+        label = rec.get("scientific_name") or rec.get("name") or "?"
+        ev = [e for e in rec.get("elevation_evidence") or [] if e.get("document")
+              != "command line"]
+        stated = (f"{ev[0].get('document')}: \"{str(ev[0].get('sentence', '')).strip()[:80]}\""
+                  if ev else "stated")
+        bands.check_band(lo, hi, label, rec.get("elevation_min_source") or stated,
+                         rec.get("elevation_max_source") or stated)
 
 
 #: Folder of the installed package: every file under it can change an output.
@@ -199,7 +223,8 @@ def _digest(obj: Any) -> str:
 
 def taxon_key(units: gpd.GeoDataFrame, context: dict[str, Any]) -> str:
     """Cache key of one taxon's habitat: its units, limits, geometry and the inputs."""
-    rows = [[r.iso3, r.admin1, r.unit_rule, r.elevation_min_m,
+    rows = [[r.iso3, r.admin1, r.unit_rule,
+             None if _isnull(r.elevation_min_m) else r.elevation_min_m,
              None if _isnull(r.elevation_max_m) else r.elevation_max_m,
              hashlib.sha256(shapely.to_wkb(r.geometry)).hexdigest()]
             for r in units.itertuples(index=False)]
@@ -306,10 +331,10 @@ def compute_habitat(units: gpd.GeoDataFrame, dems: DemStack, margin_m: float = 1
     rows = []
     keys = []
     recs = list(units.itertuples(index=False))
-    bands = [(r.elevation_min_m, None if _isnull(r.elevation_max_m) else r.elevation_max_m)
-             for r in recs]
+    limits = [(None if _isnull(r.elevation_min_m) else r.elevation_min_m,
+               None if _isnull(r.elevation_max_m) else r.elevation_max_m) for r in recs]
     with engine.make_executor(workers, scheduler) as ex:
-        results = engine.habitats([r.geometry for r in recs], list(dems), bands, margin_m,
+        results = engine.habitats([r.geometry for r in recs], list(dems), limits, margin_m,
                                   executor=ex)
     for rec, res in zip(recs, results, strict=True):
         geom = rec.geometry
@@ -463,7 +488,8 @@ def taxa_table(records: list[dict[str, Any]], ranges: gpd.GeoDataFrame,
             "eoo_km2": round(eoo_km2(list(h.geometry.values)), 3),
             "aoo_km2": (taxon_aoo_km2 or {}).get(tid),
             "range_km2": round(float(h["range_area_km2"].sum()), 3),
-            "elevation_min_m": float(r["elevation_min_m"].iloc[0]),
+            "elevation_min_m": None if _isnull(r["elevation_min_m"].iloc[0])
+            else float(r["elevation_min_m"].iloc[0]),
             "elevation_max_m": None if _isnull(r["elevation_max_m"].iloc[0])
             else float(r["elevation_max_m"].iloc[0]),
             "elevation_rule": str(r["elevation_rule"].iloc[0]),
@@ -659,8 +685,10 @@ def _build(*, docs: str | os.PathLike[str], dems: list[str | os.PathLike[str]] |
             inherit_elevations(records, extract_records(document_paths(docs), Path(boundaries)))
     else:
         records = extract_records(document_paths(docs), Path(boundaries))
-    if min_elevation is not None or max_elevation is not None:
-        override_elevations(records, min_elevation, max_elevation)
+    override_elevations(records, min_elevation, max_elevation)
+    # An empty band is refused here, before any habitat work and before the
+    # output folder is touched.
+    check_bands(records)
     result.timings["ranges_s"] = time.perf_counter() - t0
 
     mapped = []
@@ -690,6 +718,7 @@ def _build(*, docs: str | os.PathLike[str], dems: list[str | os.PathLike[str]] |
     ranges = ranges[RANGE_FIELDS + ["geometry"]]
     # A column of nulls would otherwise be typed String in the GeoPackage.
     for df in (ranges, habitat):
+        df["elevation_min_m"] = df["elevation_min_m"].astype("float64")
         df["elevation_max_m"] = df["elevation_max_m"].astype("float64")
     result.ranges, result.habitat = ranges, habitat
     result.taxa = taxa_table(mapped, ranges, habitat, run.taxon_aoo_km2)

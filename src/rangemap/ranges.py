@@ -19,11 +19,12 @@ import pyogrio
 import shapely
 import yaml
 
+from rangemap.bands import DEFAULT_MIN_ELEVATION_M, check_band, default_band
 from rangemap.errors import DataError, first_line
 from rangemap.fsutil import slugify
 from rangemap.preferences import normalize_record
 
-DEFAULT_MIN_ELEVATION_M = 2500.0
+__all__ = ["DEFAULT_MIN_ELEVATION_M"]  # re-exported: the rule lives in rangemap.bands
 
 
 @dataclass
@@ -127,9 +128,7 @@ def validate_record(record: dict[str, Any], bounds: Boundaries, where: str) -> N
         if val is not None and not isinstance(val, int | float):
             raise DataError(f"{where}: {label}: {key} must be a number of metres or null, "
                             f"not {val!r}")
-    if lo is not None and hi is not None and lo > hi:
-        raise DataError(f"{where}: {label}: elevation_min_m {lo} is above elevation_max_m {hi}; "
-                        "swap or fix them")
+    check_band(lo, hi, f"{where}: {label}", "elevation_min_m", "elevation_max_m")
     known = set(bounds.admin0["iso3"])
     units = record.get("units") or assemble_units(record)
     for u in units:
@@ -201,14 +200,18 @@ def range_units(records: list[dict[str, Any]], bounds: Boundaries) -> gpd.GeoDat
     rows = []
     for rec in records:
         tid = taxon_id(rec)
-        lo = rec.get("elevation_min_m")
-        hi = rec.get("elevation_max_m")
-        if lo is None:
+        lo, hi, defaulted = default_band(rec.get("elevation_min_m"), rec.get("elevation_max_m"))
+        if defaulted:
             rule = f"default {DEFAULT_MIN_ELEVATION_M:,.0f} m (no lower limit stated)"
-            lo = DEFAULT_MIN_ELEVATION_M
         else:
-            ev = (rec.get("elevation_evidence") or [{}])[0]
-            rule = f"{ev.get('document', 'ranges')}: {ev.get('sentence', '').strip()}"
+            evs = rec.get("elevation_evidence") or [{}]
+            # A limit given on the command line is listed first; the other limit's
+            # sentence follows when it still comes from a document.
+            rule = "; ".join(f"{ev.get('document', 'ranges')}: {ev.get('sentence', '').strip()}"
+                             for ev in evs[:2 if evs[0].get("document") == "command line"
+                                           else 1])
+            if lo is None:
+                rule += " (upper limit only: no lower limit)"
         for u in rec.get("units") or []:
             iso3, a1 = u["iso3"], u.get("admin1")
             geom = u.get("geometry")  # set by range files (IUCN polygons) only
@@ -228,8 +231,8 @@ def range_units(records: list[dict[str, Any]], bounds: Boundaries) -> gpd.GeoDat
                 "country": bounds.country_name(iso3),
                 "admin1": a1,
                 "unit_rule": u.get("rule", "whole-country" if a1 is None else "named-admin1"),
-                "elevation_min_m": float(lo),
-                "elevation_max_m": float(hi) if hi is not None else None,
+                "elevation_min_m": lo,
+                "elevation_max_m": hi,
                 "elevation_rule": rule,
                 "evidence": evidence,
                 "geometry": geom,
