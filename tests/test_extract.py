@@ -265,11 +265,17 @@ def test_elevation_span_slices() -> None:
     assert s[a:b] == "above altitudes of 2,500 m (8,200 ft)"
 
 
-def test_elevation_min_max_per_taxon(gaz: Gazetteer) -> None:
+def test_elevation_band_is_never_a_union(gaz: Gazetteer) -> None:
     text = ("The dwarf musk deer (Moschus meminna) occurs in Nepal at 2,500–3,000 m altitude. "
             "It is also recorded at elevations below 4,200 m and above 1,800 m.")
     [rec] = extract_text(text, "d.txt", gaz)
-    assert (rec.elevation_min_m, rec.elevation_max_m) == (1800, 4200)
+    # the first species-wide band wins; the others are recorded, and the disagreement is
+    # a warning
+    assert (rec.elevation_min_m, rec.elevation_max_m) == (2500, 3000)
+    d = rec.to_dict()
+    assert [(o["min_m"], o["max_m"], o["scope"]) for o in d["elevation_other"]] == [
+        (None, 4200, "species"), (1800, None, "species")]
+    assert rec.band()[3] is True
 
 
 # --------------------------------------------------------------------------- range rules
@@ -285,7 +291,7 @@ def one(gaz: Gazetteer, text: str) -> dict:
     [
         ("The black musk deer is protected by law in Nepal.", "protected by law"),
         ("The black musk deer is listed as endangered in Nepal.", "listed as"),
-        ("The black musk deer is sold in markets in Nepal.", "sold"),
+        ("The black musk deer is sold in markets in Nepal.", "markets"),
         ("Musk of the black musk deer is exported from Nepal.", "exported"),
         ("Farming of the black musk deer began in Nepal.", "Farming"),
         ("The black musk deer is not found in Nepal.", "not found"),
@@ -501,7 +507,7 @@ EVAL = ROOT / "data" / "eval" / "dev"
 
 
 def _score(paths: list[Path], gold_files: list[Path], gaz: Gazetteer):
-    from scripts.evaluate import Counts, load_gold, score_document
+    from rangemap.evaluation import Counts, load_gold, score_document
 
     tot_c, tot_a, elev = Counts(), Counts(), []
     per = {}
@@ -515,7 +521,7 @@ def _score(paths: list[Path], gold_files: list[Path], gaz: Gazetteer):
 
 
 def test_gold_files_are_complete() -> None:
-    from scripts.evaluate import load_gold
+    from rangemap.evaluation import load_gold
 
     for p in DOCS:
         g = load_gold(GOLD / (p.stem + ".yaml"))
@@ -551,7 +557,7 @@ def test_eval_set_floors(real_gaz: Gazetteer) -> None:
 
 
 def test_evaluate_script_runs(capsys: pytest.CaptureFixture[str]) -> None:
-    from scripts.evaluate import main
+    from rangemap.evaluation import main
 
     assert main([str(ROOT / "data" / "documents"), "--gold", str(GOLD)]) == 0
     out = capsys.readouterr().out
@@ -682,3 +688,81 @@ def test_generalized_output_matches_schema(tmp_path: Path) -> None:
     assert {(u["iso3"], u["admin1"], u["rule"]) for u in sp["units"]} == {
         ("NPL", None, "whole-country"), ("CHN", "Xizang", "named-admin1")}
     assert [x["iso3"] for x in sp["excluded"]] == ["IND"]
+
+
+# --------------------------------------------------------------------------- status of places
+
+@pytest.mark.parametrize(
+    ("text", "statuses"),
+    [
+        ("The black musk deer occurs in Nepal.", {"NPL": "native"}),
+        ("The black musk deer occurs in Nepal and possibly Bhutan.",
+         {"NPL": "native", "BTN": "uncertain"}),
+        ("The black musk deer probably occurs in Bhutan.", {"BTN": "uncertain"}),
+        ("The black musk deer may occur in Bhutan.", {"BTN": "uncertain"}),
+        ("The black musk deer is likely present in Bhutan.", {"BTN": "uncertain"}),
+        ("The black musk deer occurs in Nepal, Bhutan? and India.",
+         {"NPL": "native", "BTN": "uncertain", "IND": "native"}),
+        ("The black musk deer occurs in Nepal, Bhutan (?) and India.",
+         {"NPL": "native", "BTN": "uncertain", "IND": "native"}),
+        ("The black musk deer is extinct in India.", {"IND": "former"}),
+        ("The black musk deer was extirpated from India.", {"IND": "former"}),
+        ("The black musk deer formerly occurred in India but now occurs in Nepal.",
+         {"IND": "former", "NPL": "native"}),
+        ("The black musk deer historically ranged into India.", {"IND": "former"}),
+        ("The black musk deer occurs in Nepal and India (extinct).",
+         {"NPL": "native", "IND": "former"}),
+        ("The black musk deer was introduced to India.", {"IND": "introduced"}),
+        ("The black musk deer is naturalised in India; it is native to Nepal.",
+         {"IND": "introduced", "NPL": "native"}),
+        ("The black musk deer is native to Nepal and was introduced to India.",
+         {"NPL": "native", "IND": "introduced"}),
+        ("The black musk deer was reintroduced to India.", {"IND": "reintroduced"}),
+        ("The black musk deer is a vagrant to India.", {"IND": "vagrant"}),
+        ("The black musk deer occurs in Nepal; a straggler reached India.",
+         {"NPL": "native", "IND": "vagrant"}),
+        ("The type locality of the black musk deer is in India.", {"IND": "type-locality"}),
+        ("The black musk deer is kept in zoos in India.", {"IND": "non-range"}),
+        ("Specimens of the black musk deer are held in museums in India.", {"IND": "non-range"}),
+        ("The black musk deer is found in Nepal, where it is protected.", {"NPL": "native"}),
+        ("The black musk deer is believed to occur in India.", {"IND": "uncertain"}),
+    ],
+)
+def test_place_status(gaz: Gazetteer, text: str, statuses: dict[str, str]) -> None:
+    d = one(gaz, text)
+    got = {c["iso3"]: c["status"] for c in d["countries"]}
+    got.update({x["iso3"]: x["status"] for x in d["excluded"] if x["iso3"] not in got})
+    assert got == statuses
+    # units come from native and reintroduced places only
+    assert {u["iso3"] for u in d["units"]} == {
+        k for k, v in statuses.items() if v in ("native", "reintroduced")}
+    for x in d["excluded"]:
+        assert x["reason"] and x["evidence"][0]["sentence"]
+
+
+@pytest.mark.parametrize(
+    ("label", "status"),
+    [("Native", "native"), ("Introduced", "introduced"), ("Regionally extinct", "former"),
+     ("Possibly extinct", "uncertain"), ("Presence uncertain", "uncertain"),
+     ("Vagrant", "vagrant"), ("Reintroduced", "reintroduced"), ("Type locality", "type-locality")],
+)
+def test_status_labels(gaz: Gazetteer, label: str, status: str) -> None:
+    d = one(gaz, f"Black musk deer (Moschus fuscus)\n\n{label}: India.\n")
+    got = {c["iso3"]: c["status"] for c in d["countries"]}
+    got.update({x["iso3"]: x["status"] for x in d["excluded"] if x["iso3"] not in got})
+    assert got == {"IND": status}
+
+
+def test_include_uncertain_maps_uncertain_places(gaz: Gazetteer) -> None:
+    text = "The black musk deer occurs in Nepal and possibly in Sikkim and Bhutan."
+    [rec] = [r for r in merge_records(extract_text(text, "t.txt", gaz)) if r.rank == "species"]
+    d = rec.to_dict()
+    assert {(u["iso3"], u["admin1"]) for u in d["units"]} == {("NPL", None)}
+    assert {x["iso3"]: x["status"] for x in d["excluded"]} == {"IND": "uncertain",
+                                                              "BTN": "uncertain"}
+    d = rec.to_dict(include_uncertain=True)
+    assert {(u["iso3"], u["admin1"]) for u in d["units"]} == {
+        ("NPL", None), ("IND", "Sikkim"), ("BTN", None)}
+    assert {c["iso3"]: c["status"] for c in d["countries"]} == {
+        "NPL": "native", "IND": "uncertain", "BTN": "uncertain"}
+    assert d["admin1"][0]["status"] == "uncertain"

@@ -204,6 +204,8 @@ def _dem_option(default_help: str):
               help="Rebuild everything, even when nothing changed since the last build.")
 @click.option("--figures/--no-figures", default=True, show_default=True,
               help="Write OUT/figures/<taxon>.png and .svg, static maps for reports.")
+@click.option("--include-uncertain", is_flag=True,
+              help="Also map places the documents give as possible/probable only.")
 @_engine_options
 @click.pass_obj
 def build(obj: Ctx, docs: Path, dems: tuple[Path, ...], boundaries: Path,
@@ -211,8 +213,8 @@ def build(obj: Ctx, docs: Path, dems: tuple[Path, ...], boundaries: Path,
           presence: tuple[int, ...], origin: tuple[int, ...], seasonal: tuple[int, ...],
           min_elevation: float | None, max_elevation: float | None, out: Path,
           country_field: str | None, name_field: str | None, id_field: str | None,
-          elevation_margin: float, force: bool, figures: bool, workers: int,
-          scheduler: str | None) -> None:
+          elevation_margin: float, force: bool, figures: bool, include_uncertain: bool,
+          workers: int, scheduler: str | None) -> None:
     """Documents -> ranges -> habitat -> GeoJSON, GeoPackage, summary, maps and figures.
 
     \b
@@ -249,7 +251,7 @@ def build(obj: Ctx, docs: Path, dems: tuple[Path, ...], boundaries: Path,
                                     "seasonal": seasonal},
                         min_elevation=min_elevation, max_elevation=max_elevation, force=force,
                         elevation_margin=elevation_margin, progress=bar, workers=workers,
-                        scheduler=scheduler, figures=figures)
+                        scheduler=scheduler, figures=figures, include_uncertain=include_uncertain)
     finally:
         if bar is not None:
             bar.close()
@@ -281,8 +283,11 @@ def build(obj: Ctx, docs: Path, dems: tuple[Path, ...], boundaries: Path,
 @click.option("--boundaries", type=click.Path(dir_okay=False, path_type=Path),
               default=Path("data/boundaries/boundaries.gpkg"), show_default=True,
               help="GeoPackage whose names (and aliases.csv beside it) are the gazetteer.")
+@click.option("--include-uncertain", is_flag=True,
+              help="Also map places given as possible/probable only (they are listed under "
+              "'excluded' otherwise).")
 def extract(docs: tuple[Path, ...], as_json: bool, output: Path | None, overwrite: bool,
-            boundaries: Path) -> None:
+            boundaries: Path, include_uncertain: bool) -> None:
     """Find species, places and elevation limits in documents, with evidence.
 
     \b
@@ -303,7 +308,11 @@ def extract(docs: tuple[Path, ...], as_json: bool, output: Path | None, overwrit
     files: list[Path] = []
     for d in docs:
         files.extend(document_paths(d))
-    result = extract_documents(files, Gazetteer.load(boundaries))
+    result = extract_documents(files, Gazetteer.load(boundaries),
+                               include_uncertain=include_uncertain)
+    # Never silent: a probably-wrong result is one line on stderr (and in the output).
+    for w in result["warnings"]:
+        click.echo(f"warning: {w['message']}", err=True)
     if output is not None:
         write_text_atomic(output, yaml.safe_dump(result, sort_keys=False, allow_unicode=True,
                                                  width=100))

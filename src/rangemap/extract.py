@@ -177,6 +177,9 @@ __all__ = [
     "GROUP_NOUNS",
     "DISTRIBUTION_CUES",
     "NON_RANGE_CUES",
+    "STATUS_CUES",
+    "STATUS_SECTIONS",
+    "RANGE_STATUSES",
     "EXCLUDED_SECTIONS",
     "RANGE_SECTIONS",
     "BACK_MATTER_SECTIONS",
@@ -203,15 +206,56 @@ DISTRIBUTION_CUES: tuple[str, ...] = (
     r"\bspanning\b", r"\bextend(?:s|ing)?\b", r"\bfrom\b[^.;]*\bto\b",
 )
 
-#: Sentence patterns that make place mentions *not* range (regex, case-insensitive).
+#: Sentence patterns that make place mentions *not* range (regex, case-insensitive):
+#: trade, protection, captivity, hunting, museums, absence (status "non-range").
 NON_RANGE_CUES: tuple[str, ...] = (
     r"\bprotected\s+(?:by\s+law|in|under)\b", r"\blisted\s+as\b", r"\btrade[sd]?\b",
     r"\btrading\b", r"\bsold\b", r"\bsell(?:s|ing)?\b", r"\bmarkets?\b",
     r"\bfarm(?:s|ed|ing)?\b", r"\bhunting\b", r"\bpoach(?:ed|ing|ers?)?\b",
     r"\bimport(?:s|ed)?\b", r"\bexport(?:s|ed)?\b", r"\bcaptiv(?:e|ity)\b", r"\bzoos?\b",
-    r"\bintroduced\b", r"\bextinct\b", r"\bextirpated\b", r"\bformerly\b",
-    r"\bno\s+longer\b", r"\bnot\s+(?:found|present|known|recorded)\b", r"\babsent\b",
-    r"\blicen[cs]e\b", r"\blegislation\b", r"\bCITES\b",
+    r"\bnot\s+(?:found|present|known|recorded)\b", r"\babsent\b",
+    r"\blicen[cs]e\b", r"\blegislation\b", r"\bCITES\b", r"\bmuseums?\b",
+    r"\bherbari(?:um|a)\b", r"\bquotas?\b",
+)
+
+#: Status cues other than "non-range" (regex, case-insensitive), by status. A place
+#: governed by one of them is not native range (rule 4 of the module docs);
+#: "reintroduced" places are range again.
+STATUS_CUES: dict[str, tuple[str, ...]] = {
+    "reintroduced": (r"\bre-?introduc(?:ed|tions?|ing)\b", r"\btrans-?locat(?:ed|ions?)\b"),
+    "introduced": (r"(?<![\w-])introduc(?:ed|tions?)\b", r"\bnaturali[sz](?:ed|ation)\b",
+                   r"\bferal\b", r"\bnon-?native\b", r"\balien\b", r"\binvasive\b"),
+    "former": (r"\bextinct\b", r"\bextirpated\b", r"\bformerly\b", r"\bformer\s+range\b",
+               r"\bhistorical(?:ly)?\b", r"\bno\s+longer\b", r"\bdisappeared\b",
+               r"\bused\s+to\s+(?:occur|live|be\s+found)\b", r"\beradicated\b",
+               r"\blast\s+(?:recorded|seen|reported|collected|observed)\b",
+               r"\bonce\s+(?:occurred|found|ranged|lived)\b"),
+    "uncertain": (r"\bpossibl[ey]\b", r"\bprobabl[ey]\b", r"\bperhaps\b",
+                  r"\bpresumabl[ey]\b", r"\blikely\b", r"\bunconfirmed\b",
+                  r"\buncertain\b", r"\bdoubtful(?:ly)?\b", r"\bpotential(?:ly)?\b",
+                  r"\bpredicted\b", r"\bexpected\s+to\s+occur\b",
+                  r"\b(?:may|might|could)\s+(?:also\s+)?(?:occur|be\s+found|be\s+present|"
+                  r"extend|range|live|inhabit|exist)\b",
+                  r"\b(?:needs?|requires?|awaits?|awaiting)\s+confirmation\b",
+                  r"\b(?:believed|thought|suspected|presumed|assumed|said)\s+to\b"),
+    "vagrant": (r"\bvagrants?\b", r"\baccidentals?\b", r"\bstragglers?\b",
+                r"\bon\s+passage\b", r"\bpassage\s+migrants?\b"),
+    "type-locality": (r"\btype\s+locality\b", r"\b(?:holo|lecto|neo|syn)types?\b",
+                      r"\btype\s+specimens?\b"),
+}
+
+#: Statuses whose places make range units (``--include-uncertain`` adds "uncertain").
+RANGE_STATUSES: tuple[str, ...] = ("native", "reintroduced")
+
+#: Labels and headings that give every place under them one status (IUCN country
+#: lists "Native:", "Regionally extinct:", "Presence uncertain:" ...); matched as word
+#: prefixes of the lower-cased label, first hit wins.
+STATUS_SECTIONS: tuple[tuple[str, str], ...] = (
+    ("reintroduced", "reintroduced"), ("introduced", "introduced"),
+    ("possibly extinct", "uncertain"), ("extinct", "former"), ("extirpated", "former"),
+    ("presence uncertain", "uncertain"), ("uncertain", "uncertain"),
+    ("vagrant", "vagrant"), ("type locality", "type-locality"), ("type loc", "type-locality"),
+    ("native", "native"),
 )
 
 #: Section-heading words whose sections are not range (matched as word prefixes).
@@ -223,7 +267,10 @@ EXCLUDED_SECTIONS: tuple[str, ...] = (
 
 #: Section-heading words that keep a section in range even if it also matches
 #: :data:`EXCLUDED_SECTIONS` ("Distribution and status").
-RANGE_SECTIONS: tuple[str, ...] = ("distribution", "range", "habitat", "occurrence")
+RANGE_SECTIONS: tuple[str, ...] = (
+    "distribution", "range", "habitat", "occurrence", "elevation", "altitude", "native",
+    "geographic", "where found", "localities", "countries of occurrence",
+)
 
 #: Headings after which the rest of the document is back matter.
 BACK_MATTER_SECTIONS: tuple[str, ...] = (
@@ -274,6 +321,7 @@ _COMPASS_ABBR = {
 
 _DIST_RE = [re.compile(p, re.I) for p in DISTRIBUTION_CUES]
 _NONRANGE_RE = [re.compile(p, re.I) for p in NON_RANGE_CUES]
+_STATUS_RE = [(st, re.compile(p, re.I)) for st, pats in STATUS_CUES.items() for p in pats]
 _TERMINAL = ".!?:;"
 _WORD_RE = re.compile(r"[^\W\d_][\w'’-]*")
 
@@ -320,6 +368,8 @@ class _PlaceHit:
     qualifiers: tuple[str, ...]
     ev: Evidence
     qualifier_only: bool = False  # regions: sentence also names one of its countries
+    status: str = "native"  # native | reintroduced | uncertain
+    reason: str = ""  # why the status (uncertain places: the cue)
 
 
 @dataclass
@@ -328,6 +378,7 @@ class _Excluded:
     iso3: str | None
     reason: str
     ev: Evidence
+    status: str = "non-range"
 
 
 @dataclass
@@ -335,6 +386,9 @@ class _Elev:
     lo: float | None
     hi: float | None
     ev: Evidence
+    #: what the band covers: "field" (structured field), "species" (species-wide
+    #: prose), "regional", "seasonal", "subspecies", "extreme", "point" (one altitude)
+    scope: str = "species"
 
 
 @dataclass
@@ -351,47 +405,111 @@ class TaxonRecord:
     elevations: list[_Elev] = field(default_factory=list)
     country_names: dict[str, str] = field(default_factory=dict)
     prefs: list[tuple[Any, Evidence]] = field(default_factory=list)  # habitat/slope hits
+    subspecies: list[str] = field(default_factory=list)
+    #: (code, message) of probably-wrong results found while extracting
+    warnings: list[tuple[str, str]] = field(default_factory=list)
 
     # ----------------------------------------------------------------- views
+    def range_places(self, include_uncertain: bool = False) -> list[_PlaceHit]:
+        """Places that make the range (rule 4): native and reintroduced ones, plus
+        uncertain ones with ``include_uncertain``."""
+        ok = RANGE_STATUSES + (("uncertain",) if include_uncertain else ())
+        return [p for p in self.places if p.status in ok]
+
     @property
     def countries(self) -> list[str]:
         """ISO3 codes of the range countries, sorted."""
-        return sorted({t[0] for p in self.places if p.kind in ("country", "admin1")
+        return sorted({t[0] for p in self.range_places() if p.kind in ("country", "admin1")
                        for t in p.targets})
+
+    def band(self) -> tuple[_Elev | None, _Elev | None, list[_Elev], bool]:
+        """The elevation band (rule 7): (lower, upper, others, conflict).
+
+        Structured fields win; then the first species-wide band; then the first
+        regional, subspecies or extreme band, then the first seasonal one. Single
+        altitudes are never a band. ``conflict`` is true when species-wide bands
+        disagree.
+        """
+        evs = sorted(self.elevations, key=lambda e: e.ev.sort_key)
+        fields = [e for e in evs if e.scope == "field"]
+        if fields:
+            lo = next((e for e in fields if e.lo is not None), None)
+            hi = next((e for e in fields if e.hi is not None), None)
+            chosen = [e for e in (lo, hi) if e is not None]
+            return lo, hi, [e for e in evs if all(e is not c for c in chosen)], False
+        for scopes in (("species",), ("regional", "record", "subspecies", "extreme"),
+                       ("seasonal",)):
+            cands = [e for e in evs if e.scope in scopes]
+            if cands:
+                first = cands[0]
+                conflict = scopes == ("species",) and any(
+                    (e.lo, e.hi) != (first.lo, first.hi) for e in cands[1:])
+                return (first if first.lo is not None else None,
+                        first if first.hi is not None else None,
+                        [e for e in evs if e is not first], conflict)
+        return None, None, evs, False
 
     @property
     def elevation_min_m(self) -> float | None:
-        vals = [e.lo for e in self.elevations if e.lo is not None]
-        return _num(min(vals)) if vals else None
+        lo = self.band()[0]
+        return _num(lo.lo) if lo is not None and lo.lo is not None else None
 
     @property
     def elevation_max_m(self) -> float | None:
-        vals = [e.hi for e in self.elevations if e.hi is not None]
-        return _num(max(vals)) if vals else None
+        hi = self.band()[1]
+        return _num(hi.hi) if hi is not None and hi.hi is not None else None
 
-    def to_dict(self) -> dict[str, Any]:
-        """The record in the ``ranges.schema.json`` form."""
+    def to_dict(self, include_uncertain: bool = False) -> dict[str, Any]:
+        """The record in the ``ranges.schema.json`` form.
+
+        Parameters
+        ----------
+        include_uncertain : bool
+            Map places given as possible/probable too (``--include-uncertain``);
+            otherwise they are listed under ``excluded``.
+        """
         countries: dict[str, dict[str, Any]] = {}
         implied: dict[str, list[Evidence]] = {}
         admin1: dict[tuple[str, str], dict[str, Any]] = {}
         regions: dict[str, dict[str, Any]] = {}
-        for p in self.places:
+        places = self.range_places(include_uncertain)
+        implied_status: dict[str, dict[str, str]] = {}
+        rank = {s: i for i, s in enumerate(("native", "reintroduced", "uncertain"))}
+
+        def better(item: dict[str, Any], status: str) -> None:
+            if rank.get(status, 9) < rank.get(item["status"], 9):
+                item["status"] = status
+
+        for p in places:
             if p.kind == "country":
                 for iso3, _ in p.targets:
-                    c = countries.setdefault(iso3, {"qualifiers": [], "evidence": []})
+                    c = countries.setdefault(iso3, {"qualifiers": [], "evidence": [],
+                                                    "status": p.status})
                     c["evidence"].append(p.ev)
                     c["qualifiers"].extend(q for q in p.qualifiers if q not in c["qualifiers"])
+                    better(c, p.status)
             elif p.kind == "admin1":
                 for iso3, a1 in p.targets:
-                    a = admin1.setdefault((iso3, a1 or ""), {"name": p.surface, "evidence": []})
+                    a = admin1.setdefault((iso3, a1 or ""), {"name": p.surface, "evidence": [],
+                                                             "qualifiers": [],
+                                                             "status": p.status})
                     a["evidence"].append(p.ev)
+                    a["qualifiers"].extend(q for q in p.qualifiers if q not in a["qualifiers"])
+                    better(a, p.status)
                     implied.setdefault(iso3, []).append(p.ev)
+                    if iso3 not in countries:
+                        better(implied_status.setdefault(iso3, {"status": p.status}), p.status)
             elif p.kind == "region":
-                r = regions.setdefault(p.name, {"units": list(p.targets), "evidence": []})
+                r = regions.setdefault(p.name, {"units": list(p.targets), "evidence": [],
+                                                "qualifiers": [], "status": p.status})
                 r["evidence"].append(p.ev)
+                r["qualifiers"].extend(q for q in p.qualifiers if q not in r["qualifiers"])
+                better(r, p.status)
         for iso3, evs in implied.items():
             if iso3 not in countries:
-                countries[iso3] = {"qualifiers": [], "evidence": list(evs)}
+                countries[iso3] = {"qualifiers": [], "evidence": list(evs),
+                                   "status": implied_status.get(iso3, {}).get("status",
+                                                                             "native")}
 
         def evl(evs: Iterable[Evidence]) -> list[dict[str, Any]]:
             uniq = {e.sort_key: e for e in evs}
@@ -399,16 +517,20 @@ class TaxonRecord:
 
         out_countries = [
             {"iso3": iso3, "name": self.country_names.get(iso3, iso3),
-             "qualifiers": c["qualifiers"], "evidence": evl(c["evidence"])}
+             "qualifiers": c["qualifiers"], "status": c["status"],
+             "evidence": evl(c["evidence"])}
             for iso3, c in sorted(countries.items())
         ]
         out_admin1 = [
             {"country_iso3": iso3, "name": a["name"], "boundary_name": a1,
+             "qualifiers": a["qualifiers"], "status": a["status"],
              "evidence": evl(a["evidence"])}
             for (iso3, a1), a in sorted(admin1.items())
         ]
         out_regions = [
-            {"name": name, "units": [[i, a] for i, a in r["units"]], "evidence": evl(r["evidence"])}
+            {"name": name, "units": [[i, a] for i, a in r["units"]],
+             "qualifiers": r["qualifiers"], "status": r["status"],
+             "evidence": evl(r["evidence"])}
             for name, r in sorted(regions.items())
         ]
         # units
@@ -421,7 +543,7 @@ class TaxonRecord:
             else:
                 units[(iso3, None)] = {"rule": "whole-country", "evidence": list(c["evidence"])}
         region_units: dict[tuple[str, str | None], list[Evidence]] = {}
-        for p in self.places:
+        for p in places:
             if p.kind != "region" or p.qualifier_only:
                 continue
             for iso3, a1 in p.targets:
@@ -439,13 +561,27 @@ class TaxonRecord:
             for (iso3, a1), u in sorted(units.items(), key=lambda kv: (kv[0][0], kv[0][1] or ""))
         ]
         excl: dict[tuple[str, str, str], dict[str, Any]] = {}
-        for x in self.excluded:
+        kept = {id(p) for p in places}
+        left_out = list(self.excluded) + [
+            _Excluded(p.name if p.kind == "region" else (
+                p.surface if p.kind == "admin1" else self.country_names.get(iso3, p.name)),
+                None if p.kind == "region" else iso3, p.reason or p.status, p.ev, p.status)
+            for p in self.places if id(p) not in kept
+            for iso3 in ([None] if p.kind == "region" else list(dict.fromkeys(
+                t[0] for t in p.targets)))]
+        for x in left_out:
             e = excl.setdefault((x.name, x.iso3 or "", x.reason),
-                                {"name": x.name, "iso3": x.iso3, "reason": x.reason,
-                                 "evidence": []})
+                                {"name": x.name, "iso3": x.iso3, "status": x.status,
+                                 "reason": x.reason, "evidence": []})
             e["evidence"].append(x.ev)
         out_excl = [dict(v, evidence=evl(v["evidence"])) for _, v in sorted(excl.items())]
-        elev_ev = evl(e.ev for e in self.elevations)
+        lo, hi, others, _conflict = self.band()
+        elev_ev = evl(e.ev for e in (lo, hi) if e is not None)
+        out_other = [
+            {"min_m": None if e.lo is None else _num(e.lo),
+             "max_m": None if e.hi is None else _num(e.hi), "scope": e.scope,
+             "evidence": evl([e.ev])}
+            for e in others]
         return {
             "name": self.name,
             "common_names": list(self.common_names),
@@ -459,6 +595,8 @@ class TaxonRecord:
             "elevation_max_m": self.elevation_max_m,
             "elevation_evidence": elev_ev,
             **preference_fields([(h, e.to_dict()) for h, e in self.prefs]),
+            "elevation_other": out_other,
+            "subspecies": sorted(self.subspecies),
             "excluded": out_excl,
             "units": out_units,
         }
@@ -616,6 +754,7 @@ class _TaxonMention:
     common: str | None = None  # normalized common name (species)
     group: str = ""  # group noun (head) of a common name
     generic: bool = False  # bare group noun with a generic quantifier ("all musk deer")
+    subspecies: str | None = None  # trinomial as written in full ("Moschus m. parvipes")
 
 
 def _singular(word: str) -> str:
@@ -987,7 +1126,109 @@ def parse_elevations(sentence: str, distribution: bool = False
     return out
 
 
+_FIELD_RE = re.compile(
+    r"^\s*(?:(?P<which>upper|lower|maximum|minimum|max\.?|min\.?|highest|lowest)\s+)?"
+    r"(?:elevation(?:al)?|altitud(?:e|inal)|elevations|altitudes)"
+    r"(?:\s+(?:limits?|range|band|zone))?\s*(?:\((?P<unit>[^)]{1,12})\))?\s*:\s*"
+    r"(?P<body>.+?)\s*$", re.I | re.S)
+_FIELD_NUM_RE = re.compile(
+    rf"(?P<lo>{_NUM})(?:\s*(?P<u1>{_UNIT}|km))?(?:{_DASH}(?P<hi>{_NUM}))?\s*(?P<u>{_UNIT}|km)?")
+
+
+def _field_band(sentence: str, section: str = ""
+                ) -> tuple[float | None, float | None, int, int] | None:
+    """A structured elevation field ("Upper elevation limit (metres): 4000",
+    "Elevation: 2000–3500 m") as (lower, upper, start, end), else ``None``."""
+    m = _FIELD_RE.match(sentence)
+    if not m:
+        return None
+    body = m.group("body")
+    n = _FIELD_NUM_RE.search(body)
+    if not n or n.start() > 12:
+        return None
+    unit = n.group("u") or n.group("u1") or m.group("unit") or "m"
+    unit = unit.strip().lower()
+    if unit in ("metres", "meters", "metre", "meter", "m"):
+        unit = "m"
+    lo = _to_m(n.group("lo"), unit)
+    hi = _to_m(n.group("hi"), unit) if n.group("hi") else None
+    which = (m.group("which") or "").lower().rstrip(".")
+    a, b = m.start("body") + n.start(), m.start("body") + n.end()
+    if which in ("upper", "maximum", "max", "highest"):
+        return (None, hi if hi is not None else lo, a, b)
+    if which in ("lower", "minimum", "min", "lowest"):
+        return (lo, None, a, b)
+    if hi is None:
+        return None  # one altitude is not a band
+    return (min(lo, hi), max(lo, hi), a, b)
+
+
+_SEASON_RE = re.compile(
+    r"\b(?:winters?|wintering|summers?|breed(?:s|ing)?|non-?breeding|seasons?|seasonal(?:ly)?|"
+    r"descend(?:s|ing)?|ascend(?:s|ing)?|migrat\w*|monsoon|autumn|moult\w*)\b", re.I)
+_EXTREME_RE = re.compile(
+    r"\b(?:rarely|occasionally|exceptionally|sometimes|once|casually|stragglers?|vagrants?|"
+    r"as\s+(?:high|low)\s+as|extremes?|record(?:ed)?\s+(?:up\s+)?to)\b", re.I)
+_SUBSP_WORD_RE = re.compile(r"\b(?:subspecies|ssp\.|subsp\.|races?|nominate)\b", re.I)
+_CLAUSE_CUT_RE = re.compile(r";|,\s|\(|\)|\s[-–—]\s|\bwhile\b|\bwhereas\b|\bbut\b", re.I)
+
+
+def _clause(sentence: str, a: int, b: int) -> tuple[int, int]:
+    """Span of the clause around ``sentence[a:b]`` (cut at ; , ( ) dashes)."""
+    cuts = [m for m in _CLAUSE_CUT_RE.finditer(sentence)]
+    left = max((m.end() for m in cuts if m.end() <= a), default=0)
+    right = min((m.start() for m in cuts if m.start() >= b), default=len(sentence))
+    return left, right
+
+
+_FRONTED_RE = re.compile(r"\s*(?:In|At|From|Within|Across|Throughout)\b[^,;]{0,100}?,")
+_BETWEEN_PLACE_BAND_RE = re.compile(
+    r"^[\s,:(]*(?:(?:it\s+)?(?:is|occurs|lives|ranges)\s+)?(?:at|from|between|up\s+to|to|"
+    r"around|about)?\s*(?:(?:altitudes?|elevations?)\s+)?(?:of\s+)?$", re.I)
+_RECORD_RE = re.compile(
+    r"\b(?:recorded|observed|seen|sighted|photographed|collected|camera[\s-]trapped|"
+    r"trapped|captured|found)\b[^;]*\b(?:1[89]\d\d|20\d\d)\b", re.I)
+
+
+def _band_scope(sentence: str, a: int, b: int, lo: float | None, hi: float | None,
+                places: Sequence[tuple[int, int]], subspecies: bool, n_bands: int = 1
+                ) -> str:
+    """What an elevation statement covers (rule 7).
+
+    ``point`` a single altitude; ``subspecies`` in a subspecies statement;
+    ``seasonal`` (winter, breeding, descends ...); ``extreme`` (rarely,
+    occasionally, as high as ...); ``record`` an observation with a year ("recorded
+    at 3,730-4,227 m in 2015"); ``regional`` a band tied to one place: after a fronted
+    "In <place>, ..." or right after a place when the sentence gives several bands
+    ("in Nepal 3,000-4,000 m, in China 2,500-4,500 m"); else ``species``.
+    """
+    left, right = _clause(sentence, a, b)
+    clause = sentence[left:right]
+    if lo is not None and lo == hi and not re.search(r"[-–—]|\bto\b|\band\b",
+                                                      sentence[a:b]):
+        return "point"
+    if subspecies or _SUBSP_WORD_RE.search(clause):
+        return "subspecies"
+    if _SEASON_RE.search(clause):
+        return "seasonal"
+    if _EXTREME_RE.search(clause):
+        return "extreme"
+    if _RECORD_RE.search(sentence[left:]):
+        return "record"
+    fr = _FRONTED_RE.match(sentence)
+    if fr and fr.end() <= a and any(fr.start() <= ps and pe <= fr.end() for ps, pe in places):
+        return "regional"
+    if n_bands > 1 and any(pe <= a and _BETWEEN_PLACE_BAND_RE.match(sentence[pe:a])
+                           for _ps, pe in places):
+        return "regional"
+    return "species"
+
+
 # --------------------------------------------------------------------------- core
+
+#: A subspecies line gives that subspecies' range ("Sakhalin - M. m. sachalinensis").
+_SUBSPECIES_LINE_RE = re.compile(r"(?:^|\s)[-–—:]\s|[-–—]\s*$|\s[-–—]")
+
 
 def _first(patterns: Sequence[re.Pattern[str]], text: str) -> str | None:
     hits = [m for m in (p.search(text) for p in patterns) if m]
@@ -1101,72 +1342,165 @@ def extract_text(text: str, document: str, gaz: Gazetteer) -> list[TaxonRecord]:
         sentence_text = " ".join(s.text.split())
         excluded_section = (bool(s.section) and _is_section(s.section, EXCLUDED_SECTIONS)
                             and not _is_section(s.section, RANGE_SECTIONS))
-        cues = _nonrange_spans(s.text)
-        nonrange = cues[0][2] if cues else None
+        sec_status = _section_status(s.section)
+        cues = _status_spans(s.text)
         dist = _first(_DIST_RE, s.text)
+        if dist is None and s.section and (_is_section(s.section, RANGE_SECTIONS)
+                                           or sec_status == "native"):
+            dist = f"section '{s.section}'"
+        if dist is None and _SUBSPECIES_LINE_RE.search(s.text) and any(
+                t.subspecies for t in own):
+            dist = "subspecies line"
         places = places_by_sent.get(i, [])
+        spans = [(m.start - s.start, m.end - s.start) for m in places]
         if places:
             named_here = {t[0] for m in places if m.kind == "country" for t in m.targets}
             for m in places:
-                cue = _cue_for(cues, m.start - s.start, m.end - s.start)
+                ms, me = m.start - s.start, m.end - s.start
+                status, reason = "native", ""
+                gov = None if (s.heading or excluded_section) else _governing_cue(
+                    cues, ms, me, s.text, spans)
                 if s.heading:
-                    reason: str | None = "heading"
+                    status, reason = "non-range", "heading"
                 elif excluded_section:
-                    reason = f"section '{s.section}'"
-                elif cue:
-                    reason = f"non-range context '{cue}'"
-                elif dist:
-                    reason = None
-                else:
-                    reason = "no distribution cue"
+                    status, reason = "non-range", f"section '{s.section}'"
+                elif sec_status not in (None, "native"):
+                    status, reason = sec_status, f"{sec_status} (section '{s.section}')"
+                elif gov is not None:
+                    status, cue = gov
+                    reason = (f"non-range context '{cue}'" if status == "non-range"
+                              else f"{status} ('{cue}')")
+                elif not dist:
+                    status, reason = "non-range", "no distribution cue"
                 ev = Evidence(document, m.start, m.end, sentence_text)
                 for iso3 in m.countries:
                     name = gaz.country_name(iso3)
                     if name:
                         rec.country_names[iso3] = name
-                if reason is not None:
+                if status not in RANGE_STATUSES and status != "uncertain":
                     if m.kind == "region":
-                        rec.excluded.append(_Excluded(m.name, None, reason, ev))
+                        rec.excluded.append(_Excluded(m.name, None, reason, ev, status))
                     else:
                         for iso3 in m.countries:
                             nm = m.surface if m.kind == "admin1" else (
                                 gaz.country_name(iso3) or m.name)
-                            rec.excluded.append(_Excluded(nm, iso3, reason, ev))
+                            rec.excluded.append(_Excluded(nm, iso3, reason, ev, status))
                     continue
-                quals = qualifiers_before(text[s.start:m.start]) if m.kind != "region" else ()
+                if m.kind == "admin1" and len(m.countries) > 1:
+                    rec.warnings.append((
+                        "ambiguous-place",
+                        f"{document}: '{m.surface}' may be in "
+                        f"{', '.join(m.countries)}; all kept (name the country to choose)"))
+                quals = qualifiers_before(text[s.start:m.start])
                 rec.places.append(_PlaceHit(
                     m.kind, m.name, m.surface, m.targets, quals, ev,
                     qualifier_only=m.kind == "region" and bool(set(m.countries) & named_here),
+                    status=status, reason=reason,
                 ))
-        if s.heading or excluded_section:
+        if s.heading or excluded_section or sec_status not in (None, "native"):
             continue
-        for lo, hi, a, b in parse_elevations(s.text, bool(dist)):
-            if nonrange and _cue_for(cues, a, b):
-                continue
+        field_band = _field_band(s.text, s.section)
+        if field_band is not None:
+            lo, hi, a, b = field_band
             rec.elevations.append(_Elev(lo, hi, Evidence(document, s.start + a, s.start + b,
-                                                         sentence_text)))
+                                                         sentence_text), "field"))
+        else:
+            sub = any(t.subspecies for t in own)
+            bands = parse_elevations(s.text, bool(dist))
+            for lo, hi, a, b in bands:
+                gov = _governing_cue(cues, a, b, s.text, spans)
+                if gov is not None and gov[0] != "reintroduced":
+                    continue
+                scope = _band_scope(s.text, a, b, lo, hi, spans, sub, len(bands))
+                rec.elevations.append(_Elev(lo, hi, Evidence(document, s.start + a,
+                                                             s.start + b, sentence_text), scope))
         rec.prefs.extend((h, Evidence(document, s.start + h.start, s.start + h.end,
                                       sentence_text)) for h in find_preferences(s.text))
     return list(records.values())
 
 
-#: A non-range cue applies to a place (or elevation) before it, or to one that
-#: ends at most this many characters before the cue ("In China, hunting ...").
+#: A status cue written after a place governs it when it starts at most this many
+#: characters after the place ("In China, hunting ...", "Nepal, where it is extinct").
 NON_RANGE_REACH = 40
 
+#: What ends the scope of a status cue written before a place (a new clause, a
+#: contrast, or a fresh statement of presence: "introduced to X; native to Y").
+_SCOPE_BREAK_RE = re.compile(
+    r";|\bbut\b|\bwhereas\b|\bwhile\b|\balthough\b|\bthough\b|\bhowever\b|\bexcept\b|"
+    r"(?:,|\band\b)\s+(?:it\s+|is\s+|are\s+|also\s+|still\s+|now\s+)*"
+    r"(?:native|found|occurs?|present|resident|breeds|widespread|common|inhabits|lives)\b",
+    re.I)
+#: Former cues also end at a statement about today ("formerly in X, now only in Y").
+_FORMER_BREAK_RE = re.compile(
+    r"\bnow\b|\bcurrently\b|\btoday\b|\bstill\b|\bsurviv|\bremain|\bpersist", re.I)
+_QMARK_AFTER_RE = re.compile(r"\s?(?:\(\s*\?\s*\)|\?)")
+_BRACKET_AFTER_RE = re.compile(r"\s*[(\[]([^()\[\]]{1,40})[)\]]")
 
-def _nonrange_spans(sentence: str) -> list[tuple[int, int, str]]:
-    """Non-range cues of a sentence as (start, end, cue), in order."""
-    hits = [(m.start(), m.end(), " ".join(m.group().split()))
+
+def _status_spans(sentence: str) -> list[tuple[int, int, str, str]]:
+    """Status cues of a sentence as (start, end, status, cue), in order."""
+    hits = [(m.start(), m.end(), "non-range", " ".join(m.group().split()))
             for rx in _NONRANGE_RE for m in rx.finditer(sentence)]
-    return sorted(hits)
+    hits += [(m.start(), m.end(), st, " ".join(m.group().split()))
+             for st, rx in _STATUS_RE for m in rx.finditer(sentence)]
+    # "reintroduced" also matches the introduced pattern's tail: keep the longer cue
+    hits.sort(key=lambda h: (h[0], -(h[1] - h[0])))
+    out: list[tuple[int, int, str, str]] = []
+    for h in hits:
+        if out and h[0] < out[-1][1]:
+            continue
+        out.append(h)
+    return out
 
 
-def _cue_for(cues: Sequence[tuple[int, int, str]], start: int, end: int) -> str | None:
-    """The non-range cue governing a span (rule 4), if any."""
-    for a, _b, cue in cues:
-        if a < start or a - end <= NON_RANGE_REACH:
-            return cue
+def _breaks(between: str, status: str) -> bool:
+    if _SCOPE_BREAK_RE.search(between):
+        return True
+    return status == "former" and bool(_FORMER_BREAK_RE.search(between))
+
+
+def _governing_cue(cues: Sequence[tuple[int, int, str, str]], start: int, end: int,
+                   sentence: str, places: Sequence[tuple[int, int]]
+                   ) -> tuple[str, str] | None:
+    """(status, cue) governing the span ``sentence[start:end]`` (rule 4), if any.
+
+    In order: a question mark or a bracketed cue right after the span ("Nepal?",
+    "Nepal (extinct)"); the nearest cue before it whose clause reaches it; a cue
+    after it, within :data:`NON_RANGE_REACH` characters, that governs no later place.
+    """
+    if _QMARK_AFTER_RE.match(sentence, end):
+        return ("uncertain", "?")
+    br = _BRACKET_AFTER_RE.match(sentence, end)
+    if br:
+        inner = [c for c in cues if br.start(1) <= c[0] and c[1] <= br.end(1)]
+        if inner:
+            return (inner[0][2], inner[0][3])
+    before = [c for c in cues if c[1] <= start and not _breaks(sentence[c[1]:start], c[2])]
+    if before:
+        c = max(before, key=lambda c: c[1])
+        return (c[2], c[3])
+    for a, b, st, cue in cues:
+        if a < end or a - end > NON_RANGE_REACH:
+            continue
+        if st != "non-range" and _breaks(sentence[end:a], st):
+            continue
+        if sentence.rfind("(", end, a) > sentence.rfind(")", end, a):
+            continue  # "Nepal and India (extinct)": a bracket is about the name before it
+        later = [p for p in places if p[0] >= b and not _breaks(sentence[b:p[0]], st)]
+        if later and st != "non-range":
+            continue  # "Nepal, possibly Bhutan": the cue is about Bhutan
+        return (st, cue)
+    return None
+
+
+def _section_status(section: str) -> str | None:
+    """Status given by a label or heading ("Introduced:", "Type locality:")."""
+    if not section:
+        return None
+    h = " ".join(_WORD_RE.findall(section.lower()))
+    for word, status in STATUS_SECTIONS:
+        if re.search(r"\b" + re.escape(word), h):
+            return status
     return None
 
 
@@ -1259,6 +1593,8 @@ def merge_records(records: Iterable[TaxonRecord]) -> list[TaxonRecord]:
         tgt.elevations.extend(r.elevations)
         tgt.country_names.update(r.country_names)
         tgt.prefs.extend(r.prefs)
+        tgt.subspecies.extend(x for x in r.subspecies if x not in tgt.subspecies)
+        tgt.warnings.extend(w for w in r.warnings if w not in tgt.warnings)
 
     for r in recs:
         if r.scientific_name:
@@ -1310,18 +1646,58 @@ def read_document(path: str | Path) -> str:
     return text.removeprefix("\ufeff")
 
 
-def extract_documents(paths: Sequence[str | Path], gaz: Gazetteer) -> dict[str, Any]:
+def extract_documents(paths: Sequence[str | Path], gaz: Gazetteer,
+                      include_uncertain: bool = False) -> dict[str, Any]:
     """Read documents, extract and merge their taxa.
+
+    Parameters
+    ----------
+    paths : sequence of path
+        UTF-8 text documents.
+    gaz : Gazetteer
+        Place names.
+    include_uncertain : bool
+        Map places given as possible/probable too (``--include-uncertain``).
 
     Returns
     -------
     dict
-        ``{"species": [...]}`` as described by ``schema/ranges.schema.json``.
+        ``{"species": [...], "warnings": [...]}`` as described by
+        ``schema/ranges.schema.json``. Warnings (rule 9) are also for the caller to
+        print, one line each.
     """
     recs: list[TaxonRecord] = []
+    warnings: list[dict[str, Any]] = []
     for p in sorted((Path(x) for x in paths), key=lambda q: q.name):
-        recs.extend(extract_text(read_document(p), p.name, gaz))
-    return {"species": [r.to_dict() for r in merge_records(recs)]}
+        got = extract_text(read_document(p), p.name, gaz)
+        if not got:
+            warnings.append({"document": p.name, "taxon": None, "code": "no-taxon",
+                             "message": f"{p.name}: no taxon found (no common name of a known "
+                             "group, no binomial); name the species, e.g. a title line "
+                             "'Genus species'"})
+        recs.extend(got)
+    species = []
+    for r in merge_records(recs):
+        d = r.to_dict(include_uncertain)
+        species.append(d)
+        docs = ", ".join(sorted(r.documents))
+        for code, msg in r.warnings:
+            warnings.append({"document": msg.split(":", 1)[0], "taxon": r.name, "code": code,
+                             "message": f"{r.name}: {msg}"})
+        if not d["units"]:
+            warnings.append({"document": docs, "taxon": r.name, "code": "no-places",
+                             "message": f"{r.name} ({docs}): no range places found; "
+                             "nothing will be mapped for it"})
+        lo, hi, others, conflict = r.band()
+        if conflict:
+            band = f"{d['elevation_min_m']}-{d['elevation_max_m']} m"
+            alts = "; ".join(
+                f"{'' if e.lo is None else _num(e.lo)}-{'' if e.hi is None else _num(e.hi)} m"
+                for e in others if e.scope == "species")
+            warnings.append({"document": docs, "taxon": r.name, "code": "band-conflict",
+                             "message": f"{r.name} ({docs}): several elevation bands "
+                             f"({alts}); kept the first, {band}; check elevation_other"})
+    return {"species": species, "warnings": warnings}
 
 
 def _num(v: float) -> float | int:

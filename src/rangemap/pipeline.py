@@ -92,6 +92,8 @@ class BuildResult:
     up_to_date: bool = False
     rebuilt: list[str] = field(default_factory=list)
     reused: list[str] = field(default_factory=list)
+    #: extraction warnings (``rangemap.extract``: no taxon, no places, band conflict ...)
+    warnings: list[dict[str, Any]] = field(default_factory=list)
 
 
 def document_paths(docs: str | os.PathLike[str]) -> list[Path]:
@@ -108,13 +110,23 @@ def document_paths(docs: str | os.PathLike[str]) -> list[Path]:
     raise DataError(f"{p}: documents not found; pass --docs with a .txt file or a folder")
 
 
-def extract_records(doc_files: list[Path], boundaries: Path) -> list[dict[str, Any]]:
-    """Run the extractor over documents; return the contract's species list."""
+def extract_records(doc_files: list[Path], boundaries: Path, include_uncertain: bool = False,
+                    warnings: list[dict[str, Any]] | None = None) -> list[dict[str, Any]]:
+    """Run the extractor over documents; return the contract's species list.
+
+    The extraction's warnings are logged, one line each, and appended to
+    ``warnings`` when a list is given.
+    """
     from rangemap.extract import extract_documents
     from rangemap.gazetteer import Gazetteer
 
     gaz = Gazetteer.load(boundaries)
-    return extract_documents(doc_files, gaz)["species"]
+    res = extract_documents(doc_files, gaz, include_uncertain=include_uncertain)
+    for w in res.get("warnings", []):
+        log.warning("%s", w["message"])
+    if warnings is not None:
+        warnings.extend(res.get("warnings", []))
+    return res["species"]
 
 
 def _outputs_current(out: Path, build_key: str) -> bool:
@@ -530,6 +542,7 @@ def build(
     workers: int | None = None,
     scheduler: Any = None,
     figures: bool = True,
+    include_uncertain: bool = False,
     ) -> BuildResult:
     """Run the whole pipeline and write every output under ``out``.
 
@@ -570,6 +583,8 @@ def build(
         Run habitat blocks on local processes or a Dask scheduler (same results).
     figures : bool
         Write ``figures/<taxon>.png`` and ``.svg`` (static maps for reports).
+    include_uncertain : bool
+        Map the places the documents give as possible/probable too.
 
     Returns
     -------
@@ -598,6 +613,7 @@ def build(
                       boundary_fields=boundary_fields, force=force,
                       elevation_margin=elevation_margin, progress=progress, workers=workers,
                       scheduler=scheduler, figures=figures, boundaries_source=source,
+                      include_uncertain=include_uncertain,
                       extra_inputs=extra_inputs)
 
 
@@ -620,7 +636,7 @@ def _build(*, docs: str | os.PathLike[str], dems: list[str | os.PathLike[str]] |
            min_elevation: float | None, max_elevation: float | None,
            boundary_fields: dict[str, str | None] | None, force: bool,
            elevation_margin: float, progress: Progress | None, workers: int | None,
-           scheduler: Any, figures: bool, boundaries_source: Path,
+           scheduler: Any, figures: bool, boundaries_source: Path, include_uncertain: bool,
            extra_inputs: list[Path]) -> BuildResult:
     """:func:`build` once the boundaries are in rangemap's layout."""
     t0 = time.perf_counter()
@@ -660,6 +676,8 @@ def _build(*, docs: str | os.PathLike[str], dems: list[str | os.PathLike[str]] |
               "elevation_margin": elevation_margin, "figures": figures,
               "out": str(out), "cell_rule": "centre-in-unit",
               "elevation_rule": "min <= z <= max, inclusive"}
+    if include_uncertain:  # only when set, so earlier builds keep their key
+        params["include_uncertain"] = True
     input_records = [{"path": str(p), "sha256": sha256_file(p), "bytes": p.stat().st_size}
                      for p in inputs]
     engine = _engine_version()
@@ -682,9 +700,11 @@ def _build(*, docs: str | os.PathLike[str], dems: list[str | os.PathLike[str]] |
                                                   iucn_codes)
         log.info("%s: kept %d of %d features", range_file, counts["kept"], counts["features"])
         if Path(docs).exists():
-            inherit_elevations(records, extract_records(document_paths(docs), Path(boundaries)))
+            inherit_elevations(records, extract_records(
+                document_paths(docs), Path(boundaries), include_uncertain, result.warnings))
     else:
-        records = extract_records(document_paths(docs), Path(boundaries))
+        records = extract_records(document_paths(docs), Path(boundaries), include_uncertain,
+                                  result.warnings)
     override_elevations(records, min_elevation, max_elevation)
     # An empty band is refused here, before any habitat work and before the
     # output folder is touched.
@@ -764,6 +784,7 @@ def _build(*, docs: str | os.PathLike[str], dems: list[str | os.PathLike[str]] |
         "output_sha256": {rel: sha256_file(stage / rel) for rel in rels},
         "taxa_rebuilt": result.rebuilt,
         "taxa_reused": result.reused,
+        "extraction_warnings": result.warnings,
     }
     write_text_atomic(stage / "manifest.json",
                       json.dumps(manifest, indent=2, ensure_ascii=False) + "\n")
