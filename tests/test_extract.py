@@ -546,8 +546,11 @@ def test_seed_documents_scored_against_gold(real_gaz: Gazetteer) -> None:
 
 
 def test_eval_set_floors(real_gaz: Gazetteer) -> None:
-    texts = sorted(p for p in EVAL.glob("*.txt") if p.with_name(p.stem + ".gold.yaml").is_file())
-    assert len(texts) >= 5
+    # the eight musk-deer texts studied first; the floors of the whole dev split are in
+    # docs/EXTRACTION.md (the split grows, so they are not a fixed test)
+    texts = sorted(p for p in EVAL.glob("*musk_deer*.txt")
+                   if p.with_name(p.stem + ".gold.yaml").is_file())
+    assert len(texts) == 8
     _per, tot_c, tot_a, elev = _score(
         texts, [p.with_name(p.stem + ".gold.yaml") for p in texts], real_gaz)
     # measured: countries P 1.00 R 0.86, admin-1 P 0.70 R 0.88, elevation 16/16 exact
