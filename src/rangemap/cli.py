@@ -163,12 +163,13 @@ def _dem_option(default_help: str):
 
 
 @cli.command()
-@click.option("--docs", type=click.Path(path_type=Path), default=Path("data/documents"),
-              show_default=True, help="A UTF-8 .txt document or a folder of them.")
-@_dem_option("Default: the embedded GLOBE 30″ and 5′ grids in data/elevation/.")
+@click.option("--docs", type=click.Path(path_type=Path), default=None,
+              help="A UTF-8 .txt document or a folder of them. Default: the embedded "
+              "documents (data/documents in rangemap's data folder).")
+@_dem_option("Default: the embedded GLOBE 30″ and 5′ grids (data/elevation).")
 @click.option("--boundaries", type=click.Path(dir_okay=False, path_type=Path),
-              default=Path("data/boundaries/boundaries.gpkg"), show_default=True,
-              help="GeoPackage with layers admin0 and admin1.")
+              default=None, help="GeoPackage with layers admin0 and admin1. Default: the "
+              "embedded Natural Earth boundaries (data/boundaries).")
 @click.option("--country-field", default=None,
               help="With a user's admin-1 file as --boundaries: field with the ISO alpha-3 "
               "country code (GADM GID_0, geoBoundaries shapeGroup, Natural Earth adm0_a3).")
@@ -208,7 +209,7 @@ def _dem_option(default_help: str):
               help="Also map places the documents give as possible/probable only.")
 @_engine_options
 @click.pass_obj
-def build(obj: Ctx, docs: Path, dems: tuple[Path, ...], boundaries: Path,
+def build(obj: Ctx, docs: Path | None, dems: tuple[Path, ...], boundaries: Path | None,
           ranges_yaml: Path | None, range_file: Path | None, taxon_field: str,
           presence: tuple[int, ...], origin: tuple[int, ...], seasonal: tuple[int, ...],
           min_elevation: float | None, max_elevation: float | None, out: Path,
@@ -281,13 +282,13 @@ def build(obj: Ctx, docs: Path, dems: tuple[Path, ...], boundaries: Path,
               help="Write the ranges as YAML (for review and 'rangemap build --ranges').")
 @click.option("--overwrite", is_flag=True, help="Replace an existing --output file.")
 @click.option("--boundaries", type=click.Path(dir_okay=False, path_type=Path),
-              default=Path("data/boundaries/boundaries.gpkg"), show_default=True,
-              help="GeoPackage whose names (and aliases.csv beside it) are the gazetteer.")
+              default=None, help="GeoPackage whose names (and aliases.csv beside it) are the "
+              "gazetteer. Default: the embedded boundaries (data/boundaries).")
 @click.option("--include-uncertain", is_flag=True,
               help="Also map places given as possible/probable only (they are listed under "
               "'excluded' otherwise).")
 def extract(docs: tuple[Path, ...], as_json: bool, output: Path | None, overwrite: bool,
-            boundaries: Path, include_uncertain: bool) -> None:
+            boundaries: Path | None, include_uncertain: bool) -> None:
     """Find species, places and elevation limits in documents, with evidence.
 
     \b
@@ -300,7 +301,7 @@ def extract(docs: tuple[Path, ...], as_json: bool, output: Path | None, overwrit
     from rangemap.extract import extract_documents
     from rangemap.fsutil import write_text_atomic
     from rangemap.gazetteer import Gazetteer
-    from rangemap.pipeline import document_paths
+    from rangemap.pipeline import default_boundaries, document_paths
 
     if output is not None and output.exists() and not overwrite:
         raise click.BadParameter(f"{output} exists; add --overwrite to replace it",
@@ -308,7 +309,7 @@ def extract(docs: tuple[Path, ...], as_json: bool, output: Path | None, overwrit
     files: list[Path] = []
     for d in docs:
         files.extend(document_paths(d))
-    result = extract_documents(files, Gazetteer.load(boundaries),
+    result = extract_documents(files, Gazetteer.load(boundaries or default_boundaries()),
                                include_uncertain=include_uncertain)
     # Never silent: a probably-wrong result is one line on stderr (and in the output).
     for w in result["warnings"]:

@@ -117,3 +117,33 @@ def sha256_file(path: str | os.PathLike[str], chunk: int = 1 << 20) -> str:
         while block := f.read(chunk):
             h.update(block)
     return h.hexdigest()
+
+
+#: Environment variable naming another folder laid out like rangemap's ``data/``.
+DATA_ENV = "RANGEMAP_DATA"
+
+
+def data_dir() -> Path:
+    """Folder of the embedded data (documents, boundaries, elevation), wherever rangemap runs.
+
+    In order: ``$RANGEMAP_DATA`` when set; ``data/`` inside the installed
+    package (a wheel ships it as package data; in a checkout it is a symlink
+    to the repository's top-level ``data/``); the checkout's ``data/`` two
+    levels above the package (an editable install on a system without
+    symlinks).  The current folder plays no part, so ``cd ~ && rangemap
+    build`` finds the same data as a run from the repository.
+    """
+    env = os.environ.get(DATA_ENV)
+    if env:
+        return Path(env).expanduser()
+    pkg = Path(__file__).resolve().parent
+    for cand in (pkg / "data", pkg.parents[1] / "data"):
+        if (cand / "boundaries").is_dir():
+            return cand
+    return pkg / "data"
+
+
+def data_file(*parts: str) -> Path:
+    """Path of an embedded data file, e.g. ``data_file("boundaries", "boundaries.gpkg")``."""
+    return data_dir().joinpath(*parts)
+

@@ -34,6 +34,7 @@ from rangemap.errors import DataError, UsageError, first_line
 from rangemap.fsutil import (
     TMP_PREFIX,
     atomic_path,
+    data_file,
     remove_stale_temporaries,
     safe_child,
     sha256_file,
@@ -51,12 +52,29 @@ from rangemap.ranges import (
 
 log = logging.getLogger("rangemap")
 
-DEFAULT_DOCS = Path("data/documents")
-DEFAULT_BOUNDARIES = Path("data/boundaries/boundaries.gpkg")
-DEFAULT_DEMS = (
-    Path("data/elevation/globe30s_55e90e_20n50n.tif"),
-    Path("data/elevation/pvlib_altitude_5min.tif"),
-)
+
+
+def default_docs() -> Path:
+    """The embedded documents (found from the package, not the current folder)."""
+    return data_file("documents")
+
+
+def default_boundaries() -> Path:
+    """The embedded boundaries GeoPackage (``aliases.csv`` lies beside it)."""
+    return data_file("boundaries", "boundaries.gpkg")
+
+
+def default_dems() -> tuple[Path, ...]:
+    """The two embedded DEMs, GLOBE 30″ over High Asia and the global 5′ grid."""
+    return (data_file("elevation", "globe30s_55e90e_20n50n.tif"),
+            data_file("elevation", "pvlib_altitude_5min.tif"))
+
+
+# Resolved once at import for callers that want the paths; build() resolves
+# its defaults at call time, so $RANGEMAP_DATA set later still counts.
+DEFAULT_DOCS = default_docs()
+DEFAULT_BOUNDARIES = default_boundaries()
+DEFAULT_DEMS = default_dems()
 DEFAULT_OUT = Path("outputs")
 #: Per-taxon habitat cache inside the output folder.
 CACHE_DIR = ".cache"
@@ -525,9 +543,9 @@ def _versions() -> dict[str, str]:
 
 
 def build(
-    docs: str | os.PathLike[str] = DEFAULT_DOCS,
+    docs: str | os.PathLike[str] | None = None,
     dems: list[str | os.PathLike[str]] | None = None,
-    boundaries: str | os.PathLike[str] = DEFAULT_BOUNDARIES,
+    boundaries: str | os.PathLike[str] | None = None,
     ranges_yaml: str | os.PathLike[str] | None = None,
     out: str | os.PathLike[str] = DEFAULT_OUT,
     range_file: str | os.PathLike[str] | None = None,
@@ -590,6 +608,8 @@ def build(
     -------
     BuildResult
     """
+    docs = default_docs() if docs is None else docs
+    boundaries = default_boundaries() if boundaries is None else boundaries
     with contextlib.ExitStack() as stack:
         extra_inputs: list[Path] = []
         source = Path(boundaries)
@@ -599,8 +619,8 @@ def build(
             # ``params``) and the embedded names and aliases (hashed as inputs).
             tmp = stack.enter_context(tempfile.TemporaryDirectory(prefix="rangemap-bnd-"))
             boundaries = _normalized_boundaries(source, Path(tmp), boundary_fields)
-            extra_inputs += [p for p in (DEFAULT_BOUNDARIES,
-                                         DEFAULT_BOUNDARIES.with_name("aliases.csv"))
+            extra_inputs += [p for p in (default_boundaries(),
+                                         default_boundaries().with_name("aliases.csv"))
                              if p.is_file()]
         else:
             aliases = source.with_name("aliases.csv")
@@ -619,7 +639,7 @@ def build(
 
 def _normalized_boundaries(src: Path, tmp: Path, fields: dict[str, str | None]) -> Path:
     """A user's admin-1 file normalized into ``tmp``, with the embedded names and aliases."""
-    embedded = DEFAULT_BOUNDARIES
+    embedded = default_boundaries()
     names = None
     if embedded.exists():
         a0 = pyogrio.read_dataframe(embedded, layer="admin0", read_geometry=False)
@@ -641,7 +661,7 @@ def _build(*, docs: str | os.PathLike[str], dems: list[str | os.PathLike[str]] |
     """:func:`build` once the boundaries are in rangemap's layout."""
     t0 = time.perf_counter()
     out = Path(out)
-    dem_paths = [Path(d) for d in (dems or DEFAULT_DEMS)]
+    dem_paths = [Path(d) for d in (dems or default_dems())]
     result = BuildResult(out=out)
     if ranges_yaml is not None and range_file is not None:
         raise UsageError("give --ranges or --range, not both")
