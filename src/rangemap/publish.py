@@ -1028,6 +1028,35 @@ def _habitat_style(colour: str) -> dict[str, Any]:
 
 _BOUNDARY_STYLE = {"color": "#888888", "weight": 0.8, "opacity": 0.8}
 
+#: Fill colours of occurrence points by where they fall (``rangemap validate``).
+_POINT_COLOURS = {"habitat": "#1a9850", "range": "#fdae61", "outside": "#d73027"}
+
+
+def _add_points(m: folium.Map, t: _Taxon) -> None:
+    """A layer of the taxon's occurrence points: ``info["occurrences"]`` holds
+    ``[lon, lat, status, label]`` rows, status one of :data:`_POINT_COLOURS`."""
+    pts = t.info["occurrences"]
+    group = folium.FeatureGroup(
+        name=_layer_label("#333333", f"{_esc(t.name)}: {len(pts)} occurrence records"),
+        show=True)
+    group.add_to(m)
+    data = ",".join(
+        f"[{float(lon)!r},{float(lat)!r},{_js_str(_POINT_COLOURS.get(str(st), '#777777'))},"
+        f"{_js_str(_esc(label))}]" for lon, lat, st, label in pts)
+
+    def build(name: str) -> str:
+        return (
+            "(function () {\n"
+            f"  [{data}].forEach(function (p) {{\n"
+            "    L.circleMarker([p[1], p[0]], {radius: 4, weight: 1, color: '#222222', "
+            "fillColor: p[2], fillOpacity: 0.9}).bindTooltip(p[3]).addTo("
+            f"{name});\n"
+            "  });\n"
+            "})();\n"
+        )
+
+    group.add_child(_Script(build))
+
 
 def _feature_collection(features: Iterable[tuple[int | None, str]]) -> str:
     """GeoJSON text of a FeatureCollection from (id, geometry text) pairs.
@@ -1239,6 +1268,8 @@ def _render_page(page: _Page, data: _PageData, osm_overlay: bool) -> str:
             )
             for g in groups:
                 g.add_to(m)
+            if t.info.get("occurrences"):  # set by 'rangemap validate'
+                _add_points(m, t)
         if not t.units:
             continue
 
