@@ -467,13 +467,14 @@ def area(range_file: Path, layer: str | None, dems: tuple[Path, ...], min_elevat
 @click.option("--min-points", type=click.IntRange(min=1), default=10, show_default=True,
               help="Fewest points (one per cell) in the range for a point prevalence.")
 @click.option("--boundaries", type=click.Path(dir_okay=False, path_type=Path),
-              default=Path("data/boundaries/boundaries.gpkg"), show_default=True,
-              help="Country outlines under the map pages.")
+              default=None, help="Country outlines under the map pages. Default: the "
+              "embedded boundaries (data/boundaries).")
 @click.option("--maps/--no-maps", default=True, show_default=True,
               help="Write map pages with the points (REPORT/maps).")
 @click.pass_obj
 def validate(obj: Ctx, occurrences: Path, out: Path, report_dir: Path | None,
-             dems: tuple[Path, ...], min_points: int, boundaries: Path, maps: bool) -> None:
+             dems: tuple[Path, ...], min_points: int, boundaries: Path | None,
+             maps: bool) -> None:
     """Point prevalence of a build's habitat against occurrence records.
 
     Of the records in a taxon's range (one per DEM cell), the share in its
@@ -487,10 +488,11 @@ def validate(obj: Ctx, occurrences: Path, out: Path, report_dir: Path | None,
       rangemap validate --occurrences data/occurrences/capra_sibirica_gbif.csv \\
         --out outputs/ibex
     """
+    from rangemap.pipeline import default_boundaries
     from rangemap.validate import validate_build
 
     res = validate_build(occurrences, out, report_dir, list(dems) or None, min_points,
-                         boundaries, maps)
+                         boundaries or default_boundaries(), maps)
     if obj.verbosity >= 0:
         for r in res.rows:
             pp = r["point_prevalence"]

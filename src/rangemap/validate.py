@@ -195,6 +195,17 @@ class _Grid:
         return np.where(ok, row, -1), np.where(ok, col, -1)
 
 
+def _find_dem(path: Path) -> Path:
+    """A DEM named in a manifest: as written, else the embedded DEM of that name
+    (a build made elsewhere records paths relative to where it ran)."""
+    if path.exists():
+        return path
+    from rangemap.fsutil import data_file
+
+    embedded = data_file("elevation", path.name)
+    return embedded if embedded.exists() else path
+
+
 def _grids(dems: list[Path]) -> list[_Grid]:
     import rasterio
 
@@ -415,7 +426,8 @@ def validate_build(
         raise DataError(f"{manifest_path}: not JSON ({first_line(exc)}); rebuild") from None
     taxa = [t for t in manifest.get("taxa") or [] if "taxon_id" in t]
     if dems is None:
-        dems = [Path(d) for d in (manifest.get("parameters") or {}).get("dems") or []]
+        dems = [_find_dem(Path(d)) for d in (manifest.get("parameters") or {}).get("dems")
+                or []]
         if not dems:
             raise DataError(f"{manifest_path}: names no DEMs; pass --dem with the DEMs the "
                             "build used")
