@@ -177,12 +177,121 @@ def load_ranges_yaml(path: str | os.PathLike[str], bounds: Boundaries) -> list[d
         if not isinstance(rec, dict) or not (rec.get("name") or rec.get("scientific_name")):
             raise DataError(f"{p}: species entry {i + 1} needs a name or scientific_name")
         validate_record(rec, bounds, str(p))
+        check_units_agree(rec, str(p), _record_lines(text, i))
         rec = dict(rec)
         rec.update(normalize_record(rec, str(p)))  # habitat codes and slope limits
         if not rec.get("units"):
             rec["units"] = assemble_units(rec)
         records.append(rec)
     return records
+
+
+def _record_lines(text: str, index: int) -> dict[Any, int]:
+    """1-based line numbers of a species entry's lists and items in ``ranges.yaml``.
+
+    Keys: ``"countries"``, ``"admin1"``, ``"units"`` (the list keys) and
+    ``("countries", iso3)``, ``("admin1", (iso3, name))``, ``("units", (iso3, admin1))``.
+    """
+    lines: dict[Any, int] = {}
+    try:
+        root = yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.YAMLError:
+        return lines
+    if not isinstance(root, yaml.MappingNode):
+        return lines
+    species = next((v for k, v in root.value if k.value == "species"), None)
+    if not isinstance(species, yaml.SequenceNode) or index >= len(species.value):
+        return lines
+    entry = species.value[index]
+    if not isinstance(entry, yaml.MappingNode):
+        return lines
+
+    def scalar(item: yaml.Node, *keys: str) -> str | None:
+        for k, v in getattr(item, "value", []):
+            if isinstance(k, yaml.ScalarNode) and k.value in keys and isinstance(
+                    v, yaml.ScalarNode):
+                return None if v.tag.endswith(":null") else v.value
+        return None
+
+    for key, val in entry.value:
+        if key.value not in ("countries", "admin1", "units"):
+            continue
+        lines[key.value] = key.start_mark.line + 1
+        for item in getattr(val, "value", []) if isinstance(val, yaml.SequenceNode) else []:
+            if key.value == "countries":
+                ident: Any = scalar(item, "iso3")
+            elif key.value == "admin1":
+                ident = (scalar(item, "country_iso3"), scalar(item, "boundary_name")
+                         or scalar(item, "name"))
+            else:
+                ident = (scalar(item, "iso3"), scalar(item, "admin1"))
+            lines.setdefault((key.value, ident), item.start_mark.line + 1)
+    return lines
+
+
+def check_units_agree(record: dict[str, Any], where: str,
+                      lines: dict[Any, int] | None = None) -> None:
+    """Refuse a record whose ``units`` disagree with its ``countries``/``admin1``.
+
+    ``units`` are what gets mapped; ``countries`` and ``admin1`` are what a
+    reviewer reads and edits.  An edit to one but not the other would be
+    silently ignored (or silently win), so a disagreement is a
+    :class:`DataError` naming the line of each side.  Agreement means: each
+    listed country has a unit (its named admin-1 units, else the whole
+    country), each listed admin-1 unit is a unit, and every other unit is
+    covered by a listed ``regions`` item (rule ``region``).  A record without
+    ``units`` has them derived from ``countries``/``admin1`` (no check needed).
+    """
+    units = record.get("units")
+    if not units:
+        return
+    lines = lines or {}
+    label = record.get("scientific_name") or record.get("name") or "?"
+    hint = ("edit both, or delete the 'units:' list to derive the units from countries and "
+            "admin1")
+
+    def at(key: Any) -> str:
+        n = lines.get(key) or (lines.get(key[0]) if isinstance(key, tuple) else None)
+        return f" (line {n})" if n else ""
+
+    countries = [c.get("iso3") for c in record.get("countries") or []]
+    admin1 = [(a.get("country_iso3"), a.get("boundary_name") or a.get("name"))
+              for a in record.get("admin1") or []]
+    have = {(u.get("iso3"), u.get("admin1")) for u in units}
+    for iso3 in countries:
+        named = [k for k in admin1 if k[0] == iso3]
+        if named:
+            continue
+        if (iso3, None) not in have:
+            got = sorted(a or "" for i, a in have if i == iso3)
+            what = (f"only first-level units {', '.join(got)} of {iso3}" if got
+                    else f"no unit in {iso3}")
+            raise DataError(f"{where}: {label}: countries{at(('countries', iso3))} lists {iso3} "
+                            f"but units{at('units')} has {what}; {hint}")
+    for key in admin1:
+        if key not in have:
+            raise DataError(f"{where}: {label}: admin1{at(('admin1', key))} lists {key[1]} "
+                            f"({key[0]}) but units{at('units')} has no such unit; {hint}")
+    region_units = {tuple(ru) for r in record.get("regions") or []
+                    for ru in r.get("units") or []}
+    expected = {(i, None) for i in countries if not any(k[0] == i for k in admin1)}
+    expected |= set(admin1)
+    for u in units:
+        key = (u.get("iso3"), u.get("admin1"))
+        if key in expected:
+            continue
+        if key in region_units and key[0] not in countries:
+            continue
+        if key[1] is None:
+            why = f"countries{at('countries')} does not list {key[0]}"
+            if any(k[0] == key[0] for k in admin1):
+                why = (f"admin1{at('admin1')} names first-level units of {key[0]}, so the "
+                       "whole country is not a unit")
+        else:
+            why = f"admin1{at('admin1')} does not list {key[1]}"
+        raise DataError(f"{where}: {label}: units{at(('units', key))} has "
+                        f"{key[0]}{' ' + key[1] if key[1] else ''} but {why} (and no listed "
+                        f"region covers it); {hint}")
 
 
 def taxon_id(record: dict[str, Any]) -> str:
