@@ -51,6 +51,25 @@ HABITAT_CASES = [
      [("6", "rocky terrain")]),
     ("Additionally, they seek refuge in dense vegetation or under rock ledges if necessary.",
      [("6", "rock ledges")]),
+    ("Its natural habitats are subtropical high-altitude shrubland, grassland, rivers, "
+     "swamps, intermittent freshwater marshes, and ponds.",
+     [("3.7", "subtropical high-altitude shrubland"), ("4.7", "grassland"), ("5.1", "rivers"),
+      ("5.4", "swamps"), ("5.8", "intermittent freshwater marshes"), ("5.7", "ponds")]),
+    ("Himalayan marmots occur primarily in dry, open habitats, including alpine meadows, "
+     "grasslands, and deserts.",
+     [("4.4", "alpine meadows"), ("4.4", "grasslands"), ("8.2", "deserts")]),
+    # flora habitat lines: the sentence is the list
+    ("Alpine meadows, gravelly mountain slopes, moist riverbeds, sand dunes; 2400-4300 m",
+     [("4.4", "Alpine meadows"), ("5.1", "moist riverbeds")]),
+    ("Habitat & Behaviour: Grassy places in mountains, often in clearings in forests.",
+     [("4.4", "Grassy places"), ("1.4", "forests")]),
+    ("The plants live at high altitude in the Páramo ecosystems.", [("4.7", "Páramo")]),
+    ("Laguna Colorada and other salt-lakes are where it breeds.", [("5.14", "salt-lakes")]),
+    # next to a habitat is not in it; proper names are places
+    ("Polylepis racemosa grows as shrubby trees on steep, rocky slopes above cloud forest.",
+     [("6", "steep, rocky slopes")]),
+    ("It lives in the Black Forest, along the Nile River and the Aras river, and in the "
+     "Rocky Mountains.", []),
     # diet, not habitat: shrubs after "leaves of"
     ("At night, they emerge to feed in more open habitats, and preferably select leaves of "
      "trees and shrubs with high protein and low fibre contents.", []),

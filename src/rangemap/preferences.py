@@ -20,7 +20,16 @@ rules, in order:
      (in, on, among, within, across, through, along, near, under ...) within
      its noun phrase, or when the sentence has a habitat cue
      (:data:`HABITAT_CUES`: inhabits, habitat, lives, found, occurs, prefers,
-     uses, frequents, require, seen, dwelling, where ...).
+     uses, frequents, require, seen, dwelling, grows, where ...), or when the
+     sentence is a habitat list as floras write them: it opens with the noun
+     (after a "Habitat:" label and at most two modifiers) followed by a comma,
+     a semicolon or a preposition ("Alpine meadows, gravelly slopes; 2400-4300
+     m", "Grasslands on mountain slopes").
+   * Proper names are places, not habitats: a capitalised noun next to
+     another capitalised word ("Black Forest", "Nile River", "Rocky
+     Mountains"), and a river or lake after a capitalised word ("the Aras
+     river").  A noun right after above/below/beyond/outside ("above cloud
+     forest") is a position next to the habitat and is dropped.
 2. Non-preference contexts.  A hit is dropped when a cue of
    :data:`NON_PREFERENCE_CUES` (avoids, absent from, not found in, never,
    rarely, except, unlike, loss/destruction/fragmentation of, degraded,
@@ -116,15 +125,21 @@ HABITAT_TERMS: tuple[tuple[str, str], ...] = (
     (r"taiga", "forest"),
     (r"forest(?:s|ed)?", "forest"),
     (r"woodlands?|woods", "forest"),
-    (r"shrublands?|scrub(?:lands?)?|thickets?|brush|krummholz|maquis|chaparral|heaths?",
-     "shrubland"),
+    (r"shrublands?|scrub(?:lands?)?|thickets?|brush|krummholz|maquis|chaparral|heaths?"
+     r"|heathlands?|moorlands?|fynbos", "shrubland"),
     (r"shrubs|bushes", "shrubland-plant"),
-    (r"meadows?|grasslands?|steppes?|prairies?|grassy\s+slopes?", "grassland"),
+    (r"p[aá]ramos?|puna", "grassland-tropical-alpine"),
+    (r"meadows?|grasslands?|steppes?|prairies?|grassy\s+(?:slopes?|places|areas?|habitats?"
+     r"|hillsides?|clearings?)", "grassland"),
     (r"(?:alpine|high[\s-]altitude|mountain|montane)\s+pastures?", "grassland"),
     (r"tundra", "tundra"),
     (r"wetlands?|marsh(?:es|land|lands)?|bogs?|swamps?|fens?|peatlands?|mires?", "wetland"),
     (r"(?:alpine|glacial|mountain)\s+(?:lakes?|pools?|ponds?)", "wetland-alpine"),
-    (r"streams?|rivers?|creeks?|river\s*banks?|riverbanks?|brooks?", "river"),
+    (r"(?:salt|saline|brackish|alkaline|soda)[\s-]+(?:lakes?|pans?|flats?)", "saline-lake"),
+    (r"(?:salt|saline|brackish|alkaline)[\s-]+(?:marsh(?:es)?|pools?)", "saline-marsh"),
+    (r"ponds?|pools?", "pool"),
+    (r"streams?|rivers?|creeks?|river\s*banks?|riverbanks?|riverbeds?|streambanks?|brooks?",
+     "river"),
     (r"lakes?", "lake"),
     (r"springs|oases|oasis", "spring"),
     (r"(?:rock|rocky)\s+outcrops?|outcrops?|cliffs?|crags?|scree|talus|rock\s+ledges?"
@@ -148,7 +163,7 @@ HABITAT_CUES: tuple[str, ...] = (
     r"recorded", r"observed", r"resid\w*", r"roam\w*", r"shelter\w*", r"refuge", r"hid(?:e|es|ing)",
     r"forag\w*", r"feed(?:s|ing)?\s+in", r"look\s+for\s+food", r"where", r"favou?r\w*",
     r"restricted\s+to", r"confined\s+to", r"associated\s+with", r"common\s+in", r"breed\w*",
-    r"nest\w*", r"consist\w*", r"characteri[sz]ed\s+by", r"select\w*",
+    r"nest\w*", r"consist\w*", r"characteri[sz]ed\s+by", r"select\w*", r"grow(?:s|ing)?",
 )
 
 #: Cues that make a habitat noun after them (same clause) not a preference.
@@ -160,8 +175,9 @@ NON_PREFERENCE_CUES: tuple[str, ...] = (
     r"threat\w*", r"burn\w*", r"cut(?:ting)?", r"felling",
 )
 
+# "above/below/beyond the forest" place a thing outside a habitat: not locative here
 _LOCATIVE = (r"in|on|among|amongst|amid|within|across|through|throughout|along|near|under|"
-             r"beneath|below|above|at|inside|into|around|between|over|beside|by")
+             r"beneath|at|inside|into|around|between|beside|by")
 _CLIMATE = {
     "boreal": r"boreal|taiga",
     "subarctic": r"sub-?arctic|forest[\s-]+tundra",
@@ -187,11 +203,18 @@ _CLAUSE_END_RE = re.compile(r"[;:]|\b(?:but|whereas|while|although|though)\b", r
 # The noun phrase before a habitat noun: modifiers joined by spaces, commas,
 # hyphens, "and"/"or"; it stops at a locative preposition, other punctuation or
 # another habitat noun (handled by the caller).
-_PHRASE_STOP_RE = re.compile(rf"(?:[.;:!?()\[\]]|\b(?:{_LOCATIVE}|of|with|the|a|an|its|their|"
-                             r"which|that|is|are|was|were|has|have)\b)", re.I)
+_PHRASE_STOP_RE = re.compile(rf"(?:[.;:!?()\[\]●•]|\b(?:{_LOCATIVE}|of|with|the|a|an|its|"
+                             r"their|which|that|is|are|was|were|has|have|such|as|like|"
+                             r"including|includes?|to|other|same|especially|mainly|mostly|"
+                             r"often|usually|typically|above|below|beyond|over)\b)", re.I)
 _PHRASE_CUT_RE = _CUES_RE
 _WORD_RE = re.compile(r"[\w'’-]+")
+# a comma after a plural noun ends a list item ("gravelly slopes, moist riverbeds"); after
+# an adjective it joins modifiers ("coniferous, broad-leaved, or mixed forests")
+_NOUN_COMMA_RE = re.compile(r"\b\w+s(?<!ous)(?<!ss),", re.I)
 _PHRASE_WORDS = 4
+# "above cloud forest", "beyond the treeline": a position next to a habitat, not in it
+_BESIDE_RE = re.compile(r"\b(?:above|below|beyond|outside)\s+(?:the\s+)?$", re.I)
 _LOCATIVE_BEFORE_RE = re.compile(
     rf"\b(?:{_LOCATIVE})\s+(?:(?:the|a|an|some|its|their|this|these|those)\s+)?"
     r"(?:[\w'’-]+[\s,]+){0,4}$", re.I)
@@ -230,9 +253,10 @@ def _climate_in(text: str) -> list[str]:
     return [k for k, rx in _CLIMATE_RE.items() if rx.search(text)]
 
 
-def _code_for(kind: str, phrase: str, climate: str | None) -> str:
-    """IUCN code of a habitat noun of ``kind`` with modifiers ``phrase`` in ``climate``."""
-    montane = bool(_MONTANE_RE.search(phrase))
+def _code_for(kind: str, phrase: str, climate: str | None, context: str = "") -> str:
+    """IUCN code of a habitat noun of ``kind`` with modifiers ``phrase`` in ``climate``
+    (``context``: text whose altitude words also count)."""
+    montane = bool(_MONTANE_RE.search(phrase) or _MONTANE_RE.search(context))
     dry = bool(_DRY_RE.search(phrase))
     if kind == "mangrove":
         return "1.7"
@@ -269,20 +293,30 @@ def _code_for(kind: str, phrase: str, climate: str | None) -> str:
                                                                                 "4.4")
     if kind == "tundra":
         return "4.1"
+    seasonal = bool(re.search(r"\b(?:seasonal|intermittent|ephemeral|temporary)\b", phrase,
+                              re.I))
     if kind == "wetland":
         if re.search(r"\btundra\b", phrase, re.I):
             return "5.10"
         if re.search(r"\b(?:alpine|subalpine|high[\s-]altitude)\b", phrase, re.I):
             return "5.11"
+        if re.search(r"\bmarsh", phrase, re.I) and re.search(r"\bfreshwater\b", phrase, re.I):
+            return "5.8" if seasonal else "5.7"
         return "5.4"
+    if kind == "pool":
+        return "5.8" if seasonal else "5.7"
+    if kind == "saline-lake":
+        return "5.15" if seasonal or re.search(r"\b(?:pans?|flats?)\b", phrase, re.I) else "5.14"
+    if kind == "saline-marsh":
+        return "5.17" if seasonal else "5.16"
+    if kind == "grassland-tropical-alpine":
+        return "4.7"
     if kind == "wetland-alpine":
         return "5.11"
     if kind == "river":
-        return "5.2" if re.search(r"\b(?:seasonal|intermittent|ephemeral|dry)\b", phrase,
-                                  re.I) else "5.1"
+        return "5.2" if seasonal or re.search(r"\bdry\b", phrase, re.I) else "5.1"
     if kind == "lake":
-        return "5.6" if re.search(r"\b(?:seasonal|intermittent|ephemeral)\b", phrase,
-                                  re.I) else "5.5"
+        return "5.6" if seasonal else "5.5"
     if kind == "spring":
         return "5.9"
     if kind == "rocky":
@@ -301,6 +335,35 @@ def _code_for(kind: str, phrase: str, climate: str | None) -> str:
         return "2.2" if re.search(r"\b(?:moist|wet|humid)\b", phrase, re.I) else "2"
     return {"plantation": "14.3", "arable": "14.1", "pasture": "14.2", "garden": "14.4",
             "urban": "14.5"}[kind]
+
+
+_SEG_START_RE = re.compile(r"(?:^|[:;●•(]\s*|[.!?]\s+)\s*$")
+_CAP_BEFORE_RE = re.compile(r"([A-Z][\w'’-]*)\)?\s+$")
+_LIST_LEAD_RE = re.compile(r"^\s*(?:[●•*-]\s*)?(?:[A-Z][\w &/-]{0,30}:\s*)?"
+                           r"(?:[\w'’-]+\s+){0,2}$")
+_LIST_TAIL_RE = re.compile(r"^\s*(?:(?:slopes?|areas?|edges?|margins?|habitats?|places|"
+                           r"clearings?|ecosystems?)\b)?\s*(?:[,;]|$|\b(?:on|in|at|and|or|"
+                           r"with|near|along|among|of)\b)", re.I)
+
+
+def _is_name(sentence: str, start: int, end: int, kind: str) -> bool:
+    """A habitat noun that is part of a proper name: "Black Forest", "Nile River",
+    "Rocky Mountains", "the Aras river" (rivers and lakes after a capitalised word)."""
+    m = _CAP_BEFORE_RE.search(sentence, 0, start)
+    prev_cap = m is not None and not _SEG_START_RE.search(sentence, 0, m.start())
+    next_cap = re.match(r"\s+[A-Z]", sentence[end:end + 3]) is not None
+    if sentence[start].isupper() and (prev_cap or next_cap
+                                      or re.search(r"\s[A-Z]", sentence[start:end])):
+        return True
+    return kind in ("river", "lake") and prev_cap
+
+
+def _habitat_list(sentence: str, start: int, end: int) -> bool:
+    """The sentence *is* a habitat list, as floras write them ("Alpine meadows, gravelly
+    slopes; 2400-4300 m", "Grasslands on mountain slopes"): it opens with the habitat
+    noun (after a label and at most two modifiers) and a list or a place follows."""
+    return bool(_LIST_LEAD_RE.match(sentence[:start])
+                and _LIST_TAIL_RE.match(sentence[end:end + 40]))
 
 
 #: Kinds whose code depends on the climate (the others do not use it).
@@ -332,7 +395,7 @@ def find_habitats(sentence: str) -> list[HabitatHit]:
         terms.append((m.start(), m.end(), HABITAT_TERMS[idx][1]))
     if not terms:
         return []
-    cue = bool(_CUES_RE.search(sentence))
+    cue = bool(_CUES_RE.search(sentence)) or _habitat_list(sentence, terms[0][0], terms[0][1])
     sent_climates = _climate_in(sentence)
     out: list[HabitatHit] = []
     prev_end = 0
@@ -340,10 +403,12 @@ def find_habitats(sentence: str) -> list[HabitatHit]:
         before = sentence[:start]
         # noun phrase: back to a stop word, punctuation or the previous habitat noun
         lo = prev_end
-        for rx in (_PHRASE_STOP_RE, _PHRASE_CUT_RE):
+        for rx in (_PHRASE_STOP_RE, _PHRASE_CUT_RE, _NOUN_COMMA_RE):
             for stop in rx.finditer(sentence, prev_end, start):
                 lo = max(lo, stop.end())
         prev_end = end
+        if _is_name(sentence, start, end, kind):
+            continue
         # at most _PHRASE_WORDS modifier words ("and"/"or" not counted)
         words = [w for w in _WORD_RE.finditer(sentence, lo, start)
                  if w.group().lower() not in ("and", "or", "nor")]
@@ -360,7 +425,8 @@ def find_habitats(sentence: str) -> list[HabitatHit]:
         clause_start = 0
         for c in _CLAUSE_END_RE.finditer(sentence, 0, start):
             clause_start = c.end()
-        if _NONPREF_RE.search(sentence, clause_start, start):
+        if _NONPREF_RE.search(sentence, clause_start, start) or _BESIDE_RE.search(
+                sentence, 0, phrase_start):
             continue
         # rule 3: climate
         own = _climate_in(phrase)
@@ -372,7 +438,11 @@ def find_habitats(sentence: str) -> list[HabitatHit]:
             climate, how = sent_climates[0], f"'{sent_climates[0]}' in the sentence"
         else:
             climate, how = None, "no climate word: temperate assumed"
-        code = _code_for(kind, phrase, climate)
+        # a bare noun in a list takes the altitude of the sentence, as it takes its
+        # climate ("subtropical high-altitude shrubland, grassland" -> 4.7)
+        bare = phrase.lower() == sentence[start:end].lower()
+        context = sentence if bare and not own and climate and kind in _CLIMATE_KINDS else ""
+        code = _code_for(kind, phrase, climate, context)
         basis = kind.split("-")[0] + (f", {how}" if kind in _CLIMATE_KINDS else "")
         out.append(HabitatHit(code, phrase_start, end, " ".join(phrase.split()), basis))
     return out
