@@ -240,6 +240,15 @@ def test_matches_schema(result: dict) -> None:
         ("At an elevation of 3,300 m it is common.", [(3300, 3300)]),
         ("Altitude: 9,000–12,000 ft (2,700–3,700 m).", [(2700, 3700)]),
         ("It lives in montane forest above 3000 m.", [(3000, None)]),
+        # feet only, sea level, "to at least", decimal separators, kilometres
+        ("Found at elevations of 8,000-12,000 ft.", [(2438, 3658)]),
+        ("It occurs from sea level to 2,000 m elevation.", [(0, 2000)]),
+        ("It ranges from the lowlands to 1,500 m in the hills.", [(0, 1500)]),
+        ("It is found to at least 4,000 m elevation.", [(None, 4000)]),
+        ("It lives at altitudes of 2.500–3.800 m.", [(2500, 3800)]),
+        ("It lives at altitudes of 2,5–3,8 km.", [(2500, 3800)]),
+        ("Altitudinal range 2.5–5 km.", [(2500, 5000)]),
+        ("It lives above 1.200 m altitude.", [(1200, None)]),
         # negatives
         ("The maximum length of these tusks is about 10 cm (4 in).", []),
         ("A musk deer is about 60cm tall and lives at high altitudes.", []),
@@ -252,6 +261,7 @@ def test_matches_schema(result: dict) -> None:
         ("Trees up to 20 m in montane forest.", []),
         ("It weighs 15-38 pounds.", []),
         ("They walk 3000 m per night.", []),
+        ("They move up to 3 km a day in the mountains.", []),
     ],
 )
 def test_elevation_phrases(sentence: str, expected: list) -> None:
@@ -769,3 +779,177 @@ def test_include_uncertain_maps_uncertain_places(gaz: Gazetteer) -> None:
     assert {c["iso3"]: c["status"] for c in d["countries"]} == {
         "NPL": "native", "IND": "uncertain", "BTN": "uncertain"}
     assert d["admin1"][0]["status"] == "uncertain"
+
+
+# --------------------------------------------------------------------------- document structure
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Black musk deer (Moschus fuscus)\n\nDistribution.\nNepal and Bhutan.\n",
+        "Black musk deer (Moschus fuscus)\n\nDistribution. Nepal and Bhutan.\n",
+        "Black musk deer (Moschus fuscus)\n\nDistribution: Nepal and Bhutan.\n",
+        "Black musk deer (Moschus fuscus)\n\nDISTRIBUTION: Nepal, Bhutan.\n",
+        "Black musk deer (Moschus fuscus)\n\nRange\nNepal and Bhutan.\n",
+        "Black musk deer (Moschus fuscus)\n\nGeographic Range\nNepal and Bhutan.\n",
+        "Black musk deer (Moschus fuscus)\n\nHabitat\nForests of Nepal and Bhutan.\n",
+        "Black musk deer (Moschus fuscus)\n\nSubspecies and Distribution:\n"
+        "  • fuscus - Nepal and Bhutan.\n",
+        "Black musk deer (Moschus fuscus)\n\nRange Description:Nepal and Bhutan.\n",
+    ],
+)
+def test_headings_and_labels_are_distribution_cues(gaz: Gazetteer, text: str) -> None:
+    d = one(gaz, text)
+    assert d["scientific_name"] == "Moschus fuscus"
+    assert {c["iso3"] for c in d["countries"]} == {"NPL", "BTN"}, d["excluded"]
+
+
+@pytest.mark.parametrize(
+    ("text", "sci", "name"),
+    [
+        # a binomial alone on its header line, followed by prose
+        ("Ochotona macrotis\n\nThis pika lives in Nepal.\n", "Ochotona macrotis", None),
+        ("Ochotona macrotis (Günther, 1875)\n\nIt lives in Nepal.\n", "Ochotona macrotis", None),
+        # a common-name title and its binomial on the next line (hyphen, capitals)
+        ("Black Musk-deer\nMoschus fuscus\n\nThe Black Musk-deer lives in Nepal.\n",
+         "Moschus fuscus", "black musk deer"),
+        # a common name and its binomial joined by a dash on a header line
+        ("Birds of the mountains\n\nClark's Nutcracker -- Nucifraga columbiana\n\n"
+         "RANGE: Resident in Nepal.\n", "Nucifraga columbiana", "Clark's nutcracker"),
+        # apposition
+        ("The musk deer Moschus cupreus lives in Nepal.", "Moschus cupreus", None),
+        ("The Kashmir musk deer Moschus cupreus lives in Nepal.", "Moschus cupreus",
+         "Kashmir musk deer"),
+        # a title that is a common name, binomial given once after a name cue
+        ("Impeyan Pheasant\nIntroduction\nThe Impeyan Pheasant lives in Nepal. Scientifically "
+         "named Lophophorus impejanus, it is a pheasant.\n", "Lophophorus impejanus",
+         "Impeyan Pheasant"),
+    ],
+)
+def test_subject_taxon(gaz: Gazetteer, text: str, sci: str, name: str | None) -> None:
+    recs = [r for r in merge_records(extract_text(text, "t.txt", gaz)) if r.rank == "species"]
+    assert [r.scientific_name for r in recs] == [sci]
+    assert recs[0].countries == ["NPL"]
+    if name is not None:
+        assert recs[0].name.lower() == name.lower()
+
+
+def test_no_taxon_is_a_warning(tmp_path: Path, gaz: Gazetteer) -> None:
+    p = tmp_path / "x.txt"
+    p.write_text("Some notes\n\nIt was cold in Nepal.\n", encoding="utf-8")
+    res = extract_documents([p], gaz)
+    assert res["species"] == []
+    assert [(w["code"], w["document"]) for w in res["warnings"]] == [("no-taxon", "x.txt")]
+
+
+def test_warnings_in_output(tmp_path: Path, gaz: Gazetteer) -> None:
+    p = tmp_path / "w.txt"
+    p.write_text("The black musk deer (Moschus fuscus) occurs in Punjab at 2,000-3,000 m "
+                 "elevation. It is found at 3,500-4,500 m elevation.\n\nThe dwarf musk deer "
+                 "(Moschus meminna) is rare.\n", encoding="utf-8")
+    res = extract_documents([p], gaz)
+    codes = sorted((w["code"], w["taxon"]) for w in res["warnings"])
+    assert codes == [("ambiguous-place", "black musk deer"), ("band-conflict", "black musk deer"),
+                     ("no-places", "dwarf musk deer")]
+    for w in res["warnings"]:
+        assert "\n" not in w["message"] and w["message"]
+    schema = json.loads(SCHEMA.read_text(encoding="utf-8"))
+    _check_schema(schema, res, schema["$defs"])
+
+
+def test_cli_prints_warnings(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from rangemap.cli import cli
+
+    p = tmp_path / "x.txt"
+    p.write_text("Ochotona macrotis\n\nA small animal.\n", encoding="utf-8")
+    res = CliRunner().invoke(cli, ["extract", "--json", str(p), "--boundaries", str(BOUNDARIES)])
+    assert res.exit_code == 0
+    assert "warning: Ochotona macrotis" in res.output and "no range places" in res.output
+
+
+@pytest.mark.parametrize(
+    ("text", "subspecies", "countries"),
+    [
+        ("Siberian musk deer (Moschus moschiferus) lives in Russia.\n\n"
+         "Mongolia - M. m. sachalinensis\n", ["Moschus moschiferus sachalinensis"],
+         ["MNG", "RUS"]),
+        ("Siberian musk deer (Moschus moschiferus) lives in Russia. Moschus moschiferus "
+         "parvipes occurs in Mongolia.", ["Moschus moschiferus parvipes"], ["MNG", "RUS"]),
+        ("Rhododendron arboreum (tree rhododendron) grows in Nepal. Rhododendron arboreum subsp. "
+         "cinnamomeum occurs in Bhutan.", ["Rhododendron arboreum cinnamomeum"], ["BTN", "NPL"]),
+    ],
+)
+def test_trinomials_roll_up(gaz: Gazetteer, text: str, subspecies: list[str],
+                            countries: list[str]) -> None:
+    recs = [r for r in merge_records(extract_text(text, "t.txt", gaz)) if r.rank == "species"]
+    assert len(recs) == 1
+    assert recs[0].subspecies == subspecies
+    assert recs[0].countries == countries
+    assert recs[0].to_dict()["subspecies"] == subspecies
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Bearded vulture (Gypaetus barbatus) lives in Nepal.\n\nTaxonomy: Vultur barbatus "
+        "Linnaeus, 1758.\n",
+        "Andean flamingo (Phoenicoparrus andinus) lives in Nepal. Synonyms: Phoenicopterus "
+        "ruber Philippi, 1854.\n",
+        "Synonyms: Phoenicopterus andinus\n\nThe Andean flamingo (Phoenicoparrus andinus) lives "
+        "in Nepal.\n",
+    ],
+)
+def test_synonyms_are_the_subject(gaz: Gazetteer, text: str) -> None:
+    recs = [r for r in merge_records(extract_text(text, "t.txt", gaz)) if r.rank == "species"]
+    assert len(recs) == 1 and recs[0].countries == ["NPL"]
+
+
+# --------------------------------------------------------------------------- elevation bands
+
+def band_of(text: str) -> tuple:
+    recs = [r for r in merge_records(extract_text(text, "t.txt", WORLD)) if r.rank == "species"]
+    return (recs[0].elevation_min_m, recs[0].elevation_max_m)
+
+
+@pytest.mark.parametrize(
+    ("text", "band"),
+    [
+        # structured fields win over prose
+        ("Black musk deer (Moschus fuscus)\n\nIt lives in Nepal at 2,000–3,000 m elevation.\n"
+         "Upper elevation limit (metres): 4000\nLower elevation limit (metres): 1500\n",
+         (1500, 4000)),
+        ("Black musk deer (Moschus fuscus)\n\nIt lives in Nepal.\n"
+         "Upper elevation limit (metres): 4000\n", (None, 4000)),
+        ("Black musk deer (Moschus fuscus)\n\nIt lives in Nepal.\nElevation: 2000–3500 m\n",
+         (2000, 3500)),
+        ("Black musk deer (Moschus fuscus)\n\nIt lives in Nepal.\nAltitude (ft): 8000-9000\n",
+         (2438, 2743)),
+        # species-wide over seasonal, regional and subspecies bands, whatever the order
+        ("The black musk deer (Moschus fuscus) descends to 1,800 m in winter. It lives in "
+         "Nepal and Bhutan at 3,000–4,000 m elevation.", (3000, 4000)),
+        ("The black musk deer (Moschus fuscus) lives in Nepal and Bhutan. In Nepal, it occurs "
+         "at 3,000–4,000 m elevation. It is found at 2,500–4,200 m elevation.", (2500, 4200)),
+        ("The black musk deer (Moschus fuscus) lives in Nepal. The subspecies M. f. nigra "
+         "occurs at 1,000–2,000 m elevation. It is found at 2,500–4,200 m elevation.",
+         (2500, 4200)),
+        ("The black musk deer (Moschus fuscus) lives in Nepal at 3,000–4,000 m, rarely as "
+         "high as 4,800 m.", (3000, 4000)),
+        # only a regional band: it is taken (first stated)
+        ("The black musk deer (Moschus fuscus) lives in Nepal and Bhutan. In Bhutan, it "
+         "occurs at 3,000–4,000 m elevation.", (3000, 4000)),
+        # a single sighting altitude is not a band; an upper limit alone has no lower limit
+        ("The black musk deer (Moschus fuscus) lives in Nepal; one was seen at 3,200 m "
+         "elevation.", (None, None)),
+        ("The black musk deer (Moschus fuscus) lives in Nepal up to 1,600 m elevation.",
+         (None, 1600)),
+        ("The black musk deer (Moschus fuscus) lives in Nepal from sea level to 1,600 m.",
+         (0, 1600)),
+        # elevations of non-range statements are not the band
+        ("The black musk deer (Moschus fuscus) lives in Nepal. It was introduced to India at "
+         "1,000 m elevation.", (None, None)),
+    ],
+)
+def test_band_choice(text: str, band: tuple) -> None:
+    assert band_of(text) == band

@@ -202,6 +202,14 @@ DISTRIBUTION_CUES: tuple[str, ...] = (
     r"\bdistribut(?:ed|ion)\b", r"\brang(?:e|es|ed|ing)\b", r"\bnative\s+to\b",
     r"\bliv(?:es|e|ing)\s+(?:in|on|throughout|across)\b", r"\brecorded\s+(?:from|in)\b",
     r"\breported\s+(?:from|in)\b", r"\bendemic\s+(?:to|in)\b", r"\bconfined\s+to\b",
+    r"\bknown\s+(?:only\s+)?from\b", r"\brecords?\s+(?:\w+\s+){0,2}from\b",
+    r"\bnative\s+(?:of|in)\b",
+    r"\bbreed(?:s|ing)?\s+(?:\w+ly\s+)?(?:in|on|throughout|across|from)\b",
+    r"\b(?:occurs?|lives?|found|present|resident)\s+\w+ly\s+(?:in|on|throughout|across)\b",
+    r"\bwinters?\s+(?:\w+ly\s+)?(?:in|on|to)\b", r"\bvisitors?\s+to\b",
+    r"\bgrow(?:s|ing)?\s+(?:\w+ly\s+)?(?:in|on|at|throughout|across)\b",
+    r"\b(?:widespread|scattered|common|abundant)\s+(?:in|throughout|across)\b",
+    r"\bpopulations?\b[^.;]{0,40}\b(?:in|on|at)\b",
     r"\brestricted\s+to\b", r"\bpresent\s+in\b", r"\bresident\s+in\b", r"\bbreeds?\s+in\b",
     r"\bspanning\b", r"\bextend(?:s|ing)?\b", r"\bfrom\b[^.;]*\bto\b",
 )
@@ -237,7 +245,7 @@ STATUS_CUES: dict[str, tuple[str, ...]] = {
                   r"\b(?:may|might|could)\s+(?:also\s+)?(?:occur|be\s+found|be\s+present|"
                   r"extend|range|live|inhabit|exist)\b",
                   r"\b(?:needs?|requires?|awaits?|awaiting)\s+confirmation\b",
-                  r"\b(?:believed|thought|suspected|presumed|assumed|said)\s+to\b"),
+                  r"\b(?:believed|thought|suspected|presumed|assumed|said)\s+(?:to|that)\b"),
     "vagrant": (r"\bvagrants?\b", r"\baccidentals?\b", r"\bstragglers?\b",
                 r"\bon\s+passage\b", r"\bpassage\s+migrants?\b"),
     "type-locality": (r"\btype\s+locality\b", r"\b(?:holo|lecto|neo|syn)types?\b",
@@ -609,7 +617,30 @@ _SENT_END_RE = re.compile(
     r"(?:\[(?:\d{1,3}|[a-z]|note\s*\d+|nb\s*\d+|citation needed)\])*)"
     r"(?:(?P<ws>\s+)(?=[\"'“‘(\[]?[A-Z0-9])|(?=[A-Z]))"
 )
-_LABEL_RE = re.compile(r"^\s*([A-Z][\w'’-]*(?:\s+[\w'’-]+){0,3})\s*:\s+\S")
+_LABEL_RE = re.compile(
+    r"^\s*([A-Z][\w'’-]*(?:[ \t]+(?:[\w'’&/-]+|\([\w\s.]{1,12}\))){0,4})[ \t]*:[ \t]*(?!//)\S")
+#: Words that make "Word." at the start of a paragraph a field label ("Distribution. ...",
+#: "Subspecies and Distribution. ...", "Habitat. ...").
+_LABEL_WORDS: tuple[str, ...] = (
+    "taxonomy", "subspecies", "description", "descriptive", "voice", "food", "feeding", "diet",
+    "breeding", "reproduction", "movements", "migration", "ecology", "behaviour", "behavior",
+    "identification", "synonyms", "synonymy", "etymology", "remarks", "comments", "notes",
+    "population", "measurements", "bibliography", "type locality", "field characters",
+)
+_DOT_LABEL_RE = re.compile(
+    r"^\s*([A-Z][a-z]+(?:[ \t]+(?:and|&|of|[A-Za-z][a-z]+)){0,3})\.[ \t]+(?=\S)")
+_ABBR_TRINOMIAL_LINE_RE = re.compile(r"\b[A-Z]\.\s?[a-z]\.\s?[a-z]{3,}\b")
+
+
+def _label(block: str) -> str | None:
+    """The field label a paragraph starts with ("Distribution:", "Distribution."), if any."""
+    m = _LABEL_RE.match(block)
+    if m:
+        return m.group(1)
+    m = _DOT_LABEL_RE.match(block)
+    if m and _is_section(m.group(1), RANGE_SECTIONS + EXCLUDED_SECTIONS + _LABEL_WORDS):
+        return m.group(1)
+    return None
 
 
 def _ends_terminal(line: str) -> bool:
@@ -647,9 +678,9 @@ def split_sentences(text: str) -> list[Sentence]:
         para += 1
         bstart, bend = block[0][0], block[-1][1]
         local = section
-        m = _LABEL_RE.match(text[bstart:bend])
-        if m and not back_matter:
-            local = m.group(1)
+        label = _label(text[bstart:bend])
+        if label and not back_matter:
+            local = label
         _split_block(text, bstart, bend, para, local, out)
         block.clear()
 
@@ -659,15 +690,25 @@ def split_sentences(text: str) -> list[Sentence]:
         if not stripped:
             flush()
             continue
-        continuing = bool(block) and not _ends_terminal(text[block[-1][0]:block[-1][1]])
+        labelled = _LABEL_RE.match(stripped) is not None
+        continuing = (bool(block) and not _ends_terminal(text[block[-1][0]:block[-1][1]])
+                      and not labelled)
         nwords = len(stripped.split())
-        if not continuing and not _ends_terminal(stripped) and nwords <= 6:
+        # a heading: a short line without terminal punctuation, or a short line that is
+        # only a label ("Subspecies and Distribution:"); never a field with a value
+        # ("Upper elevation limit (metres): 4000") or a subspecies line ("Sakhalin - M. m.
+        # sachalinensis")
+        heading = (not continuing and nwords <= 6 and not labelled
+                   and not _ABBR_TRINOMIAL_LINE_RE.search(stripped)
+                   and (not _ends_terminal(stripped) or stripped.endswith(":")
+                        or _label(stripped + " x") == stripped[:-1]))
+        if heading:
             flush()
             para += 1
             s = lstart + (len(raw) - len(raw.lstrip()))
             e = lstart + len(raw.rstrip())
             if not back_matter:
-                section = stripped
+                section = stripped.rstrip(":.").strip()
                 back_matter = _is_section(stripped, BACK_MATTER_SECTIONS)
             out.append(Sentence(s, e, text[s:e], para, section, heading=True))
             continue
@@ -807,21 +848,133 @@ def _proper_name_tail(after: str) -> bool:
 _NAME_WORD_RE = re.compile(r"([^\W\d_][\w'’-]*)[ \t]+$")
 
 
-def _document_groups(text: str) -> dict[str, bool]:
+_AUTHORITY = (r"\(?[A-Z][\w'’.-]*(?:[ \t]+(?:&|and|et|ex|in|de|von|van|du|la|[A-Z][\w'’.-]*)"
+              r")*,?[ \t]*(?:1[6-9]|20)\d\d\)?")
+#: A binomial written with its authority and year ("Ochotona macrotis (Günther, 1875)").
+_AUTH_BINOMIAL_RE = re.compile(rf"\b([A-Z][a-z]{{2,}})[ \t]+([a-z]{{3,}})[ \t]+{_AUTHORITY}")
+#: A binomial alone on its line (a title or header line), authority allowed.
+_LINE_BINOMIAL_RE = re.compile(
+    rf"^[ \t=*#•-]*([A-Z][a-z]{{2,}})[ \t]+([a-z]{{3,}})(?:[ \t]+(?:{_AUTHORITY}|[a-z]{{3,}}))?"
+    r"[ \t.=*#]*$", re.M)
+#: A binomial after a name cue ("Scientifically named Lophophorus impejanus").
+_CUED_BINOMIAL_RE = re.compile(
+    r"\b(?:scientific(?:ally)?\s+(?:name(?:d)?|known\s+as|called)|binomial(?:\s+name)?|"
+    r"latin\s+name|known\s+to\s+science\s+as|species)\s*(?:is|:|,)?\s*"
+    r"([A-Z][a-z]{2,})\s+([a-z]{3,})\b", re.I)
+#: "the genus Lophophorus", "Genus: Nanorana" make the genus known.
+_GENUS_WORD_RE = re.compile(r"\bgenus\s*:?\s+([A-Z][a-z]{2,})\b", re.I)
+#: A common name and its binomial joined by a dash or colon on one line
+#: ("Clark's Nutcracker -- Nucifraga columbiana").
+_NAME_SEP_BINOMIAL_RE = re.compile(
+    r"([^\W\d_][\w'’-]*(?:[ \t]+[^\W\d_][\w'’-]*){0,3})[ \t]*(?:--|[-–—:,])[ \t]*"
+    r"([A-Z][a-z]{2,})[ \t]+([a-z]{3,})\b")
+
+
+def _ok_pair(genus: str, epithet: str) -> bool:
+    return epithet not in _EPITHET_STOP and genus.lower() not in _GENUS_STOP
+
+
+def _strong_binomials(text: str) -> list[tuple[int, int, str, str]]:
+    """Binomials that are taxa whatever their genus (rule 2): bracketed, with an
+    authority, alone on a line, after a name cue, or after a common name and a dash."""
+    out: list[tuple[int, int, str, str]] = []
+    lower_words = {w for w in re.findall(r"\b[a-z]{3,}\b", text)}
+    for rx in (_PAREN_BINOMIAL_RE, _AUTH_BINOMIAL_RE, _LINE_BINOMIAL_RE, _CUED_BINOMIAL_RE):
+        for m in rx.finditer(text):
+            g, e = m.group(1), m.group(2)
+            if rx is _CUED_BINOMIAL_RE and not (g[0].isupper() and e.islower()):
+                continue
+            if rx is _LINE_BINOMIAL_RE and not _latinish(g, e, lower_words):
+                continue  # "Scientific classification", "Needs updating"
+            if _ok_pair(g, e):
+                out.append((m.start(1), m.end(2), g, e))
+    for m in _NAME_SEP_BINOMIAL_RE.finditer(text):
+        g, e = m.group(2), m.group(3)
+        line_start = text.rfind("\n", 0, m.start()) + 1
+        # only on a short line (a header "Common Name -- Genus species")
+        line_end = text.find("\n", m.end())
+        line = text[line_start:line_end if line_end >= 0 else len(text)]
+        if _ok_pair(g, e) and len(line.split()) <= 10 and _latinish(g, e, lower_words):
+            out.append((m.start(2), m.end(3), g, e))
+    return sorted(set(out))
+
+
+_ENGLISH_END_RE = re.compile(r"(?:tion|sion|ing|ness|ment|ed|ly|ity|ism|ist|ure|ence|ance)$")
+
+
+def _latinish(genus: str, epithet: str, lower_words: set[str]) -> bool:
+    """Whether an unbracketed pair without authority looks like a binomial: a Latin
+    epithet ending, no English ending, and a genus that is not an English word of the
+    same text written in lower case ("Scientific classification", "Binomial name")."""
+    return (bool(_LATIN_END_RE.search(epithet)) and not _ENGLISH_END_RE.search(epithet)
+            and genus.lower() not in lower_words and genus.lower() not in NON_TAXON_MODIFIERS)
+
+
+def _title_name(text: str) -> tuple[int, int, str] | None:
+    """The document title when it is a common name: (start, end, phrase).
+
+    The first non-blank line, stripped of decoration ("= Andean flamingo ="), of 2 to
+    5 words, no binomial, whose phrase is written again later in the text.
+    """
+    m = re.match(r"\s*", text)
+    start = m.end() if m else 0
+    end = text.find("\n", start)
+    end = len(text) if end < 0 else end
+    line = text[start:end]
+    core = re.match(r"^[\s=*#-]*(.*?)[\s=*#:-]*$", line)
+    if not core:
+        return None
+    phrase = core.group(1)
+    words = phrase.split()
+    if not 2 <= len(words) <= 5 or not all(re.fullmatch(r"[^\W\d_][\w'’-]*", w) for w in words):
+        return None
+    if any(w.lower() in NON_TAXON_MODIFIERS - {"red", "black"} for w in words[:-1]):
+        return None
+    if re.fullmatch(r"[A-Z][a-z]+ [a-z]+", phrase):
+        return None  # a binomial
+    rest = text[end:]
+    pat = r"[\s-]+".join(re.escape(w) for w in words)
+    if not re.search(rf"\b{pat}", rest, re.I):
+        return None
+    s0 = start + core.start(1)
+    return (s0, s0 + len(phrase), phrase)
+
+
+def _document_groups(text: str, strong: Sequence[tuple[int, int, str, str]] = ()
+                     ) -> dict[str, bool]:
     """Group nouns of a document: ``{phrase: is_builtin}``.
 
     Built-in :data:`GROUP_NOUNS`, plus the head noun of every common name written
     directly before a bracketed binomial ("snow leopard (Panthera uncia)" ->
-    "leopard"; a phrase ending in a built-in group keeps that group).
+    "leopard"; a phrase ending in a built-in group keeps it), before a binomial on
+    the next line or after a dash ("Black Musk-deer / Moschus fuscus", "Clark's
+    Nutcracker -- Nucifraga columbiana", "snow leopard Panthera uncia"), and of a
+    title that is a common name ("Impeyan Pheasant").
     """
     groups: dict[str, bool] = dict.fromkeys(GROUP_NOUNS, True)
     builtin = _group_re(GROUP_NOUNS)
+
+    def learn(before: str) -> None:
+        if re.search(rf"(?:{builtin.pattern})\s*$", before, re.I):
+            return
+        w = _NAME_WORD_RE.search(before)
+        if not w:
+            return
+        head = w.group(1)
+        if not re.fullmatch(r"[A-Za-z][a-z]{2,}(?:-[a-z]+)?", head):
+            return
+        h = _singular(head)
+        if {h, head.lower()} & (_HEAD_STOP | NON_TAXON_MODIFIERS | _EPITHET_STOP | _GENUS_STOP):
+            return
+        # a head needs a modifier before it ("snow leopard"), else it is no common name
+        if not re.search(r"[^\W\d_][\w'’-]*[ \t]+$", before[:w.start(1)]):
+            return
+        groups.setdefault(h, False)
+
     for m in _PAREN_BINOMIAL_RE.finditer(text):
-        if m.group(2) in _EPITHET_STOP or m.group(1).lower() in _GENUS_STOP:
+        if not _ok_pair(m.group(1), m.group(2)):
             continue
         before = text[max(0, m.start() - 80):m.start()]
-        if re.search(rf"(?:{builtin.pattern})\s*$", before, re.I):
-            continue
         w = _NAME_WORD_RE.search(before)
         if not w:
             continue
@@ -829,10 +982,29 @@ def _document_groups(text: str) -> dict[str, bool]:
         if not re.fullmatch(r"[A-Za-z][a-z]{2,}(?:-[a-z]+)?", head):
             continue
         h = _singular(head)
-        if h in _HEAD_STOP or h in NON_TAXON_MODIFIERS or h in _EPITHET_STOP \
-                or h in _GENUS_STOP:
+        if re.search(rf"(?:{builtin.pattern})\s*$", before, re.I) or h in _HEAD_STOP \
+                or h in NON_TAXON_MODIFIERS or h in _EPITHET_STOP or h in _GENUS_STOP:
             continue
         groups.setdefault(h, False)
+    for a, _b, _g, _e in strong:
+        line_start = text.rfind("\n", 0, a) + 1
+        before = text[line_start:a]
+        sep = re.search(r"[ \t]*(?:--|[-–—:,])?[ \t]*$", before)
+        head_part = before[:sep.start()] if sep else before
+        if head_part.strip():
+            learn(head_part + " ")
+            continue
+        # binomial at the start of its line: the previous line, if a short header
+        prev_end = line_start - 1
+        if prev_end <= 0:
+            continue
+        prev_start = text.rfind("\n", 0, prev_end) + 1
+        prev = text[prev_start:prev_end].strip(" \t=*#")
+        if prev and len(prev.split()) <= 5 and not _ends_terminal(prev):
+            learn(prev + " ")
+    title = _title_name(text)
+    if title is not None:
+        learn(title[2] + " ")
     return groups
 
 
@@ -878,25 +1050,53 @@ def _find_common_names(text: str, sentences: Sequence[Sentence],
     return out
 
 
+_TRINOMIAL_TAIL_RE = re.compile(
+    r"[ \t]+(?:(?P<rank>ssp|subsp|var|f)\.?[ \t]+)?(?P<ep>[a-z]{3,})\b(?![ \t]*\()")
+_ABBR_TRINOMIAL_RE = re.compile(r"\b([A-Z])\.\s?([a-z])\.\s?([a-z]{3,})\b")
+#: Endings of Latin epithets (a third lower-case word is a subspecies only with one).
+_LATIN_END_RE = re.compile(
+    r"(?:us|a|um|is|i|ae|ensis|ii|es|ix|ex|ax|on|or|ys|yx|as|os|ata|ica|ana|ina|ii|ei|"
+    r"ium|oides|ops|ps|ma|x)$")
+#: Context that makes a binomial a synonym of the document's subject.
+_SYNONYM_CTX_RE = re.compile(
+    r"(?:\bsyn(?:onym(?:s|y)?|s?\.)|\bbasionym|\boriginal\s+combination|"
+    r"\bformerly\s+(?:known\s+as|classified\s+as|placed\s+in|treated\s+as|in)|"
+    r"\bpreviously\s+(?:known\s+as|classified\s+as|placed\s+in|in)|\bincludes?\b|=)"
+    r"[^.;\n]{0,60}$", re.I)
+
+
 def _find_taxa(text: str, sentences: Sequence[Sentence]
                ) -> tuple[list[_TaxonMention], dict[str, tuple[str, str]]]:
     """All taxon mentions in text order, and the common-name -> record key links."""
-    groups = _document_groups(text)
+    strong = _strong_binomials(text)
+    groups = _document_groups(text, strong)
     commons = _find_common_names(text, sentences, groups)
     links: dict[str, tuple[str, str]] = {}
     sci: list[_TaxonMention] = []
     known_genera = {g for _, g in GROUP_NOUNS.values()}
+    known_genera |= {g for _a, _b, g, _e in strong}
+    known_genera |= {m.group(1) for m in _GENUS_WORD_RE.finditer(text)
+                     if m.group(1).lower() not in _GENUS_STOP}
+    strong_pairs = {(g, e) for _a, _b, g, e in strong}
     epithets: dict[str, str] = {}  # epithet -> genus
-    # (a) bracketed binomial after a common name
+    for _a, _b, g, e in strong:
+        epithets.setdefault(e, g)
+    # (a) binomial right after a common name: bracketed, or after a comma, dash or line
+    # break when the genus is known ("Black Musk-deer\nMoschus fuscus")
     species_commons = [c for c in commons if c.key[0] == "name"]
     for idx, c in enumerate(species_commons):
         after = text[c.end:c.end + 200]
         m = re.match(r"\s*\(\s*([A-Z][a-z]{2,})\s+([a-z]{3,})\b[^()]*\)", after)
         if not m:
-            m = re.match(r"[ \t]*,?[ \t]*([A-Z][a-z]{2,})[ \t]+([a-z]{3,})\b", after)
+            m = re.match(r"[ \t]*(?:--|[-–—:,])?[ \t]*(?:\r?\n[ \t]*)?"
+                         r"([A-Z][a-z]{2,})[ \t]+([a-z]{3,})\b", after)
             if m and m.group(1) not in known_genera:
                 m = None
-        if not m or m.group(2) in _EPITHET_STOP or m.group(1).lower() in _GENUS_STOP:
+            if m and "\n" in after[:m.start(1)]:
+                line_start = text.rfind("\n", 0, c.start) + 1
+                if text[line_start:c.start].strip(" \t=*#-"):
+                    m = None  # "English Himalayan Toad\nBufo abatus": not a header line
+        if not m or not _ok_pair(m.group(1), m.group(2)):
             continue
         binom = f"{m.group(1)} {m.group(2)}"
         key = ("sci", binom)
@@ -911,27 +1111,22 @@ def _find_taxa(text: str, sentences: Sequence[Sentence]
                 break
             links.setdefault(prev.key[1], key)
             j -= 1
-    # bracketed binomials anywhere define their genus
-    for m in _PAREN_BINOMIAL_RE.finditer(text):
-        if m.group(2) not in _EPITHET_STOP and m.group(1).lower() not in _GENUS_STOP:
-            known_genera.add(m.group(1))
-            epithets.setdefault(m.group(2), m.group(1))
     # genera seen in two or more binomial-shaped pairs
     pair_counts: dict[tuple[str, str], int] = {}
     for m in _BINOMIAL_RE.finditer(text):
-        if m.group(2) in _EPITHET_STOP or m.group(1).lower() in _GENUS_STOP:
+        if not _ok_pair(m.group(1), m.group(2)):
             continue
         k = (m.group(1), m.group(2))
         pair_counts[k] = pair_counts.get(k, 0) + 1
-    repeated = {k for k, n in pair_counts.items() if n >= 2}
+    repeated = {k for k, n in pair_counts.items() if n >= 2 and _latinish(k[0], k[1], set())}
     taken = {(t.start, t.end) for t in sci}
-    # (b) plain binomials of known genera or repeated, (d) misspelt genera with a known epithet
+    # (b) plain binomials of known genera, strong or repeated, (d) misspelt genera with a
+    # known epithet
     for m in _BINOMIAL_RE.finditer(text):
-        if ((m.start(1), m.end(2)) in taken or m.group(2) in _EPITHET_STOP
-                or m.group(1).lower() in _GENUS_STOP):
+        if (m.start(1), m.end(2)) in taken or not _ok_pair(m.group(1), m.group(2)):
             continue
         genus, ep = m.group(1), m.group(2)
-        if genus in known_genera or (genus, ep) in repeated:
+        if genus in known_genera or (genus, ep) in repeated or (genus, ep) in strong_pairs:
             epithets.setdefault(ep, genus)
             sci.append(_TaxonMention(m.start(1), m.end(2), ("sci", f"{genus} {ep}")))
         elif ep in epithets and difflib.SequenceMatcher(
@@ -942,6 +1137,19 @@ def _find_taxa(text: str, sentences: Sequence[Sentence]
         ep = m.group(2)
         if ep in epithets and epithets[ep][0] == m.group(1):
             sci.append(_TaxonMention(m.start(1), m.end(2), ("sci", f"{epithets[ep]} {ep}")))
+    # trinomials: a third Latin word (or ssp./subsp./var. and one) makes a subspecies of
+    # the species record ("Moschus moschiferus sachalinensis", "M. m. parvipes")
+    sci = [_with_subspecies(text, t) for t in sci]
+    pairs = {t.key[1] for t in sci}
+    for m in _ABBR_TRINOMIAL_RE.finditer(text):
+        cands = {p for p in pairs if p[0] == m.group(1) and p.split()[1][0] == m.group(2)}
+        if len(cands) == 1 and m.group(3) not in _EPITHET_STOP:
+            sp = next(iter(cands))
+            if any(t.start <= m.start() < t.end for t in sci):
+                continue
+            sci.append(_TaxonMention(m.start(), m.end(), ("sci", sp),
+                                     subspecies=f"{sp} {m.group(3)}"))
+    sci = _fold_synonyms(text, sentences, sci)
     # a derived group noun on its own ("the leopard", "Snow leopards") denotes the one
     # species of the document with that head; with several, it is left unresolved
     by_head: dict[str, set[tuple[str, str]]] = {}
@@ -951,11 +1159,21 @@ def _find_taxa(text: str, sentences: Sequence[Sentence]
     for head, keys in by_head.items():
         if len(keys) == 1 and head not in links:
             links[head] = next(iter(keys))
+    # the title, when a common name ("Impeyan Pheasant"), names the document's only species
+    title = _title_name(text)
+    species_keys = list(dict.fromkeys(t.key for t in sci))
+    if title is not None and len(species_keys) == 1:
+        for c in species_commons:
+            if c.start >= title[0] and c.end <= title[1] and c.common not in links:
+                links[c.common or ""] = species_keys[0]
     sci_spans = [(t.start, t.end) for t in sci]
     allm = []
     for c in commons:
         if any(a < c.end and c.start < b for a, b in sci_spans):
             continue  # a group noun inside a binomial ("Lynx lynx")
+        if c.key[0] == "genus" and any(
+                a >= c.end and not text[c.end:a].strip(" \t,-–—:") for a, _b in sci_spans):
+            continue  # apposition "musk deer Moschus cupreus": the binomial is the taxon
         if c.common is not None and c.common in links:
             c = _TaxonMention(c.start, c.end, links[c.common], c.display, c.initial, c.common,
                               c.group)
@@ -965,6 +1183,56 @@ def _find_taxa(text: str, sentences: Sequence[Sentence]
     allm.extend(sci)
     allm.sort(key=lambda t: (t.start, t.end))
     return allm, links
+
+
+def _with_subspecies(text: str, t: _TaxonMention) -> _TaxonMention:
+    """A binomial mention extended by a trinomial's third word, if any."""
+    m = _TRINOMIAL_TAIL_RE.match(text, t.end)
+    if not m:
+        return t
+    ep = m.group("ep")
+    if ep in _EPITHET_STOP or ep in NON_TAXON_MODIFIERS:
+        return t
+    if not m.group("rank") and not _LATIN_END_RE.search(ep):
+        return t
+    return _TaxonMention(t.start, m.end(), t.key,
+                         subspecies=f"{t.key[1]} {ep}")
+
+
+def _fold_synonyms(text: str, sentences: Sequence[Sentence], sci: list[_TaxonMention]
+                   ) -> list[_TaxonMention]:
+    """Synonyms denote the document's subject (rule 2).
+
+    The subject is the first species binomial; another binomial with the same
+    epithet in another genus (an original combination, "Vultur barbatus"), or one
+    written after "syn.", "synonym", "formerly in", "=" or in a "Synonyms" field,
+    is the subject under another name.
+    """
+    if not sci:
+        return sci
+    starts = [s.start for s in sentences]
+
+    def synonym_ctx(t: _TaxonMention) -> bool:
+        si = _sentence_index(starts, t.start)
+        section = sentences[si].section if si >= 0 else ""
+        line_start = text.rfind("\n", 0, t.start) + 1
+        return bool(_SYNONYM_CTX_RE.search(text[line_start:t.start])) or (
+            bool(section) and _is_section(section, ("synonym",)))
+
+    ordered = sorted(sci, key=lambda t: t.start)
+    first = next((t.key for t in ordered if not synonym_ctx(t)), ordered[0].key)
+    genus, ep = first[1].split()
+    out = []
+    for t in sci:
+        if t.key != first:
+            g, e = t.key[1].split()
+            if (e == ep and g != genus) or synonym_ctx(t):
+                t = _TaxonMention(t.start, t.end, first, t.display, t.initial, t.common,
+                                  t.group, t.generic,
+                                  None if t.subspecies is None else
+                                  f"{first[1]} {t.subspecies.split()[-1]}")
+        out.append(t)
+    return out
 
 
 def _sentence_index(starts: Sequence[int], pos: int) -> int:
@@ -1016,15 +1284,19 @@ def qualifiers_before(prefix: str) -> tuple[str, ...]:
 
 # --------------------------------------------------------------------------- elevation
 
-_NUM = r"(?<![\d,.])(?:\d{1,3}(?:[,\u202f\u2009\u00a0]\d{3})+|\d+)(?:\.\d+)?"
+#: A number: thousands grouped by comma, dot or thin space ("2,500", "2.500"), or a
+#: decimal with a point or comma ("2.5", "2,5" -- kilometres).
+_NUM = (r"(?<![\d,.])(?:\d{1,3}(?:[,.\u202f\u2009\u00a0]\d{3})+(?![\d])|\d+)"
+        r"(?:[.,]\d{1,2}(?![\d]))?")
 _M = r"(?:m|metres|meters|metre|meter|mtrs?)(?![\w])"
 _FT = r"(?:ft|feet|foot)(?![\w])\.?"
-_UNIT = rf"(?:{_M}|{_FT})"
+_KM = r"(?:km|kilometres|kilometers|kilometre|kilometer)(?![\w])"
+_UNIT = rf"(?:{_M}|{_FT}|{_KM})"
 _DASH = r"\s*(?:-|–|—|‒|−|to|and)\s*"
 _MIN_PREPS = ("above", "over", "more than", "greater than", "higher than", "at least",
               "exceeding", "in excess of", "upwards of", "from", "as low as")
 _MAX_PREPS = ("below", "under", "less than", "lower than", "up to", "upto", "as high as",
-              "not exceeding", "to")
+              "not exceeding", "to", "to at least", "up to at least", "at most")
 _POINT_PREPS = ("at", "around", "about", "near", "of", "approximately", "between")
 _PREP_ALT = "|".join(
     sorted((re.escape(p).replace(r"\ ", r"\s+") for p in
@@ -1058,10 +1330,31 @@ ELEVATION_MIN_PLAIN_M = 300.0
 
 
 def _to_m(num: str, unit: str | None) -> float:
-    v = float(re.sub(r"[,\u202f\u2009\u00a0]", "", num))
-    if unit and unit.lower().rstrip(".") in ("ft", "feet", "foot"):
+    """A number as written (rule 7: "2,500", "2.500", "2,5 km") in metres."""
+    u = (unit or "m").lower().rstrip(".")
+    n = num.replace("\u202f", ",").replace("\u2009", ",").replace("\u00a0", ",")
+    if re.fullmatch(r"\d{1,3}(?:[,.]\d{3})+", n):
+        v = float(re.sub(r"[,.]", "", n))  # thousands separators
+    elif re.fullmatch(r"\d{1,3}(?:[,.]\d{3})+[.,]\d{1,2}", n):
+        v = float(re.sub(r"[,.]", "", n[:-3]) + "." + n[-2:].lstrip(".,"))
+    else:
+        v = float(n.replace(",", "."))
+    if u in ("km", "kilometres", "kilometers", "kilometre", "kilometer"):
+        return float(round(v * 1000))
+    if u in ("ft", "feet", "foot"):
         return float(round(v * 0.3048))
     return v
+
+
+def _is_km(unit: str | None) -> bool:
+    return bool(unit) and unit.lower().startswith(("km", "kilomet"))
+
+
+#: "from sea level to 2,000 m", "lowlands to 1,500 m": a band from 0 m.
+_SEA_RE = re.compile(
+    rf"(?:\bfrom\s+)?(?:\bsea[\s-]+level|\b(?:the\s+)?(?:lowlands?|coast|plains?)\b)"
+    rf"\s*(?:-|–|—|to|up\s+to|and)\s*(?:about\s+|c\.\s*|ca\.\s*)?(?P<hi>{_NUM})\s*"
+    rf"(?P<u>{_UNIT})", re.I)
 
 
 def _is_ft(unit: str | None) -> bool:
@@ -1086,8 +1379,18 @@ def parse_elevations(sentence: str, distribution: bool = False
     if not (strong or weak or distribution):
         return []
     out: list[tuple[float | None, float | None, int, int]] = []
+    for m in _SEA_RE.finditer(sentence):
+        hi = _to_m(m.group("hi"), m.group("u"))
+        if 0 < hi <= ELEVATION_RANGE_M[1] and (strong or weak or hi >= ELEVATION_MIN_PLAIN_M) \
+                and (strong or not _is_km(m.group("u"))):
+            out.append((0.0, hi, m.start(), m.end()))
+    taken = [(a, b) for _lo, _hi, a, b in out]
     for m in _ELEV_RE.finditer(sentence):
+        if any(a < m.end() and m.start() < b for a, b in taken):
+            continue
         prep = re.sub(r"\s+", " ", (m.group("prep") or "").lower())
+        if not strong and (_is_km(m.group("u")) or _is_km(m.group("u2"))):
+            continue  # kilometres are distances unless altitude is named
         if m.group("lo") is not None:
             u1, u2 = m.group("u1") or m.group("u2"), m.group("u2")
             lo, hi = _to_m(m.group("lo"), u1), _to_m(m.group("hi"), u2)
@@ -1123,6 +1426,7 @@ def parse_elevations(sentence: str, distribution: bool = False
                 and all(b >= ELEVATION_MIN_PLAIN_M for b in vals)):
             continue
         out.append((bounds[0], bounds[1], m.start(), m.end()))
+    out.sort(key=lambda t: t[2])
     return out
 
 
@@ -1301,6 +1605,8 @@ def extract_text(text: str, document: str, gaz: Gazetteer) -> list[TaxonRecord]:
 
     for t in taxa:
         rec = record(t.key)
+        if t.subspecies and t.subspecies not in rec.subspecies:
+            rec.subspecies.append(t.subspecies)
         if t.common is not None and t.display is not None:
             disp = _display_name(forms[t.common])
             if disp.lower().replace("-", " ") not in {
@@ -1471,11 +1777,12 @@ def _governing_cue(cues: Sequence[tuple[int, int, str, str]], start: int, end: i
     if _QMARK_AFTER_RE.match(sentence, end):
         return ("uncertain", "?")
     br = _BRACKET_AFTER_RE.match(sentence, end)
-    if br:
+    if br and len(br.group(1).split()) <= 2:
         inner = [c for c in cues if br.start(1) <= c[0] and c[1] <= br.end(1)]
         if inner:
             return (inner[0][2], inner[0][3])
-    before = [c for c in cues if c[1] <= start and not _breaks(sentence[c[1]:start], c[2])]
+    before = [c for c in cues if c[1] <= start and not _breaks(sentence[c[1]:start], c[2])
+              and not _closed_bracket(sentence, c[0], start)]
     if before:
         c = max(before, key=lambda c: c[1])
         return (c[2], c[3])
@@ -1491,6 +1798,13 @@ def _governing_cue(cues: Sequence[tuple[int, int, str, str]], start: int, end: i
             continue  # "Nepal, possibly Bhutan": the cue is about Bhutan
         return (st, cue)
     return None
+
+
+def _closed_bracket(sentence: str, cue: int, start: int) -> bool:
+    """Whether the cue at ``cue`` sits in brackets that close before ``start``
+    ("Oregon (likely across the state), California": the hedge is about Oregon)."""
+    opened = sentence.rfind("(", 0, cue)
+    return opened > sentence.rfind(")", 0, cue) and ")" in sentence[cue:start]
 
 
 def _section_status(section: str) -> str | None:
