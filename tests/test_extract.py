@@ -953,3 +953,31 @@ def band_of(text: str) -> tuple:
 )
 def test_band_choice(text: str, band: tuple) -> None:
     assert band_of(text) == band
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Polylepis is a genus of trees that are endemic to the Andes of Nepal and Bhutan.",
+        "Revision of the genus Polylepis (Rosaceae)\n\nThe genus is native to Nepal and Bhutan.\n",
+        "The genus Polylepis (Rosaceae) is native to Nepal and Bhutan.",
+    ],
+)
+def test_genus_documents(gaz: Gazetteer, text: str) -> None:
+    recs = {r.scientific_name: r for r in merge_records(extract_text(text, "t.txt", gaz))}
+    assert recs["Polylepis"].rank == "genus"
+    assert recs["Polylepis"].countries == ["BTN", "NPL"]
+
+
+def test_floras_place_lists_and_references(gaz: Gazetteer) -> None:
+    text = ("82. Saussurea montana J. Anthony, Notes Roy. Bot. Gard. Edinburgh. 18: 208. 1934.\n"
+            "\nHerbs 3-5 cm tall.\n\n● Alpine pastures; 3600--4600 m. SW Sichuan (Muli), "
+            "NW Xizang (Lhasa).\n\nLike Saussurea melanotricha, it is close to S. spatulifolia."
+            "\nSaussurea nepalensis Smith, Fl. Nepal 4: 229. 1908; found in India.\n")
+    recs = [r for r in merge_records(extract_text(text, "t.txt", gaz)) if r.countries]
+    assert [r.scientific_name for r in recs] == ["Saussurea montana"]
+    d = recs[0].to_dict()
+    assert {(a["country_iso3"], a["boundary_name"]) for a in d["admin1"]} == {
+        ("CHN", "Sichuan"), ("CHN", "Xizang")}
+    assert (d["elevation_min_m"], d["elevation_max_m"]) == (3600, 4600)
+    assert "bibliographic reference" in {x["reason"] for x in d["excluded"]}

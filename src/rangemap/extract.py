@@ -203,7 +203,7 @@ DISTRIBUTION_CUES: tuple[str, ...] = (
     r"\bliv(?:es|e|ing)\s+(?:in|on|throughout|across)\b", r"\brecorded\s+(?:from|in)\b",
     r"\breported\s+(?:from|in)\b", r"\bendemic\s+(?:to|in)\b", r"\bconfined\s+to\b",
     r"\bknown\s+(?:only\s+)?from\b", r"\brecords?\s+(?:\w+\s+){0,2}from\b",
-    r"\bnative\s+(?:of|in)\b",
+    r"\bnative\s+(?:\w+ly\s+)?(?:of|in|to)\b",
     r"\bbreed(?:s|ing)?\s+(?:\w+ly\s+)?(?:in|on|throughout|across|from)\b",
     r"\b(?:occurs?|lives?|found|present|resident)\s+\w+ly\s+(?:in|on|throughout|across)\b",
     r"\bwinters?\s+(?:\w+ly\s+)?(?:in|on|to)\b", r"\bvisitors?\s+to\b",
@@ -307,6 +307,7 @@ include includes including included like unlike called named known see saw again
 ANAPHORA: tuple[str, ...] = (
     "it", "its", "they", "their", "them", "this species", "the species", "these species",
     "this animal", "these animals", "this deer", "these deer", "such animals", "he", "she",
+    "the genus", "this genus", "these plants", "the plants", "this plant", "the plant",
 )
 
 #: Abbreviations after which a period does not end a sentence.
@@ -629,6 +630,7 @@ _LABEL_WORDS: tuple[str, ...] = (
 )
 _DOT_LABEL_RE = re.compile(
     r"^\s*([A-Z][a-z]+(?:[ \t]+(?:and|&|of|[A-Za-z][a-z]+)){0,3})\.[ \t]+(?=\S)")
+_LOWER_LABEL_RE = re.compile(r"^\s*([a-z][a-z]+(?:[ \t]+[a-z]+){0,2})[ \t]*:[ \t]*(?!//)\S")
 _ABBR_TRINOMIAL_LINE_RE = re.compile(r"\b[A-Z]\.\s?[a-z]\.\s?[a-z]{3,}\b")
 
 
@@ -637,8 +639,12 @@ def _label(block: str) -> str | None:
     m = _LABEL_RE.match(block)
     if m:
         return m.group(1)
+    known = RANGE_SECTIONS + EXCLUDED_SECTIONS + _LABEL_WORDS
     m = _DOT_LABEL_RE.match(block)
-    if m and _is_section(m.group(1), RANGE_SECTIONS + EXCLUDED_SECTIONS + _LABEL_WORDS):
+    if m and _is_section(m.group(1), known):
+        return m.group(1)
+    m = _LOWER_LABEL_RE.match(block)  # "distribution: M. himalayana is found ..."
+    if m and _is_section(m.group(1), known):
         return m.group(1)
     return None
 
@@ -690,7 +696,7 @@ def split_sentences(text: str) -> list[Sentence]:
         if not stripped:
             flush()
             continue
-        labelled = _LABEL_RE.match(stripped) is not None
+        labelled = _label(stripped) is not None and not stripped.endswith(":")
         continuing = (bool(block) and not _ends_terminal(text[block[-1][0]:block[-1][1]])
                       and not labelled)
         nwords = len(stripped.split())
@@ -856,6 +862,15 @@ _AUTH_BINOMIAL_RE = re.compile(rf"\b([A-Z][a-z]{{2,}})[ \t]+([a-z]{{3,}})[ \t]+{
 _LINE_BINOMIAL_RE = re.compile(
     rf"^[ \t=*#•-]*([A-Z][a-z]{{2,}})[ \t]+([a-z]{{3,}})(?:[ \t]+(?:{_AUTHORITY}|[a-z]{{3,}}))?"
     r"[ \t.=*#]*$", re.M)
+#: A numbered treatment heading ("82. Saussurea montana J. Anthony, Notes ...", "280
+#: Marmota himalayana") or a binomial followed by its author at a line start.
+_NUMBERED_BINOMIAL_RE = re.compile(
+    r"^[ \t]*(?:\d+[a-z]?\.?[ \t]+|[•●*][ \t]*)?([A-Z][a-z]{2,})[ \t]+([a-z]{3,})"
+    r"(?=[ \t]+(?:(?:subsp|var|ssp)\.|[a-z]{3,}[ \t]+\(?[A-Z]|\(?[A-Z][\w'’.-]*[ \t,.)&])"
+    r"|[ \t]*$)", re.M)
+#: A binomial with a subgenus ("Marmota (Marmota) himalayana").
+_SUBGENUS_BINOMIAL_RE = re.compile(
+    r"\b([A-Z][a-z]{2,})[ \t]+\(([A-Z][a-z]{2,})\)[ \t]+([a-z]{3,})\b")
 #: A binomial after a name cue ("Scientifically named Lophophorus impejanus").
 _CUED_BINOMIAL_RE = re.compile(
     r"\b(?:scientific(?:ally)?\s+(?:name(?:d)?|known\s+as|called)|binomial(?:\s+name)?|"
@@ -879,12 +894,17 @@ def _strong_binomials(text: str) -> list[tuple[int, int, str, str]]:
     authority, alone on a line, after a name cue, or after a common name and a dash."""
     out: list[tuple[int, int, str, str]] = []
     lower_words = {w for w in re.findall(r"\b[a-z]{3,}\b", text)}
-    for rx in (_PAREN_BINOMIAL_RE, _AUTH_BINOMIAL_RE, _LINE_BINOMIAL_RE, _CUED_BINOMIAL_RE):
+    for m in _SUBGENUS_BINOMIAL_RE.finditer(text):
+        if _ok_pair(m.group(1), m.group(3)):
+            out.append((m.start(1), m.end(3), m.group(1), m.group(3)))
+    for rx in (_PAREN_BINOMIAL_RE, _AUTH_BINOMIAL_RE, _LINE_BINOMIAL_RE, _CUED_BINOMIAL_RE,
+               _NUMBERED_BINOMIAL_RE):
         for m in rx.finditer(text):
             g, e = m.group(1), m.group(2)
             if rx is _CUED_BINOMIAL_RE and not (g[0].isupper() and e.islower()):
                 continue
-            if rx is _LINE_BINOMIAL_RE and not _latinish(g, e, lower_words):
+            if rx in (_LINE_BINOMIAL_RE, _NUMBERED_BINOMIAL_RE) and not _latinish(
+                    g, e, lower_words):
                 continue  # "Scientific classification", "Needs updating"
             if _ok_pair(g, e):
                 out.append((m.start(1), m.end(2), g, e))
@@ -1126,12 +1146,20 @@ def _find_taxa(text: str, sentences: Sequence[Sentence]
         if (m.start(1), m.end(2)) in taken or not _ok_pair(m.group(1), m.group(2)):
             continue
         genus, ep = m.group(1), m.group(2)
+        if (genus, ep) not in strong_pairs and (
+                _ENGLISH_END_RE.search(ep) or ep in NON_TAXON_MODIFIERS):
+            continue  # "Polylepis ranging", "Moschus found"
         if genus in known_genera or (genus, ep) in repeated or (genus, ep) in strong_pairs:
             epithets.setdefault(ep, genus)
             sci.append(_TaxonMention(m.start(1), m.end(2), ("sci", f"{genus} {ep}")))
         elif ep in epithets and difflib.SequenceMatcher(
                 None, genus.lower(), epithets[ep].lower()).ratio() >= 0.7:
             sci.append(_TaxonMention(m.start(1), m.end(2), ("sci", f"{epithets[ep]} {ep}")))
+    # strong binomials not matched above ("Marmota (Marmota) himalayana")
+    for a, b, g, e in strong:
+        if not any(t.start < b and a < t.end for t in sci):
+            epithets.setdefault(e, g)
+            sci.append(_TaxonMention(a, b, ("sci", f"{g} {e}")))
     # (c) abbreviated genus
     for m in _ABBR_BINOMIAL_RE.finditer(text):
         ep = m.group(2)
@@ -1167,6 +1195,11 @@ def _find_taxa(text: str, sentences: Sequence[Sentence]
             if c.start >= title[0] and c.end <= title[1] and c.common not in links:
                 links[c.common or ""] = species_keys[0]
     sci_spans = [(t.start, t.end) for t in sci]
+    genus = _genus_subject(text)
+    if genus is not None:
+        for m in re.finditer(rf"\b{re.escape(genus)}\b(?![ \t]+[a-z]{{3,}}|\.)", text):
+            if not any(a <= m.start() < b for a, b in sci_spans):
+                sci.append(_TaxonMention(m.start(), m.end(), ("gen", genus)))
     allm = []
     for c in commons:
         if any(a < c.end and c.start < b for a, b in sci_spans):
@@ -1185,6 +1218,30 @@ def _find_taxa(text: str, sentences: Sequence[Sentence]
     return allm, links
 
 
+_GENUS_IS_RE = re.compile(
+    r"(?:^|\n|[.!?]\s)[ \t]*(?:See text[ \t]+)?([A-Z][a-z]{3,})\b[^.\n]{0,100}?\bis\s+an?\s+"
+    r"(?:[\w-]+\s+){0,3}genus\b")
+_GENUS_TITLE_RE = re.compile(
+    r"^[^\n]{0,60}?\b(?:revision|review|monograph|synopsis|distribution|key|checklist|"
+    r"taxonomy)\b[^\n]{0,40}?\bgenus\s+([A-Z][a-z]{3,})\b", re.I | re.M)
+_THE_GENUS_IS_RE = re.compile(
+    r"\bThe\s+genus\s+([A-Z][a-z]{3,})\b(?:\s*\([^()]*\))?\s+(?:is|are|comprises|contains|"
+    r"includes|occurs|has|ranges)\b")
+
+
+def _genus_subject(text: str) -> str | None:
+    """The genus a document is about, if it is a genus document (rule 2): "Polylepis is
+    a genus ...", "Revision of the genus Gentiana", or a title that is one Latin word."""
+    m = _GENUS_IS_RE.search(text)
+    if m and m.group(1).lower() not in _GENUS_STOP:
+        return m.group(1)
+    head = text[:3000]
+    m = _GENUS_TITLE_RE.search(head) or _THE_GENUS_IS_RE.search(text)
+    if m and m.group(1)[0].isupper():
+        return m.group(1)
+    return None
+
+
 def _with_subspecies(text: str, t: _TaxonMention) -> _TaxonMention:
     """A binomial mention extended by a trinomial's third word, if any."""
     m = _TRINOMIAL_TAIL_RE.match(text, t.end)
@@ -1197,6 +1254,20 @@ def _with_subspecies(text: str, t: _TaxonMention) -> _TaxonMention:
         return t
     return _TaxonMention(t.start, m.end(), t.key,
                          subspecies=f"{t.key[1]} {ep}")
+
+
+#: A bibliographic reference: volume: page and year ("Notes Roy. Bot. Gard. Edinburgh 4:
+#: 229. 1908"). Places in such a line are not range, binomials in it are synonyms.
+_CITATION_RE = re.compile(
+    r"\b\d{1,4}\s*(?:\(\d{1,3}\))?\s*:\s*\d{1,4}(?:\s*[-–]\s*\d{1,4})?[.,;]?\s*\(?"
+    r"(?:1[6-9]|20)\d\d\b")
+
+
+def _line_at(text: str, pos: int) -> str:
+    """The line of ``text`` that holds ``pos``."""
+    a = text.rfind("\n", 0, pos) + 1
+    b = text.find("\n", pos)
+    return text[a:b if b >= 0 else len(text)]
 
 
 def _fold_synonyms(text: str, sentences: Sequence[Sentence], sci: list[_TaxonMention]
@@ -1212,15 +1283,18 @@ def _fold_synonyms(text: str, sentences: Sequence[Sentence], sci: list[_TaxonMen
         return sci
     starts = [s.start for s in sentences]
 
-    def synonym_ctx(t: _TaxonMention) -> bool:
+    def synonym_ctx(t: _TaxonMention, citation: bool = True) -> bool:
         si = _sentence_index(starts, t.start)
         section = sentences[si].section if si >= 0 else ""
         line_start = text.rfind("\n", 0, t.start) + 1
         return bool(_SYNONYM_CTX_RE.search(text[line_start:t.start])) or (
-            bool(section) and _is_section(section, ("synonym",)))
+            bool(section) and _is_section(section, ("synonym",))) or (
+            citation and bool(_CITATION_RE.search(_line_at(text, t.start))))
 
     ordered = sorted(sci, key=lambda t: t.start)
-    first = next((t.key for t in ordered if not synonym_ctx(t)), ordered[0].key)
+    # the subject may head a reference line ("82. Saussurea montana J. Anthony, Notes ...")
+    first = next((t.key for t in ordered if not synonym_ctx(t, citation=False)),
+                 ordered[0].key)
     genus, ep = first[1].split()
     out = []
     for t in sci:
@@ -1292,7 +1366,7 @@ _M = r"(?:m|metres|meters|metre|meter|mtrs?)(?![\w])"
 _FT = r"(?:ft|feet|foot)(?![\w])\.?"
 _KM = r"(?:km|kilometres|kilometers|kilometre|kilometer)(?![\w])"
 _UNIT = rf"(?:{_M}|{_FT}|{_KM})"
-_DASH = r"\s*(?:-|–|—|‒|−|to|and)\s*"
+_DASH = r"\s*(?:--|-|–|—|‒|−|to|and)\s*"
 _MIN_PREPS = ("above", "over", "more than", "greater than", "higher than", "at least",
               "exceeding", "in excess of", "upwards of", "from", "as low as")
 _MAX_PREPS = ("below", "under", "less than", "lower than", "up to", "upto", "as high as",
@@ -1317,7 +1391,9 @@ _STRONG_ELEV_RE = re.compile(
     r"altitud|elevation|\ba\.?\s?s\.?\s?l\b|\bmasl\b|sea[\s-]+level", re.I)
 _WEAK_ELEV_RE = re.compile(
     r"\b(?:alpine|sub-?alpine|montane|mountains?|mountainous|highlands?|hills?|slopes?|"
-    r"peaks?|plateaus?|tree-?line|timberline)\b", re.I)
+    r"peaks?|plateaus?|tree-?line|timberline|forests?|woodlands?|meadows?|grasslands?|"
+    r"thickets?|pastures?|scrub|shrublands?|steppes?|tundra|moraines?|screes?|cliffs?|"
+    r"valleys?|swamps?|marshes|bogs?|ravines?|streamsides?|habitats?)\b", re.I)
 _BEFORE_BARE_RE = re.compile(
     r"(?:altitudes?|elevations?|heights?)\s*(?:of|:|at|is|was|to)?\s*"
     r"(?:about|around|approximately|c\.|ca\.)?\s*$", re.I)
@@ -1431,7 +1507,8 @@ def parse_elevations(sentence: str, distribution: bool = False
 
 
 _FIELD_RE = re.compile(
-    r"^\s*(?:(?P<which>upper|lower|maximum|minimum|max\.?|min\.?|highest|lowest)\s+)?"
+    r"^\s*(?:range\s+|altitudinal\s+|elevational\s+)?"
+    r"(?:(?P<which>upper|lower|maximum|minimum|max\.?|min\.?|highest|lowest)\s+)?"
     r"(?:elevation(?:al)?|altitud(?:e|inal)|elevations|altitudes)"
     r"(?:\s+(?:limits?|range|band|zone))?\s*(?:\((?P<unit>[^)]{1,12})\))?\s*:\s*"
     r"(?P<body>.+?)\s*$", re.I | re.S)
@@ -1534,6 +1611,30 @@ def _band_scope(sentence: str, a: int, b: int, lo: float | None, hi: float | Non
 _SUBSPECIES_LINE_RE = re.compile(r"(?:^|\s)[-–—:]\s|[-–—]\s*$|\s[-–—]")
 
 
+_LIST_FILLER = frozenset("""
+and or the of in to from including incl also as well per parts part region regions province
+provinces state states mountains mountain mts mt range ranges extreme far throughout
+north south east west northern southern eastern western central centre center northeastern
+northwestern southeastern southwestern north-eastern north-western south-eastern south-western
+northeast northwest southeast southwest ne nw se sw ec wc nc sc
+""".split())
+
+
+def _place_list(sentence: str, spans: Sequence[tuple[int, int]]) -> bool:
+    """Whether a sentence is a bare list of places ("W Sichuan, E Xizang, NW Yunnan"):
+    outside brackets ("(Muli)") it has only place names, compass words and connectives."""
+    if not spans:
+        return False
+    rest = list(sentence)
+    for a, b in spans:
+        rest[a:b] = [" "] * (b - a)
+    outside = re.sub(r"\([^()]*\)|\[[^\[\]]*\]", " ", "".join(rest))
+    words = [w for w in re.findall(r"[^\W\d_][\w'’.-]*", outside)
+             if w.lower().strip(".") not in _LIST_FILLER and len(w.strip(".")) > 1
+             and not re.fullmatch(r"[A-Z]{2,}|(?:[A-Z]\.){2,}", w)]  # "POWO", "U.S.A."
+    return not words
+
+
 def _first(patterns: Sequence[re.Pattern[str]], text: str) -> str | None:
     hits = [m for m in (p.search(text) for p in patterns) if m]
     if not hits:
@@ -1594,6 +1695,8 @@ def extract_text(text: str, document: str, gaz: Gazetteer) -> list[TaxonRecord]:
             if key[0] == "genus":
                 common, sci = GROUP_NOUNS[key[1]]
                 rec = TaxonRecord(common, sci, "genus", [common])
+            elif key[0] == "gen":
+                rec = TaxonRecord(key[1], key[1], "genus")
             elif key[0] == "sci":
                 rec = TaxonRecord(key[1], key[1], "species")
             else:
@@ -1616,8 +1719,10 @@ def extract_text(text: str, document: str, gaz: Gazetteer) -> list[TaxonRecord]:
             if rec.name == rec.scientific_name and rec.rank == "species":
                 rec.name = disp
 
-    main = next((t.key for t in taxa if t.key[0] != "genus"), None) or next(
+    main = next((t.key for t in taxa if t.key[0] not in ("genus", "gen")), None) or next(
         (t.key for t in taxa), None)
+    if any(t.key[0] == "gen" for t in taxa):  # a genus document: the genus is its subject
+        main = next(t.key for t in taxa if t.key[0] == "gen")
     by_sent: dict[int, list[_TaxonMention]] = {}
     for t in taxa:
         by_sent.setdefault(_sentence_index(starts, t.start), []).append(t)
@@ -1659,6 +1764,8 @@ def extract_text(text: str, document: str, gaz: Gazetteer) -> list[TaxonRecord]:
             dist = "subspecies line"
         places = places_by_sent.get(i, [])
         spans = [(m.start - s.start, m.end - s.start) for m in places]
+        if dist is None and not s.heading and _place_list(s.text, spans):
+            dist = "list of places"
         if places:
             named_here = {t[0] for m in places if m.kind == "country" for t in m.targets}
             for m in places:
@@ -1672,6 +1779,8 @@ def extract_text(text: str, document: str, gaz: Gazetteer) -> list[TaxonRecord]:
                     status, reason = "non-range", f"section '{s.section}'"
                 elif sec_status not in (None, "native"):
                     status, reason = sec_status, f"{sec_status} (section '{s.section}')"
+                elif _CITATION_RE.search(_line_at(text, m.start)):
+                    status, reason = "non-range", "bibliographic reference"
                 elif gov is not None:
                     status, cue = gov
                     reason = (f"non-range context '{cue}'" if status == "non-range"
