@@ -231,3 +231,14 @@ def test_real_ibex_records_against_an_independent_cell_test(tmp_path: Path) -> N
     assert row["cells_in_habitat"] == sum(expect)
     assert row["point_prevalence"] == pytest.approx(sum(expect) / len(expect), abs=1e-4)
     assert np.isfinite(row["area_prevalence"])
+
+
+def test_shipped_ibex_ranges_file_loads() -> None:
+    from rangemap.pipeline import default_boundaries
+    from rangemap.ranges import Boundaries, load_ranges_yaml
+
+    path = ROOT / "data" / "occurrences" / "capra_sibirica_ranges.yaml"
+    (rec,) = load_ranges_yaml(path, Boundaries.load(default_boundaries()))
+    assert rec["scientific_name"] == "Capra sibirica"
+    assert [h["code"] for h in rec["habitats"]] == ["4.4", "6"]
+    assert {u["iso3"] for u in rec["units"]} >= {"KGZ", "TJK", "PAK", "AFG"}
