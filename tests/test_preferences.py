@@ -70,6 +70,9 @@ HABITAT_CASES = [
      [("6", "steep, rocky slopes")]),
     ("It lives in the Black Forest, along the Nile River and the Aras river, and in the "
      "Rocky Mountains.", []),
+    ("Forest and Rangeland Birds of the United States: Natural History and Habitat Use", []),
+    ("In Tibet, the western boundary is formed by the great bend of the Yarlung Zangbo "
+     "(Tsangpo) river, where it occurs south of Medog on the mountain slopes.", []),
     # diet, not habitat: shrubs after "leaves of"
     ("At night, they emerge to feed in more open habitats, and preferably select leaves of "
      "trees and shrubs with high protein and low fibre contents.", []),

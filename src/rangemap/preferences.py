@@ -337,7 +337,7 @@ def _code_for(kind: str, phrase: str, climate: str | None, context: str = "") ->
             "urban": "14.5"}[kind]
 
 
-_SEG_START_RE = re.compile(r"(?:^|[:;●•(]\s*|[.!?]\s+)\s*$")
+_SEG_START_RE = re.compile(r"(?:^|[:;●•]\s*|[.!?]\s+)\s*$")
 _CAP_BEFORE_RE = re.compile(r"([A-Z][\w'’-]*)\)?\s+$")
 _LIST_LEAD_RE = re.compile(r"^\s*(?:[●•*-]\s*)?(?:[A-Z][\w &/-]{0,30}:\s*)?"
                            r"(?:[\w'’-]+\s+){0,2}$")
@@ -351,7 +351,8 @@ def _is_name(sentence: str, start: int, end: int, kind: str) -> bool:
     "Rocky Mountains", "the Aras river" (rivers and lakes after a capitalised word)."""
     m = _CAP_BEFORE_RE.search(sentence, 0, start)
     prev_cap = m is not None and not _SEG_START_RE.search(sentence, 0, m.start())
-    next_cap = re.match(r"\s+[A-Z]", sentence[end:end + 3]) is not None
+    # "Rocky Mountains", and title words: "Forest and Rangeland Birds", "Forest of Dean"
+    next_cap = re.match(r"\s+(?:(?:and|or|of|&)\s+)?[A-Z]", sentence[end:end + 8]) is not None
     if sentence[start].isupper() and (prev_cap or next_cap
                                       or re.search(r"\s[A-Z]", sentence[start:end])):
         return True
