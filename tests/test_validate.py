@@ -176,6 +176,14 @@ def test_cli_validate_tiny_build(tiny_world: dict[str, Path]) -> None:
     assert "16 occurrence records" in page and "<img src=x" not in page and "${x}" not in page
     pts = json.loads((out / "validation" / "occurrences.geojson").read_text("utf-8"))
     assert len(pts["features"]) == 16
+    # a new build makes the report stale: it is removed, not left beside new habitat
+    res = CliRunner().invoke(cli, ["build", "--ranges", str(tiny_world["dir"] / "ranges.yaml"),
+                                   "--dem", str(tiny_world["dem"]), "--boundaries",
+                                   str(tiny_world["boundaries"]), "--out", str(out),
+                                   "--no-figures", "--min-elevation", "5000"],
+                             catch_exceptions=False)
+    assert res.exit_code == 0, res.output
+    assert not (out / "validation").exists()
 
 
 def test_cli_validate_errors_are_one_line(tiny_world: dict[str, Path]) -> None:

@@ -811,6 +811,8 @@ def _build(*, docs: str | os.PathLike[str], dems: list[str | os.PathLike[str]] |
     # Commit: an old manifest that no longer matches would be trusted by a
     # rerun, so it goes first; the new manifest goes last.
     (out / "manifest.json").unlink(missing_ok=True)
+    # A 'rangemap validate' report judged the previous habitat: stale from here on.
+    shutil.rmtree(out / "validation", ignore_errors=True)
     for rel in rels + ["manifest.json"]:
         dest = out / rel
         dest.parent.mkdir(parents=True, exist_ok=True)
