@@ -774,8 +774,16 @@ few several such other another one two three four five six seven eight nine ten
 males females male female adults adult young juveniles juvenile however although while
 when where which who what why how during after before since until unless because
 if also only even still just like unlike recent studies scientists people humans
+species subspecies genus family order class phylum kingdom tribe common scientific
 """.split())
 _EPITHET_STOP = _EPITHET_STOP | _GENUS_STOP
+#: Words naming kinds of places: "Zangbo river", "Anjaw district" are no binomials.
+_PLACE_WORDS = frozenset("""
+river rivers district districts county province provinces lake lakes mountain mountains
+valley valleys region regions park reserve sanctuary forest forests water area areas state
+states island islands range ranges basin plateau desert sea gulf bay creek pass peak
+national city town village prefecture municipality division
+""".split())
 
 #: Head nouns that are never a taxon's group noun ("a small mammal (Moschus meminna)").
 _HEAD_STOP = frozenset("""
@@ -866,8 +874,8 @@ _LINE_BINOMIAL_RE = re.compile(
 #: Marmota himalayana") or a binomial followed by its author at a line start.
 _NUMBERED_BINOMIAL_RE = re.compile(
     r"^[ \t]*(?:\d+[a-z]?\.?[ \t]+|[•●*][ \t]*)?([A-Z][a-z]{2,})[ \t]+([a-z]{3,})"
-    r"(?=[ \t]+(?:(?:subsp|var|ssp)\.|[a-z]{3,}[ \t]+\(?[A-Z]|\(?[A-Z][\w'’.-]*[ \t,.)&])"
-    r"|[ \t]*$)", re.M)
+    r"(?=[ \t]*,?[ \t]+(?:(?:subsp|var|ssp)\.|[a-z]{3,}[ \t]+\(?[A-Z]|"
+    r"\(?[A-Z][\w'’.-]*(?:[ \t,.)&]|$))|[ \t]*$)", re.M)
 #: A binomial with a subgenus ("Marmota (Marmota) himalayana").
 _SUBGENUS_BINOMIAL_RE = re.compile(
     r"\b([A-Z][a-z]{2,})[ \t]+\(([A-Z][a-z]{2,})\)[ \t]+([a-z]{3,})\b")
@@ -886,7 +894,10 @@ _NAME_SEP_BINOMIAL_RE = re.compile(
 
 
 def _ok_pair(genus: str, epithet: str) -> bool:
-    return epithet not in _EPITHET_STOP and genus.lower() not in _GENUS_STOP
+    # "Pyrenean chamois", "Cantabrian chamois": a place adjective is no genus
+    return (epithet not in _EPITHET_STOP and genus.lower() not in _GENUS_STOP
+            and epithet not in _PLACE_WORDS
+            and not re.search(r"(?:ean|ian|ese|ish|ern)$", genus))
 
 
 def _strong_binomials(text: str) -> list[tuple[int, int, str, str]]:
@@ -908,6 +919,16 @@ def _strong_binomials(text: str) -> list[tuple[int, int, str, str]]:
                 continue  # "Scientific classification", "Needs updating"
             if _ok_pair(g, e):
                 out.append((m.start(1), m.end(2), g, e))
+    abbrs = {(m.group(1), m.group(2)) for m in _ABBR_BINOMIAL_RE.finditer(text)}
+    abbr_at = [(m.start(), m.group(1)) for m in _ABBR_BINOMIAL_RE.finditer(text)]
+    for m in _BINOMIAL_RE.finditer(text):
+        g, e = m.group(1), m.group(2)
+        if not _ok_pair(g, e) or _ENGLISH_END_RE.search(e):
+            continue
+        # "Lagopus leucura ... L. leucura"; a list "Sturnira aratathomasi, S. erythromos"
+        if (g[0], e) in abbrs or any(
+                m.end() <= a <= m.end() + 40 and i == g[0] for a, i in abbr_at):
+            out.append((m.start(1), m.end(2), g, e))
     for m in _NAME_SEP_BINOMIAL_RE.finditer(text):
         g, e = m.group(2), m.group(3)
         line_start = text.rfind("\n", 0, m.start()) + 1
@@ -1075,7 +1096,7 @@ _TRINOMIAL_TAIL_RE = re.compile(
 _ABBR_TRINOMIAL_RE = re.compile(r"\b([A-Z])\.\s?([a-z])\.\s?([a-z]{3,})\b")
 #: Endings of Latin epithets (a third lower-case word is a subspecies only with one).
 _LATIN_END_RE = re.compile(
-    r"(?:us|a|um|is|i|ae|ensis|ii|es|ix|ex|ax|on|or|ys|yx|as|os|ata|ica|ana|ina|ii|ei|"
+    r"(?:us|a|um|is|i|ae|ensis|ii|es|ix|ex|ax|on|or|er|ns|ys|yx|as|os|ata|ica|ana|ina|ei|"
     r"ium|oides|ops|ps|ma|x)$")
 #: Context that makes a binomial a synonym of the document's subject.
 _SYNONYM_CTX_RE = re.compile(
@@ -1160,11 +1181,19 @@ def _find_taxa(text: str, sentences: Sequence[Sentence]
         if not any(t.start < b and a < t.end for t in sci):
             epithets.setdefault(e, g)
             sci.append(_TaxonMention(a, b, ("sci", f"{g} {e}")))
-    # (c) abbreviated genus
+    # (c) abbreviated genus: a known epithet ("M. leucogaster"), or a new epithet when one
+    # known genus has that initial ("M. wagneri" beside Montivipera raddei)
+    initials: dict[str, set[str]] = {}
+    for g in {t.key[1].split()[0] for t in sci} | (known_genera & set(epithets.values())):
+        initials.setdefault(g[0], set()).add(g)
     for m in _ABBR_BINOMIAL_RE.finditer(text):
         ep = m.group(2)
         if ep in epithets and epithets[ep][0] == m.group(1):
             sci.append(_TaxonMention(m.start(1), m.end(2), ("sci", f"{epithets[ep]} {ep}")))
+        elif (len(initials.get(m.group(1), ())) == 1 and ep not in _EPITHET_STOP
+              and _latinish(m.group(1) + "x", ep, set())):
+            g = next(iter(initials[m.group(1)]))
+            sci.append(_TaxonMention(m.start(1), m.end(2), ("sci", f"{g} {ep}")))
     # trinomials: a third Latin word (or ssp./subsp./var. and one) makes a subspecies of
     # the species record ("Moschus moschiferus sachalinensis", "M. m. parvipes")
     sci = [_with_subspecies(text, t) for t in sci]
@@ -1177,6 +1206,13 @@ def _find_taxa(text: str, sentences: Sequence[Sentence]
                 continue
             sci.append(_TaxonMention(m.start(), m.end(), ("sci", sp),
                                      subspecies=f"{sp} {m.group(3)}"))
+    # a title with a capitalised epithet ("Betula Ashburneri - Version 2014.3") when the
+    # genus is known
+    tm = re.match(r"\s*([A-Z][a-z]{2,})[ \t]+([A-Z][a-z]{3,})\b", text)
+    if tm and tm.group(1) in known_genera | {t.key[1].split()[0] for t in sci}:
+        ep = tm.group(2).lower()
+        if _ok_pair(tm.group(1), ep) and _latinish(tm.group(1), ep, set()):
+            sci.append(_TaxonMention(tm.start(1), tm.end(2), ("sci", f"{tm.group(1)} {ep}")))
     sci = _fold_synonyms(text, sentences, sci)
     # a derived group noun on its own ("the leopard", "Snow leopards") denotes the one
     # species of the document with that head; with several, it is left unresolved
@@ -1422,6 +1458,12 @@ def _to_m(num: str, unit: str | None) -> float:
     return v
 
 
+_TREELINE_RE = re.compile(
+    rf"\b(?:to|up\s+to)\s+(?:the\s+)?(?:tree-?line|timber-?line|snow-?line|forest\s+limit)"
+    rf"\s*(?:at|in|of|,|\()?\s*(?:about\s+|c\.\s*|ca\.\s*)?(?P<v>{_NUM})\s*(?P<u>{_UNIT})",
+    re.I)
+
+
 def _is_km(unit: str | None) -> bool:
     return bool(unit) and unit.lower().startswith(("km", "kilomet"))
 
@@ -1502,8 +1544,24 @@ def parse_elevations(sentence: str, distribution: bool = False
                 and all(b >= ELEVATION_MIN_PLAIN_M for b in vals)):
             continue
         out.append((bounds[0], bounds[1], m.start(), m.end()))
+    for m in _TREELINE_RE.finditer(sentence):  # "to tree-line at 4400 m"
+        if not any(a < m.end() and m.start() < b for _lo, _hi, a, b in out):
+            hi = _to_m(m.group("v"), m.group("u"))
+            if ELEVATION_RANGE_M[0] <= hi <= ELEVATION_RANGE_M[1]:
+                out.append((None, hi, m.start(), m.end()))
     out.sort(key=lambda t: t[2])
-    return out
+    # a lower bound then an upper bound in one sentence are one band ("from 3200 m to
+    # tree-line in 4400 m", "above 2,500 m and below 4,000 m")
+    merged: list[tuple[float | None, float | None, int, int]] = []
+    for lo, hi, a, b in out:
+        if merged:
+            plo, phi, pa, pb = merged[-1]
+            if (phi is None and plo is not None and lo is None and hi is not None
+                    and hi > plo and a - pb <= 60):
+                merged[-1] = (plo, hi, pa, b)
+                continue
+        merged.append((lo, hi, a, b))
+    return merged
 
 
 _FIELD_RE = re.compile(
@@ -1823,7 +1881,7 @@ def extract_text(text: str, document: str, gaz: Gazetteer) -> list[TaxonRecord]:
             sub = any(t.subspecies for t in own)
             bands = parse_elevations(s.text, bool(dist))
             for lo, hi, a, b in bands:
-                gov = _governing_cue(cues, a, b, s.text, spans)
+                gov = _governing_cue(cues, a, b, s.text, spans, backward=False)
                 if gov is not None and gov[0] != "reintroduced":
                     continue
                 scope = _band_scope(s.text, a, b, lo, hi, spans, sub, len(bands))
@@ -1843,8 +1901,14 @@ NON_RANGE_REACH = 40
 _SCOPE_BREAK_RE = re.compile(
     r";|\bbut\b|\bwhereas\b|\bwhile\b|\balthough\b|\bthough\b|\bhowever\b|\bexcept\b|"
     r"(?:,|\band\b)\s+(?:it\s+|is\s+|are\s+|also\s+|still\s+|now\s+)*"
-    r"(?:native|found|occurs?|present|resident|breeds|widespread|common|inhabits|lives)\b",
+    r"(?:native|found|occurs?|present|resident|breeds|widespread|common|inhabits|lives)\b|"
+    # a new subject with a range verb, or a field label inside a run-on sentence
+    r"\b(?:this|the)\s+species\s+(?:\w+\s+)?(?:occurs|is\s+found|lives|inhabits|ranges)\b|"
+    r"\bit\s+(?:\w+ly\s+)?(?:occurs|is\s+found|lives|inhabits|ranges)\b|"
+    r"(?-i:\b[A-Z][a-z]+(?:\s+[A-Z]?[a-z]+){0,2}:\s)",
     re.I)
+#: A cue written before a place governs it only this close (characters).
+STATUS_CUE_SCOPE = 250
 #: Former cues also end at a statement about today ("formerly in X, now only in Y").
 _FORMER_BREAK_RE = re.compile(
     r"\bnow\b|\bcurrently\b|\btoday\b|\bstill\b|\bsurviv|\bremain|\bpersist", re.I)
@@ -1875,7 +1939,7 @@ def _breaks(between: str, status: str) -> bool:
 
 
 def _governing_cue(cues: Sequence[tuple[int, int, str, str]], start: int, end: int,
-                   sentence: str, places: Sequence[tuple[int, int]]
+                   sentence: str, places: Sequence[tuple[int, int]], backward: bool = True
                    ) -> tuple[str, str] | None:
     """(status, cue) governing the span ``sentence[start:end]`` (rule 4), if any.
 
@@ -1890,11 +1954,14 @@ def _governing_cue(cues: Sequence[tuple[int, int, str, str]], start: int, end: i
         inner = [c for c in cues if br.start(1) <= c[0] and c[1] <= br.end(1)]
         if inner:
             return (inner[0][2], inner[0][3])
-    before = [c for c in cues if c[1] <= start and not _breaks(sentence[c[1]:start], c[2])
+    before = [c for c in cues if c[1] <= start and start - c[1] <= STATUS_CUE_SCOPE
+              and not _breaks(sentence[c[1]:start], c[2])
               and not _closed_bracket(sentence, c[0], start)]
     if before:
         c = max(before, key=lambda c: c[1])
         return (c[2], c[3])
+    if not backward:  # elevations: "at up to 5670 m, and they are perhaps ..." stays
+        return None
     for a, b, st, cue in cues:
         if a < end or a - end > NON_RANGE_REACH:
             continue
