@@ -16,7 +16,7 @@ from pathlib import Path
 import click
 
 from rangemap import __version__
-from rangemap.errors import RangemapError
+from rangemap.errors import RangemapError, StrictError, WarningLog, collecting, current_warnings
 
 log = logging.getLogger("rangemap")
 
@@ -24,22 +24,55 @@ log = logging.getLogger("rangemap")
 class Failure(click.ClickException):
     """A one-line error with rangemap's exit code (1 data, 2 usage)."""
 
-    def __init__(self, message: str, exit_code: int):
+    def __init__(self, message: str, exit_code: int, strict: bool = False):
         super().__init__(message)
         self.exit_code = exit_code
+        self.strict = strict  # from --strict: the warnings summary goes before it
 
     def show(self, file=None) -> None:
         click.echo(f"rangemap: error: {self.message}", err=True)
 
 
 class RangemapGroup(click.Group):
-    """Turns errors raised by the library into one line and an exit code."""
+    """Turns errors raised by the library into one line and an exit code.
+
+    It also collects the run's warnings (:func:`rangemap.errors.warn`) and
+    prints their summary on stderr at the end, and gives every command the
+    shared options (``-v``, ``-q``, ``--traceback``, ``--strict``), so they work
+    before or after the command name.
+    """
+
+    def add_command(self, cmd: click.Command, name: str | None = None) -> None:
+        names = {o for p in cmd.params for o in getattr(p, "opts", [])}
+        cmd.params.extend(o for o in _shared_options() if not set(o.opts) & names)
+        super().add_command(cmd, name)
 
     def invoke(self, ctx: click.Context):
+        with collecting() as warnings:
+            try:
+                result = self._invoke(ctx)
+            except Failure as exc:
+                if exc.strict:  # the summary says what --strict refused
+                    self._summary(ctx, warnings)
+                raise
+            self._summary(ctx, warnings)
+            return result
+
+    @staticmethod
+    def _summary(ctx: click.Context, warnings: WarningLog) -> None:
+        obj = ctx.obj
+        if obj is not None and obj.verbosity < -1:
+            return
+        for line in warnings.summary():
+            click.echo(f"rangemap: {line}", err=True)
+
+    def _invoke(self, ctx: click.Context):
         try:
             return super().invoke(ctx)
         except (click.ClickException, click.exceptions.Exit, click.exceptions.Abort):
             raise
+        except StrictError as exc:
+            raise Failure(str(exc), exc.exit_code, strict=True) from None
         except RangemapError as exc:
             self._maybe_traceback(ctx)
             raise Failure(str(exc), exc.exit_code) from None
@@ -81,9 +114,10 @@ class _Bar:
 class Ctx:
     """Options shared by every command."""
 
-    def __init__(self, verbosity: int, show_traceback: bool):
+    def __init__(self, verbosity: int, show_traceback: bool, strict: bool = False):
         self.verbosity = verbosity
         self.show_traceback = show_traceback
+        self.strict = strict
 
 
 def _setup_logging(verbosity: int) -> None:
@@ -91,9 +125,49 @@ def _setup_logging(verbosity: int) -> None:
         max(-1, min(verbosity, 2)), logging.DEBUG)
     logging.basicConfig(level=level, format="rangemap: %(message)s", stream=sys.stderr,
                         force=True)
-    # GDAL's own warnings (e.g. about a damaged TIFF) repeat what our one-line error
-    # says; show them with -v only.
-    logging.getLogger("rasterio").setLevel(logging.DEBUG if verbosity > 0 else logging.ERROR)
+    # GDAL's own messages (e.g. about a damaged TIFF) repeat what our one-line error
+    # says, and its debug output is thousands of lines: warnings with -v, debug
+    # only with -vvv.
+    lib_level = (logging.DEBUG if verbosity >= 3 else logging.WARNING if verbosity >= 1
+                 else logging.ERROR)
+    for name in ("rasterio", "pyogrio", "fiona", "urllib3", "distributed"):
+        logging.getLogger(name).setLevel(lib_level)
+
+
+def _shared(ctx: click.Context, param: click.Parameter, value) -> None:
+    """Apply a shared option given after the command name to the run's settings."""
+    obj = ctx.find_object(Ctx)
+    if obj is None or not value:
+        return
+    if param.name == "verbose":
+        obj.verbosity += value
+        obj.show_traceback = True
+        _setup_logging(obj.verbosity)
+    elif param.name == "quiet":
+        obj.verbosity -= value
+        _setup_logging(obj.verbosity)
+    elif param.name == "show_traceback":
+        obj.show_traceback = True
+    elif param.name == "strict":
+        obj.strict = True
+        log = current_warnings()
+        if log is not None:
+            log.strict = True
+
+
+def _shared_options() -> list[click.Option]:
+    """``-v``, ``-q``, ``--traceback``, ``--strict`` for a command (also on the group)."""
+    return [
+        click.Option(["-v", "--verbose"], count=True, expose_value=False, callback=_shared,
+                     help="More messages (repeat for debug; -vvv adds GDAL's)."),
+        click.Option(["-q", "--quiet"], count=True, expose_value=False, callback=_shared,
+                     help="Fewer messages (-qq: no warnings summary)."),
+        click.Option(["--traceback", "show_traceback"], is_flag=True, expose_value=False,
+                     callback=_shared, help="Show the Python traceback on errors."),
+        click.Option(["--strict"], is_flag=True, expose_value=False, callback=_shared,
+                     help="Treat warnings as errors: exit 1 and leave earlier outputs "
+                     "untouched."),
+    ]
 
 
 @click.group(cls=RangemapGroup, context_settings={"help_option_names": ["-h", "--help"]})
@@ -102,8 +176,11 @@ def _setup_logging(verbosity: int) -> None:
 @click.option("-q", "--quiet", count=True, help="Fewer messages.")
 @click.option("--traceback", "show_traceback", is_flag=True,
               help="Show the Python traceback on errors.")
+@click.option("--strict", is_flag=True,
+              help="Treat warnings as errors: exit 1 and leave earlier outputs untouched.")
 @click.pass_context
-def cli(ctx: click.Context, verbose: int, quiet: int, show_traceback: bool) -> None:
+def cli(ctx: click.Context, verbose: int, quiet: int, show_traceback: bool,
+        strict: bool) -> None:
     """Map species habitat from documents, boundaries and elevation rasters.
 
     \b
@@ -114,7 +191,10 @@ def cli(ctx: click.Context, verbose: int, quiet: int, show_traceback: bool) -> N
     """
     verbosity = verbose - quiet
     _setup_logging(verbosity)
-    ctx.obj = Ctx(verbosity, show_traceback or verbose > 0)
+    ctx.obj = Ctx(verbosity, show_traceback or verbose > 0, strict)
+    log = current_warnings()
+    if log is not None and strict:
+        log.strict = True
 
 
 class FiniteFloat(click.ParamType):
@@ -410,6 +490,11 @@ def _write_area_table(range_file, dems, min_elevation, max_elevation, layer, wor
 
     table = area_table(range_file, list(dems), min_elevation, max_elevation, layer,
                        workers=workers, scheduler=scheduler)
+    from rangemap.errors import check_strict
+    from rangemap.pipeline import coverage_warnings
+
+    coverage_warnings(table, lambda _row, i: f"{range_file.name} feature {i + 1}")
+    check_strict()  # --strict: nothing written
     text = table.to_csv(index=False, lineterminator="\n")
     if out_file is None:
         click.echo(text, nl=False)

@@ -30,7 +30,14 @@ import shapely
 
 from rangemap import __version__, bands, engine
 from rangemap.dem import DemStack
-from rangemap.errors import DataError, UsageError, first_line
+from rangemap.errors import (
+    DataError,
+    UsageError,
+    check_strict,
+    current_warnings,
+    first_line,
+    warn,
+)
 from rangemap.fsutil import (
     TMP_PREFIX,
     atomic_path,
@@ -141,10 +148,77 @@ def extract_records(doc_files: list[Path], boundaries: Path, include_uncertain: 
     gaz = Gazetteer.load(boundaries)
     res = extract_documents(doc_files, gaz, include_uncertain=include_uncertain)
     for w in res.get("warnings", []):
-        log.warning("%s", w["message"])
+        warn(w.get("code", "extract"), w["message"])
     if warnings is not None:
         warnings.extend(res.get("warnings", []))
     return res["species"]
+
+
+def _manifest_warnings(out: Path) -> list[dict[str, str]]:
+    """Warnings recorded by the build in ``out`` (none when unreadable)."""
+    try:
+        manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return []
+    return [w for w in manifest.get("warnings") or []
+            if isinstance(w, dict) and "code" in w and "message" in w]
+
+
+def unit_label(row: Any, i: int) -> str:
+    """``species ISO3 admin-1`` of a habitat row (``i``: its position), for messages."""
+    name = getattr(row, "species", None) or getattr(row, "scientific_name", None) or ""
+    parts = [str(name), str(getattr(row, "iso3", "") or ""), str(getattr(row, "admin1", "") or "")]
+    return " ".join(p for p in parts if p and p != "nan") or f"feature {i + 1}"
+
+
+def coverage_warnings(rows: Any, label: Callable[[Any, int], str] = unit_label) -> None:
+    """Warn about units outside every DEM (0 km² is no measurement) or partly covered.
+
+    ``rows`` is any table with ``dem_source`` and ``dem_coverage`` columns
+    (habitat layer, ``area`` table).
+    """
+    for i, row in enumerate(rows.itertuples(index=False)):
+        cov = getattr(row, "dem_coverage", None)
+        src = getattr(row, "dem_source", None)
+        if _isnull(src) or not src:
+            warn("no-dem", f"{label(row, i)}: no DEM covers the unit, so its habitat area is "
+                 "unknown, not 0; add a --dem that covers it")
+        elif cov is not None and not _isnull(cov) and cov < 0.999:
+            warn("partial-dem", f"{label(row, i)}: DEM data cover {cov:.0%} of the unit; habitat "
+                 "counts only that part; add a --dem that covers the rest")
+
+
+#: DEM cells coarser than 1′ (~1.8 km) average narrow ridges and peaks away.
+COARSE_DEM_DEG = 1 / 60 + 1e-9
+
+
+def coarse_dem_warnings(habitat: Any, coarse: dict[str, str]) -> None:
+    """Warn, once per taxon, about units served only by coarse DEMs with no cell in the band.
+
+    A 5′ cell averages ~9 km of terrain, so a peak above the band's lower limit
+    can vanish (the Japanese Alps top out at 2,294 m on the 5′ grid); some of
+    these zeros are true (flat lowlands), some are not: the user must look.
+    """
+    by_taxon: dict[str, list[str]] = {}
+    res_of: dict[str, set[str]] = {}
+    for row in habitat.itertuples(index=False):
+        src = getattr(row, "dem_source", None)
+        if _isnull(src) or not src or getattr(row, "habitat_cells", 1):
+            continue
+        names = str(src).split("+")
+        if all(n in coarse for n in names):
+            name = str(getattr(row, "species", "") or "")
+            unit = " ".join(str(v) for v in (row.iso3, getattr(row, "admin1", None))
+                            if v and not _isnull(v))
+            by_taxon.setdefault(name, []).append(unit)
+            res_of.setdefault(name, set()).update(coarse[n] for n in names)
+    for name, units in by_taxon.items():
+        shown = ", ".join(units[:5]) + (f" and {len(units) - 5} more" if len(units) > 5 else "")
+        n = len(units)
+        warn("coarse-dem", f"{name}: {n} unit{'s' if n != 1 else ''} served only by the "
+             f"{'/'.join(sorted(res_of[name]))} DEM {'have' if n != 1 else 'has'} no cell in "
+             f"the band ({shown}); coarse cells average peaks away, so some zeros may be "
+             "false; use a finer --dem (rangemap fetch-dem)")
 
 
 def _outputs_current(out: Path, build_key: str) -> bool:
@@ -709,6 +783,10 @@ def _build(*, docs: str | os.PathLike[str], dems: list[str | os.PathLike[str]] |
         log.info("removed %d temporary file(s) left by an interrupted run", removed)
     if not force and _outputs_current(out, build_key):
         result.up_to_date = True
+        # The outputs' warnings still hold: say them again (and --strict still refuses).
+        for w in _manifest_warnings(out):
+            warn(w["code"], w["message"])
+        check_strict()
         result.timings["total_s"] = time.perf_counter() - t0
         return result
     bounds = Boundaries.load(boundaries)
@@ -739,6 +817,8 @@ def _build(*, docs: str | os.PathLike[str], dems: list[str | os.PathLike[str]] |
             label = rec.get("scientific_name") or rec.get("name")
             result.skipped.append(str(label))
             log.info("no range units found for %s: not mapped", label)
+            if ranges_yaml is not None:  # the extractor already said so for documents
+                warn("not-mapped", f"{label}: no range units in {ranges_yaml}; not mapped")
     units = range_units(mapped, bounds)
     if not len(units):
         raise DataError("no species with range units in the input; check --docs or --ranges")
@@ -752,7 +832,12 @@ def _build(*, docs: str | os.PathLike[str], dems: list[str | os.PathLike[str]] |
         habitat, result.rebuilt, result.reused = run.habitat, run.rebuilt, run.reused
         dem_info = [{"path": str(s.path), "name": s.name, "resolution": s.resolution_label,
                      "bounds": list(s.bounds)} for s in stack]
+        coarse = {s.name: s.resolution_label for s in stack if s.res_deg > COARSE_DEM_DEG}
     result.timings["habitat_s"] = time.perf_counter() - t1
+    coverage_warnings(habitat)
+    coarse_dem_warnings(habitat, coarse)
+    # --strict: refuse before anything is staged or moved into place.
+    check_strict()
     ranges = units.copy()
     ranges["range_area_km2"] = habitat["range_area_km2"].values
     ranges = ranges[RANGE_FIELDS + ["geometry"]]
@@ -804,6 +889,9 @@ def _build(*, docs: str | os.PathLike[str], dems: list[str | os.PathLike[str]] |
         "output_sha256": {rel: sha256_file(stage / rel) for rel in rels},
         "taxa_rebuilt": result.rebuilt,
         "taxa_reused": result.reused,
+        # Every warning of the run (extraction, coverage, geometry...): code and message.
+        "warnings": (current_warnings().to_list() if current_warnings() is not None
+                     else []),
         "extraction_warnings": result.warnings,
     }
     write_text_atomic(stage / "manifest.json",
@@ -842,6 +930,11 @@ def read_range_file(path: Path, layer: str | None = None) -> gpd.GeoDataFrame:
     if not polys.any():
         raise DataError(f"{path}: no polygon features; a range file needs (multi)polygons")
     gdf = gdf[polys].to_crs(4326)
+    invalid = int((~gdf.geometry.is_valid).sum())
+    if invalid:
+        warn("repaired-geometry", f"{path}: {invalid} invalid polygon feature"
+             f"{'s' if invalid != 1 else ''} (self-intersecting or similar) repaired with "
+             "make_valid; check them in a GIS")
     gdf["geometry"] = [as_multi(wrap_antimeridian(g))
                        for g in shapely.make_valid(gdf.geometry.values)]
     return gdf
@@ -889,14 +982,17 @@ def habitat_file(range_file: Path, dems: list[Path], min_m: float, max_m: float 
     with DemStack(dems) as stack, engine.make_executor(workers, scheduler) as ex:
         results = engine.habitats(list(gdf.geometry.values), list(stack), (min_m, max_m),
                                   executor=ex)
-    out = gdf.drop(columns=["area_km2", "elevation_min_m", "elevation_max_m", "dem_source"],
-                   errors="ignore").copy()
+    out = gdf.drop(columns=["area_km2", "elevation_min_m", "elevation_max_m", "dem_source",
+                            "dem_coverage"], errors="ignore").copy()
     out["area_km2"] = [round(r.area_km2, 3) for r in results]
     out["elevation_min_m"] = float(min_m)
     out["elevation_max_m"] = np.nan if max_m is None else float(max_m)
     out["dem_source"] = ["+".join(r.sources) if r.sources else None for r in results]
     out = gpd.GeoDataFrame(out.drop(columns="geometry"),
                            geometry=[r.geometry for r in results], crs="EPSG:4326")
+    out["dem_coverage"] = [round(r.covered_share, 6) for r in results]
+    coverage_warnings(out, lambda _row, i: f"{range_file.name} feature {i + 1}")
+    check_strict()  # --strict: nothing written
     driver = DRIVERS[out_file.suffix.lower()]
     if driver == "GeoJSON":
         write_text_atomic(out_file, geojson_text(out))
