@@ -739,6 +739,10 @@ def test_generalized_output_matches_schema(tmp_path: Path) -> None:
         ("Specimens of the black musk deer are held in museums in India.", {"IND": "non-range"}),
         ("The black musk deer is found in Nepal, where it is protected.", {"NPL": "native"}),
         ("The black musk deer is believed to occur in India.", {"IND": "uncertain"}),
+        ("The black musk deer occurs in Nepal; also reported as occurring in India.",
+         {"NPL": "native", "IND": "uncertain"}),
+        ("The black musk deer occurs in Nepal, Oregon (likely across the state) and India.",
+         {"NPL": "native", "IND": "native"}),
     ],
 )
 def test_place_status(gaz: Gazetteer, text: str, statuses: dict[str, str]) -> None:
@@ -824,6 +828,11 @@ def test_headings_and_labels_are_distribution_cues(gaz: Gazetteer, text: str) ->
         ("Impeyan Pheasant\nIntroduction\nThe Impeyan Pheasant lives in Nepal. Scientifically "
          "named Lophophorus impejanus, it is a pheasant.\n", "Lophophorus impejanus",
          "Impeyan Pheasant"),
+        # apposition after a capitalised common name; subgenus; a capitalised title epithet
+        ("Himalayan Monal Lophophorus impejanus occurs in Nepal.", "Lophophorus impejanus",
+         None),
+        ("SPECIES Marmota (Marmota) himalayana\n\nDistribution:Nepal.\n",
+         "Marmota himalayana", None),
     ],
 )
 def test_subject_taxon(gaz: Gazetteer, text: str, sci: str, name: str | None) -> None:
@@ -832,6 +841,20 @@ def test_subject_taxon(gaz: Gazetteer, text: str, sci: str, name: str | None) ->
     assert recs[0].countries == ["NPL"]
     if name is not None:
         assert recs[0].name.lower() == name.lower()
+
+
+def test_capitalised_epithet_in_title(gaz: Gazetteer) -> None:
+    text = ("Betula Ashburneri - Version 2014\n\nRange Description: This species is found in "
+            "Nepal. It is close to Betula utilis; Betula utilis is larger.\n")
+    recs = {r.scientific_name: r.countries for r in merge_records(extract_text(text, "t", gaz))}
+    assert recs == {"Betula ashburneri": ["NPL"], "Betula utilis": []}
+
+
+def test_common_name_subject_without_binomial(gaz: Gazetteer) -> None:
+    text = ("Himalayan marmots are found between timberline and snowline in Nepal. Himalayan "
+            "marmots dig burrows.")
+    recs = merge_records(extract_text(text, "t.txt", gaz))
+    assert [(r.name.lower(), r.countries) for r in recs] == [("himalayan marmot", ["NPL"])]
 
 
 def test_no_taxon_is_a_warning(tmp_path: Path, gaz: Gazetteer) -> None:

@@ -6,11 +6,18 @@ JSON-able result (``schema/ranges.schema.json``). The rules, in order:
 
 1. Sentences and sections
    * A line with no terminal punctuation (``. ! ? : ;`` or a closing quote
-     after one) and at most 6 words is a *heading*; it starts a section. A
-     line with no terminal punctuation and more than 6 words is wrapped: the
-     next non-blank line continues its sentence.
-   * A label at the start of a line ("Threats: ...", at most 4 words before
-     the colon) sets the section of that paragraph only.
+     after one) and at most 6 words is a *heading*; it starts a section. So
+     is a short line that is only a label ("Subspecies and Distribution:",
+     "Distribution."). A line with no terminal punctuation and more than 6
+     words is wrapped: the next non-blank line continues its sentence.
+   * A *field label* at the start of a paragraph sets the section of that
+     paragraph only: "Threats: ...", "DISTRIBUTION: ...", "Upper elevation
+     limit (metres): 4000", "Range Description:This ..." (up to 5 words before
+     the colon, brackets allowed), "Distribution. ..." / "Habitat. ..." (HBW/
+     HMW style, when the words are a known section name) and lower-case
+     "distribution: ..." (known names only). A field line is never a heading
+     and always starts a new paragraph; so does a subspecies line ("Sakhalin -
+     M. m. sachalinensis").
    * Sentences end at ``. ! ?`` (plus closing quotes/brackets) followed by
      white space and a capital, digit or quote, or directly by a capital
      after a lower-case letter ("decline.It"). No split after a single
@@ -23,6 +30,38 @@ JSON-able result (``schema/ranges.schema.json``). The rules, in order:
      "References" ...) the rest of the document stays in that section.
 
 2. Taxa
+   * Binomials that are taxa whatever their genus (*strong*): bracketed;
+     followed by an authority with a year ("Ochotona macrotis (Günther,
+     1875)"); alone on their line with a Latin-looking epithet ("Nanorana
+     pleskei" as a title; not "Scientific classification"); heading a numbered
+     treatment or followed by an author ("82. Saussurea montana J. Anthony",
+     "Lerwa nivicola, Hodgson."); with a subgenus ("Marmota (Marmota)
+     himalayana"); after a name cue ("Scientifically named ...", "Binomial
+     name"); after a common name and a dash on a short line ("Clark's
+     Nutcracker -- Nucifraga columbiana"); or written again abbreviated ("L.
+     leucura") or followed by an abbreviated list ("Sturnira aratathomasi, S.
+     erythromos"). "the genus X", "Genus: X" make X a known genus. Never a
+     binomial: a place word as epithet ("Zangbo river"), a place adjective as
+     genus ("Pyrenean chamois"), an English-ending epithet ("Polylepis
+     ranging").
+   * The *subject* of a document: its title when it is a binomial or a
+     common name written again in the text ("Impeyan Pheasant" links to the
+     document's only binomial), else the first species named; in a *genus
+     document* ("Polylepis is a genus ...", "Revision of the genus Gentiana",
+     "The genus Oritrophium (...) is native ...") the genus, whose bare
+     mentions and "the genus" then denote a genus record.
+   * *Synonyms* denote the subject: another binomial with the subject's
+     epithet ("Vultur barbatus" beside "Gypaetus barbatus"), one after
+     "syn.", "synonym", "formerly in", "=", in a "Synonyms" field, or in a
+     bibliographic line (volume: page. year).
+   * *Trinomials* ("Moschus moschiferus sachalinensis", "M. m. parvipes",
+     "Rhododendron arboreum subsp. cinnamomeum") denote their species record,
+     which lists them under ``subspecies``; their places are the species'.
+   * A common name directly followed by its binomial after a line break, comma
+     or dash ("Black Musk-deer / Moschus fuscus") or in apposition ("the musk
+     deer Moschus cupreus": the bare group noun is then no genus record) is
+     linked to it. With no taxon otherwise, a capitalised common name that is
+     the subject of a range statement ("Himalayan marmots are found ...") is one.
    * A *common name* is a group noun from :data:`GROUP_NOUNS` ("musk deer",
      "musk-deer", any case) preceded by a modifier word that is not in
      :data:`NON_TAXON_MODIFIERS` ("dwarf", "white-bellied", "Himalayan"). A
@@ -77,24 +116,41 @@ JSON-able result (``schema/ranges.schema.json``). The rules, in order:
    the taxon of the previous sentence in the same paragraph; otherwise the
    document's main taxon (the first species named in it, else the genus).
 
-4. Range or not, for each place found by the gazetteer in a sentence:
-   * excluded, reason ``"section '<heading>'"``, in a section whose heading
+4. The *status* of each place found by the gazetteer in a sentence, in order:
+   * ``non-range``, reason ``"heading"``, in a heading;
+   * ``non-range``, reason ``"section '<heading>'"``, in a section whose heading
      contains a word of :data:`EXCLUDED_SECTIONS` (as a word prefix:
      "Conservationists" matches "conservation") and none of
      :data:`RANGE_SECTIONS` ("Distribution and status" stays in range);
-   * excluded, reason ``"non-range context '<cue>'"``, if the sentence has a
-     :data:`NON_RANGE_CUES` pattern (protected by law, listed as, trade,
-     farming, hunting, imported, not found, extinct in ...) before the place
-     or starting at most :data:`NON_RANGE_REACH` characters after it ("In
-     China, hunting ..."); a cue far after the place ("found in Nuristan,
-     confirming that it persists despite hunting") does not exclude it;
-   * range, if the sentence has a :data:`DISTRIBUTION_CUES` pattern (found,
-     occurs, inhabits, distributed, distribution, range, native to, lives in,
-     recorded from, endemic to, from X to Y ...);
-   * otherwise excluded, reason ``"no distribution cue"`` (headings:
-     ``"heading"``).
-   Excluded places are reported in ``excluded`` (one item per name, country
-   and reason) and add nothing else.
+   * the status of its label or heading (:data:`STATUS_SECTIONS`: IUCN lists
+     "Native:", "Regionally extinct:", "Presence uncertain:", "Introduced:",
+     "Vagrant:", "Type locality:");
+   * ``non-range``, reason ``"bibliographic reference"``, in a line holding a
+     reference (volume: page. year);
+   * the status of the cue that governs it (:data:`NON_RANGE_CUES`: trade,
+     protection, captivity, hunting, museums, absence; :data:`STATUS_CUES`:
+     uncertain, former, introduced, reintroduced, vagrant, type locality): a
+     "?" or a short bracket right after the name ("Bhutan?", "India
+     (extinct)"); else the nearest cue before it, unless a clause break lies
+     between (";", but, whereas, although, a fresh "and occurs in", "it
+     occurs", a field label; for former cues also now/still/currently) or the
+     cue sits in brackets closed before it, or is more than
+     :data:`STATUS_CUE_SCOPE` characters away; else a cue starting at most
+     :data:`NON_RANGE_REACH` characters after it that governs no later place
+     ("In China, hunting ...", "Nepal, where it is extinct"; not "Nepal,
+     possibly Bhutan");
+   * ``native`` if the sentence has a :data:`DISTRIBUTION_CUES` pattern (found,
+     occurs, inhabits, distributed, native to/of, lives in, known from, breeds
+     in, grows in, from X to Y ...), is in a range section or field
+     (:data:`RANGE_SECTIONS`: Distribution, Range, Geographic Range, Habitat,
+     Elevation ...), is a subspecies line, or is a bare list of places ("W
+     Sichuan, E Xizang, NW Yunnan (Lijiang)");
+   * otherwise ``non-range``, reason ``"no distribution cue"``.
+   Native and reintroduced places (:data:`RANGE_STATUSES`) make the range;
+   uncertain ones too with ``include_uncertain`` (``--include-uncertain``),
+   else they are listed under ``excluded`` like every other status, one item
+   per name, country and reason, each with its status and sentence. A place
+   named both as range and otherwise is range.
 
 5. What a range place adds
    * A country name (or country alias: "Korea" -> KOR and PRK) adds the
@@ -118,8 +174,13 @@ JSON-able result (``schema/ranges.schema.json``). The rules, in order:
      region unit supersedes admin-1 region units of that country).
 
 7. Elevation
-   * Quantities in metres (m, metres, meters) or feet (ft, feet; converted
-     x 0.3048 and rounded to the metre): ranges "2800-4000 m", "3,000–3,500 m",
+   * Structured fields win: "Upper elevation limit (metres): 4000", "Lower
+     elevation limit (metres): 1500", "Elevation: 2000–3500 m", "Range
+     elevation: 2500 to 5200 m", "Altitude (ft): 8000-9000".
+   * Quantities in metres (m, metres, meters), feet (ft, feet; converted
+     x 0.3048 and rounded to the metre) or kilometres (only with an altitude
+     word: "2.5–5 km"); thousands written "2,500", "2.500" or "2 500" (thin
+     space), decimals "2.5" or "2,5": ranges "2800-4000 m", "3,000–3,500 m",
      "2800 to 4000 metres", "between 2,600 and 4,200 m", "from 2,000 m to
      3,800 m"; bounds "above/over/more than/at least/from X" (lower),
      "below/under/less than/up to X" (upper); points "at/around/about X" or a
@@ -137,16 +198,34 @@ JSON-able result (``schema/ranges.schema.json``). The rules, in order:
      section, and statements governed by a non-range cue (as for places).
      "10 cm", "60cm tall", "25 grams",
      "22 hectares", "5 m long" are never elevations.
-   * ``elevation_min_m`` is the lowest lower bound (or point), and
-     ``elevation_max_m`` the highest upper bound (or point) stated for the
-     taxon; ``None`` when none is stated ("above 2,500 m" gives min 2500,
-     max None).
+   * "From sea level to 2,000 m", "lowlands to 1,500 m" give 0-2000, 0-1500;
+     "to at least 4,000 m" an upper limit; "to tree-line at 4,400 m" an upper
+     limit; a lower and an upper bound of one sentence are one band ("from
+     3200 m to tree-line in 4400 m").
+   * Each statement has a *scope*: ``point`` (one altitude: "seen at 3,200
+     m"), ``subspecies``, ``seasonal`` (winter, breeding, descends ...),
+     ``extreme`` (rarely, occasionally, as high as ...), ``record`` (an
+     observation with a year), ``regional`` (after a fronted "In <place>,", or
+     right after a place when the sentence gives several bands), else
+     ``species``. The band (``elevation_min_m``, ``elevation_max_m``) is the
+     structured fields, else the first species-wide statement, else the first
+     regional/record/subspecies/extreme one, else the first seasonal one --
+     never a union; a single altitude is never a band; an upper limit alone
+     has no lower limit. The other statements are listed in
+     ``elevation_other``; species-wide statements that disagree with the band
+     are a warning.
 
 8. Merging across documents: records with the same scientific name merge; a
    record without one merges into the single record whose common names
    include its name, else with records of the same normalised common name.
    Species are sorted by (scientific name or name, name); evidence by
    (document, start).
+
+9. Warnings (never silent): a document with no taxon, a record with no range
+   places, disagreeing species-wide bands, an admin-1 name left in several
+   countries -- one line each in ``warnings`` (``rangemap extract`` prints
+   them on stderr, ``rangemap build`` logs them and keeps them in the
+   manifest).
 """
 
 from __future__ import annotations
@@ -245,7 +324,8 @@ STATUS_CUES: dict[str, tuple[str, ...]] = {
                   r"\b(?:may|might|could)\s+(?:also\s+)?(?:occur|be\s+found|be\s+present|"
                   r"extend|range|live|inhabit|exist)\b",
                   r"\b(?:needs?|requires?|awaits?|awaiting)\s+confirmation\b",
-                  r"\b(?:believed|thought|suspected|presumed|assumed|said)\s+(?:to|that)\b"),
+                  r"\b(?:believed|thought|suspected|presumed|assumed|said)\s+(?:to|that)\b",
+                  r"\breported\s+(?:as\s+occurring|to\s+occur|to\s+be\s+present)\b"),
     "vagrant": (r"\bvagrants?\b", r"\baccidentals?\b", r"\bstragglers?\b",
                 r"\bon\s+passage\b", r"\bpassage\s+migrants?\b"),
     "type-locality": (r"\btype\s+locality\b", r"\b(?:holo|lecto|neo|syn)types?\b",
@@ -925,9 +1005,14 @@ def _strong_binomials(text: str) -> list[tuple[int, int, str, str]]:
         g, e = m.group(1), m.group(2)
         if not _ok_pair(g, e) or _ENGLISH_END_RE.search(e):
             continue
-        # "Lagopus leucura ... L. leucura"; a list "Sturnira aratathomasi, S. erythromos"
+        # "Lagopus leucura ... L. leucura"; a list "Sturnira aratathomasi, S. erythromos";
+        # the genus abbreviated elsewhere ("Lophophorus impejanus ... L. lhuysii"); after a
+        # capitalised common name ("Himalayan Monal Lophophorus impejanus occurs")
+        initial_used = any(i == g[0] for _a, i in abbr_at)
+        appos = re.search(r"(?:[A-Z][a-z'’-]+[ \t]+){1,3}$", text[max(0, m.start() - 60):m.start()])
         if (g[0], e) in abbrs or any(
-                m.end() <= a <= m.end() + 40 and i == g[0] for a, i in abbr_at):
+                m.end() <= a <= m.end() + 40 and i == g[0] for a, i in abbr_at) or (
+                (initial_used or appos) and _latinish(g, e, lower_words)):
             out.append((m.start(1), m.end(2), g, e))
     for m in _NAME_SEP_BINOMIAL_RE.finditer(text):
         g, e = m.group(2), m.group(3)
@@ -1046,7 +1131,21 @@ def _document_groups(text: str, strong: Sequence[tuple[int, int, str, str]] = ()
     title = _title_name(text)
     if title is not None:
         learn(title[2] + " ")
+    if not strong and len(groups) == len(GROUP_NOUNS) and not _group_re(GROUP_NOUNS).search(text):
+        # nothing names a taxon yet: a capitalised common name that is the subject of a
+        # range statement ("Himalayan marmots are found ...")
+        for m in _SUBJECT_NAME_RE.finditer(text):
+            words = m.group(1).split()
+            stem = r"[\s-]+".join(re.escape(w) for w in words[:-1] + [_singular(words[-1])])
+            if len(re.findall(rf"\b{stem}", text, re.I)) >= 2:  # written at least twice
+                learn(m.group(1) + " ")
     return groups
+
+
+_SUBJECT_NAME_RE = re.compile(
+    r"\b([A-Z][a-z]+(?:[ -][a-z]+)?[ \t]+[a-z]{3,})[ \t]+(?:are|is|were|was)[ \t]+"
+    r"(?:\w+ly[ \t]+)?(?:found|distributed|native|endemic|restricted|confined|widespread|"
+    r"resident|known\s+from)\b")
 
 
 def _find_common_names(text: str, sentences: Sequence[Sentence],
