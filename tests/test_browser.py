@@ -104,13 +104,21 @@ def run_chromium(exe: str, tmp: Path, url: str, *extra: str) -> subprocess.Compl
                           env={**os.environ, "HOME": str(tmp)})
 
 
-def probe_page(exe: str, page: Path, tmp: Path) -> dict[str, int]:
-    """Open a copy of ``page`` with the probe appended; the numbers it reports."""
+def probe_page(exe: str, page: Path, tmp: Path, probe: str = PROBE,
+               hash_: str = "") -> dict[str, int]:
+    """Open a copy of ``page`` with the probe appended; the numbers it reports.
+
+    The copy goes into a copy of the page's folder, so the relative links to
+    ``assets/`` and ``detail/`` resolve as they do for the original.
+    """
+    folder = tmp / f"site-{page.parent.name}"
+    if not folder.exists():
+        shutil.copytree(page.parent, folder)
     html = page.read_text(encoding="utf-8")
     assert html.count("</body>") == 1
-    probed = tmp / f"probe-{page.name}"
-    probed.write_text(html.replace("</body>", PROBE + "</body>"), encoding="utf-8")
-    proc = run_chromium(exe, tmp, probed.as_uri(), "--dump-dom")
+    probed = folder / f"probe-{page.name}"
+    probed.write_text(html.replace("</body>", probe + "</body>"), encoding="utf-8")
+    proc = run_chromium(exe, tmp, probed.as_uri() + hash_, "--dump-dom")
     m = re.search(r"<title>PROBE ([^<]*)</title>", proc.stdout)
     assert m, f"probe did not run on {page.name}: {proc.stdout[:500]!r} {proc.stderr[-1500:]}"
     return {k: int(v) for k, v in re.findall(r"(\w+)=(\d+)", m.group(1))}
@@ -184,7 +192,7 @@ def test_pages_start_leaflet_and_draw_habitat(tiny_maps, tmp_path) -> None:
         assert r["pixels"] > 1000 or r["svgpaths"] >= 2, (page.name, r)
         # the shaded relief (an embedded PNG) decodes and is shown
         if "Shaded relief" in page.read_text(encoding="utf-8"):
-            assert r["images"] == 1, (page.name, r)
+            assert r["images"] >= 1, (page.name, r)
 
 
 def test_shaded_relief_decodes_in_the_browser(tmp_path) -> None:

@@ -133,11 +133,25 @@ def _boundaries() -> gpd.GeoDataFrame:
 def written(tmp_path: Path) -> tuple[Path, list[Path]]:
     ranges, habitat, taxa = _frames()
     out = tmp_path / "maps"
+    return out, write_maps(ranges, habitat, taxa, out, boundaries=_boundaries(),
+                           self_contained=True)
+
+
+@pytest.fixture()
+def shared(tmp_path: Path) -> tuple[Path, list[Path]]:
+    """The same maps with shared assets (the default)."""
+    ranges, habitat, taxa = _frames()
+    out = tmp_path / "shared"
     return out, write_maps(ranges, habitat, taxa, out, boundaries=_boundaries())
 
 
 def _read(p: Path) -> str:
     return p.read_text(encoding="utf-8")
+
+
+def _html(paths: list[Path]) -> list[Path]:
+    """The pages among the files written (index first, then the taxa)."""
+    return [p for p in paths if p.suffix == ".html"]
 
 
 class _Links(HTMLParser):
@@ -226,7 +240,7 @@ def test_no_remote_resources(written: tuple[Path, list[Path]]) -> None:
 def test_osm_overlay_can_be_left_out(tmp_path: Path) -> None:
     ranges, habitat, taxa = _frames()
     paths = write_maps(ranges, habitat, taxa, tmp_path, osm_overlay=False)
-    for p in paths:
+    for p in _html(paths):
         assert "openstreetmap" not in _read(p).lower()
 
 
@@ -240,7 +254,8 @@ def test_boundaries_drawn_and_clipped(written: tuple[Path, list[Path]]) -> None:
 def test_summary_table_on_index(written: tuple[Path, list[Path]]) -> None:
     out, _ = written
     page = _read(out / "index.html")
-    assert "<table class='rm'>" in page
+    assert "<table class='rm' id='rm-taxa'>" in page
+    assert "<input id='rm-search' type='search'" in page
     for text in (
         "Moschus chrysogaster",
         "3,000",
@@ -264,8 +279,14 @@ def test_unit_without_habitat_is_still_listed(written: tuple[Path, list[Path]]) 
 
 
 def _geojson_layers(page: str) -> list[dict]:
-    """Every ``L.geoJson(<data>, ...)`` data object on a page."""
-    return [json.loads(m) for m in re.findall(r"L\.geoJson\((\{.*\}), \{style: ", page)]
+    """Every GeoJSON data object on a page: inline outlines, taxon layers, index shapes."""
+    out = [json.loads(m) for m in re.findall(r"L\.geoJson\((\{.*\}), \{style: ", page)]
+    out += [json.loads(m) for m in re.findall(r"\{data: (\{.*\}), style: ", page)]
+    for m in re.findall(r"RM\.index\(\w+, \{geoms: (\[.*\]),\n", page):
+        out.append({"type": "FeatureCollection", "features": [
+            {"type": "Feature", "id": i, "geometry": g, "properties": {}}
+            for i, g in enumerate(json.loads(m)) if g is not None]})
+    return out
 
 
 def _bound_info(page: str) -> list[tuple[str, str]]:
@@ -276,7 +297,7 @@ def _bound_info(page: str) -> list[tuple[str, str]]:
     ):
         info = json.loads(info_js)  # script-safe JS string literals are JSON strings
         for fc in _geojson_layers(layers_js):
-            out += [tuple(info[f["id"]]) for f in fc["features"]]
+            out += [tuple(info[f["id"]][:2]) for f in fc["features"]]
     return out
 
 
@@ -327,7 +348,7 @@ def test_hostile_text_is_escaped(tmp_path: Path) -> None:
     ranges.loc[2, "admin1"] = HOSTILE_TEXT
     habitat.loc[2, "admin1"] = HOSTILE_TEXT
     habitat.loc[2, "dem_source"] = HOSTILE_TEXT
-    paths = write_maps(ranges, habitat, taxa, tmp_path, boundaries=_boundaries())
+    paths = _html(write_maps(ranges, habitat, taxa, tmp_path, boundaries=_boundaries()))
     for p in paths:
         page = _read(p)
         assert "<script>alert" not in page
@@ -384,7 +405,8 @@ def test_reserved_and_duplicate_slugs_get_unique_pages(tmp_path: Path) -> None:
     taxa[0]["slug"] = "index"
     taxa[1]["slug"] = "index"
     paths = write_maps(ranges, habitat, taxa, tmp_path)
-    assert [p.name for p in paths] == ["index.html", "index-2.html", "index-3.html"]
+    assert [p.name for p in _html(paths)] == ["index.html", "index-2.html", "index-3.html"]
+    assert (tmp_path / "detail" / "index-2.js").is_file()
     assert "Species ranges and habitat" in _read(paths[0])
 
 
@@ -483,16 +505,18 @@ def test_pages_stay_under_size_bound(tmp_path: Path) -> None:
 
 def test_page_is_coarsened_to_meet_a_tight_bound(tmp_path: Path) -> None:
     ranges, habitat, taxa = _heavy_frames(units=4, half_w=2.0)
-    loose = write_maps(ranges, habitat, taxa, tmp_path / "loose", tolerance=0.0)
+    loose = write_maps(ranges, habitat, taxa, tmp_path / "loose", tolerance=0.0,
+                       self_contained=True)
     size_loose = loose[1].stat().st_size
     bound = 400_000
     assert size_loose > bound
     tight = write_maps(
-        ranges, habitat, taxa, tmp_path / "tight", tolerance=0.0, max_page_bytes=bound
+        ranges, habitat, taxa, tmp_path / "tight", tolerance=0.0, max_page_bytes=bound,
+        self_contained=True,
     )
     for p in tight:
         assert p.stat().st_size <= bound
-    assert "L.geoJson(" in _read(tight[1])
+    assert "RM.taxon(" in _read(tight[1])
 
 
 def test_display_geometry_is_rounded() -> None:
@@ -517,7 +541,7 @@ def test_one_layer_group_per_taxon_on_index(written: tuple[Path, list[Path]]) ->
 def test_taxon_without_units_gets_a_page(tmp_path: Path) -> None:
     ranges, habitat, taxa = _frames()
     taxa.append({"taxon_id": "z", "slug": "zeta", "name": "Nowhere deer"})
-    paths = write_maps(ranges, habitat, taxa, tmp_path, title="My <maps>")
+    paths = _html(write_maps(ranges, habitat, taxa, tmp_path, title="My <maps>"))
     page = _read(paths[-1])
     assert paths[-1].name == "zeta.html"
     assert "Range units (0)" in page and "L.map(" in page
@@ -560,10 +584,16 @@ def test_each_geometry_is_simplified_once_per_tolerance(
     monkeypatch.setattr(publish, "_display_geoms", spy)
     ranges, habitat, taxa = _heavy_frames(units=4, half_w=2.0)
     paths = write_maps(
-        ranges, habitat, taxa, tmp_path, boundaries=_boundaries(), max_page_bytes=400_000
+        ranges, habitat, taxa, tmp_path, boundaries=_boundaries(), max_page_bytes=400_000,
+        self_contained=True,
     )
     assert len(paths) == 2
-    assert len(seen) == len(set(seen))  # shared by both pages and by every coarsening step
+    # once per tolerance for the index and once for the taxon page (each page's shapes
+    # are dropped once it is written, so memory stays flat in the number of taxa) ...
+    counts: dict[tuple[int, float], int] = {}
+    for k in seen:
+        counts[k] = counts.get(k, 0) + 1
+    assert max(counts.values()) <= 2
     assert len({t for _, t in seen}) > 1  # ... and the bound did force coarsening
 
 
@@ -625,7 +655,7 @@ def test_geojson_text_matches_geometry(wkt: str) -> None:
 
 def test_line_separators_are_escaped_in_scripts(tmp_path: Path) -> None:
     ranges, habitat, taxa = _frames(name_b="Black\u2028musk\u2029deer <&>")
-    paths = write_maps(ranges, habitat, taxa, tmp_path)
+    paths = _html(write_maps(ranges, habitat, taxa, tmp_path))
     for p in paths:
         page = _read(p)
         script = "".join(re.findall(r"<script>(.*?)</script>", page, flags=re.DOTALL))
@@ -689,8 +719,11 @@ def test_antimeridian_unit_is_drawn_continuously(tmp_path: Path) -> None:
          "geometry": [MultiPolygon([box(170, 60, 180, 70), box(-180, 60, -170, 70)])]},
         crs="EPSG:4326",
     )
-    paths = write_maps(ranges, habitat, taxa, tmp_path, boundaries=bnd)
-    for p in paths:
+    paths = write_maps(ranges, habitat, taxa, tmp_path, boundaries=bnd, self_contained=True)
+    shared = write_maps(ranges, habitat, taxa, tmp_path / "shared", boundaries=bnd)
+    outlines = _read(tmp_path / "shared" / "assets" / "boundaries.js")
+    assert "[190, 60]" in outlines or "[190, 70]" in outlines
+    for p in paths + _html(shared):
         page = _read(p)
         (s, w), (n, e) = _fit_bounds(page)
         assert e - w == pytest.approx(10.0, abs=0.01), (p.name, w, e)
@@ -703,6 +736,8 @@ def test_antimeridian_unit_is_drawn_continuously(tmp_path: Path) -> None:
         # ranges and habitat: nothing is left west of 0, the western parts are at 180..185
         assert coords[:, 0].min() >= 175 and coords[:, 0].max() == pytest.approx(185.0)
         assert ((coords[:, 0] > 180.5) & (coords[:, 0] < 182.5)).any()  # the habitat
+        if p in shared:
+            continue
         # the country outline is drawn east of 180 too
         assert "[190, 60]" in page or "[190, 70]" in page or "190.0" in page or ", 190" in page
 
@@ -733,11 +768,12 @@ def test_summary_table_eoo_aoo_columns(tmp_path: Path) -> None:
     page = _read(paths[0])
     table = page[page.index("<h2>Taxa</h2>"):]
     assert "<th>EOO km²</th><th>AOO km²</th>" in table
-    assert "<td class='num'>12,346</td><td class='num'>789</td>" in table
+    assert ("<td class='num' data-v='12345.6'>12,346</td>"
+            "<td class='num' data-v='789.0'>789</td>") in table
     # taxon "b" has neither: a dash in both cells
     row_b = table[table.index("black-musk-deer.html"):]
     row_b = row_b[: row_b.index("</tr>")]
-    assert row_b.count("<td class='num'>–</td>") == 2
+    assert row_b.count("<td class='num' data-v=''>–</td>") == 2
 
 
 def test_units_table_largest_patch_and_band_sensitivity(tmp_path: Path) -> None:
@@ -774,7 +810,8 @@ def test_shaded_relief_overlay(tmp_path: Path) -> None:
         "float32"), 75, 40, 0.2)  # 75..105 E, 20..40 N: covers the view box, not the widened one
     ranges, habitat, taxa = _frames()
     out = tmp_path / "maps"
-    paths = write_maps(ranges, habitat, taxa, out, boundaries=_boundaries(), relief=[dem])
+    paths = write_maps(ranges, habitat, taxa, out, boundaries=_boundaries(), relief=[dem],
+                       self_contained=True)
     for p in paths:
         page = _read(p)
         assert "Shaded relief" in page
@@ -795,9 +832,29 @@ def test_no_relief_without_dems_or_coverage(tmp_path: Path) -> None:
     from tests.helpers import write_dem
 
     ranges, habitat, taxa = _frames()
-    for p in write_maps(ranges, habitat, taxa, tmp_path / "a"):
+    for p in _html(write_maps(ranges, habitat, taxa, tmp_path / "a")):
         assert "Shaded relief" not in _read(p)
     # a DEM far away from the data: no overlay, no error
     far = write_dem(tmp_path / "far.tif", np.ones((10, 10), dtype="float32"), -60, -10, 0.1)
-    for p in write_maps(ranges, habitat, taxa, tmp_path / "b", relief=[far]):
+    for p in _html(write_maps(ranges, habitat, taxa, tmp_path / "b", relief=[far])):
         assert "Shaded relief" not in _read(p)
+    assert not (tmp_path / "b" / "assets" / "relief").exists()
+
+
+def test_shared_relief_tiles_are_files(tmp_path: Path) -> None:
+    from tests.helpers import write_dem
+
+    rows, cols = np.mgrid[0:100, 0:150]
+    dem = write_dem(tmp_path / "dem.tif", (3000 + 20 * np.sin(rows / 9.0) * cols).astype(
+        "float32"), 75, 40, 0.2)
+    ranges, habitat, taxa = _frames()
+    out = tmp_path / "maps"
+    paths = write_maps(ranges, habitat, taxa, out, boundaries=_boundaries(), relief=[dem])
+    tiles = sorted((out / "assets" / "relief").glob("*.png"))
+    assert tiles and all(t in paths for t in tiles)
+    for p in _html(paths):
+        page = _read(p)
+        urls = re.findall(r'L\.imageOverlay\("([^"]+)"', page)
+        assert urls and all(u.startswith("assets/relief/") for u in urls)
+        assert all((out / u).is_file() for u in urls)
+        assert "data:image/png" not in page

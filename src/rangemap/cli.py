@@ -287,6 +287,12 @@ def _dem_option(default_help: str):
               help="Write OUT/figures/<taxon>.png and .svg, static maps for reports.")
 @click.option("--include-uncertain", is_flag=True,
               help="Also map places the documents give as possible/probable only.")
+@click.option("--self-contained", is_flag=True,
+              help="Write each map page as one file with everything inlined (for mailing one "
+              "map) instead of sharing Leaflet, outlines and relief from OUT/maps/assets/.")
+@click.option("--band-layers/--no-band-layers", default=True, show_default=True,
+              help="Draw the habitat with the band widened/narrowed by --elevation-margin as "
+              "optional layers on the taxon pages.")
 @_engine_options
 @click.pass_obj
 def build(obj: Ctx, docs: Path | None, dems: tuple[Path, ...], boundaries: Path | None,
@@ -295,7 +301,8 @@ def build(obj: Ctx, docs: Path | None, dems: tuple[Path, ...], boundaries: Path 
           min_elevation: float | None, max_elevation: float | None, out: Path,
           country_field: str | None, name_field: str | None, id_field: str | None,
           elevation_margin: float, force: bool, figures: bool, include_uncertain: bool,
-          workers: int, scheduler: str | None) -> None:
+          self_contained: bool, band_layers: bool, workers: int,
+          scheduler: str | None) -> None:
     """Documents -> ranges -> habitat -> GeoJSON, GeoPackage, summary, maps and figures.
 
     \b
@@ -332,7 +339,8 @@ def build(obj: Ctx, docs: Path | None, dems: tuple[Path, ...], boundaries: Path 
                                     "seasonal": seasonal},
                         min_elevation=min_elevation, max_elevation=max_elevation, force=force,
                         elevation_margin=elevation_margin, progress=bar, workers=workers,
-                        scheduler=scheduler, figures=figures, include_uncertain=include_uncertain)
+                        scheduler=scheduler, figures=figures, include_uncertain=include_uncertain,
+                        self_contained=self_contained, band_layers=band_layers)
     finally:
         if bar is not None:
             bar.close()

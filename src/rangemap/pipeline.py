@@ -421,6 +421,50 @@ def habitat_note(res: Any) -> str | None:
 Progress = Callable[[int, int, str], None]
 
 
+def band_habitat(dems: DemStack, margin_m: float) -> Callable[..., Any]:
+    """For publishing: the habitat of a taxon's units with the band widened / narrowed.
+
+    ``make(info, geoms, bands)`` returns (wide, narrow) habitat polygons, one
+    per unit, computed by the engine (serially) with the same cell rule as the
+    habitat itself.  Results are kept per (unit, band) for the build, so taxa
+    that share units and limits (a genus and its species) compute them once;
+    at most ``_BAND_CACHE`` results are kept, so memory stays bounded.
+    """
+    from collections import OrderedDict
+
+    from rangemap.habitat import margin_bands
+
+    cache: OrderedDict[tuple[bytes, Any], Any] = OrderedDict()
+
+    def make(info: dict[str, Any], geoms: list[Any], bands: list[tuple[Any, Any]]
+             ) -> tuple[list[Any], list[Any]]:
+        out: tuple[list[Any], list[Any]] = ([], [])
+        for k in (0, 1):
+            todo, keys = [], []
+            for g, (lo, hi) in zip(geoms, bands, strict=True):
+                band = margin_bands(lo, hi, margin_m)[k]
+                wkb = shapely.to_wkb(g) if g is not None else b""
+                key = (hashlib.blake2b(wkb, digest_size=16).digest(), band)
+                keys.append(key)
+                if g is not None and not g.is_empty and key not in cache:
+                    todo.append((key, g, band))
+            if todo:
+                res = engine.habitats([g for _, g, _ in todo], list(dems),
+                                      [b for _, _, b in todo], margin_m)
+                for (key, _, _), r in zip(todo, res, strict=True):
+                    cache[key] = r.geometry
+                    while len(cache) > _BAND_CACHE:
+                        cache.popitem(last=False)
+            out[k].extend(cache.get(key) for key in keys)
+        return out
+
+    return make
+
+
+#: Band-layer results kept by :func:`band_habitat` (per unit and band).
+_BAND_CACHE = 256
+
+
 def compute_habitat(units: gpd.GeoDataFrame, dems: DemStack, margin_m: float = 100.0,
                     progress: Progress | None = None, workers: int | None = None,
                     scheduler: Any = None) -> tuple[gpd.GeoDataFrame, np.ndarray]:
@@ -635,6 +679,8 @@ def build(
     scheduler: Any = None,
     figures: bool = True,
     include_uncertain: bool = False,
+    self_contained: bool = False,
+    band_layers: bool = True,
     ) -> BuildResult:
     """Run the whole pipeline and write every output under ``out``.
 
@@ -677,6 +723,13 @@ def build(
         Write ``figures/<taxon>.png`` and ``.svg`` (static maps for reports).
     include_uncertain : bool
         Map the places the documents give as possible/probable too.
+    self_contained : bool
+        Write every map page as one file with Leaflet, outlines and relief
+        inlined, instead of sharing them from ``maps/assets/``.
+    band_layers : bool
+        Draw the habitat with the band widened and narrowed by
+        ``elevation_margin`` as optional layers on each taxon's page (computed
+        again by the engine while publishing).
 
     Returns
     -------
@@ -708,7 +761,8 @@ def build(
                       elevation_margin=elevation_margin, progress=progress, workers=workers,
                       scheduler=scheduler, figures=figures, boundaries_source=source,
                       include_uncertain=include_uncertain,
-                      extra_inputs=extra_inputs)
+                      extra_inputs=extra_inputs, self_contained=self_contained,
+                      band_layers=band_layers)
 
 
 def _normalized_boundaries(src: Path, tmp: Path, fields: dict[str, str | None]) -> Path:
@@ -731,7 +785,8 @@ def _build(*, docs: str | os.PathLike[str], dems: list[str | os.PathLike[str]] |
            boundary_fields: dict[str, str | None] | None, force: bool,
            elevation_margin: float, progress: Progress | None, workers: int | None,
            scheduler: Any, figures: bool, boundaries_source: Path, include_uncertain: bool,
-           extra_inputs: list[Path]) -> BuildResult:
+           extra_inputs: list[Path], self_contained: bool = False,
+           band_layers: bool = True) -> BuildResult:
     """:func:`build` once the boundaries are in rangemap's layout."""
     t0 = time.perf_counter()
     out = Path(out)
@@ -772,6 +827,10 @@ def _build(*, docs: str | os.PathLike[str], dems: list[str | os.PathLike[str]] |
               "elevation_rule": "min <= z <= max, inclusive"}
     if include_uncertain:  # only when set, so earlier builds keep their key
         params["include_uncertain"] = True
+    if self_contained:
+        params["self_contained"] = True
+    if not band_layers:
+        params["band_layers"] = False
     input_records = [{"path": str(p), "sha256": sha256_file(p), "bytes": p.stat().st_size}
                      for p in inputs]
     engine = _engine_version()
@@ -862,8 +921,11 @@ def _build(*, docs: str | os.PathLike[str], dems: list[str | os.PathLike[str]] |
     from rangemap.publish import write_maps
 
     admin0 = bounds.admin0[["iso3", "name", "geometry"]]
-    staged += write_maps(ranges, habitat, result.taxa, stage / "maps", admin0,
-                         relief=dem_paths)
+    with DemStack(dem_paths) as band_stack:
+        staged += write_maps(ranges, habitat, result.taxa, stage / "maps", admin0,
+                             relief=dem_paths, self_contained=self_contained,
+                             band_layers=band_habitat(band_stack, elevation_margin)
+                             if band_layers else None)
     if figures:
         from rangemap.figures import write_figures  # matplotlib: only when figures are made
 

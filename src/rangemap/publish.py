@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import base64
 import functools
+import hashlib
 import html
 import json
 import logging
@@ -41,9 +42,12 @@ from branca.element import Element, MacroElement
 from folium import plugins
 
 from rangemap.errors import DataError
-from rangemap.fsutil import safe_child, write_text_atomic
+from rangemap.fsutil import atomic_path, safe_child, slugify, write_text_atomic
 
-__all__ = ["write_maps", "PALETTE", "DEFAULT_TOLERANCE_DEG", "MAX_PAGE_BYTES"]
+__all__ = [
+    "write_maps", "PALETTE", "DEFAULT_TOLERANCE_DEG", "MAX_PAGE_BYTES", "LIGHT_PAGE_BYTES",
+    "INDEX_LAYER_LIST_MAX",
+]
 
 log = logging.getLogger(__name__)
 
@@ -66,6 +70,11 @@ DEFAULT_TOLERANCE_DEG = 0.005
 COORD_DECIMALS = 5
 #: Size bound for one page; pages above it are re-simplified more coarsely.
 MAX_PAGE_BYTES = 5_000_000
+#: Size bound for a taxon page whose Leaflet, outlines and relief are shared assets.
+LIGHT_PAGE_BYTES = 500_000
+#: Shared-asset pages carry their shapes at this many times the tolerance (the
+#: detail file has them at the tolerance itself).
+COARSE_FACTOR = 4
 #: How many times the tolerance may be doubled to meet ``MAX_PAGE_BYTES``.
 _MAX_COARSENING = 7
 #: Country outlines are never drawn finer than this (degrees).
@@ -196,31 +205,69 @@ def _data_uri(res: Any, mime: str) -> str:
 
 _SOURCE_MAP_RE = re.compile(r"^\s*//# sourceMappingURL=.*$", re.MULTILINE)
 
+#: Shared assets, relative to ``assets/`` in a maps folder (and to ``rangemap/vendor``).
+_VENDOR_CSS = (
+    "leaflet/leaflet.css",
+    "leaflet.fullscreen/Control.FullScreen.css",
+    "leaflet-mouse-position/L.Control.MousePosition.css",
+)
+_VENDOR_JS = (
+    "leaflet/leaflet.js",
+    "leaflet.fullscreen/Control.FullScreen.js",
+    "leaflet-mouse-position/L.Control.MousePosition.js",
+)
+_VENDOR_FILES = (
+    *_VENDOR_CSS,
+    *_VENDOR_JS,
+    "leaflet/images/layers.png",
+    "leaflet/images/layers-2x.png",
+    "leaflet/images/marker-icon.png",
+    "leaflet/LICENSE",
+    "leaflet.fullscreen/icon-fullscreen.svg",
+    "leaflet.fullscreen/LICENSE",
+    "leaflet-mouse-position/MIT-LICENCE.txt",
+)
+#: The folder of shared assets inside a maps folder.
+ASSETS = "assets"
 
-@functools.lru_cache(maxsize=1)
-def _vendor_head() -> str:
-    """Inline ``<style>``/``<script>`` blocks for Leaflet and the plugins used."""
+
+def _rm_js() -> str:
+    """The page code shared by every page (``rangemap/web/rangemap.js``)."""
+    return (resources.files("rangemap") / "web" / "rangemap.js").read_text(encoding="utf-8")
+
+
+def _vendor_text(rel: str) -> str:
+    return _SOURCE_MAP_RE.sub("", (_vendor_dir() / rel).read_text(encoding="utf-8"))
+
+
+@functools.lru_cache(maxsize=2)
+def _vendor_head(shared: bool = False) -> str:
+    """Leaflet, the plugins used and the page code: linked from ``assets/`` or inlined.
+
+    ``shared`` pages load one copy per maps folder with relative ``<script src>``
+    and ``<link href>`` (which work from ``file://``); a self-contained page
+    carries everything inline, images as ``data:`` URIs.
+    """
+    if shared:
+        css = [*_VENDOR_CSS, "rangemap.css"]
+        js = [*_VENDOR_JS, "rangemap.js"]
+        return "\n".join(
+            [f'<link rel="stylesheet" href="{ASSETS}/{c}">' for c in css]
+            + [f'<script src="{ASSETS}/{j}"></script>' for j in js]
+        )
     v = _vendor_dir()
-    leaflet_css = (v / "leaflet" / "leaflet.css").read_text(encoding="utf-8")
+    leaflet_css = _vendor_text("leaflet/leaflet.css")
     for img in ("layers.png", "layers-2x.png", "marker-icon.png"):
         leaflet_css = leaflet_css.replace(
             f"url(images/{img})", f"url({_data_uri(v / 'leaflet' / 'images' / img, 'image/png')})"
         )
-    fs_css = (v / "leaflet.fullscreen" / "Control.FullScreen.css").read_text(encoding="utf-8")
-    fs_css = fs_css.replace(
+    fs_css = _vendor_text("leaflet.fullscreen/Control.FullScreen.css").replace(
         "url(icon-fullscreen.svg)",
         f"url({_data_uri(v / 'leaflet.fullscreen' / 'icon-fullscreen.svg', 'image/svg+xml')})",
     )
-    mp_css = (v / "leaflet-mouse-position" / "L.Control.MousePosition.css").read_text(
-        encoding="utf-8"
-    )
-    scripts = [
-        (v / "leaflet" / "leaflet.js").read_text(encoding="utf-8"),
-        (v / "leaflet.fullscreen" / "Control.FullScreen.js").read_text(encoding="utf-8"),
-        (v / "leaflet-mouse-position" / "L.Control.MousePosition.js").read_text(encoding="utf-8"),
-    ]
-    scripts = [_SOURCE_MAP_RE.sub("", s) for s in scripts]
-    styles = [leaflet_css, fs_css, mp_css]
+    mp_css = _vendor_text("leaflet-mouse-position/L.Control.MousePosition.css")
+    scripts = [_vendor_text(j) for j in _VENDOR_JS] + [_rm_js()]
+    styles = [leaflet_css, fs_css, mp_css, _PAGE_CSS_TEXT]
     for s in scripts:
         if "</script" in s.lower() or "<!--" in s:
             raise RuntimeError("vendored script cannot be inlined safely")
@@ -232,7 +279,34 @@ def _vendor_head() -> str:
     return "\n".join(parts)
 
 
-_PAGE_CSS = """<style>
+def write_bytes_atomic(path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` atomically."""
+    with atomic_path(path) as tmp:
+        tmp.write_bytes(data)
+
+
+def _write_assets(out_dir: Path, boundaries_js: str | None) -> list[Path]:
+    """One copy per maps folder of Leaflet, the plugins, the page code and the outlines."""
+    root = out_dir / ASSETS
+    written = []
+    for rel in _VENDOR_FILES:
+        data = (_vendor_dir() / rel).read_bytes()
+        if rel.endswith(".js"):
+            data = _SOURCE_MAP_RE.sub("", data.decode("utf-8")).encode("utf-8")
+        path = root / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        write_bytes_atomic(path, data)
+        written.append(path)
+    for name, text in (("rangemap.js", _rm_js()), ("rangemap.css", _PAGE_CSS_TEXT)):
+        write_text_atomic(root / name, text)
+        written.append(root / name)
+    if boundaries_js is not None:
+        write_text_atomic(root / "boundaries.js", boundaries_js)
+        written.append(root / "boundaries.js")
+    return written
+
+
+_PAGE_CSS_TEXT = """
 body { font-family: system-ui, -apple-system, "Segoe UI", Roboto, Arial, sans-serif;
        color: #222; }
 .rm-head { padding: 6px 12px; border-bottom: 1px solid #ddd; background: #fafafa; }
@@ -254,8 +328,17 @@ table.rm th, table.rm td { border: 1px solid #ccc; padding: 3px 6px; vertical-al
 table.rm th { background: #f0f0f0; text-align: left; }
 table.rm td.num { text-align: right; white-space: nowrap; }
 table.rm ul { margin: 0; padding-left: 16px; }
+#rm-taxa th { cursor: pointer; user-select: none; }
+#rm-taxa th[data-dir=asc]::after { content: " \\25B2"; }
+#rm-taxa th[data-dir=desc]::after { content: " \\25BC"; }
+#rm-taxa tbody tr { cursor: pointer; }
+#rm-taxa tbody tr:hover { background: #f6f9ff; }
+#rm-taxa tbody tr.rm-sel { background: #fff3c4; }
+.rm-find { margin: 4px 0 8px 0; }
+.rm-find input { font-size: 14px; padding: 3px 6px; width: 22em; }
 .rm-sw { display: inline-block; width: 10px; height: 10px; margin-right: 4px; }
-</style>"""
+"""
+_PAGE_CSS = "<style>" + _PAGE_CSS_TEXT + "</style>"
 
 
 # --------------------------------------------------------------------------- data model
@@ -282,9 +365,8 @@ class _Unit:
     area_wide_km2: float | None = None
     area_narrow_km2: float | None = None
     margin_m: float | None = None
-    #: Positions of the two geometries in the write's :class:`_Shapes`.
-    range_ix: int = -1
-    habitat_ix: int = -1
+    #: The range unit as given (not shifted across ±180 for display).
+    range_orig: Any = None
 
 
 @dataclass
@@ -293,8 +375,6 @@ class _Taxon:
     stem: str
     colour: str
     units: list[_Unit] = field(default_factory=list)
-    #: ``[[popup, tooltip], ...]`` for the units, as a script-safe JS array literal.
-    popups_js: str = "[]"
 
     @property
     def taxon_id(self) -> str:
@@ -462,6 +542,7 @@ def _collect_units(
             dem=dem or "–",
             evidence=_parse_evidence(_row_get(rng, "evidence")) if rng is not None else [],
             range_geom=_unwrap(rng_geom),
+            range_orig=rng_geom,
             habitat_geom=_unwrap(hab_geom, force=_straddles(rng_geom)),
             largest_patch_km2=_num(_row_get(hab, "largest_patch_km2")) if hab is not None else None,
             area_wide_km2=_num(_row_get(hab, "area_km2_wide")) if hab is not None else None,
@@ -761,6 +842,10 @@ class _BoundaryLines:
         self._shapes = _Shapes(lines, min_tolerance=_BOUNDARY_MIN_TOLERANCE)
         self._pages: dict[tuple[Any, ...], tuple[np.ndarray, np.ndarray]] = {}
 
+    def forget_pages(self) -> None:
+        """Drop the lines clipped for pages written so far (memory stays flat in taxa)."""
+        self._pages.clear()
+
     def _page(
         self, extent: tuple[float, float, float, float], tolerance: float
     ) -> tuple[np.ndarray, np.ndarray]:
@@ -880,38 +965,53 @@ def _legend_rows(taxa: list[_Taxon], link: bool, back_link: bool) -> str:
     return "".join(rows)
 
 
-def _km2_cell(value: Any) -> str:
+def _km2_cell(value: Any, sortable: bool = False) -> str:
     v = _num(value)
-    return f"<td class='num'>{'–' if v is None else f'{v:,.0f}'}</td>"
+    key = f" data-v='{'' if v is None else repr(v)}'" if sortable else ""
+    return f"<td class='num'{key}>{'–' if v is None else f'{v:,.0f}'}</td>"
 
 
 def _summary_table(taxa: list[_Taxon]) -> str:
+    """The index's taxon table: searchable (by name) and sortable (click a heading).
+
+    A row click highlights the taxon on the index map; its name opens its page.
+    ``data-v`` holds the number a numeric column sorts by, ``data-q`` the
+    (escaped) text the search box matches.
+    """
     head = (
-        "<tr><th>Taxon</th><th>Scientific name</th><th>Units</th><th>Range km²</th>"
+        "<thead><tr><th>Taxon</th><th>Scientific name</th><th>Units</th><th>Range km²</th>"
         "<th>Habitat km²</th><th>EOO km²</th><th>AOO km²</th><th>Elevation band</th>"
-        "<th>Band source</th></tr>"
+        "<th>Band source</th></tr></thead>"
     )
     body = []
     for t in taxa:
         info = t.info
         units = info.get("units")
-        units_s = str(int(units)) if _num(units) is not None else str(len(t.units))
+        n_units = int(units) if _num(units) is not None else len(t.units)
         rule = _text(info.get("elevation_rule"))
+        sci = _text(info.get("scientific_name")) or ""
+        lo = _num(info.get("elevation_min_m"))
+        query = f"{t.name} {sci}".casefold()
         body.append(
-            "<tr>"
+            f"<tr data-stem='{_esc(t.stem)}' data-q='{_esc(query)}'>"
             f"<td><span class='rm-sw' style='background:{t.colour}'></span>"
             f"<a href='{_esc(t.stem)}.html'>{_esc(t.name)}</a></td>"
-            f"<td><i>{_esc(_text(info.get('scientific_name')) or '')}</i></td>"
-            f"<td class='num'>{_esc(units_s)}</td>"
-            f"{_km2_cell(info.get('range_km2'))}{_km2_cell(info.get('habitat_km2'))}"
-            f"{_km2_cell(info.get('eoo_km2'))}{_km2_cell(info.get('aoo_km2'))}"
-            f"<td>{_esc(_band(info.get('elevation_min_m'), info.get('elevation_max_m')))}</td>"
+            f"<td><i>{_esc(sci)}</i></td>"
+            f"<td class='num' data-v='{n_units}'>{n_units}</td>"
+            f"{_km2_cell(info.get('range_km2'), True)}{_km2_cell(info.get('habitat_km2'), True)}"
+            f"{_km2_cell(info.get('eoo_km2'), True)}{_km2_cell(info.get('aoo_km2'), True)}"
+            f"<td data-v='{'' if lo is None else repr(lo)}'>"
+            f"{_esc(_band(info.get('elevation_min_m'), info.get('elevation_max_m')))}</td>"
             f"<td>{_esc(rule or '')}</td>"
             "</tr>"
         )
     return (
         "<div class='rm-section'><h2>Taxa</h2>"
-        f"<table class='rm'>{head}{''.join(body)}</table></div>"
+        "<div class='rm-find'><input id='rm-search' type='search' "
+        "placeholder='Search taxa by name' aria-label='Search taxa'> "
+        f"<span id='rm-count'>{len(taxa)} of {len(taxa)}</span> · click a heading to sort, "
+        "a row to show the taxon on the map, a name to open its page</div>"
+        f"<table class='rm' id='rm-taxa'>{head}<tbody>{''.join(body)}</tbody></table></div>"
     )
 
 
@@ -1073,11 +1173,25 @@ def _feature_collection(features: Iterable[tuple[int | None, str]]) -> str:
     return '{"type": "FeatureCollection", "features": [' + ", ".join(parts) + "]}"
 
 
+def _unit_keys(taxon: _Taxon) -> list[str]:
+    """Stable, slugged keys of the taxon's units for the URL (``#unit=india-sikkim``)."""
+    keys, used = [], set()
+    for u in taxon.units:
+        base = slugify(f"{u.country} {u.admin1 or ''}")
+        key, n = base, 2
+        while key in used:
+            key, n = f"{base}-{n}", n + 1
+        used.add(key)
+        keys.append(key)
+    return keys
+
+
 def _popup_array_js(taxon: _Taxon) -> str:
-    """JS array literal ``[[popup, tooltip], ...]`` (one per unit, script-safe strings)."""
+    """JS array literal ``[[popup, tooltip, unit key], ...]`` (one per unit, script-safe)."""
     rows = ",\n".join(
-        f"    [{_js_str(_popup_html(taxon, u))}, {_js_str(_tooltip_html(taxon, u))}]"
-        for u in taxon.units
+        f"    [{_js_str(_popup_html(taxon, u))}, {_js_str(_tooltip_html(taxon, u))}, "
+        f"{_js_str(k)}]"
+        for u, k in zip(taxon.units, _unit_keys(taxon), strict=True)
     )
     return f"[\n{rows}\n  ]"
 
@@ -1085,26 +1199,29 @@ def _popup_array_js(taxon: _Taxon) -> str:
 def _taxon_js(
     popups_js: str,
     layers: list[tuple[str, dict[str, Any], str]],
+    *,
+    key: str = "",
+    detail: str | None = None,
+    detail_zoom: int | None = None,
+    map_name: str = "null",
 ) -> str:
-    """One script for a taxon: its popup array and one ``L.geoJson`` per layer.
+    """One script for a taxon: its popup array and one GeoJSON layer per entry of ``layers``.
 
     ``layers`` holds (feature collection text, style, JS name of the group it
-    goes into); every feature's id indexes ``info``.
+    goes into); every feature's id indexes ``info``.  With ``detail_zoom`` the
+    page swaps in finer geometry (``RM.detail``, from the file ``detail`` or
+    inline) at that zoom and above.
     """
     lines = [
         "(function () {",
         f"  var info = {popups_js};",
-        "  function bind(feature, layer) {",
-        "    var p = info[feature.id];",
-        "    layer.bindPopup(p[0], {maxWidth: 420, maxHeight: 360});",
-        "    layer.bindTooltip(p[1], {sticky: true});",
-        "  }",
+        f"  RM.taxon({map_name}, {{key: {_js_str(key)}, info: info, "
+        f"detail: {'null' if detail is None else _js_str(detail)}, "
+        f"detailZoom: {'null' if detail_zoom is None else int(detail_zoom)}, layers: [",
     ]
     for fc, style, group in layers:
-        lines.append(
-            f"  L.geoJson({fc}, {{style: {json.dumps(style)}, onEachFeature: bind}})"
-            f".addTo({group});"
-        )
+        lines.append(f"    {{data: {fc}, style: {json.dumps(style)}, group: {group}}},")
+    lines.append("  ]});")
     lines.append("})();")
     return "\n".join(lines) + "\n"
 
@@ -1116,7 +1233,16 @@ def _boundaries_js(fc: str, group: str) -> str:
     )
 
 
-def _new_map(title: str, extent: tuple[float, float, float, float]) -> folium.Map:
+def _shared_boundaries_js(group: str) -> str:
+    return (
+        f"if (window.RM && RM.boundaries) L.geoJson(RM.boundaries, "
+        f"{{style: {json.dumps(_BOUNDARY_STYLE)}, interactive: false}}).addTo({group});\n"
+    )
+
+
+def _new_map(
+    title: str, extent: tuple[float, float, float, float], shared: bool, boundaries: bool
+) -> folium.Map:
     w, s, e, n = extent
     m = folium.Map(
         location=[(s + n) / 2, (w + e) / 2],
@@ -1128,14 +1254,16 @@ def _new_map(title: str, extent: tuple[float, float, float, float]) -> folium.Ma
         height="72%",
         font_size="0.8rem",
     )
-    # Everything is inlined from rangemap/vendor: drop folium's CDN links (instance
-    # attributes shadow the class lists; never mutate folium's shared lists).
+    # Everything comes from rangemap's own copies (assets/ or inline): drop folium's
+    # CDN links (instance attributes shadow the class lists; never mutate folium's).
     m.default_js = []
     m.default_css = []
     fig = m.get_root()
     fig.title = title
-    fig.header.add_child(_Raw(_vendor_head()), name="rangemap_vendor", index=0)
-    fig.header.add_child(_Raw(_PAGE_CSS), name="rangemap_css")
+    head = _vendor_head(shared)
+    if shared and boundaries:
+        head += f'\n<script src="{ASSETS}/boundaries.js"></script>'
+    fig.header.add_child(_Raw(head), name="rangemap_vendor", index=0)
     m.fit_bounds([[s, w], [n, e]], padding=(12, 12))
     return m
 
@@ -1168,13 +1296,37 @@ def _add_plugins(m: folium.Map) -> None:
 
 # Tags that would fetch something.  Untrusted text cannot produce a raw "<", so a
 # hit means a folium element slipped a CDN link in (e.g. a new plugin or version).
-_REMOTE_RE = re.compile(r"<script[^>]*\bsrc\s*=|<link\b|<img\b|<iframe\b", re.IGNORECASE)
+_FETCH_RE = re.compile(r"<script[^>]*\bsrc\s*=[^>]*>|<link\b[^>]*>|<img\b|<iframe\b",
+                       re.IGNORECASE)
+#: The only fetching tags a shared-asset page may carry: relative files under assets/.
+_ASSET_TAG_RE = re.compile(
+    r'<script src="assets/[A-Za-z0-9._-]+(/[A-Za-z0-9._-]+)*"></script>'
+    r'|<link rel="stylesheet" href="assets/[A-Za-z0-9._-]+(/[A-Za-z0-9._-]+)*">'
+)
 
 
-def _check_offline(page: str) -> None:
-    hit = _REMOTE_RE.search(page)
-    if hit:
-        raise RuntimeError(f"page would load an external resource: {hit.group(0)!r}")
+def _check_offline(page: str, shared: bool = False) -> None:
+    for hit in _FETCH_RE.finditer(page):
+        tag = hit.group(0)
+        if tag.lower().startswith("<script") and not re.search(r"\bsrc\s*=", tag, re.I):
+            continue
+        if shared and ".." not in tag and _ASSET_TAG_RE.match(page, hit.start()):
+            continue
+        raise RuntimeError(f"page would load an external resource: {tag!r}")
+
+
+#: A relief tile: (URL or data URI, (west, south, east, north), DEM name).
+_Tile = tuple[str, tuple[float, float, float, float], str]
+
+
+@dataclass
+class _Layer:
+    """One GeoJSON layer of a taxon page: a style and one shape per unit."""
+
+    label: str  # layer-control label (HTML, escaped)
+    style: dict[str, Any]
+    ix: list[int]  # positions in the page's _Shapes, one per unit (-1: none)
+    show: bool = True
 
 
 @dataclass
@@ -1189,103 +1341,172 @@ class _Page:
     extent: tuple[float, float, float, float]
     legend: str = ""
     body: str = ""
-    relief: tuple[str, tuple[float, float, float, float], str] | None = None
+    relief: list[_Tile] = field(default_factory=list)
+    shared: bool = False
+    #: Taxon pages: the page's layers (range, habitat, band layers) and popups.
+    layers: list[_Layer] = field(default_factory=list)
+    popups_js: str = "[]"
+    #: Shared pages: the detail file and the zoom at which it is loaded.
+    detail: str | None = None
+    detail_zoom: int | None = None
+    #: Index: per taxon (range positions, habitat positions) in the index's _Shapes.
+    index_ix: list[tuple[list[int], list[int]]] = field(default_factory=list)
+    boundaries: bool = False
 
     def fixed_bytes(self) -> int:
         """Bytes of the page that do not depend on the tolerance (plus folium's markup)."""
-        texts = [_vendor_head(), _PAGE_CSS, self.title, self.header, _js_str(self.legend)]
-        texts += [self.relief[0]] if self.relief else []
-        texts += [self.body] + [t.popups_js for t in self.taxa]
-        return sum(len(x.encode("utf-8")) for x in texts) + 40_000
+        texts = [_vendor_head(self.shared), self.title, self.header, _js_str(self.legend)]
+        texts += [r[0] for r in self.relief]
+        texts += [self.body, self.popups_js]
+        extra = 150 * len(self.taxa) if self.is_index else 0
+        return sum(len(x.encode("utf-8")) for x in texts) + 40_000 + extra
+
+    def geom_ix(self) -> list[int]:
+        if self.is_index:
+            return sorted({i for r, h in self.index_ix for i in (*r, *h)})
+        return [i for lyr in self.layers for i in lyr.ix if i >= 0]
 
 
 @dataclass
 class _PageData:
-    """The page's geometry at one tolerance: per taxon (range, habitat) collections."""
+    """The page's geometry at one tolerance."""
 
-    taxa: list[tuple[str, str]]
+    #: Taxon pages: one feature collection per layer.
+    layers: list[str]
+    #: Index: ``[geometry or null, ...]`` JSON text of the distinct shapes.
+    index_geoms: str | None
     boundaries: str | None
 
 
-def _page_nbytes(page: _Page, shapes: _Shapes, lines: _BoundaryLines, tolerance: float) -> int:
+def _page_nbytes(
+    page: _Page, shapes: _Shapes, lines: _BoundaryLines | None, tolerance: float
+) -> int:
     """Estimated bytes of the page's geometry at ``tolerance`` (nothing is serialised)."""
-    ix = [i for t in page.taxa for u in t.units for i in (u.range_ix, u.habitat_ix)]
-    n = lines.nbytes(page.extent, tolerance) + shapes.nbytes(ix, tolerance)
+    n = shapes.nbytes(page.geom_ix(), tolerance)
+    if lines is not None and not page.shared:
+        n += lines.nbytes(page.extent, tolerance)
     return n + n // 50  # ring brackets and feature wrappers, which the estimate leaves out
 
 
-def _page_data(page: _Page, shapes: _Shapes, lines: _BoundaryLines, tolerance: float) -> _PageData:
-    per_taxon = []
-    for t in page.taxa:
-        rng = shapes.json([u.range_ix for u in t.units], tolerance)
-        hab = shapes.json([u.habitat_ix for u in t.units], tolerance)
-        per_taxon.append(
-            (
-                _feature_collection((i, g) for i, g in enumerate(rng) if g is not None),
-                _feature_collection((i, g) for i, g in enumerate(hab) if g is not None),
+def _layer_fcs(layers: list[_Layer], shapes: _Shapes, tolerance: float) -> list[str]:
+    out = []
+    for lyr in layers:
+        texts = shapes.json([max(i, 0) for i in lyr.ix], tolerance) if lyr.ix else []
+        out.append(
+            _feature_collection(
+                (k, g) for k, (i, g) in enumerate(zip(lyr.ix, texts, strict=True))
+                if i >= 0 and g is not None
             )
         )
-    outlines = lines.json(page.extent, tolerance)
-    return _PageData(
-        taxa=per_taxon,
-        boundaries=_feature_collection((None, g) for g in outlines) if outlines else None,
+    return out
+
+
+def _page_data(
+    page: _Page, shapes: _Shapes, lines: _BoundaryLines | None, tolerance: float
+) -> _PageData:
+    index_geoms = None
+    layers: list[str] = []
+    if page.is_index:
+        ix = page.geom_ix()
+        texts = dict(zip(ix, shapes.json(ix, tolerance), strict=True))
+        n = len(shapes.geoms)
+        index_geoms = "[" + ",".join(texts.get(i) or "null" for i in range(n)) + "]"
+    else:
+        layers = _layer_fcs(page.layers, shapes, tolerance)
+    outlines = None
+    if lines is not None and not page.shared:
+        texts = lines.json(page.extent, tolerance)
+        outlines = _feature_collection((None, g) for g in texts) if texts else None
+    return _PageData(layers=layers, index_geoms=index_geoms, boundaries=outlines)
+
+
+#: Above this many taxa the index has no per-taxon layer list (the taxon table
+#: selects and highlights instead): one layer of all range units, one of all habitat.
+INDEX_LAYER_LIST_MAX = 12
+
+_SHARED_RANGE_STYLE = {"color": "#3b5b92", "weight": 1, "opacity": 0.7, "fill": False}
+_SHARED_HABITAT_STYLE = {
+    "color": "#2f7d32", "weight": 0.3, "opacity": 0.5, "fillColor": "#2f7d32",
+    "fillOpacity": 0.25,
+}
+
+
+def _index_js(
+    page: _Page, geoms_js: str, map_name: str, groups: list[tuple[str, str]] | None,
+    shared_groups: tuple[str, str] | None,
+) -> str:
+    taxa = ",\n".join(
+        f"    [{_js_str(_esc(t.stem))}, {_js_str(_esc(t.name))}, {_js_str(t.colour)}, "
+        f"{json.dumps(r)}, {json.dumps(h)}]"
+        for t, (r, h) in zip(page.taxa, page.index_ix, strict=True)
+    )
+    styles = {
+        "range": _range_style("#000000", False),
+        "habitat": _habitat_style("#000000"),
+        "sharedRange": _SHARED_RANGE_STYLE,
+        "sharedHabitat": _SHARED_HABITAT_STYLE,
+        "highlightRange": {"weight": 3, "opacity": 1, "fill": False},
+        "highlightHabitat": {"weight": 0.8, "opacity": 1, "fillOpacity": 0.7},
+    }
+    if groups is not None:
+        grp = "groups: [" + ", ".join(f"[{a}, {b}]" for a, b in groups) + "]"
+    else:
+        assert shared_groups is not None
+        grp = f"shared: {{range: {shared_groups[0]}, habitat: {shared_groups[1]}}}"
+    return (
+        f"RM.index({map_name}, {{geoms: {geoms_js},\n  taxa: [\n{taxa}\n  ],\n"
+        f"  {grp}, styles: {json.dumps(styles)}}});\n"
     )
 
 
+def _relief_js(tiles: list[_Tile], group: str) -> str:
+    lines = []
+    for url, (w, s_, e, n), source in tiles:
+        opts = {"opacity": 0.6, "pane": _RELIEF_PANE, "interactive": False,
+                "attribution": f"Relief: {_esc(source)}"}
+        lines.append(
+            f"L.imageOverlay({_js_str(url)}, {json.dumps([[s_, w], [n, e]])}, "
+            f"{json.dumps(opts)}).addTo({group});"
+        )
+    return "\n".join(lines) + "\n"
+
+
 def _render_page(page: _Page, data: _PageData, osm_overlay: bool) -> str:
-    m = _new_map(page.title, page.extent)
+    m = _new_map(page.title, page.extent, page.shared, page.boundaries)
     m.get_root().html.add_child(_Raw(page.header), name="rangemap_header", index=0)
     if osm_overlay:
         _add_osm(m)
-    if page.relief is not None:
-        uri, (w, s_, e, n), source = page.relief
+    if page.relief:
         # its own pane between tiles (200) and vector overlays (400): under everything
         folium.map.CustomPane(_RELIEF_PANE, z_index=250, pointer_events=False).add_to(m)
-        folium.raster_layers.ImageOverlay(
-            image=uri, bounds=[[s_, w], [n, e]], name="Shaded relief", opacity=0.6,
-            mercator_project=False, interactive=False, pixelated=False, show=True,
-            control=True, pane=_RELIEF_PANE, attribution=f"Relief: {_esc(source)}",
-        ).add_to(m)
-    if data.boundaries is not None:
-        fg = folium.FeatureGroup(name="Country boundaries", show=True, control=True)
-        fg.add_child(_Script(functools.partial(_boundaries_js, data.boundaries)))
+        fg = folium.FeatureGroup(name="Shaded relief", show=True, control=True)
+        fg.add_child(_Script(functools.partial(_relief_js, page.relief)))
         fg.add_to(m)
-    for t, (fc_range, fc_hab) in zip(page.taxa, data.taxa, strict=True):
-        if page.is_index:
-            group = folium.FeatureGroup(name=_layer_label(t.colour, _esc(t.name)), show=True)
-            groups = (group, group)
-            group.add_to(m)
+    if data.boundaries is not None or (page.shared and page.boundaries):
+        fg = folium.FeatureGroup(name="Country boundaries", show=True, control=True)
+        if data.boundaries is not None:
+            fg.add_child(_Script(functools.partial(_boundaries_js, data.boundaries)))
         else:
-            band = _band(t.info.get("elevation_min_m"), t.info.get("elevation_max_m"))
-            groups = (
-                folium.FeatureGroup(
-                    name=_layer_label(t.colour, f"{_esc(t.name)}: range units"), show=True
-                ),
-                folium.FeatureGroup(
-                    name=_layer_label(t.colour, f"{_esc(t.name)}: habitat {_esc(band)}"),
-                    show=True,
-                ),
-            )
-            for g in groups:
-                g.add_to(m)
-            if t.info.get("occurrences"):  # set by 'rangemap validate'
-                _add_points(m, t)
-        if not t.units:
-            continue
+            fg.add_child(_Script(_shared_boundaries_js))
+        fg.add_to(m)
+    if page.is_index:
+        _index_layers(m, page, data)
+    else:
+        t = page.taxa[0]
+        groups = []
+        for lyr in page.layers:
+            g = folium.FeatureGroup(name=lyr.label, show=lyr.show)
+            g.add_to(m)
+            groups.append(g)
+        if t.info.get("occurrences"):  # set by 'rangemap validate'
+            _add_points(m, t)
 
-        def build(
-            _map: str,
-            t: _Taxon = t,
-            fc_range: str = fc_range,
-            fc_hab: str = fc_hab,
-            groups: tuple[folium.FeatureGroup, folium.FeatureGroup] = groups,
-        ) -> str:
+        def build(_map: str) -> str:
             return _taxon_js(
-                t.popups_js,
-                [
-                    (fc_range, _range_style(t.colour, not page.is_index), groups[0].get_name()),
-                    (fc_hab, _habitat_style(t.colour), groups[1].get_name()),
-                ],
+                page.popups_js,
+                [(fc, lyr.style, g.get_name())
+                 for fc, lyr, g in zip(data.layers, page.layers, groups, strict=True)],
+                key=t.stem, detail=page.detail, detail_zoom=page.detail_zoom, map_name=_map,
             )
 
         # added to the map after the groups, so the script runs once they exist
@@ -1293,43 +1514,85 @@ def _render_page(page: _Page, data: _PageData, osm_overlay: bool) -> str:
     _add_plugins(m)
     folium.LayerControl(collapsed=False, position="topright").add_to(m)
     m.add_child(_html_control(page.legend, "bottomright", "rm-legend"))
+    m.add_child(_Script(lambda name: f"RM.view({name});\n"))
     m.add_child(_BodyHtml(page.body))
     html_text = m.get_root().render()
-    _check_offline(html_text)
+    _check_offline(html_text, page.shared)
     return html_text
+
+
+def _index_layers(m: folium.Map, page: _Page, data: _PageData) -> None:
+    """Few taxa: a layer (and layer-list entry) per taxon; many: two shared layers."""
+    assert data.index_geoms is not None
+    if len(page.taxa) <= INDEX_LAYER_LIST_MAX:
+        groups = []
+        for t in page.taxa:
+            g = folium.FeatureGroup(name=_layer_label(t.colour, _esc(t.name)), show=True)
+            g.add_to(m)
+            groups.append(g)
+
+        def build(name: str) -> str:
+            return _index_js(page, data.index_geoms or "[]", name,
+                             [(g.get_name(), g.get_name()) for g in groups], None)
+    else:
+        rng = folium.FeatureGroup(name="Range units (all taxa)", show=True)
+        hab = folium.FeatureGroup(name="Habitat (all taxa)", show=True)
+        rng.add_to(m)
+        hab.add_to(m)
+
+        def build(name: str) -> str:
+            return _index_js(page, data.index_geoms or "[]", name, None,
+                             (rng.get_name(), hab.get_name()))
+
+    m.add_child(_Script(build))
 
 
 def _render_fitted(
     page: _Page,
     shapes: _Shapes,
-    lines: _BoundaryLines,
-    tolerance: float,
+    lines: _BoundaryLines | None,
+    tols: list[float],
     max_bytes: int,
     osm_overlay: bool,
-) -> str:
-    """Render at the finest tolerance whose estimated size fits ``max_bytes``.
+) -> tuple[str, float]:
+    """Render at the finest tolerance of ``tols`` whose estimated size fits ``max_bytes``.
 
     The estimate (tolerance-independent page parts plus the exact geometry text)
     picks the tolerance before anything is rendered; rendering again at the next
     coarser tolerance is only a safety net for an estimate that was too low.
+    Returns the page and the tolerance used.
     """
-    tols = _tolerances(tolerance)
     fixed = page.fixed_bytes()
-    html_text, size = "", 0
+    html_text, size, tol = "", 0, tols[0]
     for k, tol in enumerate(tols):
         if fixed + _page_nbytes(page, shapes, lines, tol) > max_bytes and k < len(tols) - 1:
             continue
+        if page.detail is not None:
+            page.detail_zoom = _detail_zoom(tol)
         data = _page_data(page, shapes, lines, tol)
         html_text = _render_page(page, data, osm_overlay)
         size = len(html_text.encode("utf-8"))
         if size <= max_bytes:
-            if tol != tolerance:
+            if tol != tols[0]:
                 log.info(
                     "publish: %s simplified at %.4g° to fit %d bytes", page.what, tol, max_bytes
                 )
-            return html_text
+            return html_text, tol
     log.warning("publish: %s is %d bytes, above the %d-byte bound", page.what, size, max_bytes)
-    return html_text
+    return html_text, tol
+
+
+def _detail_zoom(tolerance: float) -> int:
+    """The zoom from which a shape simplified at ``tolerance`` shows (> 1.5 px) its error."""
+    if tolerance <= 0:
+        return 0
+    z = math.ceil(math.log2(1.5 * 360.0 / (256.0 * tolerance)))
+    return max(3, min(12, z))
+
+
+def _detail_js(key: str, fcs: list[str]) -> str:
+    """A detail file: the page's layers at the finer tolerance (``RM.detail``)."""
+    return f"RM.detail({_js_str(key)}, [\n" + ",\n".join(fcs) + "\n]);\n"
 
 
 # --------------------------------------------------------------------------- public API
@@ -1342,6 +1605,8 @@ _DEM_NAMES = {
     "ETOPO1 and others)",
     "globe30s_55e90e_20n50n": "NOAA GLOBE 30″ DEM",
 }
+#: Relief tiles are this many degrees square, on a grid anchored at 0°, 0°.
+RELIEF_TILE_DEG = 30
 
 
 def _relief_box(extent: tuple[float, float, float, float]) -> tuple[float, float, float, float]:
@@ -1363,22 +1628,85 @@ def _relief_box(extent: tuple[float, float, float, float]) -> tuple[float, float
     return (cx - width / 2, s, cx + width / 2, n)
 
 
-def _relief_for(
-    dems: list[Path], extent: tuple[float, float, float, float]
-) -> tuple[str, tuple[float, float, float, float], str] | None:
-    """(PNG data URI, bounds, DEM name) of the shaded relief under a page, or None."""
-    from rangemap.relief import relief_overlay
+class _Relief:
+    """Shaded-relief tiles shared by the pages of a maps folder.
 
-    try:
-        try:
-            png, bounds, used = relief_overlay(dems, _relief_box(extent))
-        except ValueError:  # no DEM covers the widened box: try the view box itself
-            png, bounds, used = relief_overlay(dems, _view_box(extent))
-    except (ValueError, OSError) as exc:
-        log.info("publish: no shaded relief (%s)", exc)
+    Tiles are ``RELIEF_TILE_DEG`` squares on a fixed grid, each made once (from
+    the coarsest lon/lat DEM covering it, or the part of the tile a DEM covers)
+    and either written to ``assets/relief/<tile>.png`` or, for self-contained
+    pages, kept as ``data:`` URIs.
+    """
+
+    def __init__(self, dems: list[Path], out_dir: Path, shared: bool) -> None:
+        self.dems = dems
+        self.dir = out_dir / ASSETS / "relief"
+        self.shared = shared
+        self.tiles: dict[tuple[int, int], _Tile | None] = {}
+        self.written: list[Path] = []
+        self._bounds: list[tuple[float, float, float, float]] | None = None
+
+    def _dem_bounds(self) -> list[tuple[float, float, float, float]]:
+        if self._bounds is None:
+            import rasterio
+
+            self._bounds = []
+            for p in self.dems:
+                try:
+                    with rasterio.open(p) as ds:
+                        if ds.crs is not None and ds.crs.is_geographic:
+                            b = ds.bounds
+                            self._bounds.append((b.left, b.bottom, b.right, b.top))
+                except OSError:
+                    continue
+        return self._bounds
+
+    def _make(self, i: int, j: int) -> _Tile | None:
+        from rangemap.relief import relief_overlay
+
+        d = RELIEF_TILE_DEG
+        tile = (i * d, max(j * d, -85.0), (i + 1) * d, min((j + 1) * d, 85.0))
+        boxes = [tile]
+        for w, s, e, n in self._dem_bounds():  # parts of the tile a regional DEM covers
+            box_ = (max(tile[0], w), max(tile[1], s), min(tile[2], e), min(tile[3], n))
+            if box_[2] - box_[0] > 1e-6 and box_[3] - box_[1] > 1e-6 and box_ != tile:
+                boxes.append(box_)
+        for box_ in boxes:
+            try:
+                png, bounds, used = relief_overlay(self.dems, box_)
+            except ValueError:
+                continue
+            except OSError as exc:
+                log.info("publish: no shaded relief (%s)", exc)
+                return None
+            source = _DEM_NAMES.get(used.stem, used.stem)
+            name = (f"{'e' if i >= 0 else 'w'}{abs(i * d):03d}"
+                    f"{'n' if j >= 0 else 's'}{abs(j * d):02d}")
+            if self.shared:
+                path = self.dir / f"{name}.png"
+                path.parent.mkdir(parents=True, exist_ok=True)
+                write_bytes_atomic(path, png)
+                self.written.append(path)
+                url = f"{ASSETS}/relief/{name}.png"
+            else:
+                url = "data:image/png;base64," + base64.b64encode(png).decode("ascii")
+            return url, bounds, source
         return None
-    uri = "data:image/png;base64," + base64.b64encode(png).decode("ascii")
-    return uri, bounds, _DEM_NAMES.get(used.stem, used.stem)
+
+    def for_extent(self, extent: tuple[float, float, float, float]) -> list[_Tile]:
+        """The tiles under a page's (widened) view."""
+        if not self.dems:
+            return []
+        w, s, e, n = _relief_box(extent)
+        d = RELIEF_TILE_DEG
+        out = []
+        for i in range(math.floor(w / d), math.ceil(e / d)):
+            for j in range(math.floor(s / d), math.ceil(n / d)):
+                if (i, j) not in self.tiles:
+                    self.tiles[(i, j)] = self._make(i, j)
+                tile = self.tiles[(i, j)]
+                if tile is not None:
+                    out.append(tile)
+        return out
 
 
 def _page_stems(taxa: list[dict[str, Any]], out_dir: Path) -> list[str]:
@@ -1413,10 +1741,12 @@ def write_maps(
     boundaries: gpd.GeoDataFrame | None = None,
     *,
     tolerance: float = DEFAULT_TOLERANCE_DEG,
-    max_page_bytes: int = MAX_PAGE_BYTES,
+    max_page_bytes: int | None = None,
     osm_overlay: bool = True,
     title: str = "Species ranges and habitat",
     relief: list[Path] | None = None,
+    self_contained: bool = False,
+    band_layers: Callable[..., tuple[list[Any], list[Any]] | None] | None = None,
 ) -> list[Path]:
     """Write offline HTML maps: ``index.html`` plus one page per taxon.
 
@@ -1438,29 +1768,42 @@ def write_maps(
     out_dir : pathlib.Path
         Output folder (created if needed).
     boundaries : geopandas.GeoDataFrame, optional
-        Admin-0 outlines drawn as a thin grey base layer (clipped to the view).
+        Admin-0 outlines drawn as a thin grey base layer.
     tolerance : float, default 0.005
         Display simplification tolerance in degrees (Douglas-Peucker, ring by
         ring; rings smaller than it are dropped unless a shape would vanish).
-        Doubled (up to seven times) for a page that would exceed
-        ``max_page_bytes``; the tolerance is chosen from a size estimate before
-        rendering, and each geometry is simplified once per tolerance for all
-        pages.
-    max_page_bytes : int, default 5 000 000
-        Size bound for one page.
+        Self-contained pages use it (doubled up to seven times for a page that
+        would exceed ``max_page_bytes``).  Shared-asset pages carry their shapes
+        at four times it (coarsened further to fit the bound) and load the
+        shapes at ``tolerance`` from ``detail/<taxon>.js`` once the reader zooms
+        in far enough to see the difference.
+    max_page_bytes : int, optional
+        Size bound for one page: default 500 000 for shared-asset taxon pages,
+        5 000 000 for the index and self-contained pages.
     osm_overlay : bool, default True
         Offer an OpenStreetMap tile layer, switched off by default (it needs
         the network; the page loads nothing remote unless a reader turns it on).
     title : str, default "Species ranges and habitat"
         Title of the index page (escaped like any other text).
     relief : list of Path, optional
-        DEMs for a shaded-relief base image (the coarsest lon/lat DEM covering
-        each page's view is used; see :mod:`rangemap.relief`).
+        DEMs for a shaded-relief base image (30° tiles, see :class:`_Relief`).
+    self_contained : bool, default False
+        One file per page with everything inlined (for mailing one map).  By
+        default Leaflet, the page code, the country outlines and the relief are
+        written once to ``out_dir/assets/`` and loaded with relative links,
+        which work from ``file://``.
+    band_layers : callable, optional
+        ``band_layers(taxon_info, range_geoms, bands) -> (wide, narrow)``: the
+        habitat of each unit (``bands``: its (min, max) limits) with the band
+        widened and narrowed by the sensitivity margin (None entries for none;
+        see :func:`rangemap.pipeline.band_habitat`).  Drawn as two optional
+        layers, off at first, on the taxon's page.
 
     Returns
     -------
     list of pathlib.Path
-        ``index.html`` first, then the taxon pages in the order of ``taxa``.
+        ``index.html`` first, then the taxon pages in the order of ``taxa``,
+        then detail files and shared assets.
 
     Raises
     ------
@@ -1471,9 +1814,13 @@ def write_maps(
     Notes
     -----
     Geometry is simplified and rounded to 5 decimals for display only.  All
-    document-derived text is escaped; every file is written atomically.
+    document-derived text is escaped; every file is written atomically.  Pages
+    are rendered and written one at a time, and every simplified shape of a
+    taxon page is dropped once the page is written, so memory does not grow
+    with the number of taxa beyond the inputs and the index's coarse shapes.
     """
     out_dir = Path(out_dir)
+    shared = not self_contained
     _require(ranges, _RANGE_COLUMNS, "ranges")
     _require(habitat, _HABITAT_COLUMNS, "habitat")
     if boundaries is not None:
@@ -1482,6 +1829,8 @@ def write_maps(
     ranges = _to_4326(ranges, "ranges")
     habitat = _to_4326(habitat, "habitat")
     stems = _page_stems(taxa, out_dir)
+    page_bound = max_page_bytes or (LIGHT_PAGE_BYTES if shared else MAX_PAGE_BYTES)
+    index_bound = max_page_bytes or MAX_PAGE_BYTES
 
     by_id: dict[str, _Taxon] = {}
     ordered: list[_Taxon] = []
@@ -1493,15 +1842,6 @@ def write_maps(
         by_id[tid] = t
         ordered.append(t)
     _collect_units(ranges, habitat, by_id)
-
-    # Geometry for display is computed once per (geometry, tolerance) for all pages.
-    geoms: list[Any] = []
-    for t in ordered:
-        for u in t.units:
-            u.range_ix, u.habitat_ix = len(geoms), len(geoms) + 1
-            geoms += [u.range_geom, u.habitat_geom]
-        t.popups_js = _popup_array_js(t)
-    shapes = _Shapes(geoms)
     world = (-180.0, -60.0, 180.0, 80.0)
 
     def extent_of(ts: list[_Taxon]) -> tuple[float, float, float, float]:
@@ -1509,63 +1849,184 @@ def write_maps(
             _extent(g for t in ts for u in t.units for g in (u.range_geom, u.habitat_geom)) or world
         )
 
-    lines = _BoundaryLines(boundaries, extent_of(ordered))
+    all_extent = extent_of(ordered)
+    lines = _BoundaryLines(boundaries, all_extent) if boundaries is not None else None
+    has_lines = lines is not None and len(lines._shapes.geoms) > 0
+    reliefs = _Relief(list(relief or []), out_dir, shared)
+    coarse = COARSE_FACTOR * tolerance
+    written: list[Path] = []
+    extra: list[Path] = []
 
-    specs: list[tuple[Path, _Page]] = []
+    # ---- the index: every distinct shape once, coarse
+    index_geoms, index_ix = _index_shapes(ordered)
+    index_shapes = _Shapes(index_geoms)
     n_units = sum(len(t.units) for t in ordered)
-    specs.append(
-        (
-            out_dir / "index.html",
-            _Page(
-                what="index.html",
-                title=_esc(title),
-                header=_header_html(
-                    _esc(title),
-                    f"{len(ordered)} taxa, {n_units} range units. Click a shape for details; "
-                    "toggle taxa in the layer list.",
-                    back_link=False,
-                ),
-                taxa=ordered,
-                is_index=True,
-                extent=extent_of(ordered),
-                legend=_legend_html(ordered, link=True, back_link=False),
-                body=_summary_table(ordered),
-            ),
-        )
+    many = len(ordered) > INDEX_LAYER_LIST_MAX
+    how = ("Click the map to list every taxon there; search, sort and pick taxa in the table "
+           "below.")
+    index_page = _Page(
+        what="index.html",
+        title=_esc(title),
+        header=_header_html(
+            _esc(title),
+            f"{len(ordered)} taxa, {n_units} range units. " + how
+            + ("" if many else " Toggle taxa in the layer list."),
+            back_link=False,
+        ),
+        taxa=ordered,
+        is_index=True,
+        extent=all_extent,
+        legend=_legend_html([] if many else ordered, link=True, back_link=False),
+        body=_summary_table(ordered),
+        relief=reliefs.for_extent(all_extent),
+        shared=shared,
+        index_ix=index_ix,
+        boundaries=has_lines,
     )
+    text, _ = _render_fitted(index_page, index_shapes, lines, _tolerances(coarse), index_bound,
+                             osm_overlay)
+    write_text_atomic(out_dir / "index.html", text)
+    written.append(out_dir / "index.html")
+    del text, index_shapes, index_page
+
+    # ---- one page per taxon, written as soon as it is rendered
     for t in ordered:
+        path = safe_child(out_dir, f"{t.stem}.html")
+        geoms = [u.range_geom for u in t.units] + [u.habitat_geom for u in t.units]
+        n = len(t.units)
+        band = _band(t.info.get("elevation_min_m"), t.info.get("elevation_max_m"))
+        layers = [
+            _Layer(_layer_label(t.colour, f"{_esc(t.name)}: range units"),
+                   _range_style(t.colour, True), list(range(n))),
+            _Layer(_layer_label(t.colour, f"{_esc(t.name)}: habitat {_esc(band)}"),
+                   _habitat_style(t.colour), list(range(n, 2 * n))),
+        ]
+        layers += _band_layers(t, band_layers, geoms)
+        shapes = _Shapes(geoms)
         sci = _text(t.info.get("scientific_name"))
         heading = _esc(t.name) + (f" <i>({_esc(sci)})</i>" if sci else "")
-        band = _band(t.info.get("elevation_min_m"), t.info.get("elevation_max_m"))
         rule = _text(t.info.get("elevation_rule"))
         sub = f"{len(t.units)} range units · habitat {_esc(band)}" + (
             f" ({_esc(rule)})" if rule else ""
         )
-        specs.append(
-            (
-                safe_child(out_dir, f"{t.stem}.html"),
-                _Page(
-                    what=f"{t.stem}.html",
-                    title=_esc(t.name),
-                    header=_header_html(heading, sub, back_link=True),
-                    taxa=[t],
-                    is_index=False,
-                    extent=extent_of([t]),
-                    legend=_legend_html([t], link=False, back_link=True),
-                    body=_units_table(t),
-                ),
-            )
+        extent = extent_of([t])
+        page = _Page(
+            what=f"{t.stem}.html",
+            title=_esc(t.name),
+            header=_header_html(heading, sub, back_link=True),
+            taxa=[t],
+            is_index=False,
+            extent=extent,
+            legend=_legend_html([t], link=False, back_link=True),
+            body=_units_table(t),
+            relief=reliefs.for_extent(extent),
+            shared=shared,
+            layers=layers,
+            popups_js=_popup_array_js(t),
+            boundaries=has_lines,
         )
-    if relief:
-        for _, page in specs:
-            page.relief = _relief_for(relief, page.extent)
-    pages = [
-        (path, _render_fitted(page, shapes, lines, tolerance, max_page_bytes, osm_overlay))
-        for path, page in specs
-    ]
-
-    written = []
-    for path, text in pages:
+        tols = _tolerances(coarse if shared else tolerance)
+        if shared and coarse > tolerance:
+            # the detail file: the same layers at the finer tolerance, bounded too
+            dtol = next(
+                (x for x in _tolerances(tolerance)
+                 if _page_nbytes(page, shapes, None, x) <= MAX_PAGE_BYTES),
+                _tolerances(tolerance)[-1],
+            )
+            page.detail = f"detail/{t.stem}.js"
+            detail_text = _detail_js(t.stem, _layer_fcs(layers, shapes, dtol))
+        text, _ = _render_fitted(page, shapes, lines, tols, page_bound, osm_overlay)
+        if page.detail is not None:
+            dpath = safe_child(out_dir, page.detail)
+            write_text_atomic(dpath, detail_text)
+            extra.append(dpath)
+            del detail_text
         write_text_atomic(path, text)
         written.append(path)
-    return written
+        del text, shapes, page
+        if lines is not None:
+            lines.forget_pages()
+
+    if shared:
+        outlines = None
+        if has_lines and lines is not None:
+            texts = lines.json(all_extent, _BOUNDARY_MIN_TOLERANCE)
+            outlines = "window.RM = window.RM || {};\nRM.boundaries = " + _feature_collection(
+                (None, g) for g in texts) + ";\n"
+        extra += _write_assets(out_dir, outlines)
+        extra += reliefs.written
+    return written + extra
+
+
+def _band_layers(
+    t: _Taxon,
+    make: Callable[..., tuple[list[Any], list[Any]] | None] | None,
+    geoms: list[Any],
+) -> list[_Layer]:
+    """Optional layers of the habitat with the band widened / narrowed by the margin."""
+    if make is None or not t.units:
+        return []
+    n = len(t.units)
+    try:
+        res = make(t.info, [u.range_orig for u in t.units],
+                   [(u.elev_min, u.elev_max) for u in t.units])
+    except (ValueError, OSError) as exc:
+        log.warning("publish: no band-sensitivity layers for %s (%s)", t.taxon_id, exc)
+        return []
+    if res is None:
+        return []
+    wide, narrow = res
+    margins = {u.margin_m for u in t.units if u.margin_m is not None}
+    margin = _num(t.info.get("elevation_margin_m"))
+    if margin is None and len(margins) == 1:
+        margin = margins.pop()
+    lo, hi = _num(t.info.get("elevation_min_m")), _num(t.info.get("elevation_max_m"))
+    out = []
+    for kind, gs, sign in (("widened", wide, -1), ("narrowed", narrow, 1)):
+        if margin is not None:
+            b = _band(None if lo is None else lo + sign * margin,
+                      None if hi is None else hi - sign * margin)
+            what = f"band {kind} by {margin:,.0f} m ({b})"
+        else:
+            what = f"band {kind}"
+        start = len(geoms)
+        geoms.extend(_unwrap(g, force=_straddles(r)) if g is not None else None
+                     for g, r in zip(gs, geoms[:n], strict=True))
+        style = _band_style(t.colour, kind)
+        out.append(_Layer(_layer_label(t.colour, f"{_esc(t.name)}: habitat, {_esc(what)}"),
+                          style, list(range(start, start + n)), show=False))
+    return out
+
+
+def _band_style(colour: str, kind: str) -> dict[str, Any]:
+    if kind == "widened":
+        return {"color": colour, "weight": 1, "opacity": 0.9, "dashArray": "4 3",
+                "fillColor": colour, "fillOpacity": 0.15}
+    return {"color": "#222222", "weight": 0.8, "opacity": 0.9, "fillColor": colour,
+            "fillOpacity": 0.8}
+
+
+def _index_shapes(ordered: list[_Taxon]) -> tuple[list[Any], list[tuple[list[int], list[int]]]]:
+    """Distinct range and habitat shapes of all taxa, and each taxon's positions in them.
+
+    Taxa that share a unit (or the same habitat in it) share one shape, so the
+    index grows with the distinct shapes, not with taxa times units.
+    """
+    seen: dict[bytes, int] = {}
+    geoms: list[Any] = []
+    out = []
+    for t in ordered:
+        lists: tuple[list[int], list[int]] = ([], [])
+        for u in t.units:
+            for g, acc in ((u.range_geom, lists[0]), (u.habitat_geom, lists[1])):
+                if g is None or g.is_empty:
+                    continue
+                k = hashlib.blake2b(shapely.to_wkb(g), digest_size=16).digest()
+                i = seen.get(k)
+                if i is None:
+                    i = seen[k] = len(geoms)
+                    geoms.append(g)
+                if i not in acc:
+                    acc.append(i)
+        out.append(lists)
+    return geoms, out
