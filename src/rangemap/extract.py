@@ -862,7 +862,8 @@ _PLACE_WORDS = frozenset("""
 river rivers district districts county province provinces lake lakes mountain mountains
 valley valleys region regions park reserve sanctuary forest forests water area areas state
 states island islands range ranges basin plateau desert sea gulf bay creek pass peak
-national city town village prefecture municipality division
+national city town village prefecture municipality division alps andes highlands lowlands
+hills coast coasts plains
 """.split())
 
 #: Head nouns that are never a taxon's group noun ("a small mammal (Moschus meminna)").
@@ -965,7 +966,7 @@ _CUED_BINOMIAL_RE = re.compile(
     r"latin\s+name|known\s+to\s+science\s+as|species)\s*(?:is|:|,)?\s*"
     r"([A-Z][a-z]{2,})\s+([a-z]{3,})\b", re.I)
 #: "the genus Lophophorus", "Genus: Nanorana" make the genus known.
-_GENUS_WORD_RE = re.compile(r"\bgenus\s*:?\s+([A-Z][a-z]{2,})\b", re.I)
+_GENUS_WORD_RE = re.compile(r"\b(?i:genus)\s*:?\s+([A-Z](?:[a-z]{2,}|[A-Z]{2,}))\b")
 #: A common name and its binomial joined by a dash or colon on one line
 #: ("Clark's Nutcracker -- Nucifraga columbiana").
 _NAME_SEP_BINOMIAL_RE = re.compile(
@@ -1215,8 +1216,10 @@ def _find_taxa(text: str, sentences: Sequence[Sentence]
     sci: list[_TaxonMention] = []
     known_genera = {g for _, g in GROUP_NOUNS.values()}
     known_genera |= {g for _a, _b, g, _e in strong}
-    known_genera |= {m.group(1) for m in _GENUS_WORD_RE.finditer(text)
-                     if m.group(1).lower() not in _GENUS_STOP}
+    # "the genus Lophophorus", "Genus: Nanorana", "ON THE GENUS PARNASSIUS"
+    named_genera = {m.group(1).capitalize() for m in _GENUS_WORD_RE.finditer(text)
+                    if m.group(1).lower() not in _GENUS_STOP}
+    known_genera |= named_genera
     strong_pairs = {(g, e) for _a, _b, g, e in strong}
     epithets: dict[str, str] = {}  # epithet -> genus
     for _a, _b, g, e in strong:
@@ -1283,7 +1286,8 @@ def _find_taxa(text: str, sentences: Sequence[Sentence]
     # (c) abbreviated genus: a known epithet ("M. leucogaster"), or a new epithet when one
     # known genus has that initial ("M. wagneri" beside Montivipera raddei)
     initials: dict[str, set[str]] = {}
-    for g in {t.key[1].split()[0] for t in sci} | (known_genera & set(epithets.values())):
+    for g in ({t.key[1].split()[0] for t in sci} | (known_genera & set(epithets.values()))
+              | named_genera):
         initials.setdefault(g[0], set()).add(g)
     for m in _ABBR_BINOMIAL_RE.finditer(text):
         ep = m.group(2)
