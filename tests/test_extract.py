@@ -1004,3 +1004,14 @@ def test_floras_place_lists_and_references(gaz: Gazetteer) -> None:
         ("CHN", "Sichuan"), ("CHN", "Xizang")}
     assert (d["elevation_min_m"], d["elevation_max_m"]) == (3600, 4600)
     assert "bibliographic reference" in {x["reason"] for x in d["excluded"]}
+
+
+def test_semicolon_clauses_give_places_to_their_taxon(gaz: Gazetteer) -> None:
+    text = ("The black musk deer (Moschus fuscus) is found in Nepal at 3,000–4,000 m "
+            "elevation; the dwarf musk deer (Moschus meminna) is found in India and Bhutan at "
+            "1,000–2,000 m elevation.")
+    recs = {r.scientific_name: r for r in merge_records(extract_text(text, "t.txt", gaz))}
+    assert recs["Moschus fuscus"].countries == ["NPL"]
+    assert recs["Moschus meminna"].countries == ["BTN", "IND"]
+    assert (recs["Moschus meminna"].elevation_min_m, recs["Moschus meminna"].elevation_max_m) \
+        == (1000, 2000)

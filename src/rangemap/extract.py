@@ -1910,7 +1910,25 @@ def extract_text(text: str, document: str, gaz: Gazetteer) -> list[TaxonRecord]:
             carry = key
         if key is None:
             continue
-        rec = record(key)
+        sentence_rec = rec = record(key)
+        # a sentence whose ";" clauses name different taxa ("the Alpine Ibex (C. i. ibex),
+        # found in ...; the Nubian Ibex (...), found in ..."): each clause's places go to
+        # the first taxon named in that clause
+        cuts = [0] + [k + 1 for k, ch in enumerate(s.text) if ch == ";"] + [len(s.text) + 1]
+        clause_key: list[tuple[int, int, tuple[str, str]]] = []
+        if len({t.key for t in own}) > 1:
+            for a0, b0 in zip(cuts, cuts[1:], strict=False):
+                first = next((t.key for t in own if a0 <= t.start - s.start < b0), None)
+                if first is not None:
+                    clause_key.append((a0, b0, first))
+
+        def rec_at(pos: int, clause_key: list[tuple[int, int, tuple[str, str]]] = clause_key,
+                   sentence_rec: TaxonRecord = sentence_rec) -> TaxonRecord:
+            for a0, b0, k in clause_key:
+                if a0 <= pos < b0:
+                    return record(k)
+            return sentence_rec
+
         sentence_text = " ".join(s.text.split())
         excluded_section = (bool(s.section) and _is_section(s.section, EXCLUDED_SECTIONS)
                             and not _is_section(s.section, RANGE_SECTIONS))
@@ -1931,6 +1949,7 @@ def extract_text(text: str, document: str, gaz: Gazetteer) -> list[TaxonRecord]:
             named_here = {t[0] for m in places if m.kind == "country" for t in m.targets}
             for m in places:
                 ms, me = m.start - s.start, m.end - s.start
+                rec = rec_at(ms)
                 status, reason = "native", ""
                 gov = None if (s.heading or excluded_section) else _governing_cue(
                     cues, ms, me, s.text, spans)
@@ -1973,6 +1992,7 @@ def extract_text(text: str, document: str, gaz: Gazetteer) -> list[TaxonRecord]:
                     qualifier_only=m.kind == "region" and bool(set(m.countries) & named_here),
                     status=status, reason=reason,
                 ))
+        rec = sentence_rec
         if s.heading or excluded_section or sec_status not in (None, "native"):
             continue
         field_band = _field_band(s.text, s.section)
@@ -1988,8 +2008,8 @@ def extract_text(text: str, document: str, gaz: Gazetteer) -> list[TaxonRecord]:
                 if gov is not None and gov[0] != "reintroduced":
                     continue
                 scope = _band_scope(s.text, a, b, lo, hi, spans, sub, len(bands))
-                rec.elevations.append(_Elev(lo, hi, Evidence(document, s.start + a,
-                                                             s.start + b, sentence_text), scope))
+                rec_at(a).elevations.append(_Elev(lo, hi, Evidence(
+                    document, s.start + a, s.start + b, sentence_text), scope))
         rec.prefs.extend((h, Evidence(document, s.start + h.start, s.start + h.end,
                                       sentence_text)) for h in find_preferences(s.text))
     return list(records.values())
