@@ -578,6 +578,65 @@ def test_evaluate_script_runs(capsys: pytest.CaptureFixture[str]) -> None:
     assert main([str(ROOT / "no-such-folder")]) == 2
 
 
+def test_evaluation_per_format_and_json(tmp_path: Path,
+                                        capsys: pytest.CaptureFixture[str]) -> None:
+    from rangemap.evaluation import main
+
+    (tmp_path / "a.txt").write_text(
+        "Black musk deer (Moschus fuscus)\n\nDistribution: Nepal, Bhutan; possibly India.\n"
+        "Upper elevation limit (metres): 4000\n", encoding="utf-8")
+    (tmp_path / "a.gold.yaml").write_text(
+        "document: a.txt\nformat: iucn\ngroup: mammal\nretrieved: today\ntaxa:\n"
+        "  - scientific_name: Moschus fuscus\n    name: black musk deer\n    rank: species\n"
+        "    countries: [BTN, NPL]\n    admin1: []\n    uncertain: [IND]\n"
+        "    elevation_min_m: null\n    elevation_max_m: 4000\n", encoding="utf-8")
+    (tmp_path / "b.txt").write_text("The dwarf musk deer (Moschus meminna) lives in India.\n",
+                                    encoding="utf-8")
+    (tmp_path / "b.gold.yaml").write_text(
+        "document: b.txt\nformat: encyclopedia\ntaxa:\n"
+        "  - scientific_name: Moschus meminna\n    name: null\n    rank: species\n"
+        "    countries: [IND, NPL]\n    admin1: []\n"
+        "    elevation_min_m: 1000\n    elevation_max_m: null\n"
+        "  - scientific_name: Moschus cupreus\n    name: null\n    rank: species\n"
+        "    countries: [AFG]\n    admin1: []\n"
+        "    elevation_min_m: null\n    elevation_max_m: null\n", encoding="utf-8")
+    assert main([str(tmp_path), "--boundaries", str(BOUNDARIES), "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    iucn, enc = out["per_format"]["iucn"], out["per_format"]["encyclopedia"]
+    assert (iucn["countries"]["tp"], iucn["countries"]["fp"], iucn["countries"]["fn"]) == (2, 0, 0)
+    assert iucn["elevation_band"] == {"right": 1, "n": 1, "share": 1.0}
+    assert iucn["status_leaks"] == 0
+    assert (enc["countries"]["tp"], enc["countries"]["fn"]) == (1, 2)
+    assert enc["elevation_band"]["right"] == 1 and enc["elevation_band"]["n"] == 2
+    assert enc["taxa_found"] == {"right": 1, "n": 2, "share": 0.5}
+    assert out["overall"]["taxa_found"]["n"] == 3
+    # with --include-uncertain the hedged India is mapped and shows as a status leak
+    assert main([str(tmp_path), "--boundaries", str(BOUNDARIES), "--json",
+                 "--include-uncertain"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["per_format"]["iucn"]["status_leaks"] == 1
+    assert main([str(tmp_path), "--boundaries", str(BOUNDARIES)]) == 0
+    text = capsys.readouterr().out
+    assert "iucn" in text and "encyclopedia" in text and "overall" in text
+
+
+def test_cli_include_uncertain(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from rangemap.cli import cli
+
+    p = tmp_path / "u.txt"
+    p.write_text("The black musk deer (Moschus fuscus) occurs in Nepal and possibly Bhutan.\n",
+                 encoding="utf-8")
+    args = ["extract", "--json", str(p), "--boundaries", str(BOUNDARIES)]
+    res = CliRunner().invoke(cli, args)
+    units = {u["iso3"] for u in json.loads(res.stdout)["species"][0]["units"]}
+    assert res.exit_code == 0 and units == {"NPL"}
+    res = CliRunner().invoke(cli, [*args, "--include-uncertain"])
+    units = {u["iso3"] for u in json.loads(res.stdout)["species"][0]["units"]}
+    assert res.exit_code == 0 and units == {"NPL", "BTN"}
+
+
 # --------------------------------------------------------------------------- general taxa
 
 WORLD = Gazetteer(
