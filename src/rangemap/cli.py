@@ -224,6 +224,25 @@ def _codes(ctx: click.Context, param: click.Parameter, value: str) -> tuple[int,
     return codes
 
 
+_WHERE_HELP = ("SQL WHERE clause selecting --range features (GDAL's OGR SQL), e.g. "
+               "\"presence = 1 AND seasonal IN (1, 2)\".")
+
+
+def _iucn_options(f):
+    """--presence, --origin, --seasonal, --where: the features of --range that count."""
+    for opt in reversed([
+        click.option("--presence", callback=_codes, default="1,2", show_default=True,
+                     help="IUCN presence codes kept from --range (if it has the field)."),
+        click.option("--origin", callback=_codes, default="1,2", show_default=True,
+                     help="IUCN origin codes kept from --range (if it has the field)."),
+        click.option("--seasonal", callback=_codes, default="1,2,3", show_default=True,
+                     help="IUCN seasonal codes kept from --range (if it has the field)."),
+        click.option("--where", "where", default=None, metavar="SQL", help=_WHERE_HELP),
+    ]):
+        f = opt(f)
+    return f
+
+
 def _engine_options(f):
     """--workers / --scheduler (shared by ``habitat`` and ``area``)."""
     f = click.option("--scheduler", default=None, metavar="ADDRESS",
@@ -266,12 +285,7 @@ def _dem_option(default_help: str):
               "instead of the documents' places.")
 @click.option("--taxon-field", default="sci_name", show_default=True,
               help="Field of --range naming the taxon.")
-@click.option("--presence", callback=_codes, default="1,2", show_default=True,
-              help="IUCN presence codes kept from --range.")
-@click.option("--origin", callback=_codes, default="1,2", show_default=True,
-              help="IUCN origin codes kept from --range.")
-@click.option("--seasonal", callback=_codes, default="1,2,3", show_default=True,
-              help="IUCN seasonal codes kept from --range.")
+@_iucn_options
 @click.option("--min-elevation", type=METRES, default=None,
               help="Lower limit (m) for every taxon, overriding the documents.")
 @click.option("--max-elevation", type=METRES, default=None,
@@ -298,6 +312,7 @@ def _dem_option(default_help: str):
 def build(obj: Ctx, docs: Path | None, dems: tuple[Path, ...], boundaries: Path | None,
           ranges_yaml: Path | None, range_file: Path | None, taxon_field: str,
           presence: tuple[int, ...], origin: tuple[int, ...], seasonal: tuple[int, ...],
+          where: str | None,
           min_elevation: float | None, max_elevation: float | None, out: Path,
           country_field: str | None, name_field: str | None, id_field: str | None,
           elevation_margin: float, force: bool, figures: bool, include_uncertain: bool,
@@ -336,7 +351,7 @@ def build(obj: Ctx, docs: Path | None, dems: tuple[Path, ...], boundaries: Path 
                         boundaries=boundaries, ranges_yaml=ranges_yaml, out=out,
                         range_file=range_file, taxon_field=taxon_field,
                         iucn_codes={"presence": presence, "origin": origin,
-                                    "seasonal": seasonal},
+                                    "seasonal": seasonal}, range_where=where,
                         min_elevation=min_elevation, max_elevation=max_elevation, force=force,
                         elevation_margin=elevation_margin, progress=bar, workers=workers,
                         scheduler=scheduler, figures=figures, include_uncertain=include_uncertain,
@@ -351,7 +366,8 @@ def build(obj: Ctx, docs: Path | None, dems: tuple[Path, ...], boundaries: Path 
         return
     if obj.verbosity >= 0:
         for t in res.taxa:
-            click.echo(f"{t['name']} ({t['scientific_name'] or t['rank']}): {t['units']} units, "
+            click.echo(f"{t['name']} ({t['scientific_name'] or t['rank']}): "
+                       f"{_plural(t['units'], 'unit')}, "
                        f"habitat {t['habitat_km2']:,.0f} km² of {t['range_km2']:,.0f} km² range",
                        err=True)
         if res.skipped:
@@ -394,6 +410,7 @@ def extract(docs: tuple[Path, ...], as_json: bool, output: Path | None, overwrit
     if output is not None and output.exists() and not overwrite:
         raise click.BadParameter(f"{output} exists; add --overwrite to replace it",
                                  param_hint="'-o/--output'")
+    _check_out_folder(output, "'-o/--output'")
     files: list[Path] = []
     for d in docs:
         files.extend(document_paths(d))
@@ -441,6 +458,7 @@ def _check_band(min_elevation: float | None, max_elevation: float | None) -> Non
 
 @cli.command()
 @_range_band_options
+@_iucn_options
 @click.option("-o", "--out", "out_file", required=True,
               type=click.Path(dir_okay=False, path_type=Path),
               help="Output file: .geojson, .gpkg or .fgb (with --no-polygons: .csv).")
@@ -450,8 +468,9 @@ def _check_band(min_elevation: float | None, max_elevation: float | None) -> Non
               "('rangemap area') to a .csv file.")
 @_engine_options
 def habitat(range_file: Path, layer: str | None, dems: tuple[Path, ...], min_elevation: float,
-            max_elevation: float | None, out_file: Path, overwrite: bool, polygons: bool,
-            workers: int, scheduler: str | None) -> None:
+            max_elevation: float | None, presence: tuple[int, ...], origin: tuple[int, ...],
+            seasonal: tuple[int, ...], where: str | None, out_file: Path, overwrite: bool,
+            polygons: bool, workers: int, scheduler: str | None) -> None:
     """Habitat of each range feature within an elevation band.
 
     One output feature per range feature, its attributes kept, plus area_km2,
@@ -479,29 +498,63 @@ def habitat(range_file: Path, layer: str | None, dems: tuple[Path, ...], min_ele
     if out_file.exists() and not overwrite:
         raise click.BadParameter(f"{out_file} exists; add --overwrite to replace it",
                                  param_hint="'-o/--out'")
+    _check_out_folder(out_file, "'-o/--out'")
+    gdf = _read_range(range_file, layer, where, presence, origin, seasonal)
     if not polygons:
-        n, area = _write_area_table(range_file, dems, min_elevation, max_elevation, layer,
+        n, area = _write_area_table(gdf, dems, min_elevation, max_elevation, layer,
                                     workers, scheduler, out_file)
         click.echo(f"wrote {n} rows, habitat {area:,.1f} km², to {out_file}", err=True)
         return
     from rangemap.pipeline import habitat_file
 
-    n, area = habitat_file(range_file, list(dems), min_elevation, max_elevation, out_file,
+    n, area = habitat_file(gdf, list(dems), min_elevation, max_elevation, out_file,
                            layer, workers=workers, scheduler=scheduler)
-    click.echo(f"wrote {n} features, habitat {area:,.1f} km², to {out_file}", err=True)
+    click.echo(f"wrote {_plural(n, 'feature')}{_of(gdf)}, habitat {area:,.1f} km², to "
+               f"{out_file}", err=True)
 
 
-def _write_area_table(range_file, dems, min_elevation, max_elevation, layer, workers,
+def _read_range(range_file: Path, layer: str | None, where: str | None,
+                presence: tuple[int, ...], origin: tuple[int, ...],
+                seasonal: tuple[int, ...]):
+    """The features of --range that count: --where, then the IUCN codes."""
+    from rangemap.pipeline import read_range_file
+
+    return read_range_file(range_file, layer, where,
+                           {"presence": presence, "origin": origin, "seasonal": seasonal})
+
+
+def _of(gdf) -> str:
+    """`` of N`` when --where or the IUCN codes dropped features."""
+    total = gdf.attrs.get("features", len(gdf))
+    return f" of {total}" if total != len(gdf) else ""
+
+
+def _check_out_folder(path: Path | None, hint: str) -> None:
+    """A file output into a folder that does not exist is a usage error (not created silently:
+    a typo in the folder name would hide the output)."""
+    if path is not None and not path.parent.is_dir():
+        raise click.BadParameter(f"{path}: folder {path.parent} does not exist; create it "
+                                 f"first (mkdir -p {path.parent})", param_hint=hint)
+
+
+def _plural(n: int, word: str) -> str:
+    """``1 unit``, ``2 units``."""
+    return f"{n:,} {word}{'' if n == 1 else 's'}"
+
+
+def _write_area_table(gdf, dems, min_elevation, max_elevation, layer, workers,
                       scheduler, out_file) -> tuple[int, float]:
     from rangemap.engine import area_table
     from rangemap.fsutil import write_text_atomic
 
-    table = area_table(range_file, list(dems), min_elevation, max_elevation, layer,
+    # ``gdf`` is the range file as read and filtered by _read_range (passed through).
+    table = area_table(gdf, list(dems), min_elevation, max_elevation, layer,
                        workers=workers, scheduler=scheduler)
     from rangemap.errors import check_strict
     from rangemap.pipeline import coverage_warnings
 
-    coverage_warnings(table, lambda _row, i: f"{range_file.name} feature {i + 1}")
+    name = Path(gdf.attrs.get("source", "range")).name
+    coverage_warnings(table, lambda _row, i: f"{name} feature {i + 1}")
     check_strict()  # --strict: nothing written
     text = table.to_csv(index=False, lineterminator="\n")
     if out_file is None:
@@ -513,14 +566,16 @@ def _write_area_table(range_file, dems, min_elevation, max_elevation, layer, wor
 
 @cli.command()
 @_range_band_options
+@_iucn_options
 @click.option("-o", "--out", "out_file", default=None,
               type=click.Path(dir_okay=False, path_type=Path),
               help="Write the table to this .csv file (default: print it).")
 @click.option("--overwrite", is_flag=True, help="Replace an existing output file.")
 @_engine_options
 def area(range_file: Path, layer: str | None, dems: tuple[Path, ...], min_elevation: float,
-         max_elevation: float | None, out_file: Path | None, overwrite: bool, workers: int,
-         scheduler: str | None) -> None:
+         max_elevation: float | None, presence: tuple[int, ...], origin: tuple[int, ...],
+         seasonal: tuple[int, ...], where: str | None, out_file: Path | None, overwrite: bool,
+         workers: int, scheduler: str | None) -> None:
     """Habitat area of each range feature, without polygons (fast).
 
     One CSV row per range feature: its attributes, then area_km2 (exact ellipsoidal
@@ -539,10 +594,13 @@ def area(range_file: Path, layer: str | None, dems: tuple[Path, ...], min_elevat
     if out_file is not None and out_file.exists() and not overwrite:
         raise click.BadParameter(f"{out_file} exists; add --overwrite to replace it",
                                  param_hint="'-o/--out'")
-    n, total = _write_area_table(range_file, dems, min_elevation, max_elevation, layer,
+    _check_out_folder(out_file, "'-o/--out'")
+    gdf = _read_range(range_file, layer, where, presence, origin, seasonal)
+    n, total = _write_area_table(gdf, dems, min_elevation, max_elevation, layer,
                                  workers, scheduler, out_file)
     if out_file is not None:
-        click.echo(f"wrote {n} rows, habitat {total:,.1f} km², to {out_file}", err=True)
+        click.echo(f"wrote {_plural(n, 'row')}{_of(gdf)}, habitat {total:,.1f} km², to "
+                   f"{out_file}", err=True)
 
 
 @cli.command()

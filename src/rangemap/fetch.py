@@ -126,6 +126,10 @@ def validate_bounds(bounds: Sequence[float]) -> Bounds:
         raise UsageError(f"longitudes must be within -180..180, got W={w} E={e}")
     if not (-90 <= s <= 90 and -90 <= n <= 90):
         raise UsageError(f"latitudes must be within -90..90, got S={s} N={n}")
+    if w > e and not (w > 0 > e):
+        # 88 26 80 31 is two numbers swapped, not a box around the world the long way.
+        raise UsageError(f"W={w:g} is east of E={e:g}: swapped? give west first, e.g. "
+                         f"--bounds {e:g} {s:g} {w:g} {n:g}")
     if w > e:
         raise UsageError(f"bounds cross the antimeridian (W={w} > E={e}); fetch the two sides "
                          "separately, e.g. W..180 and -180..E")

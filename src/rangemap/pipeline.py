@@ -50,6 +50,7 @@ from rangemap.fsutil import (
 from rangemap.habitat import as_multi, eoo_km2, geodesic_area_km2, snap
 from rangemap.ranges import (
     Boundaries,
+    filter_iucn,
     load_ranges_yaml,
     normalize_boundaries,
     range_units,
@@ -122,17 +123,43 @@ class BuildResult:
 
 
 def document_paths(docs: str | os.PathLike[str]) -> list[Path]:
-    """Text files of a document folder (``*.txt``, sorted), or the one file given."""
+    """Text files of a document folder (``*.txt``, sorted), or the one file given.
+
+    UTF-16 files (Windows "Unicode" text) are named as such with the fix,
+    rather than reported as binary by the reader.
+    """
     p = Path(docs)
     if p.is_dir():
         files = sorted(q for q in p.glob("*.txt") if q.is_file())
         if not files:
             raise DataError(f"{p}: no .txt documents in this folder; pass --docs with UTF-8 "
                             "text files")
-        return files
-    if p.is_file():
-        return [p]
-    raise DataError(f"{p}: documents not found; pass --docs with a .txt file or a folder")
+    elif p.is_file():
+        files = [p]
+    else:
+        raise DataError(f"{p}: documents not found; pass --docs with a .txt file or a folder")
+    for f in files:
+        if _looks_utf16(f):
+            raise DataError(f"{f}: UTF-16 text; rangemap reads UTF-8: convert it, e.g. "
+                            f"iconv -f UTF-16 -t UTF-8 '{f}' > '{f.stem}-utf8.txt'")
+    return files
+
+
+def _looks_utf16(path: Path) -> bool:
+    """A UTF-16 byte-order mark, or ASCII text with a zero byte after (or before) each char."""
+    with open(path, "rb") as fh:
+        head = fh.read(512)
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return True
+    if len(head) < 8:
+        return False
+    n = len(head) // 2 * 2
+    even, odd = head[0:n:2], head[1:n:2]
+    for zeros, text in ((odd, even), (even, odd)):
+        if zeros.count(0) >= 0.9 * len(zeros) and all(32 <= b < 127 or b in b"\t\r\n"
+                                                       for b in text if b):
+            return True
+    return False
 
 
 def extract_records(doc_files: list[Path], boundaries: Path, include_uncertain: bool = False,
@@ -669,6 +696,7 @@ def build(
     range_file: str | os.PathLike[str] | None = None,
     taxon_field: str = "sci_name",
     iucn_codes: dict[str, tuple[int, ...]] | None = None,
+    range_where: str | None = None,
     min_elevation: float | None = None,
     max_elevation: float | None = None,
     boundary_fields: dict[str, str | None] | None = None,
@@ -705,6 +733,8 @@ def build(
         Field of ``range_file`` naming the taxon.
     iucn_codes : dict, optional
         Allowed ``presence``/``origin``/``seasonal`` codes (defaults 1-2, 1-2, 1-3).
+    range_where : str, optional
+        SQL WHERE clause selecting features of ``range_file`` (``--where``).
     min_elevation, max_elevation : float, optional
         Limits that override every taxon's own.
     boundary_fields : dict, optional
@@ -755,7 +785,7 @@ def build(
                 extra_inputs.append(aliases)
         return _build(docs=docs, dems=dems, boundaries=Path(boundaries),
                       ranges_yaml=ranges_yaml, out=out, range_file=range_file,
-                      taxon_field=taxon_field, iucn_codes=iucn_codes,
+                      taxon_field=taxon_field, iucn_codes=iucn_codes, range_where=range_where,
                       min_elevation=min_elevation, max_elevation=max_elevation,
                       boundary_fields=boundary_fields, force=force,
                       elevation_margin=elevation_margin, progress=progress, workers=workers,
@@ -781,6 +811,7 @@ def _build(*, docs: str | os.PathLike[str], dems: list[str | os.PathLike[str]] |
            boundaries: Path, ranges_yaml: str | os.PathLike[str] | None,
            out: str | os.PathLike[str], range_file: str | os.PathLike[str] | None,
            taxon_field: str, iucn_codes: dict[str, tuple[int, ...]] | None,
+           range_where: str | None,
            min_elevation: float | None, max_elevation: float | None,
            boundary_fields: dict[str, str | None] | None, force: bool,
            elevation_margin: float, progress: Progress | None, workers: int | None,
@@ -820,6 +851,7 @@ def _build(*, docs: str | os.PathLike[str], dems: list[str | os.PathLike[str]] |
               "boundary_fields": boundary_fields,
               "ranges": None if ranges_yaml is None else str(ranges_yaml),
               "range_file": None if range_file is None else str(range_file),
+              "range_where": range_where,
               "taxon_field": taxon_field, "iucn_codes": iucn_codes,
               "min_elevation": min_elevation, "max_elevation": max_elevation,
               "elevation_margin": elevation_margin, "figures": figures,
@@ -852,7 +884,7 @@ def _build(*, docs: str | os.PathLike[str], dems: list[str | os.PathLike[str]] |
     if ranges_yaml is not None:
         records = load_ranges_yaml(ranges_yaml, bounds)
     elif range_file is not None:
-        gdf = read_range_file(Path(range_file))
+        gdf = read_range_file(Path(range_file), where=range_where)
         records, counts = records_from_range_file(gdf, bounds, str(range_file), taxon_field,
                                                   iucn_codes)
         log.info("%s: kept %d of %d features", range_file, counts["kept"], counts["features"])
@@ -976,15 +1008,53 @@ def _build(*, docs: str | os.PathLike[str], dems: list[str | os.PathLike[str]] |
 DRIVERS = {".geojson": "GeoJSON", ".json": "GeoJSON", ".gpkg": "GPKG", ".fgb": "FlatGeobuf"}
 
 
-def read_range_file(path: Path, layer: str | None = None) -> gpd.GeoDataFrame:
-    """Read a polygon range file into EPSG:4326; DataError when unusable."""
+def read_range_file(path: Path | gpd.GeoDataFrame, layer: str | None = None,
+                    where: str | None = None,
+                    codes: dict[str, tuple[int, ...]] | None = None) -> gpd.GeoDataFrame:
+    """Read a polygon range file into EPSG:4326; DataError when unusable.
+
+    Parameters
+    ----------
+    path : path or GeoDataFrame
+        The file; a GeoDataFrame this function returned is passed through (so a
+        caller can read and filter once, then hand the result on).
+    layer : str, optional
+        Layer to read (default: the first).
+    where : str, optional
+        SQL WHERE clause on the file's fields (``--where``), applied by GDAL.
+    codes : dict, optional
+        Allowed IUCN ``presence``/``origin``/``seasonal`` codes; None: no filter.
+        ``gdf.attrs["features"]`` holds the count before filtering.
+    """
+    if isinstance(path, gpd.GeoDataFrame):
+        return path
+    path = Path(path)
     if not path.exists():
         raise DataError(f"{path}: range file not found; pass --range with a polygon file")
     try:
-        gdf = pyogrio.read_dataframe(path, layer=layer)
+        pyogrio.read_info(path, layer=layer)
     except Exception as exc:  # pyogrio raises DataSource/DataLayer errors
         raise DataError(f"{path}: cannot read range file ({first_line(exc)}); "
                         "pass a GeoJSON, GeoPackage, shapefile or FlatGeobuf") from exc
+    try:
+        gdf = pyogrio.read_dataframe(path, layer=layer, where=where)
+    except Exception as exc:
+        if where:
+            raise UsageError(f"--where {where!r}: GDAL refused it on {path} "
+                             f"({first_line(exc)}); give an SQL condition on the file's "
+                             "fields, e.g. \"presence = 1\"") from exc
+        raise DataError(f"{path}: cannot read range file ({first_line(exc)}); "
+                        "pass a GeoJSON, GeoPackage, shapefile or FlatGeobuf") from exc
+    geom_col = (getattr(gdf, "_geometry_column_name", None)
+                if isinstance(gdf, gpd.GeoDataFrame) else None)
+    if geom_col is None or geom_col not in gdf.columns:
+        raise DataError(f"{path}: no geometry (a table without shapes); a range file needs "
+                        "polygons: pass a GeoJSON, GeoPackage, shapefile or FlatGeobuf")
+    if where and not len(gdf):
+        raise DataError(f"{path}: no feature matches --where {where!r}")
+    features = len(gdf)
+    if codes is not None:
+        gdf = filter_iucn(gdf, codes, str(path))
     if gdf.crs is None:
         raise DataError(f"{path}: range file has no CRS; define one (e.g. ogr2ogr -a_srs "
                         "EPSG:4326)")
@@ -999,6 +1069,7 @@ def read_range_file(path: Path, layer: str | None = None) -> gpd.GeoDataFrame:
              "make_valid; check them in a GIS")
     gdf["geometry"] = [as_multi(wrap_antimeridian(g))
                        for g in shapely.make_valid(gdf.geometry.values)]
+    gdf.attrs.update(source=str(path), features=features)
     return gdf
 
 
@@ -1028,9 +1099,11 @@ def wrap_antimeridian(geom: shapely.Geometry) -> shapely.Geometry:
     return shapely.union_all(parts) if parts else geom
 
 
-def habitat_file(range_file: Path, dems: list[Path], min_m: float, max_m: float | None,
-                 out_file: Path, layer: str | None = None, *, workers: int | None = None,
-                 scheduler: Any = None) -> tuple[int, float]:
+def habitat_file(range_file: Path | gpd.GeoDataFrame, dems: list[Path], min_m: float | None,
+                 max_m: float | None, out_file: Path, layer: str | None = None, *,
+                 workers: int | None = None, scheduler: Any = None,
+                 where: str | None = None,
+                 codes: dict[str, tuple[int, ...]] | None = None) -> tuple[int, float]:
     """``rangemap habitat``: habitat of every feature of a range file.
 
     Blocks run serially, on ``workers`` local processes, or on a Dask
@@ -1040,20 +1113,21 @@ def habitat_file(range_file: Path, dems: list[Path], min_m: float, max_m: float 
     -------
     (features, total_area_km2)
     """
-    gdf = read_range_file(range_file, layer)
+    gdf = read_range_file(range_file, layer, where, codes)
+    name = Path(gdf.attrs.get("source", "range")).name
     with DemStack(dems) as stack, engine.make_executor(workers, scheduler) as ex:
         results = engine.habitats(list(gdf.geometry.values), list(stack), (min_m, max_m),
                                   executor=ex)
     out = gdf.drop(columns=["area_km2", "elevation_min_m", "elevation_max_m", "dem_source",
                             "dem_coverage"], errors="ignore").copy()
     out["area_km2"] = [round(r.area_km2, 3) for r in results]
-    out["elevation_min_m"] = float(min_m)
+    out["elevation_min_m"] = np.nan if min_m is None else float(min_m)
     out["elevation_max_m"] = np.nan if max_m is None else float(max_m)
     out["dem_source"] = ["+".join(r.sources) if r.sources else None for r in results]
     out = gpd.GeoDataFrame(out.drop(columns="geometry"),
                            geometry=[r.geometry for r in results], crs="EPSG:4326")
     out["dem_coverage"] = [round(r.covered_share, 6) for r in results]
-    coverage_warnings(out, lambda _row, i: f"{range_file.name} feature {i + 1}")
+    coverage_warnings(out, lambda _row, i: f"{name} feature {i + 1}")
     check_strict()  # --strict: nothing written
     driver = DRIVERS[out_file.suffix.lower()]
     if driver == "GeoJSON":

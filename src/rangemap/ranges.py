@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import geopandas as gpd
+import pandas as pd
 import pyogrio
 import shapely
 import yaml
@@ -356,6 +357,31 @@ def range_units(records: list[dict[str, Any]], bounds: Boundaries) -> gpd.GeoDat
 IUCN_DEFAULTS = {"presence": (1, 2), "origin": (1, 2), "seasonal": (1, 2, 3)}
 
 
+def filter_iucn(gdf: gpd.GeoDataFrame, codes: dict[str, tuple[int, ...]] | None,
+                where: str) -> gpd.GeoDataFrame:
+    """Features whose IUCN ``presence``/``origin``/``seasonal`` codes are allowed.
+
+    Defaults :data:`IUCN_DEFAULTS`; a field the file lacks is not filtered on
+    (any polygon file works).  Used by every command that reads a range file.
+
+    Raises
+    ------
+    DataError
+        When no feature is left.
+    """
+    codes = IUCN_DEFAULTS | (codes or {})
+    keep = pd.Series(True, index=gdf.index)
+    for field, allowed in codes.items():
+        if field in gdf.columns:
+            vals = gdf[field]
+            keep &= vals.isin(list(allowed)) | vals.astype(str).isin([str(a) for a in allowed])
+    kept = gdf[keep]
+    if len(gdf) and not len(kept):
+        raise DataError(f"{where}: no feature left after filtering by IUCN codes "
+                        f"{codes}; check --presence/--origin/--seasonal")
+    return kept
+
+
 def records_from_range_file(
     gdf: gpd.GeoDataFrame,
     bounds: Boundaries,
@@ -376,20 +402,11 @@ def records_from_range_file(
         Records with ``units`` carrying their own geometry, and how many
         features were read and kept.
     """
-    codes = IUCN_DEFAULTS | (codes or {})
     if taxon_field not in gdf.columns:
         raise DataError(f"{where}: no field {taxon_field!r} naming the taxon; pass "
                         f"--taxon-field with one of: {', '.join(map(str, gdf.columns[:12]))}")
-    keep = gdf[taxon_field].notna()
-    for field, allowed in codes.items():
-        if field in gdf.columns:
-            vals = gdf[field]
-            keep &= vals.isin(list(allowed)) | vals.astype(str).isin([str(a) for a in allowed])
-    kept = gdf[keep]
+    kept = filter_iucn(gdf[gdf[taxon_field].notna()], codes, where)
     counts = {"features": int(len(gdf)), "kept": int(len(kept))}
-    if not len(kept):
-        raise DataError(f"{where}: no feature left after filtering by IUCN codes "
-                        f"{codes}; check --presence/--origin/--seasonal")
     a0 = bounds.admin0
     records = []
     for name, grp in kept.groupby(taxon_field, sort=True):
