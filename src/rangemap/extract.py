@@ -1499,7 +1499,8 @@ def qualifiers_before(prefix: str) -> tuple[str, ...]:
 
 #: A number: thousands grouped by comma, dot or thin space ("2,500", "2.500"), or a
 #: decimal with a point or comma ("2.5", "2,5" -- kilometres).
-_NUM = (r"(?<![\d,.])(?:\d{1,3}(?:[,.\u202f\u2009\u00a0]\d{3})+(?![\d])|\d+)"
+_NUM = (r"(?<![\d,.])(?:\d{1,3}(?:[,.\u202f\u2009\u00a0]\d{3})+(?![\d])"
+        r"|(?<!\d )\d{1,2} \d{3}(?![\d]| \d)|\d+)"  # "2 050 m" (not "1998 500")
         r"(?:[.,]\d{1,2}(?![\d]))?")
 _M = r"(?:m|metres|meters|metre|meter|mtrs?)(?![\w])"
 _FT = r"(?:ft|feet|foot)(?![\w])\.?"
@@ -1547,7 +1548,8 @@ ELEVATION_MIN_PLAIN_M = 300.0
 def _to_m(num: str, unit: str | None) -> float:
     """A number as written (rule 7: "2,500", "2.500", "2,5 km") in metres."""
     u = (unit or "m").lower().rstrip(".")
-    n = num.replace("\u202f", ",").replace("\u2009", ",").replace("\u00a0", ",")
+    n = num.replace("\u202f", ",").replace("\u2009", ",").replace("\u00a0", ",").replace(
+        " ", ",")
     if re.fullmatch(r"\d{1,3}(?:[,.]\d{3})+", n):
         v = float(re.sub(r"[,.]", "", n))  # thousands separators
     elif re.fullmatch(r"\d{1,3}(?:[,.]\d{3})+[.,]\d{1,2}", n):
