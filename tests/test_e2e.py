@@ -21,11 +21,15 @@ from rangemap.pipeline import DEFAULT_DEMS, build
 from rangemap.ranges import Boundaries
 from tests.helpers import DATA, ROOT
 
+# "the Himalayas of Nepal, Bhutan, India, Pakistan and China": each named country maps its
+# part of the Himalaya (unit_rule "region: Himalaya"), India and China beside their named
+# admin-1 units; Afghanistan is named whole.
 LEUCOGASTER_UNITS = {
-    ("NPL", None), ("BTN", None), ("PAK", None), ("AFG", None),
+    ("NPL", None), ("BTN", None), ("PAK", None), ("AFG", None), ("IND", None), ("CHN", None),
     ("IND", "Jammu and Kashmir"), ("IND", "Himachal Pradesh"), ("IND", "Uttaranchal"),
     ("IND", "Sikkim"), ("IND", "Arunachal Pradesh"), ("CHN", "Xizang"),
 }
+LEUCOGASTER_REGION_PARTS = {"NPL", "BTN", "PAK", "IND", "CHN"}
 GEOD = Geod(ellps="WGS84")
 
 
@@ -56,6 +60,9 @@ def test_leucogaster_units_match_the_document(built) -> None:
     rng = json.loads((built["out"] / "geojson/ranges.geojson").read_text())
     assert set(leucogaster(hab)) == LEUCOGASTER_UNITS
     assert set(leucogaster(rng)) == LEUCOGASTER_UNITS
+    parts = {k[0] for k, f in leucogaster(rng).items()
+             if f["properties"]["unit_rule"] == "region: Himalaya"}
+    assert parts == LEUCOGASTER_REGION_PARTS
     for f in leucogaster(hab).values():
         p = f["properties"]
         assert p["elevation_min_m"] == 2500 and p["elevation_max_m"] is None
@@ -120,10 +127,15 @@ def independent_area(unit: shapely.Geometry, min_m: float) -> float:
 
 def test_leucogaster_area_matches_independent_cell_count(built) -> None:
     hab = json.loads((built["out"] / "geojson/habitat.geojson").read_text())
+    rng = leucogaster(json.loads((built["out"] / "geojson/ranges.geojson").read_text()))
     bounds = Boundaries.load(DATA / "boundaries" / "boundaries.gpkg")
     for (iso3, admin1), f in sorted(leucogaster(hab).items(), key=str):
-        unit = (bounds.admin1_geometry(iso3, admin1) if admin1
-                else bounds.country_geometry(iso3))
+        rule = rng[(iso3, admin1)]["properties"]["unit_rule"]
+        if rule in ("whole-country", "named-admin1"):
+            unit = (bounds.admin1_geometry(iso3, admin1) if admin1
+                    else bounds.country_geometry(iso3))
+        else:  # a region part or a qualified unit: the published range polygon
+            unit = shapely.geometry.shape(rng[(iso3, admin1)]["geometry"])
         ref = independent_area(unit, 2500)
         got = f["properties"]["area_km2"]
         assert got == pytest.approx(ref, rel=0.01), (iso3, admin1, got, ref)

@@ -96,15 +96,20 @@ def test_leucogaster_scored(result: dict, texts: dict[str, str]) -> None:
     }
     assert sp["elevation_min_m"] == 2500
     assert sp["elevation_max_m"] is None
-    units = {(u["iso3"], u["admin1"]): u["rule"] for u in sp["units"]}
+    units = {(u["iso3"], u["admin1"], u["region"]): u["rule"] for u in sp["units"]}
+    # "the Himalayas of Nepal, Bhutan, India, Pakistan and China": the narrowest place wins,
+    # each named country maps its part of the Himalaya (plus its named admin-1 units)
     assert units == {
-        ("NPL", None): "whole-country", ("BTN", None): "whole-country",
-        ("PAK", None): "whole-country", ("AFG", None): "whole-country",
-        ("IND", "Jammu and Kashmir"): "named-admin1", ("IND", "Himachal Pradesh"): "named-admin1",
-        ("IND", "Uttaranchal"): "named-admin1", ("IND", "Sikkim"): "named-admin1",
-        ("IND", "Arunachal Pradesh"): "named-admin1", ("CHN", "Xizang"): "named-admin1",
+        ("NPL", None, "Himalaya"): "region", ("BTN", None, "Himalaya"): "region",
+        ("PAK", None, "Himalaya"): "region", ("AFG", None, None): "whole-country",
+        ("IND", None, "Himalaya"): "region", ("CHN", None, "Himalaya"): "region",
+        ("IND", "Jammu and Kashmir", None): "named-admin1",
+        ("IND", "Himachal Pradesh", None): "named-admin1",
+        ("IND", "Uttaranchal", None): "named-admin1", ("IND", "Sikkim", None): "named-admin1",
+        ("IND", "Arunachal Pradesh", None): "named-admin1",
+        ("CHN", "Xizang", None): "named-admin1",
     }
-    assert {r["name"] for r in sp["regions"]} == {"Himalayas"}
+    assert {r["name"] for r in sp["regions"]} == {"Himalaya"}
     quals = {c["iso3"]: c["qualifiers"] for c in sp["countries"]}
     assert quals["AFG"] == ["northern"] and quals["IND"] == ["northern"]
     # every item has evidence slicing to the mention
@@ -132,13 +137,15 @@ def test_leucogaster_scored(result: dict, texts: dict[str, str]) -> None:
 def test_genus_record_doc001(result: dict) -> None:
     g = species(result, "Moschus")
     assert g["rank"] == "genus" and g["name"] == "musk deer"
-    assert {c["iso3"] for c in g["countries"]} == {"CHN", "RUS", "MNG"}
-    assert {r["name"] for r in g["regions"]} == {"Himalayas", "Siberia"}
+    # the Himalaya (named alone) implies its countries that are not otherwise named
+    assert {c["iso3"] for c in g["countries"]} == {"CHN", "RUS", "MNG", "PAK", "IND", "NPL",
+                                                   "BTN"}
+    assert {r["name"] for r in g["regions"]} == {"Himalaya", "Siberia"}
     assert "001_572dd3701a1a1017.txt" in g["documents"]
-    units = {(u["iso3"], u["admin1"]): u["rule"] for u in g["units"]}
-    assert units[("RUS", None)] == "whole-country"
-    assert units[("NPL", None)] == "region"  # Himalayas, Nepal not named
-    assert ("CHN", "Xizang") not in units  # China named as a whole
+    units = {(u["iso3"], u["admin1"], u["region"]): u["rule"] for u in g["units"]}
+    assert units[("RUS", None, None)] == "whole-country"
+    assert units[("NPL", None, "Himalaya")] == "region"  # Himalayas, Nepal not named
+    assert ("CHN", None, "Himalaya") not in units  # China named as a whole
 
 
 def test_siberian_musk_deer_species_without_places(result: dict) -> None:
@@ -150,8 +157,9 @@ def test_siberian_musk_deer_species_without_places(result: dict) -> None:
 def test_dwarf_musk_deer_doc000(result: dict) -> None:
     sp = species(result, "Moschus meminna")
     assert sp["name"] == "dwarf musk deer"
+    # Siberia and Kashmir imply their countries (RUS; PAK and the Siachen unit KAS)
     assert {c["iso3"] for c in sp["countries"]} == {"IND", "KOR", "PRK", "JPN", "NPL", "MNG",
-                                                    "CHN"}
+                                                    "CHN", "RUS", "PAK", "KAS"}
     assert {r["name"] for r in sp["regions"]} >= {"Kashmir", "Siberia"}
     unit_countries = {u["iso3"] for u in sp["units"]}
     assert "RUS" in unit_countries  # via Siberia
@@ -402,7 +410,8 @@ def test_region_rules(gaz: Gazetteer) -> None:
     assert {(u["iso3"], u["admin1"], u["rule"]) for u in d["units"]} == {
         ("NPL", None, "region"), ("BTN", None, "region"), ("IND", "Sikkim", "region"),
         ("CHN", "Xizang", "region")}
-    assert d["countries"] == []
+    # a region implies its countries
+    assert {c["iso3"] for c in d["countries"]} == {"NPL", "BTN", "IND", "CHN"}
     # region plus a country named elsewhere: that country stays whole
     d = one(gaz, "The black musk deer occurs in the Himalayas. It is found in China.")
     units = {(u["iso3"], u["admin1"]) for u in d["units"]}

@@ -170,4 +170,151 @@ def test_real_boundaries_load() -> None:
     assert g.boundary_admin1("PAK", "Gilgit-Baltistan") == "Northern Areas"
     assert {t[0] for t in g.region_units("Himalayas")} >= {"NPL", "BTN", "IND"}
     ms = g.find_mentions("Northern India, Central and East Asia, the Western Ghats")
-    assert [m.targets for m in ms] == [(("IND", None),)]
+    assert [(m.kind, m.name, m.targets) for m in ms] == [
+        ("country", "India", (("IND", None),)), ("region", "Western Ghats", (("IND", None),))]
+
+
+# --------------------------------------------------------------------------- issue 12: places
+
+@pytest.fixture(scope="module")
+def real() -> Gazetteer:
+    return Gazetteer.load(BOUNDARIES)
+
+
+def kinds(g: Gazetteer, text: str) -> list[tuple[str, str, str]]:
+    return [(m.surface, m.kind, m.name) for m in g.find_mentions(text)]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # a place inside a longer name: the longest name wins, or a feature word claims it
+        ("found in the Tian Shan", [("Tian Shan", "region", "Tian Shan")]),
+        ("found in the Tien Shan", [("Tien Shan", "region", "Tian Shan")]),
+        ("found in Shan State", [("Shan State", "admin1", "Shan")]),
+        ("around Lake Victoria", []),
+        ("in Victoria, Australia", [("Victoria", "admin1", "Victoria"),
+                                    ("Australia", "country", "Australia")]),
+        ("along the Lima river", []),
+        ("along the Lima River", []),
+        ("on Mount Kenya", []),
+        ("in the Gulf of Mexico", []),
+        ("near Mexico City", []),
+        ("at Victoria Falls", []),
+        ("in Sagarmatha National Park", []),
+        ("in Nepal: Khaptad, Sagarmatha, Shey-Phoksundo, Makalu Barun National Parks",
+         [("Nepal", "country", "Nepal")]),
+        ("in Sichuan, Gansu and Yunnan.", [("Sichuan", "admin1", "Sichuan"),
+                                          ("Gansu", "admin1", "Gansu"),
+                                          ("Yunnan", "admin1", "Yunnan")]),
+        ("in the Alaska Range", []),
+        ("in the Altai Republic", [("Altai Republic", "admin1", "Gorno-Altay")]),
+        ("in the Altai Mountains", [("Altai Mountains", "region", "Altai")]),
+        ("in the Korean Peninsula", [("Korean Peninsula", "region", "Korean Peninsula")]),
+    ],
+)
+def test_whole_names_longest_wins(real: Gazetteer, text: str, expected: list) -> None:
+    assert kinds(real, text) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "name", "iso3s"),
+    [
+        ("Sinkiang", "Xinjiang", ("CHN",)),
+        ("Burma", "Myanmar", ("MMR",)),
+        ("Ceylon", "Sri Lanka", ("LKA",)),
+        ("Columbia", "Colombia", ("COL",)),
+        ("Equador", "Ecuador", ("ECU",)),
+        ("Tibet", "Xizang", ("CHN",)),
+        ("Persia", "Iran", ("IRN",)),
+        ("Dahomey", "Benin", ("BEN",)),          # ISO 3166-3 former name
+        ("Upper Volta", "Burkina Faso", ("BFA",)),
+        ("Türkiye", "Turkey", ("TUR",)),          # ISO 3166-1 short name
+        ("Republic of India", "India", ("IND",)),  # ISO 3166-1 official name
+    ],
+)
+def test_historic_names_and_misspellings(real: Gazetteer, text: str, name: str,
+                                         iso3s: tuple) -> None:
+    ms = real.find_mentions(f"It is found in {text}.")
+    assert len(ms) == 1 and ms[0].name == name and ms[0].countries == iso3s
+
+
+@pytest.mark.parametrize(
+    ("word", "name"),
+    [("Phillipines", "Philippines"), ("Himalya", "Himalaya"), ("Argentinia", "Argentina"),
+     ("Tanzanai", "Tanzania")],
+)
+def test_fuzzy_matches(real: Gazetteer, word: str, name: str) -> None:
+    ms = real.find_mentions(f"It occurs in {word} and nowhere else.")
+    assert [(m.name, m.match) for m in ms] == [(name, "fuzzy")]
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["Austrian", "Siberian", "Mongolian forms", "Nepalese", "Chinese", "Himalayan",
+     "Carpathian", "Perus", "Iraan", "the Guiana", "a ewuador", "Their range",
+     "Indiana Jones"],
+)
+def test_fuzzy_is_bounded(real: Gazetteer, text: str) -> None:
+    assert [m for m in real.find_mentions(f"Seen in {text}.") if m.match == "fuzzy"] == []
+
+
+def test_fuzzy_admin1_only_for_named_countries(real: Gazetteer) -> None:
+    ms = real.find_mentions("It lives in China, in Yunan and Sichuan.")
+    assert [(m.name, m.match) for m in ms] == [
+        ("China", "exact"), ("Yunnan", "fuzzy"), ("Sichuan", "exact")]
+    assert real.find_mentions("It lives in Yunan.") == []
+
+
+def test_homonym_resolved_by_region_context(real: Gazetteer) -> None:
+    ms = real.find_mentions("It occurs in Georgia and the Caucasus.")
+    assert ms[0].countries == ("GEO",) and ms[0].kind == "country"
+    assert ms[0].alternatives == ("admin1 Georgia (USA)",)
+    ms = real.find_mentions("It occurs in Georgia, United States.")
+    assert ms[0].targets == (("USA", "Georgia"),)
+    assert ms[0].alternatives == ("country Georgia (GEO)",)
+
+
+def test_regions_have_polygon_definitions(real: Gazetteer) -> None:
+    table = {  # docs/LABELLING.md, "Regions"
+        "Himalaya": {"PAK", "IND", "NPL", "BTN", "CHN"}, "Karakoram": {"PAK", "IND", "CHN"},
+        "Hindu Kush": {"AFG", "PAK"}, "Pamir": {"TJK", "AFG", "CHN", "KGZ"},
+        "Tian Shan": {"KGZ", "KAZ", "CHN", "UZB"}, "Altai": {"RUS", "MNG", "CHN", "KAZ"},
+        "Kunlun": {"CHN"}, "Tibetan Plateau": {"CHN"}, "Siberia": {"RUS"},
+        "Russian Far East": {"RUS"}, "Manchuria": {"CHN"}, "Korean Peninsula": {"KOR", "PRK"},
+        "Caucasus": {"RUS", "GEO", "ARM", "AZE"},
+        "Alps": {"FRA", "CHE", "ITA", "AUT", "DEU", "SVN", "LIE"},
+        "Pyrenees": {"ESP", "FRA", "AND"},
+        "Carpathians": {"ROU", "UKR", "SVK", "POL", "CZE", "HUN", "SRB"},
+        "Andes": {"VEN", "COL", "ECU", "PER", "BOL", "CHL", "ARG"},
+        "Patagonia": {"ARG", "CHL"}, "Ethiopian Highlands": {"ETH", "ERI"},
+        "Albertine Rift": {"COD", "UGA", "RWA", "BDI", "TZA"},
+        "Rocky Mountains": {"USA", "CAN"}, "Appalachians": {"USA", "CAN"},
+        "Hengduan Mountains": {"CHN"}, "Western Ghats": {"IND"},
+        "Borneo": {"MYS", "IDN", "BRN"}, "New Guinea": {"IDN", "PNG"},
+    }
+    for name, countries in table.items():
+        rd = real.region_def(name)
+        assert rd is not None, name
+        assert set(rd.countries) == countries, name
+        assert rd.method.startswith("union of "), name
+    assert real.region_def("Himalayas") is real.region_def("Himalaya")
+    assert real.region_def("Rockies").name == "Rocky Mountains"
+
+
+def test_read_regions_errors(tmp_path: Path) -> None:
+    from rangemap.gazetteer import read_regions
+
+    p = tmp_path / "regions.csv"
+    p.write_text("region,spellings\nX,Y\n")
+    with pytest.raises(DataError, match="missing column"):
+        read_regions(p)
+    p.write_text("region,spellings,countries,members,bbox,min_elev_m,source\n"
+                 "X,X,IND,IND,1 2 3,,s\n")
+    with pytest.raises(DataError, match="line 2: bad box"):
+        read_regions(p)
+    p.write_text("region,spellings,countries,members,bbox,min_elev_m,source\n"
+                 "X,X,IND,IND/Sikkim@88 27 89 28.2,,1000,s\n")
+    (rd,) = read_regions(p)
+    assert rd.members == (("IND", "Sikkim", (88.0, 27.0, 89.0, 28.2)),)
+    assert rd.min_elev_m == 1000 and "at or above 1000 m" in rd.method

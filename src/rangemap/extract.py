@@ -161,17 +161,19 @@ JSON-able result (``schema/ranges.schema.json``). The rules, in order:
    * An admin-1 name or alias adds an ``admin1`` item (name as written,
      ``boundary_name`` as in the boundaries) and its country to
      ``countries`` (with the admin-1 evidence if the country is not named).
-   * A region name adds a ``regions`` item. Regions never add countries.
+   * A region name adds a ``regions`` item (its countries, how its polygon
+     is made, its qualifiers); its countries join ``countries`` through the
+     units (rule 6). Compass words are kept as qualifiers for every kind.
+   * A homonym's ruled-out meanings are kept as ``alternatives`` on the
+     country/admin-1 item.
 
-6. Units (the geometry to map), computed per record after merging:
-   * every country in ``countries``: its named admin-1 units (rule
-     "named-admin1") if any were named, else the whole country (rule
-     "whole-country");
-   * a region mentioned in a sentence that also names one of the region's
-     countries is a qualifier of those countries ("the Himalayas of Nepal,
-     Bhutan, India ...") and adds no units; otherwise each of its units in a
-     country not in ``countries`` is added (rule "region"; a whole-country
-     region unit supersedes admin-1 region units of that country).
+6. Units (the geometry to map), computed per record after merging by
+   :func:`rangemap.units.assemble` (the narrowest place wins; see that
+   module): a country's named admin-1 units and the parts of regions named
+   together with it, else the whole country (or when the text says
+   "throughout X"); a region named alone adds its part in each of its
+   countries not otherwise in the range; "from X to Y" along a region covers
+   the region's countries between the ends; qualifiers stay on the units.
 
 7. Elevation
    * Structured fields win: "Upper elevation limit (metres): 4000", "Lower
@@ -242,6 +244,8 @@ from rangemap.errors import DataError
 from rangemap.gazetteer import Gazetteer, Mention
 from rangemap.preferences import find_all as find_preferences
 from rangemap.preferences import record_fields as preference_fields
+from rangemap.units import assemble as assemble_units
+from rangemap.units import says_whole, span_countries
 
 __all__ = [
     "Evidence",
@@ -459,6 +463,16 @@ class _PlaceHit:
     qualifier_only: bool = False  # regions: sentence also names one of its countries
     status: str = "native"  # native | reintroduced | uncertain
     reason: str = ""  # why the status (uncertain places: the cue)
+    named_with: tuple[str, ...] = ()  # regions: its countries named in the same sentence
+    whole: bool = False  # countries: "throughout X", "all of X" (units rule 1)
+    span: tuple[str, ...] | None = None  # regions: countries of a "from X to Y" span
+    polygon_method: str | None = None  # regions with a polygon: how it is made
+    alternatives: tuple[str, ...] = ()  # homonyms ruled out by context
+    match: str = "exact"  # exact | fuzzy
+
+    @property
+    def polygon(self) -> bool:
+        return self.polygon_method is not None
 
 
 @dataclass
@@ -558,7 +572,6 @@ class TaxonRecord:
             otherwise they are listed under ``excluded``.
         """
         countries: dict[str, dict[str, Any]] = {}
-        implied: dict[str, list[Evidence]] = {}
         admin1: dict[tuple[str, str], dict[str, Any]] = {}
         regions: dict[str, dict[str, Any]] = {}
         places = self.range_places(include_uncertain)
@@ -573,30 +586,39 @@ class TaxonRecord:
             if p.kind == "country":
                 for iso3, _ in p.targets:
                     c = countries.setdefault(iso3, {"qualifiers": [], "evidence": [],
-                                                    "status": p.status})
+                                                    "status": p.status,
+                                                    "alternatives": []})
                     c["evidence"].append(p.ev)
                     c["qualifiers"].extend(q for q in p.qualifiers if q not in c["qualifiers"])
+                    c["alternatives"].extend(x for x in p.alternatives
+                                             if x not in c["alternatives"])
                     better(c, p.status)
             elif p.kind == "admin1":
                 for iso3, a1 in p.targets:
                     a = admin1.setdefault((iso3, a1 or ""), {"name": p.surface, "evidence": [],
                                                              "qualifiers": [],
+                                                             "alternatives": [],
                                                              "status": p.status})
                     a["evidence"].append(p.ev)
                     a["qualifiers"].extend(q for q in p.qualifiers if q not in a["qualifiers"])
+                    a["alternatives"].extend(x for x in p.alternatives
+                                             if x not in a["alternatives"])
                     better(a, p.status)
-                    implied.setdefault(iso3, []).append(p.ev)
                     if iso3 not in countries:
                         better(implied_status.setdefault(iso3, {"status": p.status}), p.status)
             elif p.kind == "region":
                 r = regions.setdefault(p.name, {"units": list(p.targets), "evidence": [],
-                                                "qualifiers": [], "status": p.status})
+                                                "qualifiers": [], "status": p.status,
+                                                "polygon": p.polygon_method})
                 r["evidence"].append(p.ev)
                 r["qualifiers"].extend(q for q in p.qualifiers if q not in r["qualifiers"])
                 better(r, p.status)
+                for iso3 in dict.fromkeys(t[0] for t in p.targets):
+                    better(implied_status.setdefault(iso3, {"status": p.status}), p.status)
+        unit_list, implied = assemble_units(places, self.country_names)
         for iso3, evs in implied.items():
             if iso3 not in countries:
-                countries[iso3] = {"qualifiers": [], "evidence": list(evs),
+                countries[iso3] = {"qualifiers": [], "evidence": list(evs), "alternatives": [],
                                    "status": implied_status.get(iso3, {}).get("status",
                                                                              "native")}
 
@@ -604,51 +626,30 @@ class TaxonRecord:
             uniq = {e.sort_key: e for e in evs}
             return [uniq[k].to_dict() for k in sorted(uniq)]
 
+        def alts(d: dict[str, Any]) -> dict[str, Any]:
+            return {"alternatives": d["alternatives"]} if d["alternatives"] else {}
+
         out_countries = [
             {"iso3": iso3, "name": self.country_names.get(iso3, iso3),
              "qualifiers": c["qualifiers"], "status": c["status"],
-             "evidence": evl(c["evidence"])}
+             "evidence": evl(c["evidence"]), **alts(c)}
             for iso3, c in sorted(countries.items())
         ]
         out_admin1 = [
             {"country_iso3": iso3, "name": a["name"], "boundary_name": a1,
              "qualifiers": a["qualifiers"], "status": a["status"],
-             "evidence": evl(a["evidence"])}
+             "evidence": evl(a["evidence"]), **alts(a)}
             for (iso3, a1), a in sorted(admin1.items())
         ]
         out_regions = [
             {"name": name, "units": [[i, a] for i, a in r["units"]],
+             "countries": list(dict.fromkeys(i for i, _ in r["units"])),
+             "polygon": r["polygon"] or "admin-1 units of the alias table (no polygon)",
              "qualifiers": r["qualifiers"], "status": r["status"],
              "evidence": evl(r["evidence"])}
             for name, r in sorted(regions.items())
         ]
-        # units
-        units: dict[tuple[str, str | None], dict[str, Any]] = {}
-        for iso3, c in countries.items():
-            named = [(k, a) for k, a in admin1.items() if k[0] == iso3]
-            if named:
-                for (i, a1), a in named:
-                    units[(i, a1)] = {"rule": "named-admin1", "evidence": list(a["evidence"])}
-            else:
-                units[(iso3, None)] = {"rule": "whole-country", "evidence": list(c["evidence"])}
-        region_units: dict[tuple[str, str | None], list[Evidence]] = {}
-        for p in places:
-            if p.kind != "region" or p.qualifier_only:
-                continue
-            for iso3, a1 in p.targets:
-                if iso3 in countries:
-                    continue
-                region_units.setdefault((iso3, a1), []).append(p.ev)
-        whole = {i for i, a in region_units if a is None}
-        for (iso3, a1), evs in region_units.items():
-            if a1 is not None and iso3 in whole:
-                continue
-            units[(iso3, a1)] = {"rule": "region", "evidence": evs}
-        out_units = [
-            {"iso3": iso3, "country": self.country_names.get(iso3, iso3), "admin1": a1,
-             "rule": u["rule"], "evidence": evl(u["evidence"])}
-            for (iso3, a1), u in sorted(units.items(), key=lambda kv: (kv[0][0], kv[0][1] or ""))
-        ]
+        out_units = [dict(u, evidence=evl(u["evidence"])) for u in unit_list]
         excl: dict[tuple[str, str, str], dict[str, Any]] = {}
         kept = {id(p) for p in places}
         left_out = list(self.excluded) + [
@@ -1988,11 +1989,20 @@ def extract_text(text: str, document: str, gaz: Gazetteer) -> list[TaxonRecord]:
                         "ambiguous-place",
                         f"{document}: '{m.surface}' may be in "
                         f"{', '.join(m.countries)}; all kept (name the country to choose)"))
-                quals = qualifiers_before(text[s.start:m.start])
+                prefix = text[s.start:m.start]
+                rdef = gaz.region_def(m.name) if m.kind == "region" else None
+                named_with = tuple(c for c in m.countries if c in named_here) \
+                    if m.kind == "region" else ()
+                span = None if rdef is None else span_countries(
+                    s.text, rdef.countries,
+                    [(x.start - s.start, x.end - s.start, x.countries) for x in places])
                 rec.places.append(_PlaceHit(
-                    m.kind, m.name, m.surface, m.targets, quals, ev,
-                    qualifier_only=m.kind == "region" and bool(set(m.countries) & named_here),
-                    status=status, reason=reason,
+                    m.kind, m.name, m.surface, m.targets, qualifiers_before(prefix), ev,
+                    qualifier_only=bool(named_with), status=status, reason=reason,
+                    named_with=named_with,
+                    whole=m.kind == "country" and says_whole(prefix), span=span,
+                    polygon_method=None if rdef is None else rdef.method,
+                    alternatives=m.alternatives, match=m.match,
                 ))
         rec = sentence_rec
         if s.heading or excluded_section or sec_status not in (None, "native"):

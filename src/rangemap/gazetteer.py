@@ -9,9 +9,17 @@ each one denotes:
 * **admin-1 units** -- ``(iso3, admin1_name, aliases)`` from the ``admin1``
   layer (the boundary name, e.g. "Uttaranchal", is what geometry code joins
   on), plus ``kind=admin1`` alias rows ("Uttarakhand" -> IND/Uttaranchal);
-* **regions** -- ``kind=region`` alias rows: one name, several units
-  ("Himalayas" -> NPL, BTN, IND/Sikkim, ...); an empty ``admin1_name`` means
-  the whole country.
+* **regions** -- mountain ranges and physiographic regions of
+  ``regions.csv`` (:class:`RegionDef`: spellings, the countries it implies in
+  order along the region, the admin-1 units or countries it is made of, an
+  optional bounding box and lowest elevation; its polygon is built by
+  ``scripts/build_data.py`` into ``regions.gpkg``), plus ``kind=region`` alias
+  rows: one name, several units ("Kashmir" -> IND/Jammu and Kashmir, ...); an
+  empty ``admin1_name`` means the whole country;
+* **ISO 3166 names** -- the ISO 3166-1 short, official and common names and
+  the ISO 3166-3 names of former countries with a single successor ("Burma",
+  "Zaire", "Dahomey"), from ``pycountry``, as country aliases, unless the name
+  already denotes something else.
 
 Matching rules (:meth:`Gazetteer.find_mentions`)
 ------------------------------------------------
@@ -41,7 +49,31 @@ Matching rules (:meth:`Gazetteer.find_mentions`)
    If meanings of that kind remain in several countries they are all kept
    (the mention's ``targets`` lists all of them) unless they span more than
    :data:`MAX_AMBIGUOUS_COUNTRIES` countries, in which case the mention is
-   dropped as too ambiguous.
+   dropped as too ambiguous. Countries of regions named unambiguously count as
+   named countries here ("Punjab" next to "the Himalaya" is not resolved by
+   Himalaya alone, since both Punjabs lie in Himalaya countries, but "Georgia"
+   next to "the Caucasus" is the country). The meanings not kept are listed
+   in the mention's ``alternatives``.
+6. A name that is part of a longer proper name of a feature is not a place:
+   preceded by a capitalised feature word (:data:`FEATURE_BEFORE`: "Lake
+   Victoria", "Mount Kenya", "Gulf of Mexico") or followed by one
+   (:data:`FEATURE_AFTER`: "Lima river", "Victoria Falls", "Mexico City",
+   "Sagarmatha National Park"; "Range", "Mountains", "Hills" only when
+   capitalised), or ending a list of proper names that closes with a plural
+   feature word ("Khaptad, Sagarmatha and Langtang National Parks"). Names
+   in the index are matched first, so "Tian Shan" (a
+   region) is never "Shan" (an admin-1 unit of Myanmar) and "Altai Republic"
+   is never the region.
+7. Bounded fuzzy matching for misspellings ("Equador", "Columbia" is an
+   alias, "Phillipines", "Himalya"): only a capitalised, purely alphabetic
+   word of at least :data:`FUZZY_MIN_LEN` letters that matched no name and is
+   not a common English word is compared with the one-word country and
+   region names (and the admin-1 names of countries named exactly in the
+   same text) of at least that length; it matches when the
+   ``rapidfuzz.fuzz.ratio`` is at least :data:`FUZZY_MIN_RATIO`, the first
+   letters agree, the lengths differ by at most one letter and neither word
+   is a prefix of the other (so "Austrian" is not Austria, "Siberian" not
+   Siberia). Fuzzy mentions carry ``match="fuzzy"`` and the matched name.
 """
 
 from __future__ import annotations
@@ -60,7 +92,13 @@ from rangemap.errors import DataError
 __all__ = [
     "AliasRow",
     "Mention",
+    "RegionDef",
     "Gazetteer",
+    "read_regions",
+    "FEATURE_BEFORE",
+    "FEATURE_AFTER",
+    "FUZZY_MIN_LEN",
+    "FUZZY_MIN_RATIO",
     "fold",
     "COMMON_WORD_NAMES",
     "GENERIC_ADMIN1_WORDS",
@@ -84,7 +122,7 @@ GENERIC_ADMIN1_WORDS: frozenset[str] = frozenset({
     "islands", "lakes", "lake", "river", "rivers", "plateau", "plateaux", "littoral",
     "savanes", "mountain", "mountains", "highlands", "lowlands", "border", "federal",
     "national", "district", "region", "province", "state", "territory", "city", "zone",
-    "neutral", "and", "of", "the",
+    "neutral", "gulf", "and", "of", "the",
 })
 
 #: Compass words: a multi-word name starting with one must be capitalised.
@@ -95,6 +133,44 @@ _COMPASS = frozenset({
 
 #: An unresolved admin-1 name spanning more countries than this is dropped.
 MAX_AMBIGUOUS_COUNTRIES = 2
+
+#: Capitalised words that, directly before a place name, make it part of a feature's
+#: name ("Lake Victoria", "Mount Kenya"); with "of" after them too ("Gulf of Mexico").
+FEATURE_BEFORE: frozenset[str] = frozenset({
+    "lake", "lakes", "lago", "lac", "loch", "mount", "mt", "mont", "monte",
+    "river", "rio", "gulf", "bay", "cape", "cap", "isla", "sierra", "cerro", "pico",
+    "volcan", "fort", "port", "puerto", "sea", "strait", "straits", "isle", "glacier",
+    "cordillera", "serra", "nevado", "pic", "peak",
+})
+
+#: Words that, directly after a place name, make it part of a feature's name
+#: ("Lima river", "Victoria Falls", "Mexico City"). Tuples are multi-word tails.
+FEATURE_AFTER: tuple[tuple[str, ...], ...] = (
+    ("river",), ("rivers",), ("lake",), ("falls",), ("city",), ("bay",), ("gulf",),
+    ("strait",), ("sea",), ("national", "park"), ("national", "forest"),
+    ("national", "reserve"), ("state", "park"), ("nature", "reserve"), ("reserve",),
+    ("sanctuary",), ("wildlife", "sanctuary"), ("game", "reserve"),
+    ("conservation", "area"), ("protected", "area"), ("biosphere", "reserve"),
+    ("airport",), ("university",), ("museum",), ("zoo",),
+)
+#: Tails that count only when capitalised ("Alaska Range", but "the Yunnan mountains"
+#: are Yunnan's).
+FEATURE_AFTER_CAPITALISED: frozenset[str] = frozenset({"range", "mountains", "hills"})
+
+#: Fuzzy matching bounds (rule 7).
+FUZZY_MIN_LEN = 5
+FUZZY_MIN_RATIO = 85.0
+#: Capitalised words that are never compared fuzzily (common sentence starters and
+#: words close to a country name).
+_FUZZY_STOP = frozenset({
+    "there", "their", "these", "those", "where", "which", "while", "after", "before",
+    "about", "above", "below", "other", "under", "since", "until", "among", "along",
+    "during", "within", "between", "although", "however", "males", "females", "young",
+    "adults", "adult", "species", "genus", "family", "order", "habitat", "range",
+    "distribution", "asian", "indian", "latin", "malay", "india", "media", "mania",
+    "maria", "serbian", "nigerian", "austral", "ocean", "river", "lakes", "hills",
+    "plain", "plains", "valley", "forest", "forests", "mountains", "islands",
+})
 
 _KIND_RANK = {"country": 0, "region": 1, "admin1": 2}
 _TOKEN_RE = re.compile(r"[a-z0-9]+|&")
@@ -183,6 +259,11 @@ class Mention:
         The units denoted (``None`` = whole country).
     name : str
         Canonical name: country name, boundary admin-1 name or region name.
+    alternatives : tuple of str
+        Other meanings of the name that context ruled out, as
+        ``"<kind> <name> (<ISO3>, ...)"`` (rule 5).
+    match : {"exact", "fuzzy"}
+        How the name was matched (rule 7).
     """
 
     start: int
@@ -191,11 +272,66 @@ class Mention:
     kind: str
     targets: tuple[tuple[str, str | None], ...]
     name: str = ""
+    alternatives: tuple[str, ...] = ()
+    match: str = "exact"
 
     @property
     def countries(self) -> tuple[str, ...]:
         """Distinct ISO3 codes of the targets, in order."""
         return tuple(dict.fromkeys(t[0] for t in self.targets))
+
+
+@dataclass(frozen=True)
+class RegionDef:
+    """A named region of ``regions.csv`` and how its polygon is made.
+
+    Attributes
+    ----------
+    name : str
+        Canonical name ("Himalaya").
+    spellings : tuple of str
+        Names matched in texts ("Himalaya", "Himalayas").
+    countries : tuple of str
+        ISO3 codes it implies, in order along the region (used for spans
+        "from X to Y").
+    members : tuple of (iso3, admin1_name or None, bbox or None)
+        The countries or admin-1 units it is made of, each optionally cut by
+        its own box ``(minx, miny, maxx, maxy)``.
+    bbox : tuple of float or None
+        Box the union of the members is cut by.
+    min_elev_m : float or None
+        Land below this elevation (pvlib 5-arc-minute DEM) is left out.
+    source : str
+        Where the definition comes from.
+    """
+
+    name: str
+    spellings: tuple[str, ...]
+    countries: tuple[str, ...]
+    members: tuple[tuple[str, str | None, tuple[float, float, float, float] | None], ...]
+    bbox: tuple[float, float, float, float] | None = None
+    min_elev_m: float | None = None
+    source: str = ""
+
+    @property
+    def method(self) -> str:
+        """How the polygon is made, in words (reported in ``regions`` records)."""
+        parts = []
+        for iso3, a1, box in self.members:
+            m = f"{iso3}/{a1}" if a1 else iso3
+            if box:
+                m += " within " + _fmt_box(box)
+            parts.append(m)
+        out = "union of " + ", ".join(parts)
+        if self.bbox:
+            out += "; cut by the box " + _fmt_box(self.bbox)
+        if self.min_elev_m is not None:
+            out += f"; land at or above {self.min_elev_m:g} m (pvlib 5-arc-minute DEM)"
+        return out + f"; source: {self.source}" if self.source else out
+
+
+def _fmt_box(box: tuple[float, float, float, float]) -> str:
+    return f"lon {box[0]:g}..{box[2]:g}, lat {box[1]:g}..{box[3]:g}"
 
 
 @dataclass
@@ -239,6 +375,8 @@ class Gazetteer:
         Admin-1 units with their boundary name and alternative names.
     aliases : sequence of AliasRow, optional
         Extra names (``aliases.csv``).
+    regions : sequence of RegionDef, optional
+        Regions with polygons (``regions.csv``).
 
     Examples
     --------
@@ -253,12 +391,14 @@ class Gazetteer:
         countries: Sequence[tuple[str, str]],
         admin1: Sequence[tuple[str, str, Sequence[str]]],
         aliases: Sequence[AliasRow] = (),
+        regions: Sequence[RegionDef] = (),
     ) -> None:
         self._countries: dict[str, str] = {}
         self._admin1: dict[str, dict[str, str]] = {}  # iso3 -> folded name -> boundary name
         self._admin1_alias: dict[str, dict[str, str]] = {}  # iso3 -> folded alias -> name
         self._regions: dict[str, list[tuple[str, str | None]]] = {}
         self._country_alias: dict[str, list[str]] = {}
+        self._region_defs: dict[str, RegionDef] = {}
         idx = _Index()
         for iso3, name in countries:
             if not iso3 or not name:
@@ -300,8 +440,22 @@ class Gazetteer:
                     self._admin1_alias.setdefault(r.iso3, {})[fold(alias)] = r.admin1_name
                     idx.add(key, _Entry("admin1", r.admin1_name, ((r.iso3, r.admin1_name),),
                                         True, True))
+        for rd in regions:
+            targets = tuple((c, None) for c in rd.countries)
+            self._regions[rd.name] = list(targets)
+            self._region_defs[fold(rd.name)] = rd
+            for sp in dict.fromkeys((rd.name, *rd.spellings)):
+                self._region_defs[fold(sp)] = rd
+                idx.add(_key(sp), _Entry("region", rd.name, targets, True, True))
         self._index = idx
         self._first_tokens = {k[0] for k in idx.by_key}
+        # one-word names for bounded fuzzy matching (rule 7)
+        self._fuzzy: dict[str, list[_Entry]] = {}
+        for key, entries in idx.by_key.items():
+            if len(key) == 1 and len(key[0]) >= FUZZY_MIN_LEN and key[0].isalpha():
+                keep = [e for e in entries if e.kind in ("country", "region")]
+                if keep:
+                    self._fuzzy[key[0]] = keep
 
     # ------------------------------------------------------------------ loading
     @classmethod
@@ -353,7 +507,24 @@ class Gazetteer:
         else:
             apath = Path(aliases)
         rows = read_aliases(apath) if apath is not None else []
-        return cls(countries, admin1, rows)
+        rpath = bpath.with_name("regions.csv")
+        known = {c for c, _ in countries}
+        pairs = {(i, a) for i, a, _ in admin1}
+        regions = []
+        if rpath.is_file():
+            for rd in read_regions(rpath):
+                # a normalized copy of other boundaries may lack some member units
+                members = tuple(m for m in rd.members if m[0] in known
+                                and (m[1] is None or (m[0], m[1]) in pairs))
+                if members:
+                    regions.append(RegionDef(
+                        rd.name, rd.spellings, tuple(c for c in rd.countries if c in known),
+                        members, rd.bbox, rd.min_elev_m, rd.source))
+        taken = {fold(n) for _, n in countries} | {fold(r.alias) for r in rows}
+        taken |= {fold(a) for _, a, alts in admin1 for a in (a, *alts)}
+        taken |= {fold(sp) for rd in regions for sp in (rd.name, *rd.spellings)}
+        rows += [r for r in iso_country_aliases(sorted(known)) if fold(r.alias) not in taken]
+        return cls(countries, admin1, rows, regions)
 
     # ------------------------------------------------------------------ lookups
     @property
@@ -383,8 +554,25 @@ class Gazetteer:
         close = difflib.get_close_matches(fold(name.strip()), list(table), n=n * 2, cutoff=0.6)
         return list(dict.fromkeys(table[c] for c in close))[:n]
 
+    def region_def(self, name: str) -> RegionDef | None:
+        """The :class:`RegionDef` of a region name or spelling (``None`` if it has none)."""
+        return self._region_defs.get(fold(name.strip()))
+
+    @property
+    def region_defs(self) -> list[RegionDef]:
+        """All regions with polygon definitions, by name."""
+        return sorted({id(r): r for r in self._region_defs.values()}.values(),
+                      key=lambda r: r.name)
+
     def region_units(self, name: str) -> list[tuple[str, str | None]]:
-        """Units of a region (case-insensitive), ``[]`` if unknown."""
+        """Units of a region (case-insensitive), ``[]`` if unknown.
+
+        For a region of ``regions.csv`` these are its countries (whole-country
+        targets; its polygon says which part of them).
+        """
+        rd = self.region_def(name)
+        if rd is not None:
+            return [(c, None) for c in rd.countries]
         f = fold(name.strip())
         for k, v in self._regions.items():
             if fold(k) == f:
@@ -433,8 +621,10 @@ class Gazetteer:
             In text order, non-overlapping.
         """
         raw = self._scan(text)
+        raw += self._fuzzy_scan(text, raw)
         if not raw:
             return []
+        raw.sort(key=lambda r: r[0])
         spans = list(sentences) if sentences is not None else _simple_sentences(text)
         starts = [s for s, _ in spans]
 
@@ -443,13 +633,13 @@ class Gazetteer:
 
         doc_countries: set[str] = set()
         sent_countries: dict[int, set[str]] = {}
-        for start, _end, entries in raw:
-            if len(entries) == 1 and entries[0].kind in ("country", "admin1"):
+        for start, _end, entries, _how in raw:
+            if len(entries) == 1 and entries[0].kind in ("country", "admin1", "region"):
                 cs = entries[0].countries
                 doc_countries |= cs
                 sent_countries.setdefault(sent_of(start), set()).update(cs)
         out: list[Mention] = []
-        for start, end, entries in raw:
+        for start, end, entries, how in raw:
             chosen = entries
             if len(entries) > 1:
                 here = sent_countries.get(sent_of(start), set())
@@ -468,17 +658,20 @@ class Gazetteer:
                     continue
             targets = tuple(dict.fromkeys(t for e in chosen for t in e.targets))
             names = list(dict.fromkeys(e.name for e in chosen))
+            alts = tuple(dict.fromkeys(
+                f"{e.kind} {e.name} ({', '.join(sorted(e.countries))})"
+                for e in entries if e not in chosen))
             out.append(Mention(start, end, text[start:end], chosen[0].kind, targets,
-                               " / ".join(names)))
+                               " / ".join(names), alts, how))
         return out
 
-    def _scan(self, text: str) -> list[tuple[int, int, list[_Entry]]]:
+    def _scan(self, text: str) -> list[tuple[int, int, list[_Entry], str]]:
         folded = fold(text)
         toks = [(m.start(), m.end(), m.group()) for m in _TOKEN_RE.finditer(folded)]
         words = ["and" if t[2] == "&" else t[2] for t in toks]
         n = len(toks)
         by_key = self._index.by_key
-        out: list[tuple[int, int, list[_Entry]]] = []
+        out: list[tuple[int, int, list[_Entry], str]] = []
         i = 0
         while i < n:
             if words[i] not in self._first_tokens:
@@ -503,13 +696,100 @@ class Gazetteer:
                 ok = [e for e in entries if capital or not e.needs_capital]
                 if not ok:
                     continue
-                out.append((start, end, ok))
                 i += length
                 matched = True
+                if not _in_feature_name(text, folded, toks, words, i - length, i):
+                    out.append((start, end, ok, "exact"))
                 break
             if not matched:
                 i += 1
         return out
+
+    def _fuzzy_scan(self, text: str, exact: Sequence[tuple[int, int, list[_Entry], str]]
+                    ) -> list[tuple[int, int, list[_Entry], str]]:
+        """Misspelt one-word names (rule 7), outside the exact matches."""
+        from rapidfuzz import fuzz, process
+
+        covered = [(a, b) for a, b, _, _ in exact]
+        doc_countries = {c for _, _, es, _ in exact if len(es) == 1
+                         and es[0].kind == "country" for c in es[0].countries}
+        choices: dict[str, list[_Entry]] = dict(self._fuzzy)
+        for iso3 in sorted(doc_countries):
+            for f, a1 in self._admin1.get(iso3, {}).items():
+                if len(f) >= FUZZY_MIN_LEN and f.isalpha():
+                    choices.setdefault(f, []).append(
+                        _Entry("admin1", a1, ((iso3, a1),), True))
+        if not choices:
+            return []
+        keys = list(choices)
+        out: list[tuple[int, int, list[_Entry], str]] = []
+        folded: str | None = None
+        toks: list[tuple[int, int, str]] = []
+        words: list[str] = []
+        tok_at: dict[int, int] = {}
+        for m in _FUZZY_WORD_RE.finditer(text):
+            start, end = m.span()
+            if any(a < end and start < b for a, b in covered):
+                continue
+            word = fold(m.group())
+            if word in _FUZZY_STOP or word in choices or not word.isalpha():
+                continue
+            best = process.extractOne(word, keys, scorer=fuzz.ratio,
+                                      score_cutoff=FUZZY_MIN_RATIO)
+            if best is None:
+                continue
+            name = best[0]
+            if (name[0] != word[0] or abs(len(name) - len(word)) > 1
+                    or name.startswith(word) or word.startswith(name)):
+                continue
+            if folded is None:
+                folded = fold(text)
+                toks = [(t.start(), t.end(), t.group()) for t in _TOKEN_RE.finditer(folded)]
+                words = [t[2] for t in toks]
+                tok_at = {t[0]: k for k, t in enumerate(toks)}
+            idx = tok_at.get(start)
+            if idx is not None and _in_feature_name(text, folded, toks, words, idx, idx + 1):
+                continue
+            out.append((start, end, choices[name], "fuzzy"))
+        return out
+
+
+_FUZZY_WORD_RE = re.compile(rf"(?<![\w'-])[A-Z][^\W\d_]{{{FUZZY_MIN_LEN - 1},}}(?![\w'-])")
+
+
+_NAME_ITEM = r"[A-Z][\w'\u2019-]*(?:[ -][A-Z][\w'\u2019-]*){0,2}"
+#: A list of proper names ending in a plural feature word: "Khaptad, Sagarmatha, Langtang
+#: and Makalu Barun National Parks" -- every name of the list is a park, not a place.
+_LIST_TAIL_RE = re.compile(
+    rf"(?:\s*,\s*(?:and\s+|&\s+)?{_NAME_ITEM}|\s+(?:and|&)\s+{_NAME_ITEM})+\s*,?\s*"
+    r"(?:National\s+Parks|Parks|Reserves|Nature\s+Reserves|Game\s+Reserves|Sanctuaries|"
+    r"Wildlife\s+Sanctuaries|Conservation\s+Areas|Protected\s+Areas)\b")
+
+
+def _in_feature_name(text: str, folded: str, toks: Sequence[tuple[int, int, str]],
+                     words: Sequence[str], i: int, j: int) -> bool:
+    """Whether tokens ``i:j`` are part of a longer feature name (rule 6)."""
+    if _LIST_TAIL_RE.match(text, toks[j - 1][1], min(len(text), toks[j - 1][1] + 200)):
+        return True
+    if i > 0:
+        prev = words[i - 1]
+        gap = folded[toks[i - 1][1]:toks[i][0]]
+        if prev in FEATURE_BEFORE and gap.strip(" .") == "" and "\n" not in gap \
+                and text[toks[i - 1][0]].isupper():
+            return True
+        if prev == "of" and i > 1 and words[i - 2] in FEATURE_BEFORE \
+                and text[toks[i - 2][0]].isupper() \
+                and "\n" not in folded[toks[i - 2][0]:toks[i][0]]:
+            return True
+    if j < len(words):
+        gap = folded[toks[j - 1][1]:toks[j][0]]
+        if gap.strip(" -") == "" and "\n" not in gap:
+            for tail in FEATURE_AFTER:
+                if tuple(words[j:j + len(tail)]) == tail:
+                    return True
+            if words[j] in FEATURE_AFTER_CAPITALISED and text[toks[j][0]].isupper():
+                return True
+    return False
 
 
 def read_aliases(path: str | Path) -> list[AliasRow]:
@@ -557,6 +837,112 @@ def read_aliases(path: str | Path) -> list[AliasRow]:
         raise DataError(f"{p}: cannot read aliases ({exc.strerror}); check the path") from None
     except UnicodeDecodeError:
         raise DataError(f"{p}: not UTF-8 text; save it as UTF-8") from None
+    return rows
+
+
+def read_regions(path: str | Path) -> list[RegionDef]:
+    """Read a ``regions.csv``.
+
+    Header: ``region,spellings,countries,members,bbox,min_elev_m,source``.
+
+    ``spellings``, ``countries`` and ``members`` are ``|``-separated; a member
+    is ``ISO3`` (a whole country) or ``ISO3/admin1_name``, optionally followed
+    by ``@minx miny maxx maxy``; ``bbox`` is ``minx miny maxx maxy`` or empty.
+
+    Raises
+    ------
+    DataError
+        If the file is unreadable or a row is malformed.
+    """
+    p = Path(path)
+    need = ("region", "spellings", "countries", "members", "bbox", "min_elev_m", "source")
+    out: list[RegionDef] = []
+    try:
+        with p.open(encoding="utf-8-sig", newline="") as f:
+            reader = csv.DictReader(f)
+            missing = [c for c in need if c not in (reader.fieldnames or [])]
+            if missing:
+                raise DataError(f"{p}: missing column(s) {', '.join(missing)}; the header "
+                                f"must be {','.join(need)}")
+            for lineno, r in enumerate(reader, start=2):
+                name = (r.get("region") or "").strip()
+                if not name:
+                    continue
+                try:
+                    members = []
+                    for m in (r.get("members") or "").split("|"):
+                        m = m.strip()
+                        if not m:
+                            continue
+                        unit, _, box = m.partition("@")
+                        iso3, _, a1 = unit.partition("/")
+                        members.append((iso3.strip().upper(), a1.strip() or None,
+                                        _box(box) if box.strip() else None))
+                    bbox = _box(r["bbox"]) if (r.get("bbox") or "").strip() else None
+                    lo = (r.get("min_elev_m") or "").strip()
+                    min_elev = float(lo) if lo else None
+                except ValueError as exc:
+                    raise DataError(f"{p}: line {lineno}: {exc}; a box is 'minx miny maxx "
+                                    "maxy' in degrees, min_elev_m a number") from None
+                countries = tuple(c.strip().upper() for c in r["countries"].split("|")
+                                  if c.strip())
+                if not members or not countries:
+                    raise DataError(f"{p}: line {lineno}: region {name!r} needs countries "
+                                    "and members")
+                spellings = tuple(x.strip() for x in (r.get("spellings") or "").split("|")
+                                  if x.strip())
+                out.append(RegionDef(name, spellings or (name,), countries, tuple(members),
+                                     bbox, min_elev, (r.get("source") or "").strip()))
+    except OSError as exc:
+        raise DataError(f"{p}: cannot read regions ({exc.strerror}); check the path") from None
+    except UnicodeDecodeError:
+        raise DataError(f"{p}: not UTF-8 text; save it as UTF-8") from None
+    return out
+
+
+def _box(text: str) -> tuple[float, float, float, float]:
+    vals = [float(v) for v in text.split()]
+    if len(vals) != 4 or vals[0] >= vals[2] or vals[1] >= vals[3]:
+        raise ValueError(f"bad box {text.strip()!r}")
+    return (vals[0], vals[1], vals[2], vals[3])
+
+
+def iso_country_aliases(iso3s: Sequence[str]) -> list[AliasRow]:
+    """Country aliases from ISO 3166 (``pycountry``) for the given ISO3 codes.
+
+    The ISO 3166-1 short name (when it has no comma: "Türkiye", "Czechia"),
+    official name ("Republic of India") and common name ("Bolivia"), and the
+    ISO 3166-3 names of former countries whose code names a single successor
+    ("Burma", "Zaire", "Upper Volta", "Dahomey", "East Timor"; the part before
+    a comma). Empty if ``pycountry`` is not installed.
+    """
+    try:
+        import pycountry
+    except ImportError:  # optional at run time: the alias table still works
+        return []
+    from importlib.metadata import version
+
+    ver = version("pycountry")
+    want = set(iso3s)
+    rows: list[AliasRow] = []
+    for c in pycountry.countries:
+        if c.alpha_3 not in want:
+            continue
+        for attr in ("name", "official_name", "common_name"):
+            nm = getattr(c, attr, None)
+            if nm and "," not in nm:
+                rows.append(AliasRow(nm, "country", c.alpha_3, None,
+                                     f"ISO 3166-1 {attr} (pycountry {ver})"))
+    for h in pycountry.historic_countries:
+        succ = getattr(h, "alpha_4", "")[2:]
+        if len(succ) != 2 or succ == "HH":
+            continue
+        new = pycountry.countries.get(alpha_2=succ)
+        if new is None or new.alpha_3 not in want:
+            continue
+        nm = h.name.split(",")[0].strip()
+        rows.append(AliasRow(nm, "country", new.alpha_3, None,
+                             f"ISO 3166-3 former name, code {h.alpha_4} (pycountry {ver})"))
     return rows
 
 

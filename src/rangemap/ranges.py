@@ -1,14 +1,26 @@
 """Range records -> range units with geometry.
 
 A *range record* is one taxon as :mod:`rangemap.extract` reports it (or as a
-person edited it in ``ranges.yaml``).  Its ``units`` are whole countries or
-first-level units; this module validates them against the boundaries and
-attaches their polygons.
+person edited it in ``ranges.yaml``).  Its ``units`` are whole countries,
+first-level units or the part of a region (``region``: a polygon of
+``regions.gpkg`` beside the boundaries) in one country; this module validates
+them against the boundaries and attaches their polygons:
+
+* a region unit is the region's part in its country (layer ``region_parts``);
+  without a ``regions.gpkg`` (boundaries of the user's own) it falls back to
+  the whole country, with a warning in the log;
+* the part of a region unit that a named admin-1 unit of the same taxon and
+  country already covers is taken out of it, so units do not overlap ("the
+  Himalayas of India ... in Sikkim");
+* compass ``qualifiers`` clip the unit (:func:`clip_to_qualifiers`) by the
+  half/quarter/middle of the extent of the named place: the region for a
+  region unit, else the unit itself.
 """
 
 from __future__ import annotations
 
 import difflib
+import logging
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,18 +39,26 @@ from rangemap.preferences import normalize_record
 
 __all__ = ["DEFAULT_MIN_ELEVATION_M"]  # re-exported: the rule lives in rangemap.bands
 
+log = logging.getLogger(__name__)
+
 
 @dataclass
 class Boundaries:
-    """Admin-0 and admin-1 polygons (EPSG:4326) with their names."""
+    """Admin-0 and admin-1 polygons (EPSG:4326) with their names, and region polygons."""
 
     path: Path
     admin0: gpd.GeoDataFrame
     admin1: gpd.GeoDataFrame
+    regions: gpd.GeoDataFrame | None = None
+    region_parts: gpd.GeoDataFrame | None = None
 
     @classmethod
     def load(cls, path: str | os.PathLike[str]) -> Boundaries:
-        """Read layers ``admin0`` (iso3, name) and ``admin1`` (iso3, admin1_name)."""
+        """Read layers ``admin0`` (iso3, name) and ``admin1`` (iso3, admin1_name).
+
+        ``regions.gpkg`` beside the file (layers ``regions`` and
+        ``region_parts``), when present, gives the region polygons.
+        """
         p = Path(path)
         hint = "pass --boundaries with a GeoPackage that has layers admin0 and admin1"
         if not p.exists():
@@ -62,7 +82,33 @@ class Boundaries:
             a0 = a0.set_crs(4326, allow_override=True) if a0.crs is None else a0.to_crs(4326)
         if a1.crs is None or a1.crs.to_epsg() != 4326:
             a1 = a1.set_crs(4326, allow_override=True) if a1.crs is None else a1.to_crs(4326)
-        return cls(p, a0, a1)
+        regions = parts = None
+        rp = p.with_name("regions.gpkg")
+        if rp.is_file():
+            try:
+                regions = pyogrio.read_dataframe(rp, layer="regions").to_crs(4326)
+                parts = pyogrio.read_dataframe(rp, layer="region_parts").to_crs(4326)
+            except Exception as exc:  # noqa: BLE001 - any driver error is a data error
+                raise DataError(f"{rp}: cannot read region polygons ({first_line(exc)}); "
+                                "rebuild it with scripts/build_data.py --regions-only") from exc
+        return cls(p, a0, a1, regions, parts)
+
+    def region_names(self) -> list[str]:
+        """Names of the regions with polygons (empty without ``regions.gpkg``)."""
+        return [] if self.regions is None else sorted(self.regions["name"].astype(str))
+
+    def region_geometry(self, name: str, iso3: str | None = None) -> shapely.Geometry | None:
+        """Polygon of a region (its part in ``iso3`` if given), or None if unknown."""
+        if iso3 is None:
+            if self.regions is None:
+                return None
+            rows = self.regions.loc[self.regions["name"] == name, "geometry"]
+        else:
+            if self.region_parts is None:
+                return None
+            sel = (self.region_parts["region"] == name) & (self.region_parts["iso3"] == iso3)
+            rows = self.region_parts.loc[sel, "geometry"]
+        return shapely.union_all(rows.values) if len(rows) else None
 
     def country_name(self, iso3: str) -> str | None:
         """Name of a country, or None when unknown."""
@@ -139,6 +185,14 @@ def validate_record(record: dict[str, Any], bounds: Boundaries, where: str) -> N
             hint = f" (did you mean {', '.join(close)}?)" if close else ""
             raise DataError(f"{where}: {label}: unknown country code {iso3!r}{hint}; "
                             "use an ISO 3166-1 alpha-3 code from the boundaries")
+        region = u.get("region")
+        if region is not None and bounds.regions is not None:
+            rnames = bounds.region_names()
+            if region not in rnames:
+                close = difflib.get_close_matches(str(region), rnames, n=3, cutoff=0.5)
+                hint = f" (did you mean {', '.join(repr(c) for c in close)}?)" if close else ""
+                raise DataError(f"{where}: {label}: unknown region {region!r}{hint}; use a "
+                                "name from data/boundaries/regions.csv or drop 'region'")
         name = u.get("admin1")
         if name is not None:
             names = bounds.admin1_names(iso3)
@@ -300,11 +354,85 @@ def taxon_id(record: dict[str, Any]) -> str:
     return slugify(record.get("scientific_name") or record.get("name") or "taxon")
 
 
+#: Compass qualifier -> the part of the extent it keeps: (x from, x to, y from, y to) as
+#: fractions of the width/height from the west/south edge.
+QUALIFIER_PARTS: dict[str, tuple[float, float, float, float]] = {
+    "northern": (0.0, 1.0, 0.5, 1.0),
+    "southern": (0.0, 1.0, 0.0, 0.5),
+    "eastern": (0.5, 1.0, 0.0, 1.0),
+    "western": (0.0, 0.5, 0.0, 1.0),
+    "north-eastern": (0.5, 1.0, 0.5, 1.0),
+    "north-western": (0.0, 0.5, 0.5, 1.0),
+    "south-eastern": (0.5, 1.0, 0.0, 0.5),
+    "south-western": (0.0, 0.5, 0.0, 0.5),
+    "central": (0.25, 0.75, 0.25, 0.75),
+}
+
+
+def clip_to_qualifiers(geom: shapely.Geometry, qualifiers: list[str] | tuple[str, ...],
+                       extent: shapely.Geometry | None = None) -> shapely.Geometry:
+    """The part of ``geom`` that compass ``qualifiers`` select.
+
+    Each qualifier keeps a part of the bounding box of ``extent`` (default:
+    ``geom`` itself), see :data:`QUALIFIER_PARTS`: a half for north/south/
+    east/west, a quarter for the intercardinal words, the middle half in each
+    direction for "central". Several qualifiers keep the union of their
+    parts. Unknown words are ignored; a clip that leaves nothing returns
+    ``geom`` unchanged. Longitudes of a shape spanning the antimeridian (RUS,
+    USA, FJI) are unwrapped first, so "eastern Russia" is Chukotka's side.
+
+    >>> g = shapely.box(0, 0, 10, 10)
+    >>> clip_to_qualifiers(g, ["southern"]).bounds
+    (0.0, 0.0, 10.0, 5.0)
+    """
+    parts = [QUALIFIER_PARTS[q] for q in qualifiers if q in QUALIFIER_PARTS]
+    if not parts or geom is None or geom.is_empty:
+        return geom
+    ext = geom if extent is None else extent
+    wrap = (ext.bounds[2] - ext.bounds[0]) > 180
+
+    def unwrap(g: shapely.Geometry) -> shapely.Geometry:
+        return shapely.transform(g, lambda xy: _shift_x(xy, 1))
+
+    if wrap:
+        geom, ext = unwrap(geom), unwrap(ext)
+    minx, miny, maxx, maxy = ext.bounds
+    w, h = maxx - minx, maxy - miny
+    boxes = [shapely.box(minx + x0 * w, miny + y0 * h, minx + x1 * w, miny + y1 * h)
+             for x0, x1, y0, y1 in parts]
+    out = shapely.intersection(geom, shapely.union_all(boxes))
+    polys = [g for g in shapely.get_parts(out) if g.geom_type == "Polygon" and g.area > 0]
+    if not polys:
+        return _rewrap(geom) if wrap else geom
+    out = shapely.MultiPolygon(polys)
+    return _rewrap(out) if wrap else out
+
+
+def _rewrap(g: shapely.Geometry) -> shapely.Geometry:
+    """Cut an unwrapped shape at 180° and move the eastern side back to negative longitudes."""
+    west = shapely.intersection(g, shapely.box(-180, -90, 180, 90))
+    east = shapely.intersection(g, shapely.box(180, -90, 540, 90))
+    east = shapely.transform(east, lambda xy: _shift_x(xy, -1))
+    polys = [p for p in shapely.get_parts(shapely.union_all([west, east]))
+             if p.geom_type == "Polygon" and p.area > 0]
+    return shapely.MultiPolygon(polys)
+
+
+def _shift_x(xy: Any, direction: int) -> Any:
+    """Unwrap (direction 1: x < 0 -> x + 360) or wrap back (-1: x > 180 -> x - 360)."""
+    xy = xy.copy()
+    if direction > 0:
+        xy[xy[:, 0] < 0, 0] += 360.0
+    else:
+        xy[xy[:, 0] > 180, 0] -= 360.0
+    return xy
+
+
 def range_units(records: list[dict[str, Any]], bounds: Boundaries) -> gpd.GeoDataFrame:
     """One row per (taxon, unit) with the unit's polygon.
 
     Columns: ``taxon_id``, ``species``, ``scientific_name``, ``rank``, ``iso3``,
-    ``country``, ``admin1``, ``unit_rule``, ``elevation_min_m``,
+    ``country``, ``admin1``, ``region``, ``qualifiers``, ``unit_rule``, ``elevation_min_m``,
     ``elevation_max_m``, ``elevation_rule``, ``evidence``, ``geometry``.
     """
     rows = []
@@ -322,12 +450,37 @@ def range_units(records: list[dict[str, Any]], bounds: Boundaries) -> gpd.GeoDat
                                            else 1])
             if lo is None:
                 rule += " (upper limit only: no lower limit)"
-        for u in rec.get("units") or []:
+        units = rec.get("units") or []
+        named_a1: dict[str, list[shapely.Geometry]] = {}
+        for u in units:
+            if u.get("admin1") is not None and u.get("geometry") is None:
+                named_a1.setdefault(u["iso3"], []).append(
+                    bounds.admin1_geometry(u["iso3"], u["admin1"]))
+        for u in units:
             iso3, a1 = u["iso3"], u.get("admin1")
+            region = u.get("region")
+            quals = list(u.get("qualifiers") or [])
             geom = u.get("geometry")  # set by range files (IUCN polygons) only
+            extent = None
+            if geom is None and region is not None:
+                geom = bounds.region_geometry(region, iso3)
+                extent = bounds.region_geometry(region)
+                if geom is None:
+                    log.warning("%s: no polygon of region %r in %s (no regions.gpkg beside the "
+                                "boundaries?); the whole country is mapped", tid, region, iso3)
+                    geom = bounds.country_geometry(iso3)
+                    extent = None
+                elif iso3 in named_a1:
+                    # the named admin-1 units of the same country already map their part
+                    rest = shapely.difference(geom, shapely.union_all(named_a1[iso3]))
+                    if rest.is_empty or rest.area == 0:
+                        continue
+                    geom = rest
             if geom is None:
                 geom = (bounds.admin1_geometry(iso3, a1) if a1 is not None
                         else bounds.country_geometry(iso3))
+            if quals:
+                geom = clip_to_qualifiers(geom, quals, extent)
             evidence = "\n".join(
                 f"{e.get('document', '')}: {e.get('sentence', '').strip()}"
                 for e in u.get("evidence") or []
@@ -340,7 +493,11 @@ def range_units(records: list[dict[str, Any]], bounds: Boundaries) -> gpd.GeoDat
                 "iso3": iso3,
                 "country": bounds.country_name(iso3),
                 "admin1": a1,
-                "unit_rule": u.get("rule", "whole-country" if a1 is None else "named-admin1"),
+                "region": region,
+                "qualifiers": ", ".join(quals) or None,
+                "unit_rule": _rule_label(
+                    u.get("rule", "whole-country" if a1 is None else "named-admin1"),
+                    region, quals),
                 "elevation_min_m": lo,
                 "elevation_max_m": hi,
                 "elevation_rule": rule,
@@ -348,9 +505,19 @@ def range_units(records: list[dict[str, Any]], bounds: Boundaries) -> gpd.GeoDat
                 "geometry": geom,
             })
     cols = ["taxon_id", "species", "scientific_name", "rank", "iso3", "country", "admin1",
-            "unit_rule", "elevation_min_m", "elevation_max_m", "elevation_rule", "evidence",
-            "geometry"]
+            "region", "qualifiers", "unit_rule", "elevation_min_m", "elevation_max_m",
+            "elevation_rule", "evidence", "geometry"]
     return gpd.GeoDataFrame(rows, columns=cols, geometry="geometry", crs="EPSG:4326")
+
+
+def _rule_label(rule: str, region: str | None, quals: list[str]) -> str:
+    """``unit_rule`` of an output row: the rule, the region and the qualifiers.
+
+    The published layers carry ``unit_rule`` only, so a region part reads
+    "region: Himalaya" and a clipped unit "whole-country (northern)".
+    """
+    out = f"{rule}: {region}" if region else rule
+    return f"{out} ({', '.join(quals)})" if quals else out
 
 
 #: IUCN range-file codes kept by default (the usual AOH selection).

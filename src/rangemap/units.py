@@ -1,0 +1,229 @@
+"""Range units of a taxon from its range places: the narrowest place wins.
+
+A *unit* is what gets mapped: a whole country, an admin-1 unit, or the part of
+a region (a mountain range, a physiographic region with a polygon in
+``regions.gpkg``) inside one country, each with the compass qualifiers that
+select part of it. The rules, per taxon record:
+
+1. **Parts of a country.** A country's *parts* are its admin-1 units named as
+   range anywhere in the record ("Sikkim", "SE Xizang") and the region parts
+   named together with it: a region named in a sentence that also names some
+   of the region's countries is the part of the region in each of those
+   countries ("the Himalayas in India" -> the Indian part of the Himalaya;
+   "the Himalaya of Nepal and Bhutan" -> the Himalaya in Nepal and in
+   Bhutan). A country with parts maps those parts (rules ``named-admin1`` and
+   ``region``), not the whole country, unless the text says the whole
+   country (:func:`says_whole`: "throughout India", "all of India", "across
+   India", "the whole of India").
+2. **Whole countries.** A country named as range without parts maps whole
+   (rule ``whole-country``).
+3. **Regions alone.** A region named without any of its countries in the
+   same sentence adds its part in each of its countries that is not
+   otherwise in the range (rule ``region``): "Caucasus" is the Caucasus in
+   Russia, Georgia, Armenia and Azerbaijan, never all of Russia; a country
+   named elsewhere keeps its own units.
+4. **Spans.** "the Andes from Venezuela to Tierra del Fuego": a region named
+   in a sentence with ``from X to Y``, where X and Y are places in the
+   region's countries, covers the region's countries between the two ends
+   (both included) in the order of ``regions.csv`` (:func:`span_countries`).
+5. **Qualifiers.** Compass words before a place ("southern Siberia", "SE
+   Xizang", "N Myanmar") are kept on its unit. A unit named several times
+   keeps the qualifiers only when every mention is qualified (the union of
+   them); one plain mention makes it whole. The geometry is clipped by
+   :func:`rangemap.ranges.clip_to_qualifiers`: the half (cardinal words),
+   quarter (intercardinal) or middle (central) of the extent of the named
+   place -- the region for a region part, else the unit itself.
+6. **Regions imply countries**: every country of a unit is in ``countries``
+   (a region's countries with the region's evidence).
+7. **Legacy regions** (``kind=region`` rows of ``aliases.csv`` without a
+   polygon, e.g. "Kashmir") add their admin-1 targets in countries not
+   otherwise in the range; when the sentence names one of their countries
+   they only qualify it.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from typing import Any, Protocol
+
+__all__ = ["assemble", "says_whole", "span_countries", "UnitPlace"]
+
+
+class UnitPlace(Protocol):
+    """What :func:`assemble` reads from a range place (``extract._PlaceHit``)."""
+
+    kind: str
+    name: str
+    targets: tuple[tuple[str, str | None], ...]
+    qualifiers: tuple[str, ...]
+    ev: Any
+    qualifier_only: bool
+    named_with: tuple[str, ...]
+    whole: bool
+    span: tuple[str, ...] | None
+    polygon: bool
+
+
+_WHOLE_RE = re.compile(
+    r"(?:\bthroughout|\bacross|\ball\s+(?:of|over)|\bthe\s+whole\s+of|\bthe\s+entire|"
+    r"\bentire|\beverywhere\s+in|\bwidespread\s+in|\bwidely\s+(?:distributed|spread)\s+in|"
+    r"\ball\s+parts\s+of|\bthe\s+length\s+and\s+breadth\s+of)\s+(?:the\s+)?$",
+    re.I,
+)
+
+
+def says_whole(prefix: str) -> bool:
+    """Whether the text right before a country name says the whole country.
+
+    >>> says_whole("found throughout "), says_whole("found in northern ")
+    (True, False)
+    """
+    return bool(_WHOLE_RE.search(prefix[-40:]))
+
+
+_FROM_RE = re.compile(r"\bfrom\s+(?:the\s+)?(?:[\w-]+\s+){0,2}$", re.I)
+_TO_RE = re.compile(
+    r"^[^.;:]{0,40}?\b(?:to|through\s+to|as\s+far\s+as|south\s+to|north\s+to|east\s+to|"
+    r"west\s+to)\s+(?:the\s+)?(?:[\w-]+\s+){0,2}$", re.I)
+
+
+def span_countries(sentence: str, region_countries: Sequence[str],
+                   places: Sequence[tuple[int, int, Sequence[str]]]) -> tuple[str, ...] | None:
+    """Countries of a region between the ends of a "from X to Y" span (rule 4).
+
+    Parameters
+    ----------
+    sentence : str
+        The sentence text.
+    region_countries : sequence of str
+        The region's countries, in order along it.
+    places : sequence of (start, end, countries)
+        The places of the sentence (offsets into ``sentence``), in order.
+
+    Returns
+    -------
+    tuple of str or None
+        The countries from the first end to the second, both included, or
+        ``None`` when the sentence has no such span.
+
+    Examples
+    --------
+    >>> andes = ("VEN", "COL", "ECU", "PER", "BOL", "CHL", "ARG")
+    >>> s = "Andes from Venezuela to Peru"
+    >>> span_countries(s, andes, [(0, 5, andes), (11, 20, ("VEN",)), (24, 28, ("PER",))])
+    ('VEN', 'COL', 'ECU', 'PER')
+    """
+    order = {c: i for i, c in enumerate(region_countries)}
+    for k, (a0, a1, ca) in enumerate(places):
+        if not _FROM_RE.search(sentence[max(0, a0 - 40):a0]):
+            continue
+        ia = [order[c] for c in ca if c in order]
+        if not ia:
+            continue
+        for b0, _b1, cb in places[k + 1:]:
+            if not _TO_RE.search(sentence[a1:b0]):
+                continue
+            ib = [order[c] for c in cb if c in order]
+            if not ib:
+                continue
+            lo, hi = min(ia + ib), max(ia + ib)
+            return tuple(region_countries[lo:hi + 1])
+    return None
+
+
+def _quals(hits: Iterable[UnitPlace]) -> list[str]:
+    """Qualifiers of a unit named by ``hits`` (rule 5)."""
+    out: list[str] = []
+    for h in hits:
+        if not h.qualifiers:
+            return []
+        out.extend(q for q in h.qualifiers if q not in out)
+    return out
+
+
+def assemble(places: Sequence[UnitPlace], country_names: dict[str, str]
+             ) -> tuple[list[dict[str, Any]], dict[str, list[Any]]]:
+    """Units of one record from its range places (module rules 1-7).
+
+    Parameters
+    ----------
+    places : sequence of UnitPlace
+        The record's range places.
+    country_names : dict
+        ISO3 -> country name.
+
+    Returns
+    -------
+    (units, implied)
+        ``units``: dicts with ``iso3``, ``country``, ``admin1``, ``region``,
+        ``qualifiers``, ``rule`` and ``evidence`` (a list of the places'
+        evidence objects, not yet serialised), sorted by (iso3, admin1,
+        region). ``implied``: ISO3 -> evidence of every unit country (for
+        ``countries``).
+    """
+    country_hits: dict[str, list[UnitPlace]] = {}
+    admin1_hits: dict[tuple[str, str], list[UnitPlace]] = {}
+    parts: dict[tuple[str, str], list[UnitPlace]] = {}  # (iso3, region) named with iso3
+    free: dict[tuple[str, str], list[UnitPlace]] = {}   # region alone
+    legacy: dict[tuple[str, str | None], list[UnitPlace]] = {}
+    for p in places:
+        if p.kind == "country":
+            for iso3, _ in p.targets:
+                country_hits.setdefault(iso3, []).append(p)
+        elif p.kind == "admin1":
+            for iso3, a1 in p.targets:
+                if a1:
+                    admin1_hits.setdefault((iso3, a1), []).append(p)
+        elif p.kind == "region" and p.polygon:
+            rc = [t[0] for t in p.targets]
+            if p.span:
+                for c in p.span:
+                    parts.setdefault((c, p.name), []).append(p)
+            elif p.named_with:
+                for c in p.named_with:
+                    if c in rc:
+                        parts.setdefault((c, p.name), []).append(p)
+            else:
+                for c in rc:
+                    free.setdefault((c, p.name), []).append(p)
+        elif p.kind == "region" and not p.qualifier_only:
+            for iso3, a1 in p.targets:
+                legacy.setdefault((iso3, a1), []).append(p)
+
+    units: dict[tuple[str, str, str], dict[str, Any]] = {}
+
+    def add(iso3: str, a1: str | None, region: str | None, rule: str,
+            hits: Sequence[UnitPlace]) -> None:
+        units[(iso3, a1 or "", region or "")] = {
+            "iso3": iso3, "country": country_names.get(iso3, iso3), "admin1": a1,
+            "region": region, "qualifiers": _quals(hits), "rule": rule,
+            "evidence": [h.ev for h in hits]}
+
+    named = set(country_hits) | {i for i, _ in admin1_hits} | {i for i, _ in parts}
+    for iso3 in sorted(named):
+        a1_parts = sorted((k, v) for k, v in admin1_hits.items() if k[0] == iso3)
+        r_parts = sorted((k, v) for k, v in parts.items() if k[0] == iso3)
+        whole = any(h.whole for h in country_hits.get(iso3, []))
+        if (a1_parts or r_parts) and not whole:
+            for (_, a1), hits in a1_parts:
+                add(iso3, a1, None, "named-admin1", hits)
+            for (_, region), hits in r_parts:
+                add(iso3, None, region, "region", hits)
+        else:
+            hits = country_hits.get(iso3) or [h for _, v in a1_parts + r_parts for h in v]
+            add(iso3, None, None, "whole-country",
+                [h for h in hits if h.kind == "country"] or hits)
+    for (iso3, region), hits in sorted(free.items()):
+        if iso3 not in named:
+            add(iso3, None, region, "region", hits)
+    whole_legacy = {i for i, a in legacy if a is None}
+    for (iso3, a1), hits in legacy.items():
+        if iso3 in named or (a1 is not None and iso3 in whole_legacy):
+            continue
+        add(iso3, a1, None, "region", hits)
+    out = [units[k] for k in sorted(units)]
+    implied: dict[str, list[Any]] = {}
+    for u in out:
+        implied.setdefault(u["iso3"], []).extend(u["evidence"])
+    return out, implied

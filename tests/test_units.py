@@ -1,0 +1,208 @@
+"""Tests for rangemap.units (the narrowest place wins) and region geometry in ranges."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import shapely
+
+from rangemap.extract import extract_text, merge_records
+from rangemap.gazetteer import Gazetteer
+from rangemap.ranges import Boundaries, clip_to_qualifiers, range_units, validate_record
+from rangemap.units import says_whole, span_countries
+
+ROOT = Path(__file__).resolve().parents[1]
+BOUNDARIES = ROOT / "data" / "boundaries" / "boundaries.gpkg"
+
+
+@pytest.fixture(scope="module")
+def gaz() -> Gazetteer:
+    return Gazetteer.load(BOUNDARIES)
+
+
+@pytest.fixture(scope="module")
+def bounds() -> Boundaries:
+    return Boundaries.load(BOUNDARIES)
+
+
+def record(gaz: Gazetteer, text: str) -> dict:
+    recs = merge_records(extract_text("Snow leopard\n\nThe snow leopard (Panthera uncia) "
+                                      + text, "t.txt", gaz))
+    (rec,) = [r for r in recs if r.scientific_name == "Panthera uncia"]
+    return rec.to_dict()
+
+
+def units_of(d: dict) -> set[tuple]:
+    return {(u["iso3"], u["admin1"], u["region"], tuple(u["qualifiers"]), u["rule"])
+            for u in d["units"]}
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # a region named inside a country maps that part, not the whole country
+        ("is found in the Himalayas in India.",
+         {("IND", None, "Himalaya", (), "region")}),
+        ("is found in the Himalaya of Nepal and Bhutan.",
+         {("NPL", None, "Himalaya", (), "region"), ("BTN", None, "Himalaya", (), "region")}),
+        # ... unless the text says the whole country
+        ("is found throughout India, mostly in the Himalayas of India.",
+         {("IND", None, None, (), "whole-country")}),
+        # a region alone: its part in each of its countries, never a whole country
+        ("is found in the Caucasus.",
+         {(c, None, "Caucasus", (), "region") for c in ("RUS", "GEO", "ARM", "AZE")}),
+        ("is found in southern Siberia.",
+         {("RUS", None, "Siberia", ("southern",), "region")}),
+        ("is found in the Korean Peninsula.",
+         {("KOR", None, "Korean Peninsula", (), "region"),
+          ("PRK", None, "Korean Peninsula", (), "region")}),
+        # a country named elsewhere keeps its own unit; the region adds the others
+        ("is found in the Caucasus. It also occurs in Russia.",
+         {("RUS", None, None, (), "whole-country")}
+         | {(c, None, "Caucasus", (), "region") for c in ("GEO", "ARM", "AZE")}),
+        # an admin-1 unit named inside its country wins over the country
+        ("is found in China, in SE Xizang.",
+         {("CHN", "Xizang", None, ("south-eastern",), "named-admin1")}),
+        ("is found in N Myanmar.",
+         {("MMR", None, None, ("northern",), "whole-country")}),
+        # a plain mention makes the unit whole again
+        ("is found in northern India. It occurs in India.",
+         {("IND", None, None, (), "whole-country")}),
+        # a span along a region: the region's countries between the ends
+        ("is found in the Andes from Venezuela to Tierra del Fuego.",
+         {(c, None, "Andes", (), "region")
+          for c in ("VEN", "COL", "ECU", "PER", "BOL", "CHL", "ARG")}),
+        ("is found in the Andes from Colombia to Peru.",
+         {(c, None, "Andes", (), "region") for c in ("COL", "ECU", "PER")}),
+    ],
+)
+def test_narrowest_place_wins(gaz: Gazetteer, text: str, expected: set) -> None:
+    d = record(gaz, text)
+    assert units_of(d) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "countries"),
+    [
+        ("is found in Siberia.", {"RUS"}),
+        ("is found in the Korean Peninsula.", {"KOR", "PRK"}),
+        ("is found throughout the Himalaya.", {"PAK", "IND", "NPL", "BTN", "CHN"}),
+        ("is found in the Andes from Venezuela to Tierra del Fuego.",
+         {"VEN", "COL", "ECU", "PER", "BOL", "CHL", "ARG"}),
+        ("is found in the Alps.", {"FRA", "CHE", "ITA", "AUT", "DEU", "SVN", "LIE"}),
+    ],
+)
+def test_regions_imply_countries(gaz: Gazetteer, text: str, countries: set) -> None:
+    d = record(gaz, text)
+    assert {c["iso3"] for c in d["countries"]} == countries
+
+
+def test_region_record_has_countries_and_polygon(gaz: Gazetteer) -> None:
+    d = record(gaz, "is found in southern Siberia and the Caucasus.")
+    regs = {r["name"]: r for r in d["regions"]}
+    assert regs["Siberia"]["countries"] == ["RUS"]
+    assert regs["Siberia"]["qualifiers"] == ["southern"]
+    assert regs["Caucasus"]["countries"] == ["RUS", "GEO", "ARM", "AZE"]
+    assert "at or above 500 m" in regs["Caucasus"]["polygon"]
+    for key in ("name", "units", "evidence"):  # the old keys stay
+        assert key in regs["Caucasus"]
+
+
+def test_admin1_alternatives_kept(gaz: Gazetteer) -> None:
+    d = record(gaz, "is found in Punjab, Pakistan.")
+    (a,) = d["admin1"]
+    assert (a["country_iso3"], a["boundary_name"]) == ("PAK", "Punjab")
+    assert a["alternatives"] == ["admin1 Punjab (IND)"]
+
+
+@pytest.mark.parametrize(
+    ("prefix", "whole"),
+    [("found throughout ", True), ("across ", True), ("all of ", True),
+     ("the whole of ", True), ("found in ", False), ("found in northern ", False)],
+)
+def test_says_whole(prefix: str, whole: bool) -> None:
+    assert says_whole(prefix) is whole
+
+
+@pytest.mark.parametrize(
+    ("sentence", "expected"),
+    [("Andes from Venezuela to Peru", ("VEN", "COL", "ECU", "PER")),
+     ("Andes from Peru south to Venezuela", ("VEN", "COL", "ECU", "PER")),
+     ("Andes of Venezuela and Peru", None)],
+)
+def test_span_countries(sentence: str, expected: tuple | None) -> None:
+    andes = ("VEN", "COL", "ECU", "PER", "BOL", "CHL", "ARG")
+    places = [(0, 5, andes)]
+    for name, iso in (("Venezuela", "VEN"), ("Peru", "PER")):
+        i = sentence.index(name)
+        places.append((i, i + len(name), (iso,)))
+    places.sort()
+    assert span_countries(sentence, andes, places) == expected
+
+
+@pytest.mark.parametrize(
+    ("quals", "bounds"),
+    [(["northern"], (0, 5, 10, 10)), (["southern"], (0, 0, 10, 5)),
+     (["eastern"], (5, 0, 10, 10)), (["western"], (0, 0, 5, 10)),
+     (["south-eastern"], (5, 0, 10, 5)), (["central"], (2.5, 2.5, 7.5, 7.5)),
+     (["northern", "southern"], (0, 0, 10, 10)), (["upper"], (0, 0, 10, 10))],
+)
+def test_clip_to_qualifiers(quals: list, bounds: tuple) -> None:
+    g = shapely.box(0, 0, 10, 10)
+    assert clip_to_qualifiers(g, quals).bounds == pytest.approx(bounds)
+
+
+def test_clip_by_region_extent() -> None:
+    region = shapely.box(0, 0, 10, 10)
+    part = shapely.box(0, 0, 4, 10)  # the western part of the region in one country
+    assert clip_to_qualifiers(part, ["eastern"], region).bounds == pytest.approx((0, 0, 4, 10))
+    assert clip_to_qualifiers(part, ["southern"], region).bounds == pytest.approx((0, 0, 4, 5))
+
+
+def test_clip_across_antimeridian(bounds: Boundaries) -> None:
+    rus = bounds.country_geometry("RUS")
+    east = clip_to_qualifiers(rus, ["eastern"])
+    assert east.is_valid and not east.is_empty
+    # the east of Russia is Chukotka's side: it reaches the antimeridian, not the Baltic
+    chukotka = bounds.admin1_geometry("RUS", "Chukchi Autonomous Okrug")
+    assert east.intersection(chukotka).area > 0.9 * chukotka.area
+    assert east.intersection(bounds.admin1_geometry("RUS", "Kaliningrad")).area == 0
+
+
+def test_region_units_geometry(bounds: Boundaries) -> None:
+    recs = [{"name": "x", "units": [
+        {"iso3": "RUS", "admin1": None, "region": "Siberia", "qualifiers": ["southern"],
+         "rule": "region"},
+        {"iso3": "RUS", "admin1": None, "region": "Caucasus", "qualifiers": [], "rule": "region"},
+        {"iso3": "IND", "admin1": "Sikkim", "rule": "named-admin1"},
+        {"iso3": "IND", "admin1": None, "region": "Himalaya", "qualifiers": [],
+         "rule": "region"},
+    ]}]
+    g = range_units(recs, bounds)
+    def s(v: object) -> str | None:
+        return v if isinstance(v, str) else None
+
+    geoms = {(r.iso3, s(r.admin1), s(r.region)): r.geometry for r in g.itertuples()}
+    siberia = geoms[("RUS", None, "Siberia")]
+    # southern Siberia is neither Chukotka nor Kamchatka, and lies inside Russia
+    for far in ("Chukchi Autonomous Okrug", "Kamchatka"):
+        assert siberia.intersection(bounds.admin1_geometry("RUS", far)).area == 0
+    assert siberia.intersection(bounds.admin1_geometry("RUS", "Irkutsk")).area > 0
+    # the Caucasus in Russia is not all of Russia
+    cauc = geoms[("RUS", None, "Caucasus")]
+    assert cauc.area < 0.01 * bounds.country_geometry("RUS").area
+    # the Himalaya in India leaves out the named Sikkim (no overlap) and all of peninsular India
+    him = geoms[("IND", None, "Himalaya")]
+    assert him.intersection(geoms[("IND", "Sikkim", None)]).area < 1e-6
+    assert him.intersection(bounds.admin1_geometry("IND", "Kerala")).area == 0
+    assert g.loc[g["region"] == "Siberia", "qualifiers"].iloc[0] == "southern"
+
+
+def test_validate_unknown_region(bounds: Boundaries) -> None:
+    from rangemap.errors import DataError
+
+    rec = {"name": "x", "units": [{"iso3": "RUS", "admin1": None, "region": "Siberiaa",
+                                   "rule": "region"}]}
+    with pytest.raises(DataError, match="unknown region 'Siberiaa'.*'Siberia'"):
+        validate_record(rec, bounds, "ranges.yaml")
