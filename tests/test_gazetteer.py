@@ -208,6 +208,8 @@ def kinds(g: Gazetteer, text: str) -> list[tuple[str, str, str]]:
                                           ("Gansu", "admin1", "Gansu"),
                                           ("Yunnan", "admin1", "Yunnan")]),
         ("in the Alaska Range", []),
+        ("Rocky Mts, Cascade Mts and the Cascade Range", [("Rocky Mts", "region",
+                                                            "Rocky Mountains")]),
         ("in the Altai Republic", [("Altai Republic", "admin1", "Gorno-Altay")]),
         ("in the Altai Mountains", [("Altai Mountains", "region", "Altai")]),
         ("in the Korean Peninsula", [("Korean Peninsula", "region", "Korean Peninsula")]),
@@ -318,3 +320,19 @@ def test_read_regions_errors(tmp_path: Path) -> None:
     (rd,) = read_regions(p)
     assert rd.members == (("IND", "Sikkim", (88.0, 27.0, 89.0, 28.2)),)
     assert rd.min_elev_m == 1000 and "at or above 1000 m" in rd.method
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Found in the Sierra Nevada of Spain.", ["Sierra Nevada (Spain)", "Spain"]),
+        ("Found in the Sierra Nevada of California.",
+         ["Sierra Nevada (California)", "California"]),
+        ("Found in the Sierra Nevada.", []),  # two regions, no context: dropped
+        ("to Calif., Nev., Utah and Colo., N. Mex., Alta., Sask.",
+         ["California", "Nevada", "Utah", "Colorado", "New Mexico", "Alberta", "Saskatchewan"]),
+        ("Alta Verapaz, Guatemala", ["Alta Verapaz", "Guatemala"]),
+    ],
+)
+def test_region_homonyms_and_abbreviations(real: Gazetteer, text: str, expected: list) -> None:
+    assert [m.name for m in real.find_mentions(text)] == expected

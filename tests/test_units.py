@@ -75,6 +75,11 @@ def units_of(d: dict) -> set[tuple]:
           for c in ("VEN", "COL", "ECU", "PER", "BOL", "CHL", "ARG")}),
         ("is found in the Andes from Colombia to Peru.",
          {(c, None, "Andes", (), "region") for c in ("COL", "ECU", "PER")}),
+        # a region is not an end of its own span; named countries keep only their parts
+        ("is found in Russia, Mongolia, China, Pakistan, India and Nepal, from the Altai "
+         "Mountains in the north to the Himalayas in the south.",
+         {(c, None, "Altai", (), "region") for c in ("RUS", "MNG", "CHN")}
+         | {(c, None, "Himalaya", (), "region") for c in ("CHN", "PAK", "IND", "NPL")}),
     ],
 )
 def test_narrowest_place_wins(gaz: Gazetteer, text: str, expected: set) -> None:
@@ -206,3 +211,15 @@ def test_validate_unknown_region(bounds: Boundaries) -> None:
                                    "rule": "region"}]}
     with pytest.raises(DataError, match="unknown region 'Siberiaa'.*'Siberia'"):
         validate_record(rec, bounds, "ranges.yaml")
+
+
+def test_region_units_agree_with_the_record(gaz: Gazetteer) -> None:
+    from rangemap.errors import DataError
+    from rangemap.ranges import check_units_agree
+
+    d = record(gaz, "is found in southern Siberia, the Himalayas of India and in Sikkim.")
+    check_units_agree(d, "ranges.yaml")  # what the extractor writes always agrees
+    bad = dict(d, units=d["units"] + [{"iso3": "GEO", "admin1": None, "region": "Caucasus",
+                                       "qualifiers": [], "rule": "region", "evidence": []}])
+    with pytest.raises(DataError, match="part of Caucasus in GEO but regions does not list"):
+        check_units_agree(bad, "ranges.yaml")

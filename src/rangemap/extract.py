@@ -1995,7 +1995,8 @@ def extract_text(text: str, document: str, gaz: Gazetteer) -> list[TaxonRecord]:
                     if m.kind == "region" else ()
                 span = None if rdef is None else span_countries(
                     s.text, rdef.countries,
-                    [(x.start - s.start, x.end - s.start, x.countries) for x in places])
+                    [(x.start - s.start, x.end - s.start, x.countries) for x in places
+                     if x is not m])
                 rec.places.append(_PlaceHit(
                     m.kind, m.name, m.surface, m.targets, qualifiers_before(prefix), ev,
                     qualifier_only=bool(named_with), status=status, reason=reason,

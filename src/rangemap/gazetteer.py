@@ -49,11 +49,12 @@ Matching rules (:meth:`Gazetteer.find_mentions`)
    If meanings of that kind remain in several countries they are all kept
    (the mention's ``targets`` lists all of them) unless they span more than
    :data:`MAX_AMBIGUOUS_COUNTRIES` countries, in which case the mention is
-   dropped as too ambiguous. Countries of regions named unambiguously count as
-   named countries here ("Punjab" next to "the Himalaya" is not resolved by
-   Himalaya alone, since both Punjabs lie in Himalaya countries, but "Georgia"
-   next to "the Caucasus" is the country). The meanings not kept are listed
-   in the mention's ``alternatives``.
+   dropped as too ambiguous; two regions of one name (Sierra Nevada in
+   California and in Spain) left unresolved are dropped too. The countries
+   of a region named unambiguously count as named: "Georgia" next to "the
+   Caucasus" is the country (both Punjabs lie in Himalaya countries, so "the
+   Himalaya" alone does not choose between them). The meanings not kept are
+   listed in the mention's ``alternatives``.
 6. A name that is part of a longer proper name of a feature is not a place:
    preceded by a capitalised feature word (:data:`FEATURE_BEFORE`: "Lake
    Victoria", "Mount Kenya", "Gulf of Mexico") or followed by one
@@ -155,7 +156,8 @@ FEATURE_AFTER: tuple[tuple[str, ...], ...] = (
 )
 #: Tails that count only when capitalised ("Alaska Range", but "the Yunnan mountains"
 #: are Yunnan's).
-FEATURE_AFTER_CAPITALISED: frozenset[str] = frozenset({"range", "mountains", "hills"})
+FEATURE_AFTER_CAPITALISED: frozenset[str] = frozenset({
+    "range", "ranges", "mountains", "mts", "mtns", "hills"})
 
 #: Fuzzy matching bounds (rule 7).
 FUZZY_MIN_LEN = 5
@@ -654,8 +656,9 @@ class Gazetteer:
                 top = min(_KIND_RANK[e.kind] for e in chosen)
                 chosen = [e for e in chosen if _KIND_RANK[e.kind] == top]
                 ncountries = len(set().union(*(e.countries for e in chosen)))
-                if len(chosen) > 1 and ncountries > MAX_AMBIGUOUS_COUNTRIES:
-                    continue
+                if len(chosen) > 1 and (ncountries > MAX_AMBIGUOUS_COUNTRIES
+                                        or chosen[0].kind == "region"):
+                    continue  # too ambiguous; two regions are never merged into one
             targets = tuple(dict.fromkeys(t for e in chosen for t in e.targets))
             names = list(dict.fromkeys(e.name for e in chosen))
             alts = tuple(dict.fromkeys(

@@ -293,9 +293,13 @@ def check_units_agree(record: dict[str, Any], where: str,
     silently ignored (or silently win), so a disagreement is a
     :class:`DataError` naming the line of each side.  Agreement means: each
     listed country has a unit (its named admin-1 units, else the whole
-    country), each listed admin-1 unit is a unit, and every other unit is
-    covered by a listed ``regions`` item (rule ``region``).  A record without
-    ``units`` has them derived from ``countries``/``admin1`` (no check needed).
+    country, else the part of a listed region in it), each listed admin-1 unit
+    is a unit, every unit with a ``region`` names a listed region and one of
+    its countries, a whole-country unit is a listed country ("throughout
+    India" maps the whole country even beside named admin-1 units), and every
+    other unit is covered by a listed ``regions`` item (rule ``region``).  A
+    record without ``units`` has them derived from ``countries``/``admin1``
+    (no check needed).
     """
     units = record.get("units")
     if not units:
@@ -312,11 +316,18 @@ def check_units_agree(record: dict[str, Any], where: str,
     countries = [c.get("iso3") for c in record.get("countries") or []]
     admin1 = [(a.get("country_iso3"), a.get("boundary_name") or a.get("name"))
               for a in record.get("admin1") or []]
-    have = {(u.get("iso3"), u.get("admin1")) for u in units}
+    have = {(u.get("iso3"), u.get("admin1")) for u in units if not u.get("region")}
+    parts = {(u.get("iso3"), u.get("region")) for u in units if u.get("region")}
+    listed = {str(r.get("name")): set(r.get("countries") or
+                                      [ru[0] for ru in r.get("units") or []])
+              for r in record.get("regions") or []}
+    region_units = {tuple(ru) for r in record.get("regions") or []
+                    for ru in r.get("units") or []}
     for iso3 in countries:
         named = [k for k in admin1 if k[0] == iso3]
-        if named:
-            continue
+        if named or any(i == iso3 for i, _ in parts) or any(
+                i == iso3 and (i, a) in region_units for i, a in have):
+            continue  # its admin-1 units, region parts or alias-table region units
         if (iso3, None) not in have:
             got = sorted(a or "" for i, a in have if i == iso3)
             what = (f"only first-level units {', '.join(got)} of {iso3}" if got
@@ -327,15 +338,20 @@ def check_units_agree(record: dict[str, Any], where: str,
         if key not in have:
             raise DataError(f"{where}: {label}: admin1{at(('admin1', key))} lists {key[1]} "
                             f"({key[0]}) but units{at('units')} has no such unit; {hint}")
-    region_units = {tuple(ru) for r in record.get("regions") or []
-                    for ru in r.get("units") or []}
     expected = {(i, None) for i in countries if not any(k[0] == i for k in admin1)}
     expected |= set(admin1)
     for u in units:
         key = (u.get("iso3"), u.get("admin1"))
-        if key in expected:
+        region = u.get("region")
+        if region:
+            if key[0] in listed.get(str(region), set()):
+                continue
+            raise DataError(f"{where}: {label}: units{at(('units', key))} has the part of "
+                            f"{region} in {key[0]} but regions{at('regions')} does not list "
+                            f"{region} with {key[0]}; {hint}")
+        if key in expected or (key[1] is None and key[0] in countries):
             continue
-        if key in region_units and key[0] not in countries:
+        if key in region_units:
             continue
         if key[1] is None:
             why = f"countries{at('countries')} does not list {key[0]}"
