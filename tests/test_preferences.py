@@ -70,6 +70,9 @@ HABITAT_CASES = [
      [("6", "steep, rocky slopes")]),
     ("It lives in the Black Forest, along the Nile River and the Aras river, and in the "
      "Rocky Mountains.", []),
+    ("In the Drakensberg they form \"orchards\" on the slopes where they grow.", []),
+    ("Hens occupy moist meadows near springs in summer.",
+     [("4.4", "moist meadows"), ("5.9", "springs")]),
     ("Forest and Rangeland Birds of the United States: Natural History and Habitat Use", []),
     ("In Tibet, the western boundary is formed by the great bend of the Yarlung Zangbo "
      "(Tsangpo) river, where it occurs south of Medog on the mountain slopes.", []),

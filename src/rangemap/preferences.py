@@ -164,6 +164,7 @@ HABITAT_CUES: tuple[str, ...] = (
     r"forag\w*", r"feed(?:s|ing)?\s+in", r"look\s+for\s+food", r"where", r"favou?r\w*",
     r"restricted\s+to", r"confined\s+to", r"associated\s+with", r"common\s+in", r"breed\w*",
     r"nest\w*", r"consist\w*", r"characteri[sz]ed\s+by", r"select\w*", r"grow(?:s|ing)?",
+    r"occup(?:y|ies|ied|ying)",
 )
 
 #: Cues that make a habitat noun after them (same clause) not a preference.
@@ -408,8 +409,8 @@ def find_habitats(sentence: str) -> list[HabitatHit]:
             for stop in rx.finditer(sentence, prev_end, start):
                 lo = max(lo, stop.end())
         prev_end = end
-        if _is_name(sentence, start, end, kind):
-            continue
+        if _is_name(sentence, start, end, kind) or sentence[start - 1:start] in ('"', "“"):
+            continue  # a place name, or a figure of speech (they form "orchards")
         # at most _PHRASE_WORDS modifier words ("and"/"or" not counted)
         words = [w for w in _WORD_RE.finditer(sentence, lo, start)
                  if w.group().lower() not in ("and", "or", "nor")]
