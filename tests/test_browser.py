@@ -231,3 +231,118 @@ def test_index_screenshot_is_not_blank(tiny_maps, tmp_path) -> None:
     w, h, colours = png_info(shot)
     assert (w, h) == (1400, 900)
     assert colours > 20, colours
+
+
+def _probe(body: str, delay_ms: int = 1500) -> str:
+    """A probe script: ``body`` runs after load with ``map`` (the page's Leaflet map)
+    and ``done(fields)``, which writes ``PROBE k=v ...`` (integers) into the title."""
+    return (
+        "<script>\n(function () {\n"
+        "  function done(f) { var s = 'PROBE'; for (var k in f) s += ' ' + k + '=' + "
+        "(f[k] === true ? 1 : f[k] === false ? 0 : Math.round(f[k])); document.title = s; }\n"
+        "  function run() {\n"
+        "    var map = null;\n"
+        "    for (var k in window) { var m; try { m = window[k]; } catch (e) { continue; }\n"
+        "      if (m && window.L && m instanceof L.Map) map = m; }\n"
+        "    if (!map) { document.title = 'PROBE nomap=1'; return; }\n"
+        f"{body}\n"
+        "  }\n"
+        f"  window.addEventListener('load', function () {{ setTimeout(run, {delay_ms}); }});\n"
+        "})();\n</script>\n"
+    )
+
+
+def test_shared_assets_load_offline(tiny_maps, tmp_path) -> None:
+    """Leaflet, the page code, the outlines and the relief come from assets/ (file://)."""
+    exe = chromium()
+    assert (tiny_maps / "assets" / "leaflet" / "leaflet.js").is_file()
+    assert (tiny_maps / "assets" / "boundaries.js").is_file()
+    probe = _probe(
+        "    var bnd = (window.RM && RM.boundaries) ? RM.boundaries.features.length : -1;\n"
+        "    var imgs = document.querySelectorAll('img.leaflet-image-layer'), ok = 0;\n"
+        "    for (var i = 0; i < imgs.length; i++) if (imgs[i].naturalWidth > 0) ok++;\n"
+        "    var scripts = document.querySelectorAll('script[src]'), local = 0;\n"
+        "    for (var j = 0; j < scripts.length; j++)\n"
+        "      if (scripts[j].src.indexOf('file://') === 0) local++;\n"
+        "    done({leaflet: !!window.L, rm: !!(window.RM && RM.started), bnd: bnd, images: ok,\n"
+        "          scripts: scripts.length, local: local,\n"
+        "          inline_leaflet: Array.prototype.some.call(\n"
+        "            document.querySelectorAll('script:not([src])'),\n"
+        "            function (s) { return s.textContent.indexOf('@pre' + 'serve') >= 0; })});")
+    for name in ("index.html", "testus-cervus.html"):
+        page = tiny_maps / name
+        text = page.read_text(encoding="utf-8")
+        assert '<script src="assets/leaflet/leaflet.js"></script>' in text
+        r = probe_page(exe, page, tmp_path, probe)
+        assert r["leaflet"] == 1 and r["rm"] == 1, (name, r)
+        assert r["bnd"] >= 1, (name, r)  # outlines from assets/boundaries.js
+        assert r["images"] >= 1, (name, r)  # relief tiles from assets/relief/
+        assert r["scripts"] >= 5 and r["local"] == r["scripts"], (name, r)
+        assert r["inline_leaflet"] == 0, (name, r)
+
+
+def test_url_hash_opens_the_same_view_and_follows_the_map(tiny_maps, tmp_path) -> None:
+    exe = chromium()
+    probe = _probe(
+        "    var z0 = map.getZoom(), c0 = map.getCenter();\n"
+        "    var pop = document.querySelectorAll('.leaflet-popup').length;\n"
+        "    var hash0 = location.hash;\n"
+        "    map.setView([5.25, 6.5], 8, {animate: false});\n"
+        "    setTimeout(function () {\n"
+        "      done({z: z0, lat: c0.lat * 1000, lng: c0.lng * 1000, popup: pop,\n"
+        "            unit: hash0.indexOf('unit=beeland-north-bee') >= 0,\n"
+        "            taxon: hash0.indexOf('taxon=testus-cervus') >= 0,\n"
+        "            moved: location.hash.indexOf('z=8&c=5.2500,6.5000') === 1,\n"
+        "            level: RM.level || 0, detail: !!RM._detail['testus-cervus']});\n"
+        "    }, 1500);")
+    r = probe_page(exe, tiny_maps / "testus-cervus.html", tmp_path, probe,
+                   hash_="#z=6&c=4.5,3.25&unit=beeland-north-bee")
+    assert r["z"] == 6 and r["lat"] == 4500 and r["lng"] == 3250, r
+    assert r["popup"] == 1 and r["unit"] == 1 and r["taxon"] == 1, r
+    # the hash follows the map, and zooming in loads the detail file (detail/<taxon>.js)
+    assert r["moved"] == 1, r
+    assert r["level"] == 1 and r["detail"] == 1, r
+
+
+def test_index_search_sort_highlight_and_point_list(tiny_maps, tmp_path) -> None:
+    exe = chromium()
+    probe = _probe(
+        "    var q = document.getElementById('rm-search');\n"
+        "    q.value = 'MINOR'; q.dispatchEvent(new Event('input'));\n"
+        "    var shown = RM.shownRows, rows = document.querySelectorAll('#rm-taxa tbody tr');\n"
+        "    var vis = null;\n"
+        "    for (var i = 0; i < rows.length; i++) if (rows[i].style.display !== 'none')\n"
+        "      vis = rows[i].getAttribute('data-stem');\n"
+        "    q.value = ''; q.dispatchEvent(new Event('input'));\n"
+        "    var all = RM.shownRows;\n"
+        "    function first() { return document.querySelector('#rm-taxa tbody tr')"
+        ".getAttribute('data-stem'); }\n"
+        "    RM.sortBy(3); var asc = first(); RM.sortBy(3); var desc = first();\n"
+        "    // a click on the map lists every taxon there (both ranges cover Aland)\n"
+        "    map.fire('click', {latlng: L.latLng(2.5, 2.5)});\n"
+        "    var both = RM.lastHits;\n"
+        "    var items = document.querySelectorAll('.leaflet-popup ul.rm-here li').length;\n"
+        "    map.fire('click', {latlng: L.latLng(6, 6)});\n"
+        "    var one = RM.lastHits;\n"
+        "    // a row click highlights the taxon and puts it in the URL\n"
+        "    document.querySelector(\"#rm-taxa tr[data-stem='testus-minor'] td.num\").click();\n"
+        "    var hl = 0; RM._hl.eachLayer(function () { hl++; });\n"
+        "    done({shown: shown, minor: vis === 'testus-minor', all: all,\n"
+        "          sorted: asc !== desc, both: both, items: items, one: one, hl: hl,\n"
+        "          hash: location.hash.indexOf('taxon=testus-minor') >= 0});")
+    r = probe_page(exe, tiny_maps / "index.html", tmp_path, probe)
+    assert r["shown"] == 1 and r["minor"] == 1 and r["all"] == 2, r
+    assert r["sorted"] == 1, r
+    assert r["both"] == 2 and r["items"] == 2 and r["one"] == 1, r
+    assert r["hl"] >= 1 and r["hash"] == 1, r
+
+
+def test_index_hash_highlights_a_taxon(tiny_maps, tmp_path) -> None:
+    exe = chromium()
+    probe = _probe(
+        "    var sel = document.querySelector('#rm-taxa tr.rm-sel');\n"
+        "    done({sel: !!sel && sel.getAttribute('data-stem') === 'testus-cervus',\n"
+        "          z: map.getZoom()});")
+    r = probe_page(exe, tiny_maps / "index.html", tmp_path, probe,
+                   hash_="#z=5&c=4,4&taxon=testus-cervus")
+    assert r["sel"] == 1 and r["z"] == 5, r

@@ -858,3 +858,169 @@ def test_shared_relief_tiles_are_files(tmp_path: Path) -> None:
         assert urls and all(u.startswith("assets/relief/") for u in urls)
         assert all((out / u).is_file() for u in urls)
         assert "data:image/png" not in page
+
+
+# --------------------------------------------------------------------------- shared assets
+
+
+def test_shared_pages_link_assets_and_detail(shared: tuple[Path, list[Path]]) -> None:
+    out, paths = shared
+    pages = _html(paths)
+    assert [p.name for p in pages] == [
+        "index.html", "alpine-musk-deer.html", "black-musk-deer.html"]
+    for rel in ("leaflet/leaflet.js", "leaflet/leaflet.css", "leaflet/images/layers.png",
+                "leaflet.fullscreen/Control.FullScreen.js", "rangemap.js", "rangemap.css",
+                "boundaries.js"):
+        assert (out / "assets" / rel) in paths, rel
+    assert "sourceMappingURL" not in _read(out / "assets" / "leaflet" / "leaflet.js")
+    outlines = _read(out / "assets" / "boundaries.js")
+    assert outlines.startswith("window.RM = window.RM || {};\nRM.boundaries = ")
+    assert "-55" not in outlines  # clipped to the view of all pages
+    for p in pages:
+        page = _read(p)
+        assert "Leaflet 1.9.4" not in page  # linked, not inlined
+        srcs = re.findall(r'<script src="([^"]+)"', page)
+        hrefs = re.findall(r'<link rel="stylesheet" href="([^"]+)"', page)
+        assert srcs and hrefs
+        for ref in srcs + hrefs:
+            assert ref.startswith("assets/") and ".." not in ref and (out / ref).is_file()
+        assert "RM.view(" in page
+    taxon = _read(pages[1])
+    m = re.search(r'detail: "(detail/alpine-musk-deer\.js)", detailZoom: (\d+)', taxon)
+    assert m and (out / m.group(1)).is_file() and 3 <= int(m.group(2)) <= 12
+    detail = _read(out / m.group(1))
+    assert detail.startswith('RM.detail("alpine-musk-deer", [')
+    assert "85.25" in detail
+
+
+def test_check_offline_allows_only_relative_assets() -> None:
+    ok = ('<script src="assets/leaflet/leaflet.js"></script>'
+          '<link rel="stylesheet" href="assets/x.css">')
+    publish._check_offline(ok, shared=True)
+    with pytest.raises(RuntimeError):
+        publish._check_offline(ok, shared=False)
+    for bad in ('<script src="https://cdn.example/leaflet.js"></script>',
+                '<script src="assets/../../x.js"></script>',
+                '<link rel="stylesheet" href="//cdn.example/x.css">',
+                '<img src="assets/x.png">'):
+        with pytest.raises(RuntimeError):
+            publish._check_offline(bad, shared=True)
+
+
+def test_light_taxon_page_under_500_kb(tmp_path: Path) -> None:
+    ranges, habitat, taxa = _heavy_frames()  # 11 units, > 80,000 vertices
+    paths = write_maps(ranges, habitat, taxa, tmp_path, boundaries=_boundaries())
+    page = _html(paths)[1]
+    assert page.stat().st_size <= publish.LIGHT_PAGE_BYTES
+    detail = tmp_path / "detail" / "musk-deer.js"
+    # the detail file holds the finer shapes: more vertices than the page
+    assert detail.stat().st_size > page.stat().st_size
+    sc = write_maps(ranges, habitat, taxa, tmp_path / "sc", boundaries=_boundaries(),
+                    self_contained=True)
+    assert sc[1].stat().st_size > page.stat().st_size
+    assert not (tmp_path / "sc" / "assets").exists() and not (tmp_path / "sc" / "detail").exists()
+
+
+def _many_taxa(n: int) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame, list[dict]]:
+    """``n`` taxa over the same two units (one band each): shapes shared across taxa."""
+    ranges, habitat, taxa = _frames()
+    rows_r, rows_h, out = [], [], []
+    for i in range(n):
+        src = i % 2
+        r = ranges.iloc[[0 if src == 0 else 2]].copy()
+        h = habitat.iloc[[0 if src == 0 else 2]].copy()
+        for df in (r, h):
+            df["taxon_id"] = f"t{i}"
+            df["species"] = f"Taxon {i}"
+        rows_r.append(r)
+        rows_h.append(h)
+        out.append({**taxa[src], "taxon_id": f"t{i}", "slug": f"taxon-{i}", "name": f"Taxon {i}"})
+    import pandas as pd
+
+    return (gpd.GeoDataFrame(pd.concat(rows_r, ignore_index=True), crs="EPSG:4326"),
+            gpd.GeoDataFrame(pd.concat(rows_h, ignore_index=True), crs="EPSG:4326"), out)
+
+
+def test_index_for_many_taxa_has_no_layer_list_and_shares_shapes(tmp_path: Path) -> None:
+    n = publish.INDEX_LAYER_LIST_MAX + 8
+    ranges, habitat, taxa = _many_taxa(n)
+    paths = write_maps(ranges, habitat, taxa, tmp_path)
+    index = _read(paths[0])
+    assert "Range units (all taxa)" in index and "Habitat (all taxa)" in index
+    assert "Taxon 3</span>" not in index  # no per-taxon entry in the layer list
+    assert index.count("<tr data-stem=") == n
+    geoms = json.loads(re.search(r"RM\.index\(\w+, \{geoms: (\[.*\]),\n", index).group(1))
+    assert len(geoms) == 4  # 2 units + 2 habitats, however many taxa share them
+    few = write_maps(*_many_taxa(3), tmp_path / "few")
+    assert "Range units (all taxa)" not in _read(few[0])
+
+
+def test_index_shapes_are_deduplicated() -> None:
+    ranges, habitat, taxa = _many_taxa(6)
+    by_id = {t["taxon_id"]: publish._Taxon(info=t, stem=t["slug"], colour="#000000")
+             for t in taxa}
+    publish._collect_units(ranges, habitat, by_id)
+    geoms, ix = publish._index_shapes(list(by_id.values()))
+    assert len(geoms) == 4
+    assert ix[0] == ix[2] == ix[4] and ix[1] == ix[3] and ix[0] != ix[1]
+
+
+def test_band_layers_are_optional_layers(tmp_path: Path) -> None:
+    ranges, habitat, taxa = _frames()
+    habitat["elevation_margin_m"] = 100.0
+    calls = []
+
+    def make(info, geoms, bands):  # type: ignore[no-untyped-def]
+        calls.append((info["taxon_id"], len(geoms), bands))
+        wide = [g.buffer(0.05) if g is not None else None for g in geoms]
+        narrow = [g.centroid.buffer(0.05) if g is not None else None for g in geoms]
+        return wide, narrow
+
+    paths = _html(write_maps(ranges, habitat, taxa, tmp_path, band_layers=make,
+                             self_contained=True))
+    assert [c[0] for c in calls] == ["a", "b"]
+    assert calls[0][2] == [(2500.0, None), (2500.0, None)]
+    page = _read(paths[1]).replace("\\u2265", "≥")
+    assert "habitat, band widened by 100 m (≥ 2,400 m)" in page
+    assert "habitat, band narrowed by 100 m (≥ 2,600 m)" in page
+    # both drawn, hidden until a reader turns them on
+    assert len(re.findall(r"\{data: \{", page)) == 4
+    assert page.count("feature_group_") and len(re.findall(r"\{data: (\{.*\}), style: ", page)) == 4
+
+
+def test_unit_keys_are_slugged_and_unique(written: tuple[Path, list[Path]]) -> None:
+    _, paths = written
+    page = _read(paths[1])
+    info = json.loads(re.search(r"var info = (\[.*?\n  \]);", page, flags=re.DOTALL).group(1))
+    keys = [row[2] for row in info]
+    assert keys == ["nepal-koshi", "nepal"]
+    assert all(re.fullmatch(r"[a-z0-9-]+", k) for k in keys)
+
+
+def test_band_habitat_from_the_engine(tmp_path: Path) -> None:
+    """The pipeline's band layers: the habitat with the band widened ⊇ narrowed, cached."""
+    from rangemap import engine
+    from rangemap.dem import DemStack
+    from rangemap.pipeline import band_habitat
+    from tests.helpers import ramp_dem, write_dem
+
+    dem = write_dem(tmp_path / "dem.tif", ramp_dem(), west=0, north=8, res=1)
+    unit = box(0, 0, 8, 8)
+    with DemStack([dem]) as stack:
+        make = band_habitat(stack, 100.0)
+        wide, narrow = make({}, [unit, None], [(4000.0, None), (None, None)])
+        assert wide[1] is None and narrow[1] is None
+        # z = 1000 col + 100 row: wide (>= 3900 m) is columns 4-7, narrow (>= 4100 m)
+        # loses the first row of column 4
+        assert wide[0].area > narrow[0].area > 0
+        assert wide[0].contains(narrow[0])
+        ref = engine.habitats([unit], list(stack), [(4100.0, None)], 100.0)[0].geometry
+        assert narrow[0].symmetric_difference(ref).area == pytest.approx(0.0)
+        calls = []
+        orig = engine.habitats
+        try:
+            engine.habitats = lambda *a, **k: calls.append(a) or orig(*a, **k)  # type: ignore
+            make({}, [unit], [(4000.0, None)])
+        finally:
+            engine.habitats = orig  # type: ignore[assignment]
+        assert calls == []  # same unit and band: from the cache

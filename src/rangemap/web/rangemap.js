@@ -64,12 +64,18 @@
       return function () {
         var found = null;
         geo[0].eachLayer(function (lyr) { if (lyr.feature && lyr.feature.id === id) found = lyr; });
-        if (found) found.openPopup();
+        if (!found) return;
+        // the view in the URL wins: the popup opens without panning the map
+        var pop = found.getPopup(), pan = pop.options.autoPan;
+        pop.options.autoPan = false;
+        found.openPopup();
+        pop.options.autoPan = pan;
       };
     }
     for (var k = 0; k < cfg.info.length; k++) RM._units[cfg.info[k][2]] = opener(k);
     var level = 0;
     function show(fcs) {
+      RM.level = level;
       for (var j = 0; j < geo.length; j++) {
         geo[j].clearLayers();
         geo[j].addData(fcs ? fcs[j] : cfg.layers[j].data);
@@ -87,7 +93,6 @@
         level = 0;
         show(null);
       }
-      RM.level = level;
     }
     map.on('zoomend', check);
     RM._check = check;
