@@ -1340,12 +1340,14 @@ def _find_taxa(text: str, sentences: Sequence[Sentence]
         for m in re.finditer(rf"\b{re.escape(genus)}\b(?![ \t]+[a-z]{{3,}}|\.)", text):
             if not any(a <= m.start() < b for a, b in sci_spans):
                 sci.append(_TaxonMention(m.start(), m.end(), ("gen", genus)))
+    sci_starts = sorted(a for a, _b in sci_spans)
     allm = []
     for c in commons:
         if any(a < c.end and c.start < b for a, b in sci_spans):
             continue  # a group noun inside a binomial ("Lynx lynx")
-        if c.key[0] == "genus" and any(
-                a >= c.end and not text[c.end:a].strip(" \t,-–—:") for a, _b in sci_spans):
+        nxt = bisect.bisect_left(sci_starts, c.end)
+        if (c.key[0] == "genus" and nxt < len(sci_starts) and sci_starts[nxt] - c.end <= 4
+                and not text[c.end:sci_starts[nxt]].strip(" \t,-–—:")):
             continue  # apposition "musk deer Moschus cupreus": the binomial is the taxon
         if c.common is not None and c.common in links:
             c = _TaxonMention(c.start, c.end, links[c.common], c.display, c.initial, c.common,
