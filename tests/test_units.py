@@ -61,6 +61,10 @@ def units_of(d: dict) -> set[tuple]:
         ("is found in the Caucasus. It also occurs in Russia.",
          {("RUS", None, None, (), "whole-country")}
          | {(c, None, "Caucasus", (), "region") for c in ("GEO", "ARM", "AZE")}),
+        # an admin-1 unit does not name its country for a region (labelling guide)
+        ("is found in Sikkim in the Himalayas.",
+         {("IND", "Sikkim", None, (), "named-admin1")}
+         | {(c, None, "Himalaya", (), "region") for c in ("PAK", "NPL", "BTN", "CHN")}),
         # an admin-1 unit named inside its country wins over the country
         ("is found in China, in SE Xizang.",
          {("CHN", "Xizang", None, ("south-eastern",), "named-admin1")}),
@@ -69,6 +73,17 @@ def units_of(d: dict) -> set[tuple]:
         # a plain mention makes the unit whole again
         ("is found in northern India. It occurs in India.",
          {("IND", None, None, (), "whole-country")}),
+        # each statement counts on its own: a later bare mention adds the other countries
+        ("is found in the Alps of Switzerland. It is found in the Alps.",
+         {(c, None, "Alps", (), "region")
+          for c in ("CHE", "FRA", "ITA", "AUT", "DEU", "SVN", "LIE")}),
+        # a former mention does not stop the region
+        ("is found in the Rocky Mountains. It formerly occurred in Canada.",
+         {("USA", None, "Rocky Mountains", (), "region"),
+          ("CAN", None, "Rocky Mountains", (), "region")}),
+        # a country the text hedges is not implied by a region
+        ("is found in the Himalaya. It probably occurs in Bhutan.",
+         {(c, None, "Himalaya", (), "region") for c in ("PAK", "IND", "NPL", "CHN")}),
         # a span along a region: the region's countries between the ends
         ("is found in the Andes from Venezuela to Tierra del Fuego.",
          {(c, None, "Andes", (), "region")

@@ -475,6 +475,12 @@ class _PlaceHit:
         return self.polygon_method is not None
 
 
+#: Statuses of a country that a region named alone must not add back (units rule 3: a
+#: hedge on a country wins over its implication by a region; a former or introduced
+#: mention does not, per the labelling guide's decisions).
+WITHHELD_STATUSES = frozenset({"uncertain"})
+
+
 @dataclass
 class _Excluded:
     name: str
@@ -615,7 +621,13 @@ class TaxonRecord:
                 better(r, p.status)
                 for iso3 in dict.fromkeys(t[0] for t in p.targets):
                     better(implied_status.setdefault(iso3, {"status": p.status}), p.status)
-        unit_list, implied = assemble_units(places, self.country_names)
+        # a country the text hedges is never implied by a region
+        kept_ids = {id(p) for p in places}
+        withheld = {x.iso3 for x in self.excluded
+                    if x.iso3 and x.status in WITHHELD_STATUSES}
+        withheld |= {t[0] for p in self.places if id(p) not in kept_ids
+                     and p.status in WITHHELD_STATUSES for t in p.targets}
+        unit_list, implied = assemble_units(places, self.country_names, withheld)
         for iso3, evs in implied.items():
             if iso3 not in countries:
                 countries[iso3] = {"qualifiers": [], "evidence": list(evs), "alternatives": [],

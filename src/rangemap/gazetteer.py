@@ -57,7 +57,9 @@ Matching rules (:meth:`Gazetteer.find_mentions`)
    listed in the mention's ``alternatives``.
 6. A name that is part of a longer proper name of a feature is not a place:
    preceded by a capitalised feature word (:data:`FEATURE_BEFORE`: "Lake
-   Victoria", "Mount Kenya", "Gulf of Mexico") or followed by one
+   Victoria", "Mount Kenya", "Gulf of Mexico", "Salar de Atacama"), "Shan"
+   after a capitalised name (Chinese *shan*, mountain: "Emei Shan";
+   :data:`FOREIGN_GENERIC_AFTER_NAME`) or followed by a feature word
    (:data:`FEATURE_AFTER`: "Lima river", "Victoria Falls", "Mexico City",
    "Sagarmatha National Park"; "Range", "Mountains", "Hills" only when
    capitalised), or ending a list of proper names that closes with a plural
@@ -123,7 +125,7 @@ GENERIC_ADMIN1_WORDS: frozenset[str] = frozenset({
     "islands", "lakes", "lake", "river", "rivers", "plateau", "plateaux", "littoral",
     "savanes", "mountain", "mountains", "highlands", "lowlands", "border", "federal",
     "national", "district", "region", "province", "state", "territory", "city", "zone",
-    "neutral", "gulf", "and", "of", "the",
+    "neutral", "gulf", "cordillera", "laguna", "and", "of", "the",
 })
 
 #: Compass words: a multi-word name starting with one must be capitalised.
@@ -141,8 +143,14 @@ FEATURE_BEFORE: frozenset[str] = frozenset({
     "lake", "lakes", "lago", "lac", "loch", "mount", "mt", "mont", "monte",
     "river", "rio", "gulf", "bay", "cape", "cap", "isla", "sierra", "cerro", "pico",
     "volcan", "fort", "port", "puerto", "sea", "strait", "straits", "isle", "glacier",
-    "cordillera", "serra", "nevado", "pic", "peak",
+    "cordillera", "serra", "nevado", "pic", "peak", "laguna", "salar", "quebrada", "bahia",
+    "paso", "desierto",
 })
+#: Words joining a feature word to its name: "Gulf of Mexico", "Salar de Atacama".
+_FEATURE_JOIN = frozenset({"of", "de", "del", "da", "do", "di", "la"})
+#: Admin-1 names that are also a generic word of another language when written after a
+#: capitalised name: "Emei Shan", "Yulong Shan" (Chinese shan, mountain) are not Shan State.
+FOREIGN_GENERIC_AFTER_NAME: frozenset[str] = frozenset({"shan"})
 
 #: Words that, directly after a place name, make it part of a feature's name
 #: ("Lima river", "Victoria Falls", "Mexico City"). Tuples are multi-word tails.
@@ -152,7 +160,7 @@ FEATURE_AFTER: tuple[tuple[str, ...], ...] = (
     ("national", "reserve"), ("state", "park"), ("nature", "reserve"), ("reserve",),
     ("sanctuary",), ("wildlife", "sanctuary"), ("game", "reserve"),
     ("conservation", "area"), ("protected", "area"), ("biosphere", "reserve"),
-    ("airport",), ("university",), ("museum",), ("zoo",),
+    ("airport",), ("university",), ("museum",), ("zoo",), ("desert",),
 )
 #: Tails that count only when capitalised ("Alaska Range", but "the Yunnan mountains"
 #: are Yunnan's).
@@ -780,7 +788,11 @@ def _in_feature_name(text: str, folded: str, toks: Sequence[tuple[int, int, str]
         if prev in FEATURE_BEFORE and gap.strip(" .") == "" and "\n" not in gap \
                 and text[toks[i - 1][0]].isupper():
             return True
-        if prev == "of" and i > 1 and words[i - 2] in FEATURE_BEFORE \
+        if j == i + 1 and words[i] in FOREIGN_GENERIC_AFTER_NAME and gap.strip(" -") == "" \
+                and "\n" not in gap and text[toks[i - 1][0]].isupper() \
+                and prev not in _COMPASS and prev not in ("the", "in", "and", "of"):
+            return True
+        if prev in _FEATURE_JOIN and i > 1 and words[i - 2] in FEATURE_BEFORE \
                 and text[toks[i - 2][0]].isupper() \
                 and "\n" not in folded[toks[i - 2][0]:toks[i][0]]:
             return True

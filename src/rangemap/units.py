@@ -11,7 +11,9 @@ select part of it. The rules, per taxon record:
    of the region's countries is the part of the region in each of those
    countries ("the Himalayas in India" -> the Indian part of the Himalaya;
    "the Himalaya of Nepal and Bhutan" -> the Himalaya in Nepal and in
-   Bhutan). A country with parts maps those parts (rules ``named-admin1`` and
+   Bhutan). Only countries named as countries count here: "Himalayas,
+   Tibet" names no Himalayan country (docs/LABELLING.md), so the region
+   gives all its countries. A country with parts maps those parts (rules ``named-admin1`` and
    ``region``), not the whole country, unless the text says the whole
    country (:func:`says_whole`: "throughout India", "all of India", "across
    India", "the whole of India").
@@ -21,7 +23,11 @@ select part of it. The rules, per taxon record:
    same sentence adds its part in each of its countries that is not
    otherwise in the range (rule ``region``): "Caucasus" is the Caucasus in
    Russia, Georgia, Armenia and Azerbaijan, never all of Russia; a country
-   named elsewhere keeps its own units.
+   named elsewhere keeps its own units. Each statement counts on its own
+   (docs/LABELLING.md, rule 3): "native to the Himalayas of Nepal" and, in
+   another sentence, "forests of the Himalayas" give the whole Himalaya. It
+   never adds a country the text hedges ("probably occurs in Bhutan"): an
+   explicit hedge on a country wins over its implication by a region.
 4. **Spans.** "the Andes from Venezuela to Tierra del Fuego": a region named
    in a sentence with ``from X to Y``, where X and Y are places in the
    region's countries, covers the region's countries between the two ends
@@ -142,7 +148,8 @@ def _quals(hits: Iterable[UnitPlace]) -> list[str]:
     return out
 
 
-def assemble(places: Sequence[UnitPlace], country_names: dict[str, str]
+def assemble(places: Sequence[UnitPlace], country_names: dict[str, str],
+             withheld: Iterable[str] = ()
              ) -> tuple[list[dict[str, Any]], dict[str, list[Any]]]:
     """Units of one record from its range places (module rules 1-7).
 
@@ -152,6 +159,8 @@ def assemble(places: Sequence[UnitPlace], country_names: dict[str, str]
         The record's range places.
     country_names : dict
         ISO3 -> country name.
+    withheld : iterable of str
+        Countries a region named alone must not add (rule 3).
 
     Returns
     -------
@@ -214,8 +223,9 @@ def assemble(places: Sequence[UnitPlace], country_names: dict[str, str]
             hits = country_hits.get(iso3) or [h for _, v in a1_parts + r_parts for h in v]
             add(iso3, None, None, "whole-country",
                 [h for h in hits if h.kind == "country"] or hits)
+    skip = set(withheld)
     for (iso3, region), hits in sorted(free.items()):
-        if iso3 not in named:
+        if iso3 not in named and iso3 not in skip:
             add(iso3, None, region, "region", hits)
     whole_legacy = {i for i, a in legacy if a is None}
     for (iso3, a1), hits in legacy.items():
