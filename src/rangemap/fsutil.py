@@ -13,6 +13,7 @@ import os
 import re
 import shutil
 import tempfile
+import time
 import unicodedata
 from collections.abc import Iterator
 from pathlib import Path
@@ -147,3 +148,48 @@ def data_file(*parts: str) -> Path:
     """Path of an embedded data file, e.g. ``data_file("boundaries", "boundaries.gpkg")``."""
     return data_dir().joinpath(*parts)
 
+
+def source_date() -> str:
+    """The timestamp written inside outputs (GeoPackage ``last_change``, style times).
+
+    ``$SOURCE_DATE_EPOCH`` (seconds since 1970, the reproducible-builds
+    convention) when set, else the epoch itself: outputs of identical inputs
+    are then byte-identical; the wall-clock time of a build is only in
+    ``manifest.json``'s ``created``.
+    """
+    raw = os.environ.get("SOURCE_DATE_EPOCH", "").strip()
+    try:
+        secs = int(raw) if raw else 0
+    except ValueError:
+        secs = 0
+    return time.strftime("%Y-%m-%dT%H:%M:%S.000Z", time.gmtime(secs))
+
+
+def created_time() -> str:
+    """``manifest.json``'s ``created``: ``$SOURCE_DATE_EPOCH`` when set, else now (UTC)."""
+    if os.environ.get("SOURCE_DATE_EPOCH", "").strip():
+        return source_date()
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+
+
+_FOLIUM_ID = re.compile(r"(?<=_)[0-9a-f]{32}(?![0-9a-f])")
+
+
+def stable_ids(paths: list[str | os.PathLike[str]]) -> None:
+    """Replace the random 32-hex element ids of Folium/branca pages with counters.
+
+    Folium names every map element ``<kind>_<uuid4 hex>``; numbered in order of
+    first appearance instead (same length, one numbering across all ``paths``
+    in sorted order, so a script that names a page's element still finds it),
+    pages rebuilt from identical inputs are byte-identical.
+    """
+    ids: dict[str, str] = {}
+
+    def repl(m: re.Match[str]) -> str:
+        return ids.setdefault(m.group(0), f"{len(ids) + 1:032x}")
+
+    for p in sorted(Path(q) for q in paths):
+        text = p.read_text(encoding="utf-8")
+        new = _FOLIUM_ID.sub(repl, text)
+        if new != text:
+            write_text_atomic(p, new)

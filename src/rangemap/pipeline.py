@@ -15,6 +15,7 @@ import logging
 import os
 import platform
 import shutil
+import sqlite3
 import tempfile
 import time
 from collections.abc import Callable
@@ -41,10 +42,13 @@ from rangemap.errors import (
 from rangemap.fsutil import (
     TMP_PREFIX,
     atomic_path,
+    created_time,
     data_file,
     remove_stale_temporaries,
     safe_child,
     sha256_file,
+    source_date,
+    stable_ids,
     write_text_atomic,
 )
 from rangemap.habitat import as_multi, eoo_km2, geodesic_area_km2, snap
@@ -246,6 +250,28 @@ def coarse_dem_warnings(habitat: Any, coarse: dict[str, str]) -> None:
              f"{'/'.join(sorted(res_of[name]))} DEM {'have' if n != 1 else 'has'} no cell in "
              f"the band ({shown}); coarse cells average peaks away, so some zeros may be "
              "false; use a finer --dem (rangemap fetch-dem)")
+
+
+def make_reproducible(paths: list[Path]) -> None:
+    """Make written outputs byte-identical for identical inputs.
+
+    GeoPackage times (``gpkg_contents.last_change``, ``layer_styles.update_time``)
+    become :func:`~rangemap.fsutil.source_date`; Folium's random element ids in
+    pages and scripts become counters (:func:`~rangemap.fsutil.stable_ids`).
+    """
+    stamp = source_date()
+    stable_ids([p for p in map(Path, paths) if p.suffix in (".html", ".js", ".json")
+                and p.is_file()])
+    for p in map(Path, paths):
+        if p.suffix == ".gpkg":
+            con = sqlite3.connect(os.fspath(p), isolation_level=None)
+            try:
+                con.execute("UPDATE gpkg_contents SET last_change = ?", (stamp,))
+                if con.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND "
+                               "name = 'layer_styles'").fetchone():
+                    con.execute("UPDATE layer_styles SET update_time = ?", (stamp,))
+            finally:
+                con.close()
 
 
 def _outputs_current(out: Path, build_key: str) -> bool:
@@ -963,22 +989,26 @@ def _build(*, docs: str | os.PathLike[str], dems: list[str | os.PathLike[str]] |
 
         staged += write_figures(ranges, habitat, result.taxa, stage / "figures", admin0,
                                 dems=dem_paths)
+    make_reproducible(staged)
     rels = [os.path.relpath(Path(p).resolve(), stage.resolve()) for p in staged]
     result.timings["publish_s"] = time.perf_counter() - t2
     result.timings["total_s"] = time.perf_counter() - t0
+    log.info("timings: %s", ", ".join(f"{k} {v:.1f}" for k, v in result.timings.items()))
 
     manifest = {
         "rangemap_version": __version__,
         "engine_version": engine,
         "build_key": build_key,
         "created_by": "rangemap build",
+        # The only wall-clock time in the outputs ($SOURCE_DATE_EPOCH when set): the
+        # rest is byte-identical for identical inputs (build --force).
+        "created": created_time(),
         "inputs": input_records,
         "parameters": params,
         "dems": dem_info,
         "taxa": result.taxa,
         "skipped_taxa": result.skipped,
         "versions": _versions(),
-        "timings_s": {k: round(v, 3) for k, v in result.timings.items()},
         "outputs": rels,
         "output_sha256": {rel: sha256_file(stage / rel) for rel in rels},
         "taxa_rebuilt": result.rebuilt,
