@@ -1978,6 +1978,8 @@ def extract_text(text: str, document: str, gaz: Gazetteer) -> list[TaxonRecord]:
                     status, reason = sec_status, f"{sec_status} (section '{s.section}')"
                 elif _CITATION_RE.search(_line_at(text, m.start)):
                     status, reason = "non-range", "bibliographic reference"
+                elif _OUTSIDE_RE.search(s.text[max(0, ms - 40):ms]):
+                    status, reason = "non-range", "reference point ('south of', 'outside')"
                 elif gov is not None:
                     status, cue = gov
                     reason = (f"non-range context '{cue}'" if status == "non-range"
@@ -2124,6 +2126,13 @@ def _governing_cue(cues: Sequence[tuple[int, int, str, str]], start: int, end: i
             continue  # "Nepal, possibly Bhutan": the cue is about Bhutan
         return (st, cue)
     return None
+
+
+#: A place named as a reference point, outside the range: "south of Canada", "outside
+#: Nepal", "beyond the Himalaya" (but "the south of India" is part of India).
+_OUTSIDE_RE = re.compile(
+    r"(?:(?<!the\s)(?<!the\sfar\s)(?<!\w)(?:north|south|east|west)(?:-?(?:east|west))?(?:wards?)?"
+    r"\s+of|\boutside(?:\s+of)?|\bbeyond|\bexcept(?:\s+in)?)\s+(?:the\s+)?$", re.I)
 
 
 def _closed_bracket(sentence: str, cue: int, start: int) -> bool:
