@@ -787,6 +787,8 @@ def test_generalized_output_matches_schema(tmp_path: Path) -> None:
          {"NPL": "native", "BTN": "uncertain", "IND": "native"}),
         ("The black musk deer occurs in Nepal, Bhutan (?) and India.",
          {"NPL": "native", "BTN": "uncertain", "IND": "native"}),
+        ("The black musk deer occurs in Nepal, ?Bhutan and India.",
+         {"NPL": "native", "BTN": "uncertain", "IND": "native"}),
         ("The black musk deer is extinct in India.", {"IND": "former"}),
         ("The black musk deer was extirpated from India.", {"IND": "former"}),
         ("The black musk deer formerly occurred in India but now occurs in Nepal.",

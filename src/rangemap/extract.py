@@ -832,6 +832,8 @@ def _split_block(text: str, start: int, end: int, para: int, section: str,
                 continue
             if m.group("ws") is None and not (w and w[-1].islower()):
                 continue
+        elif m.group("ws") is None and (not w or m.end("close") == m.end("p")):
+            continue  # "Hebei, ?Liaoning": a hedge before a name ends no sentence
         cuts.append(p_end)
     cuts.append(len(chunk))
     for a, b in zip(cuts, cuts[1:], strict=False):
@@ -2099,8 +2101,8 @@ def _governing_cue(cues: Sequence[tuple[int, int, str, str]], start: int, end: i
     "Nepal (extinct)"); the nearest cue before it whose clause reaches it; a cue
     after it, within :data:`NON_RANGE_REACH` characters, that governs no later place.
     """
-    if _QMARK_AFTER_RE.match(sentence, end):
-        return ("uncertain", "?")
+    if _QMARK_AFTER_RE.match(sentence, end) or sentence[max(0, start - 2):start].strip() == "?":
+        return ("uncertain", "?")  # "Bhutan?", "Bhutan (?)", "?Liaoning"
     br = _BRACKET_AFTER_RE.match(sentence, end)
     if br and len(br.group(1).split()) <= 2:
         inner = [c for c in cues if br.start(1) <= c[0] and c[1] <= br.end(1)]
