@@ -813,6 +813,8 @@ def test_generalized_output_matches_schema(tmp_path: Path) -> None:
         ("The black musk deer is the only one found south of India, in Nepal.",
          {"IND": "non-range", "NPL": "native"}),
         ("The black musk deer occurs in the south of India.", {"IND": "native"}),
+        ("The black musk deer occurs in India along the border with Nepal.",
+         {"IND": "native", "NPL": "non-range"}),
         ("The black musk deer occurs in Nepal; also reported as occurring in India.",
          {"NPL": "native", "IND": "uncertain"}),
         ("The black musk deer occurs in Nepal, Oregon (likely across the state) and India.",
