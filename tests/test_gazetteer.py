@@ -342,3 +342,28 @@ def test_read_regions_errors(tmp_path: Path) -> None:
 )
 def test_region_homonyms_and_abbreviations(real: Gazetteer, text: str, expected: list) -> None:
     assert [m.name for m in real.find_mentions(text)] == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # an admin-1 name of a far-away country, in a text naming other countries: "far"
+        ("Found in the USA and Canada (Cascade, Sierra Nevada).",
+         [("USA", "exact"), ("Canada", "exact"), ("Cascade", "far"),
+          ("Sierra Nevada", "exact")]),
+        ("Found in Cascade.", [("Cascade", "exact")]),  # nothing named: no distance test
+        ("Found in Bolivia and Argentina; Rocha.", [("Bolivia", "exact"),
+                                                    ("Argentina", "exact"),
+                                                    ("Rocha", "exact")]),  # Uruguay is near
+    ],
+)
+def test_far_admin1(real: Gazetteer, text: str, expected: list) -> None:
+    assert [(m.surface, m.match) for m in real.find_mentions(text)] == expected
+
+
+def test_homonym_prefers_the_near_meaning(real: Gazetteer) -> None:
+    # neither Spain nor Argentina is named: the meaning near the named country wins
+    (m, _) = real.find_mentions("Córdoba; also known from Portugal.")
+    assert m.countries == ("ESP",) and "admin1 Córdoba (ARG)" in m.alternatives
+    (m, _) = real.find_mentions("Córdoba; also known from Uruguay.")
+    assert m.countries == ("ARG",)

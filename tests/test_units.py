@@ -238,3 +238,10 @@ def test_region_units_agree_with_the_record(gaz: Gazetteer) -> None:
                                        "qualifiers": [], "rule": "region", "evidence": []}])
     with pytest.raises(DataError, match="part of Caucasus in GEO but regions does not list"):
         check_units_agree(bad, "ranges.yaml")
+
+
+def test_far_admin1_is_excluded_with_its_reason(gaz: Gazetteer) -> None:
+    d = record(gaz, "is found in the USA and Canada (Cascade, Sierra Nevada).")
+    assert "SYC" not in {u["iso3"] for u in d["units"]}
+    (x,) = [x for x in d["excluded"] if x["iso3"] == "SYC"]
+    assert x["reason"].startswith("far from every country the document names")

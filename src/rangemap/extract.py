@@ -1982,6 +1982,9 @@ def extract_text(text: str, document: str, gaz: Gazetteer) -> list[TaxonRecord]:
                     status, reason = "non-range", "bibliographic reference"
                 elif _OUTSIDE_RE.search(s.text[max(0, ms - 40):ms]):
                     status, reason = "non-range", "reference point ('south of', 'outside')"
+                elif m.match == "far":
+                    status, reason = "non-range", ("far from every country the document "
+                                                   "names (another place of this name?)")
                 elif gov is not None:
                     status, cue = gov
                     reason = (f"non-range context '{cue}'" if status == "non-range"

@@ -77,6 +77,12 @@ Matching rules (:meth:`Gazetteer.find_mentions`)
    letters agree, the lengths differ by at most one letter and neither word
    is a prefix of the other (so "Austrian" is not Austria, "Siberian" not
    Siberia). Fuzzy mentions carry ``match="fuzzy"`` and the matched name.
+8. Distance as context: a homonym none of whose meanings is named in the
+   text prefers the meanings in a country within :data:`NEAR_DEG` degrees
+   of the countries the text names (as countries or through regions); an
+   admin-1 name with one meaning, in a country that is not named and lies
+   farther than that from all named countries, is marked ``match="far"``
+   (the extractor leaves it out of the range, with that reason).
 """
 
 from __future__ import annotations
@@ -89,6 +95,7 @@ import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from rangemap.errors import DataError
 
@@ -166,6 +173,11 @@ FEATURE_AFTER: tuple[tuple[str, ...], ...] = (
 #: are Yunnan's).
 FEATURE_AFTER_CAPITALISED: frozenset[str] = frozenset({
     "range", "ranges", "mountains", "mts", "mtns", "hills"})
+
+#: Rule 8: an admin-1 unit of a country farther than this (degrees, between simplified
+#: country polygons) from every country the text names is probably another place of the
+#: same name ("Cascade" in a North American text is not the Seychelles district).
+NEAR_DEG = 25.0
 
 #: Fuzzy matching bounds (rule 7).
 FUZZY_MIN_LEN = 5
@@ -272,8 +284,8 @@ class Mention:
     alternatives : tuple of str
         Other meanings of the name that context ruled out, as
         ``"<kind> <name> (<ISO3>, ...)"`` (rule 5).
-    match : {"exact", "fuzzy"}
-        How the name was matched (rule 7).
+    match : {"exact", "fuzzy", "far"}
+        How the name was matched (rules 7 and 8).
     """
 
     start: int
@@ -387,6 +399,8 @@ class Gazetteer:
         Extra names (``aliases.csv``).
     regions : sequence of RegionDef, optional
         Regions with polygons (``regions.csv``).
+    shapes : dict, optional
+        ISO3 -> simplified country polygon (shapely), for rule 8.
 
     Examples
     --------
@@ -402,7 +416,10 @@ class Gazetteer:
         admin1: Sequence[tuple[str, str, Sequence[str]]],
         aliases: Sequence[AliasRow] = (),
         regions: Sequence[RegionDef] = (),
+        shapes: dict[str, Any] | None = None,
     ) -> None:
+        self._shapes: dict[str, Any] = dict(shapes or {})
+        self._dist: dict[tuple[str, str], float] = {}
         self._countries: dict[str, str] = {}
         self._admin1: dict[str, dict[str, str]] = {}  # iso3 -> folded name -> boundary name
         self._admin1_alias: dict[str, dict[str, str]] = {}  # iso3 -> folded alias -> name
@@ -493,7 +510,7 @@ class Gazetteer:
         if not bpath.is_file():
             raise DataError(f"{bpath}: boundaries file not found; {hint}")
         try:
-            a0 = pyogrio.read_dataframe(bpath, layer="admin0", read_geometry=False)
+            a0 = pyogrio.read_dataframe(bpath, layer="admin0")
             a1 = pyogrio.read_dataframe(bpath, layer="admin1", read_geometry=False)
         except Exception as exc:  # noqa: BLE001 - any driver error is a data error
             msg = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
@@ -534,7 +551,12 @@ class Gazetteer:
         taken |= {fold(a) for _, a, alts in admin1 for a in (a, *alts)}
         taken |= {fold(sp) for rd in regions for sp in (rd.name, *rd.spellings)}
         rows += [r for r in iso_country_aliases(sorted(known)) if fold(r.alias) not in taken]
-        return cls(countries, admin1, rows, regions)
+        import shapely
+
+        simple = shapely.simplify(a0.geometry.values, 0.25)
+        shapes = {_s(i): g for i, g in zip(a0["iso3"], simple, strict=True)
+                  if g is not None and not g.is_empty}
+        return cls(countries, admin1, rows, regions, shapes)
 
     # ------------------------------------------------------------------ lookups
     @property
@@ -642,22 +664,27 @@ class Gazetteer:
             return bisect.bisect_right(starts, pos) - 1
 
         doc_countries: set[str] = set()
+        named0: set[str] = set()  # countries named as countries or by a region
         sent_countries: dict[int, set[str]] = {}
         for start, _end, entries, _how in raw:
             if len(entries) == 1 and entries[0].kind in ("country", "admin1", "region"):
                 cs = entries[0].countries
                 doc_countries |= cs
                 sent_countries.setdefault(sent_of(start), set()).update(cs)
+                if entries[0].kind != "admin1":
+                    named0 |= cs
         out: list[Mention] = []
         for start, end, entries, how in raw:
             chosen = entries
             if len(entries) > 1:
                 here = sent_countries.get(sent_of(start), set())
 
-                def score(e: _Entry, here: set[str] = here) -> int:
+                def score(e: _Entry, here: set[str] = here) -> float:
                     if e.countries & here:
                         return 2
-                    return 1 if e.countries & doc_countries else 0
+                    if e.countries & doc_countries:
+                        return 1
+                    return 0.5 if any(self._near(c, named0) for c in e.countries) else 0
 
                 best = max(score(e) for e in entries)
                 chosen = [e for e in entries if score(e) == best]
@@ -674,7 +701,36 @@ class Gazetteer:
                 for e in entries if e not in chosen))
             out.append(Mention(start, end, text[start:end], chosen[0].kind, targets,
                                " / ".join(names), alts, how))
+        # rule 8, after resolution: the countries named as countries or through regions
+        resolved = {c for m in out if m.kind in ("country", "region") for c in m.countries}
+        for k, m in enumerate(out):
+            if m.kind == "admin1" and m.match == "exact" and resolved \
+                    and len(m.countries) == 1 and m.countries[0] not in resolved \
+                    and not self._near(m.countries[0], resolved):
+                out[k] = Mention(m.start, m.end, m.surface, m.kind, m.targets, m.name,
+                                 m.alternatives, "far")  # probably another place of this name
         return out
+
+    def _near(self, iso3: str, others: set[str]) -> bool:
+        """Whether country ``iso3`` lies within :data:`NEAR_DEG` of one of ``others``.
+
+        True when no shapes are known (no distance test without geometry).
+        """
+        shapes = self._shapes
+        if iso3 not in shapes:
+            return True
+        for o in others:
+            if o == iso3:
+                return True
+            if o not in shapes:
+                continue
+            key = (iso3, o) if iso3 < o else (o, iso3)
+            d = self._dist.get(key)
+            if d is None:
+                d = self._dist[key] = float(shapes[iso3].distance(shapes[o]))
+            if d <= NEAR_DEG:
+                return True
+        return False
 
     def _scan(self, text: str) -> list[tuple[int, int, list[_Entry], str]]:
         folded = fold(text)
