@@ -946,10 +946,14 @@ def test_warnings_in_output(tmp_path: Path, gaz: Gazetteer) -> None:
     p.write_text("The black musk deer (Moschus fuscus) occurs in Punjab at 2,000-3,000 m "
                  "elevation. It is found at 3,500-4,500 m elevation.\n\nThe dwarf musk deer "
                  "(Moschus meminna) is rare.\n", encoding="utf-8")
-    res = extract_documents([p], gaz)
+    q = tmp_path / "v.txt"
+    q.write_text("Moschus cupreus\n\nThis deer is hunted in India.\n", encoding="utf-8")
+    res = extract_documents([p, q], gaz)
     codes = sorted((w["code"], w["taxon"]) for w in res["warnings"])
+    # the dwarf musk deer is a passing mention of w.txt: no warning; M. cupreus is the
+    # subject of v.txt and has no range place
     assert codes == [("ambiguous-place", "black musk deer"), ("band-conflict", "black musk deer"),
-                     ("no-places", "dwarf musk deer")]
+                     ("no-places", "Moschus cupreus")]
     for w in res["warnings"]:
         assert "\n" not in w["message"] and w["message"]
     schema = json.loads(SCHEMA.read_text(encoding="utf-8"))
@@ -965,7 +969,10 @@ def test_cli_prints_warnings(tmp_path: Path) -> None:
     p.write_text("Ochotona macrotis\n\nA small animal.\n", encoding="utf-8")
     res = CliRunner().invoke(cli, ["extract", "--json", str(p), "--boundaries", str(BOUNDARIES)])
     assert res.exit_code == 0
-    assert "warning: Ochotona macrotis" in res.output and "no range places" in res.output
+    assert "[no-places] Ochotona macrotis" in res.output and "no range places" in res.output
+    res = CliRunner().invoke(cli, [*["extract", "--json", str(p)], "--strict", "--boundaries",
+                                   str(BOUNDARIES)])
+    assert res.exit_code == 1 and "with --strict" in res.output
 
 
 @pytest.mark.parametrize(

@@ -416,9 +416,13 @@ def extract(docs: tuple[Path, ...], as_json: bool, output: Path | None, overwrit
         files.extend(document_paths(d))
     result = extract_documents(files, Gazetteer.load(boundaries or default_boundaries()),
                                include_uncertain=include_uncertain)
-    # Never silent: a probably-wrong result is one line on stderr (and in the output).
+    # Never silent: each probably-wrong result is in the output's 'warnings' and in the
+    # run's warning summary on stderr (--strict: exit 1 before anything is written).
+    from rangemap.errors import check_strict, warn
+
     for w in result["warnings"]:
-        click.echo(f"warning: {w['message']}", err=True)
+        warn(w["code"], w["message"])
+    check_strict()
     if output is not None:
         write_text_atomic(output, yaml.safe_dump(result, sort_keys=False, allow_unicode=True,
                                                  width=100))

@@ -224,10 +224,10 @@ JSON-able result (``schema/ranges.schema.json``). The rules, in order:
    (document, start).
 
 9. Warnings (never silent): a document with no taxon, a record with no range
-   places, disagreeing species-wide bands, an admin-1 name left in several
-   countries -- one line each in ``warnings`` (``rangemap extract`` prints
-   them on stderr, ``rangemap build`` logs them and keeps them in the
-   manifest).
+   places that is a document's subject or had places left out (not a passing
+   mention), disagreeing species-wide bands, an admin-1 name left in several
+   countries -- one line each in ``warnings`` (the CLI adds them to the run's
+   warning summary on stderr and, for ``build``, to the manifest).
 """
 
 from __future__ import annotations
@@ -515,6 +515,8 @@ class TaxonRecord:
     country_names: dict[str, str] = field(default_factory=dict)
     prefs: list[tuple[Any, Evidence]] = field(default_factory=list)  # habitat/slope hits
     subspecies: list[str] = field(default_factory=list)
+    #: the subject of one of its documents (title, first species, genus document)
+    subject: bool = False
     #: (code, message) of probably-wrong results found while extracting
     warnings: list[tuple[str, str]] = field(default_factory=list)
 
@@ -1903,6 +1905,8 @@ def extract_text(text: str, document: str, gaz: Gazetteer) -> list[TaxonRecord]:
         (t.key for t in taxa), None)
     if any(t.key[0] == "gen" for t in taxa):  # a genus document: the genus is its subject
         main = next(t.key for t in taxa if t.key[0] == "gen")
+    if main is not None:
+        record(main).subject = True
     by_sent: dict[int, list[_TaxonMention]] = {}
     for t in taxa:
         by_sent.setdefault(_sentence_index(starts, t.start), []).append(t)
@@ -2250,6 +2254,7 @@ def merge_records(records: Iterable[TaxonRecord]) -> list[TaxonRecord]:
         tgt.country_names.update(r.country_names)
         tgt.prefs.extend(r.prefs)
         tgt.subspecies.extend(x for x in r.subspecies if x not in tgt.subspecies)
+        tgt.subject = tgt.subject or r.subject
         tgt.warnings.extend(w for w in r.warnings if w not in tgt.warnings)
 
     for r in recs:
@@ -2340,7 +2345,9 @@ def extract_documents(paths: Sequence[str | Path], gaz: Gazetteer,
         for code, msg in r.warnings:
             warnings.append({"document": msg.split(":", 1)[0], "taxon": r.name, "code": code,
                              "message": f"{r.name}: {msg}"})
-        if not d["units"]:
+        # a taxon the text gives no range for: its document's subject, or one whose
+        # places were all left out; a passing mention ("similar to X") is no warning
+        if not d["units"] and (r.subject or r.excluded or r.places or r.elevations):
             warnings.append({"document": docs, "taxon": r.name, "code": "no-places",
                              "message": f"{r.name} ({docs}): no range places found; "
                              "nothing will be mapped for it"})
