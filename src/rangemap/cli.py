@@ -521,7 +521,7 @@ def _read_range(range_file: Path, layer: str | None, where: str | None,
                 presence: tuple[int, ...], origin: tuple[int, ...],
                 seasonal: tuple[int, ...]):
     """The features of --range that count: --where, then the IUCN codes."""
-    from rangemap.pipeline import read_range_file
+    from rangemap.ranges import read_range_file
 
     return read_range_file(range_file, layer, where,
                            {"presence": presence, "origin": origin, "seasonal": seasonal})

@@ -762,7 +762,7 @@ def area_table(range_file, dems, min_m: float, max_m: float | None, layer: str |
     import pandas as pd
 
     from rangemap.dem import DemStack
-    from rangemap.pipeline import read_range_file
+    from rangemap.ranges import read_range_file
 
     gdf = read_range_file(range_file, layer)
     with DemStack(list(dems)) as stack, make_executor(workers, scheduler) as ex:

@@ -36,7 +36,6 @@ from rangemap.errors import (
     UsageError,
     check_strict,
     current_warnings,
-    first_line,
     warn,
 )
 from rangemap.fsutil import (
@@ -54,13 +53,17 @@ from rangemap.fsutil import (
 from rangemap.habitat import as_multi, eoo_km2, geodesic_area_km2, snap
 from rangemap.ranges import (
     Boundaries,
-    filter_iucn,
     load_ranges_yaml,
     normalize_boundaries,
     range_units,
+    read_range_file,
     records_from_range_file,
     taxon_id,
 )
+from rangemap.shapes import wrap_antimeridian
+
+# Re-exported: they lived here before (callers may import them from the pipeline).
+__all__ = ["build", "habitat_file", "read_range_file", "wrap_antimeridian"]
 
 log = logging.getLogger("rangemap")
 
@@ -1036,97 +1039,6 @@ def _build(*, docs: str | os.PathLike[str], dems: list[str | os.PathLike[str]] |
 
 #: Output drivers of ``rangemap habitat`` by file suffix.
 DRIVERS = {".geojson": "GeoJSON", ".json": "GeoJSON", ".gpkg": "GPKG", ".fgb": "FlatGeobuf"}
-
-
-def read_range_file(path: Path | gpd.GeoDataFrame, layer: str | None = None,
-                    where: str | None = None,
-                    codes: dict[str, tuple[int, ...]] | None = None) -> gpd.GeoDataFrame:
-    """Read a polygon range file into EPSG:4326; DataError when unusable.
-
-    Parameters
-    ----------
-    path : path or GeoDataFrame
-        The file; a GeoDataFrame this function returned is passed through (so a
-        caller can read and filter once, then hand the result on).
-    layer : str, optional
-        Layer to read (default: the first).
-    where : str, optional
-        SQL WHERE clause on the file's fields (``--where``), applied by GDAL.
-    codes : dict, optional
-        Allowed IUCN ``presence``/``origin``/``seasonal`` codes; None: no filter.
-        ``gdf.attrs["features"]`` holds the count before filtering.
-    """
-    if isinstance(path, gpd.GeoDataFrame):
-        return path
-    path = Path(path)
-    if not path.exists():
-        raise DataError(f"{path}: range file not found; pass --range with a polygon file")
-    try:
-        pyogrio.read_info(path, layer=layer)
-    except Exception as exc:  # pyogrio raises DataSource/DataLayer errors
-        raise DataError(f"{path}: cannot read range file ({first_line(exc)}); "
-                        "pass a GeoJSON, GeoPackage, shapefile or FlatGeobuf") from exc
-    try:
-        gdf = pyogrio.read_dataframe(path, layer=layer, where=where)
-    except Exception as exc:
-        if where:
-            raise UsageError(f"--where {where!r}: GDAL refused it on {path} "
-                             f"({first_line(exc)}); give an SQL condition on the file's "
-                             "fields, e.g. \"presence = 1\"") from exc
-        raise DataError(f"{path}: cannot read range file ({first_line(exc)}); "
-                        "pass a GeoJSON, GeoPackage, shapefile or FlatGeobuf") from exc
-    geom_col = (getattr(gdf, "_geometry_column_name", None)
-                if isinstance(gdf, gpd.GeoDataFrame) else None)
-    if geom_col is None or geom_col not in gdf.columns:
-        raise DataError(f"{path}: no geometry (a table without shapes); a range file needs "
-                        "polygons: pass a GeoJSON, GeoPackage, shapefile or FlatGeobuf")
-    if where and not len(gdf):
-        raise DataError(f"{path}: no feature matches --where {where!r}")
-    features = len(gdf)
-    if codes is not None:
-        gdf = filter_iucn(gdf, codes, str(path))
-    if gdf.crs is None:
-        raise DataError(f"{path}: range file has no CRS; define one (e.g. ogr2ogr -a_srs "
-                        "EPSG:4326)")
-    polys = gdf.geometry.notna() & gdf.geometry.geom_type.isin(["Polygon", "MultiPolygon"])
-    if not polys.any():
-        raise DataError(f"{path}: no polygon features; a range file needs (multi)polygons")
-    gdf = gdf[polys].to_crs(4326)
-    invalid = int((~gdf.geometry.is_valid).sum())
-    if invalid:
-        warn("repaired-geometry", f"{path}: {invalid} invalid polygon feature"
-             f"{'s' if invalid != 1 else ''} (self-intersecting or similar) repaired with "
-             "make_valid; check them in a GIS")
-    gdf["geometry"] = [as_multi(wrap_antimeridian(g))
-                       for g in shapely.make_valid(gdf.geometry.values)]
-    gdf.attrs.update(source=str(path), features=features)
-    return gdf
-
-
-_WORLD = shapely.box(-180, -90, 180, 90)
-
-
-def wrap_antimeridian(geom: shapely.Geometry) -> shapely.Geometry:
-    """Bring longitudes beyond ±180 back into range, cutting at the antimeridian.
-
-    A range drawn across the antimeridian with continuous longitudes
-    (170..190 E, as some tools write Chukotka or Fiji) becomes two parts
-    either side of ±180, as RFC 7946 wants and the DEMs expect.
-    """
-    if geom is None or geom.is_empty:
-        return geom
-    x0, _, x1, _ = geom.bounds
-    if x0 >= -180 and x1 <= 180:
-        return geom
-    parts = []
-    for shift in range(-720, 721, 360):
-        if x0 + shift > 180 or x1 + shift < -180:
-            continue
-        moved = shapely.transform(geom, lambda xy, d=shift: xy + np.array([d, 0.0]))
-        piece = moved.intersection(_WORLD)
-        if not piece.is_empty:
-            parts.append(piece)
-    return shapely.union_all(parts) if parts else geom
 
 
 def habitat_file(range_file: Path | gpd.GeoDataFrame, dems: list[Path], min_m: float | None,

@@ -33,9 +33,10 @@ import shapely
 import yaml
 
 from rangemap.bands import DEFAULT_MIN_ELEVATION_M, check_band, default_band
-from rangemap.errors import DataError, first_line
+from rangemap.errors import DataError, UsageError, first_line, warn
 from rangemap.fsutil import slugify
 from rangemap.preferences import normalize_record
+from rangemap.shapes import as_multi, wrap_antimeridian
 
 __all__ = ["DEFAULT_MIN_ELEVATION_M"]  # re-exported: the rule lives in rangemap.bands
 
@@ -707,3 +708,71 @@ def normalize_boundaries(
             w.writeheader()
             w.writerows(keep)
     return dest
+
+
+# ---------------------------------------------------------------- range files
+
+
+def read_range_file(path: Path | gpd.GeoDataFrame, layer: str | None = None,
+                    where: str | None = None,
+                    codes: dict[str, tuple[int, ...]] | None = None) -> gpd.GeoDataFrame:
+    """Read a polygon range file into EPSG:4326; DataError when unusable.
+
+    Parameters
+    ----------
+    path : path or GeoDataFrame
+        The file; a GeoDataFrame this function returned is passed through (so a
+        caller can read and filter once, then hand the result on).
+    layer : str, optional
+        Layer to read (default: the first).
+    where : str, optional
+        SQL WHERE clause on the file's fields (``--where``), applied by GDAL.
+    codes : dict, optional
+        Allowed IUCN ``presence``/``origin``/``seasonal`` codes; None: no filter.
+        ``gdf.attrs["features"]`` holds the count before filtering.
+    """
+    if isinstance(path, gpd.GeoDataFrame):
+        return path
+    path = Path(path)
+    if not path.exists():
+        raise DataError(f"{path}: range file not found; pass --range with a polygon file")
+    try:
+        pyogrio.read_info(path, layer=layer)
+    except Exception as exc:  # pyogrio raises DataSource/DataLayer errors
+        raise DataError(f"{path}: cannot read range file ({first_line(exc)}); "
+                        "pass a GeoJSON, GeoPackage, shapefile or FlatGeobuf") from exc
+    try:
+        gdf = pyogrio.read_dataframe(path, layer=layer, where=where)
+    except Exception as exc:
+        if where:
+            raise UsageError(f"--where {where!r}: GDAL refused it on {path} "
+                             f"({first_line(exc)}); give an SQL condition on the file's "
+                             "fields, e.g. \"presence = 1\"") from exc
+        raise DataError(f"{path}: cannot read range file ({first_line(exc)}); "
+                        "pass a GeoJSON, GeoPackage, shapefile or FlatGeobuf") from exc
+    geom_col = (getattr(gdf, "_geometry_column_name", None)
+                if isinstance(gdf, gpd.GeoDataFrame) else None)
+    if geom_col is None or geom_col not in gdf.columns:
+        raise DataError(f"{path}: no geometry (a table without shapes); a range file needs "
+                        "polygons: pass a GeoJSON, GeoPackage, shapefile or FlatGeobuf")
+    if where and not len(gdf):
+        raise DataError(f"{path}: no feature matches --where {where!r}")
+    features = len(gdf)
+    if codes is not None:
+        gdf = filter_iucn(gdf, codes, str(path))
+    if gdf.crs is None:
+        raise DataError(f"{path}: range file has no CRS; define one (e.g. ogr2ogr -a_srs "
+                        "EPSG:4326)")
+    polys = gdf.geometry.notna() & gdf.geometry.geom_type.isin(["Polygon", "MultiPolygon"])
+    if not polys.any():
+        raise DataError(f"{path}: no polygon features; a range file needs (multi)polygons")
+    gdf = gdf[polys].to_crs(4326)
+    invalid = int((~gdf.geometry.is_valid).sum())
+    if invalid:
+        warn("repaired-geometry", f"{path}: {invalid} invalid polygon feature"
+             f"{'s' if invalid != 1 else ''} (self-intersecting or similar) repaired with "
+             "make_valid; check them in a GIS")
+    gdf["geometry"] = [as_multi(wrap_antimeridian(g))
+                       for g in shapely.make_valid(gdf.geometry.values)]
+    gdf.attrs.update(source=str(path), features=features)
+    return gdf
