@@ -815,6 +815,8 @@ def test_generalized_output_matches_schema(tmp_path: Path) -> None:
         ("The black musk deer occurs in the south of India.", {"IND": "native"}),
         ("The black musk deer occurs in India along the border with Nepal.",
          {"IND": "native", "NPL": "non-range"}),
+        ("The black musk deer is found along the borders of India and Nepal.",
+         {"IND": "native", "NPL": "native"}),
         ("The black musk deer occurs in Nepal; also reported as occurring in India.",
          {"NPL": "native", "IND": "uncertain"}),
         ("The black musk deer occurs in Nepal, Oregon (likely across the state) and India.",

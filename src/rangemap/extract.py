@@ -2138,12 +2138,12 @@ def _governing_cue(cues: Sequence[tuple[int, int, str, str]], start: int, end: i
 
 
 #: A place named as a reference point, outside the range: "south of Canada", "outside
-#: Nepal", "beyond the Himalaya", "the border with Nepal", "the western boundaries of
-#: Bhutan" (but "the south of India" is part of India).
+#: Nepal", "beyond the Himalaya", "the border with Nepal" (but "the south of India" and
+#: "the borders of Bolivia" are parts of India and Bolivia).
 _OUTSIDE_RE = re.compile(
     r"(?:(?<!the\s)(?<!the\sfar\s)(?<!\w)(?:north|south|east|west)(?:-?(?:east|west))?(?:wards?)?"
     r"\s+of|\boutside(?:\s+of)?|\bbeyond|\bexcept(?:\s+in)?|"
-    r"\b(?:boundar(?:y|ies)|borders?|frontiers?)\s+(?:of|with))\s+(?:the\s+)?$", re.I)
+    r"\b(?:boundar(?:y|ies)|borders?|frontiers?)\s+with)\s+(?:the\s+)?$", re.I)
 
 
 def _closed_bracket(sentence: str, cue: int, start: int) -> bool:
