@@ -878,6 +878,10 @@ def test_include_uncertain_maps_uncertain_places(gaz: Gazetteer) -> None:
         "Black musk deer (Moschus fuscus)\n\nSubspecies and Distribution:\n"
         "  • fuscus - Nepal and Bhutan.\n",
         "Black musk deer (Moschus fuscus)\n\nRange Description:Nepal and Bhutan.\n",
+        "Black musk deer (Moschus fuscus)\n\nDistr.: Nepal, Bhutan.\n",
+        "Black musk deer (Moschus fuscus)\n\nExtant (resident): Nepal; Bhutan\n",
+        "Black musk deer (Moschus fuscus)\n\nExtant & Origin Uncertain: Nepal; Bhutan\n",
+
     ],
 )
 def test_headings_and_labels_are_distribution_cues(gaz: Gazetteer, text: str) -> None:
@@ -1034,6 +1038,10 @@ def band_of(text: str) -> tuple:
          (2000, 3500)),
         ("Black musk deer (Moschus fuscus)\n\nIt lives in Nepal.\nAltitude (ft): 8000-9000\n",
          (2438, 2743)),
+        ("Black musk deer (Moschus fuscus)\n\nIt lives in Nepal.\nElevation Lower Limit: 1200\n"
+         "Elevation Upper Limit: 3500\n", (1200, 3500)),
+        ("Black musk deer (Moschus fuscus)\n\nIt lives in Nepal.\nAlt.: 2000–3500 m\n",
+         (2000, 3500)),
         # species-wide over seasonal, regional and subspecies bands, whatever the order
         ("The black musk deer (Moschus fuscus) descends to 1,800 m in winter. It lives in "
          "Nepal and Bhutan at 3,000–4,000 m elevation.", (3000, 4000)),

@@ -345,7 +345,8 @@ RANGE_STATUSES: tuple[str, ...] = ("native", "reintroduced")
 STATUS_SECTIONS: tuple[tuple[str, str], ...] = (
     ("reintroduced", "reintroduced"), ("introduced", "introduced"),
     ("possibly extinct", "uncertain"), ("extinct", "former"), ("extirpated", "former"),
-    ("presence uncertain", "uncertain"), ("uncertain", "uncertain"),
+    ("origin uncertain", "native"), ("presence uncertain", "uncertain"),
+    ("uncertain", "uncertain"),
     ("vagrant", "vagrant"), ("type locality", "type-locality"), ("type loc", "type-locality"),
     ("native", "native"),
 )
@@ -361,7 +362,8 @@ EXCLUDED_SECTIONS: tuple[str, ...] = (
 #: :data:`EXCLUDED_SECTIONS` ("Distribution and status").
 RANGE_SECTIONS: tuple[str, ...] = (
     "distribution", "range", "habitat", "occurrence", "elevation", "altitude", "native",
-    "geographic", "where found", "localities", "countries of occurrence",
+    "geographic", "where found", "localities", "countries of occurrence", "distr", "hab",
+    "extant",
 )
 
 #: Headings after which the rest of the document is back matter.
@@ -714,7 +716,8 @@ _SENT_END_RE = re.compile(
     r"(?:(?P<ws>\s+)(?=[\"'“‘(\[]?[A-Z0-9])|(?=[A-Z]))"
 )
 _LABEL_RE = re.compile(
-    r"^\s*([A-Z][\w'’-]*(?:[ \t]+(?:[\w'’&/-]+|\([\w\s.]{1,12}\))){0,4})[ \t]*:[ \t]*(?!//)\S")
+    r"^\s*([A-Z][\w'’-]*(?:[ \t]+(?:[\w'’&/-]+|\([\w\s.]{1,12}\))){0,4})\.?[ \t]*:[ \t]*"
+    r"(?!//)\S")
 #: Words that make "Word." at the start of a paragraph a field label ("Distribution. ...",
 #: "Subspecies and Distribution. ...", "Habitat. ...").
 _LABEL_WORDS: tuple[str, ...] = (
@@ -1691,8 +1694,10 @@ def parse_elevations(sentence: str, distribution: bool = False
 _FIELD_RE = re.compile(
     r"^\s*(?:range\s+|altitudinal\s+|elevational\s+)?"
     r"(?:(?P<which>upper|lower|maximum|minimum|max\.?|min\.?|highest|lowest)\s+)?"
-    r"(?:elevation(?:al)?|altitud(?:e|inal)|elevations|altitudes)"
-    r"(?:\s+(?:limits?|range|band|zone))?\s*(?:\((?P<unit>[^)]{1,12})\))?\s*:\s*"
+    r"(?:elevation(?:al)?|altitud(?:e|inal)|elevations|altitudes|alt\.|elev\.)"
+    # "Elevation Lower Limit:", "Elevation (upper limit):"
+    r"(?:\s+\(?(?P<which2>upper|lower|maximum|minimum)\)?)?"
+    r"(?:\s+\(?(?:limits?|range|band|zone)\)?)?\s*(?:\((?P<unit>[^)]{1,12})\))?\s*:\s*"
     r"(?P<body>.+?)\s*$", re.I | re.S)
 _FIELD_NUM_RE = re.compile(
     rf"(?P<lo>{_NUM})(?:\s*(?P<u1>{_UNIT}|km))?(?:{_DASH}(?P<hi>{_NUM}))?\s*(?P<u>{_UNIT}|km)?")
@@ -1715,7 +1720,7 @@ def _field_band(sentence: str, section: str = ""
         unit = "m"
     lo = _to_m(n.group("lo"), unit)
     hi = _to_m(n.group("hi"), unit) if n.group("hi") else None
-    which = (m.group("which") or "").lower().rstrip(".")
+    which = (m.group("which") or m.group("which2") or "").lower().rstrip(".")
     a, b = m.start("body") + n.start(), m.start("body") + n.end()
     if which in ("upper", "maximum", "max", "highest"):
         return (None, hi if hi is not None else lo, a, b)
@@ -1957,6 +1962,9 @@ def extract_text(text: str, document: str, gaz: Gazetteer) -> list[TaxonRecord]:
                             and not _is_section(s.section, RANGE_SECTIONS))
         sec_status = _section_status(s.section)
         cues = _status_spans(s.text)
+        if s.section and s.text.startswith(s.section):
+            # the label's own words ("Extant & Origin Uncertain:") are its status, not cues
+            cues = [c for c in cues if c[0] >= len(s.section)]
         dist = _first(_DIST_RE, s.text)
         if dist is None and s.section and (_is_section(s.section, RANGE_SECTIONS)
                                            or sec_status == "native"):
