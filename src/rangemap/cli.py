@@ -94,21 +94,39 @@ class RangemapGroup(click.Group):
 
 
 class _Bar:
-    """A progress bar on stderr, created on first use (the total is known only then)."""
+    """Live progress on a terminal: the blocks of the taxon being computed, units done.
 
-    def __init__(self) -> None:
-        self.bar = None
+    One line on stderr, rewritten in place (``\\r``); cleared at the end.  Called as
+    the pipeline's ``progress(n, total, label)`` after units, and its ``blocks(done,
+    total, label)`` after every block (see ``pipeline.BlockProgress``).
+    """
+
+    def __init__(self, stream=None) -> None:
+        self.stream = stream if stream is not None else sys.stderr
+        self.units = 0
+        self.total = 0
+        self.width = 0
 
     def __call__(self, n: int, total: int, label: str) -> None:
-        if self.bar is None:
-            self.bar = click.progressbar(length=total, label="habitat", file=sys.stderr,
-                                         show_pos=True)
-            self.bar.__enter__()
-        self.bar.update(n)
+        self.units += n
+        self.total = total
+        self._show(f"habitat: {self.units}/{total} units ({label})")
+
+    def blocks(self, done: int, total: int, label: str) -> None:
+        units = f"{self.units}/{self.total} units; " if self.total else ""
+        self._show(f"habitat: {units}{label}: block {done}/{total}")
+
+    def _show(self, text: str) -> None:
+        text = text[:110]
+        self.stream.write("\r" + text + " " * max(0, self.width - len(text)))
+        self.stream.flush()
+        self.width = len(text)
 
     def close(self) -> None:
-        if self.bar is not None:
-            self.bar.__exit__(None, None, None)
+        if self.width:
+            self.stream.write("\r" + " " * self.width + "\r")
+            self.stream.flush()
+            self.width = 0
 
 
 class Ctx:
@@ -511,8 +529,13 @@ def habitat(range_file: Path, layer: str | None, dems: tuple[Path, ...], min_ele
         return
     from rangemap.pipeline import habitat_file
 
-    n, area = habitat_file(gdf, list(dems), min_elevation, max_elevation, out_file,
-                           layer, workers=workers, scheduler=scheduler)
+    bar = _Bar() if sys.stderr.isatty() else None  # progress only on a terminal
+    try:
+        n, area = habitat_file(gdf, list(dems), min_elevation, max_elevation, out_file,
+                               layer, workers=workers, scheduler=scheduler, progress=bar)
+    finally:
+        if bar is not None:
+            bar.close()
     click.echo(f"wrote {_plural(n, 'feature')}{_of(gdf)}, habitat {area:,.1f} km², to "
                f"{out_file}", err=True)
 

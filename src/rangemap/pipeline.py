@@ -450,7 +450,7 @@ def habitat_incremental(units: gpd.GeoDataFrame, dems: DemStack, out: Path,
             continue
         hab, keys = compute_habitat(
             sub, dems, margin_m,
-            None if progress is None else (lambda n, _t, label: progress(n, len(units), label)),
+            None if progress is None else _UnitsOf(progress, len(units)),
             workers, scheduler)
         run.taxon_aoo_km2[tid] = 4.0 * len(keys)
         _save_cached(path, key, hab, run.taxon_aoo_km2[tid])
@@ -473,7 +473,9 @@ def habitat_note(res: Any) -> str | None:
     return "; ".join(notes) or None
 
 
-#: Progress callback: (units done, units in total, label of the unit just done).
+#: Progress callback: (units done, units in total, label of the unit just done).  An
+#: object with a ``blocks(done, total, label)`` method also hears of every finished
+#: block (:class:`BlockProgress`).
 Progress = Callable[[int, int, str], None]
 
 
@@ -521,6 +523,45 @@ def band_habitat(dems: DemStack, margin_m: float) -> Callable[..., Any]:
 _BAND_CACHE = 256
 
 
+class _UnitsOf:
+    """A progress callback that counts against all units (one taxon is computed at a time)."""
+
+    def __init__(self, progress: Any, total: int) -> None:
+        self.progress, self.total = progress, total
+        self.blocks = getattr(progress, "blocks", None)
+
+    def __call__(self, n: int, _total: int, label: str) -> None:
+        self.progress(n, self.total, label)
+
+
+class BlockProgress:
+    """An executor that reports each finished block (live progress on a terminal).
+
+    Wraps the engine's executor: its ``map`` hands results on as they come and
+    calls ``blocks(done, total, label)`` for each, so a long unit shows progress
+    while it runs, not only when all its blocks are done.
+    """
+
+    def __init__(self, inner: Any, blocks: Callable[[int, int, str], None], label: str):
+        self.inner, self.blocks, self.label = inner, blocks, label
+        self.workers = getattr(inner, "workers", 1)
+
+    @classmethod
+    def wrap(cls, inner: Any, progress: Any, label: str) -> Any:
+        """``inner`` wrapped when ``progress`` has a ``blocks`` method, else ``inner``."""
+        blocks = getattr(progress, "blocks", None)
+        return cls(inner, blocks, label) if callable(blocks) else inner
+
+    def map(self, fn: Callable, items: Any):
+        items = list(items)
+        for i, res in enumerate(self.inner.map(fn, items), 1):
+            self.blocks(i, len(items), self.label)
+            yield res
+
+    def close(self) -> None:
+        """The wrapped executor is closed by whoever opened it."""
+
+
 def compute_habitat(units: gpd.GeoDataFrame, dems: DemStack, margin_m: float = 100.0,
                     progress: Progress | None = None, workers: int | None = None,
                     scheduler: Any = None) -> tuple[gpd.GeoDataFrame, np.ndarray]:
@@ -537,9 +578,10 @@ def compute_habitat(units: gpd.GeoDataFrame, dems: DemStack, margin_m: float = 1
     recs = list(units.itertuples(index=False))
     limits = [(None if _isnull(r.elevation_min_m) else r.elevation_min_m,
                None if _isnull(r.elevation_max_m) else r.elevation_max_m) for r in recs]
+    label = ", ".join(dict.fromkeys(str(r.taxon_id) for r in recs))
     with engine.make_executor(workers, scheduler) as ex:
         results = engine.habitats([r.geometry for r in recs], list(dems), limits, margin_m,
-                                  executor=ex)
+                                  executor=BlockProgress.wrap(ex, progress, label))
     for rec, res in zip(recs, results, strict=True):
         geom = rec.geometry
         keys.append(res.aoo_keys)
@@ -1043,7 +1085,7 @@ DRIVERS = {".geojson": "GeoJSON", ".json": "GeoJSON", ".gpkg": "GPKG", ".fgb": "
 
 def habitat_file(range_file: Path | gpd.GeoDataFrame, dems: list[Path], min_m: float | None,
                  max_m: float | None, out_file: Path, layer: str | None = None, *,
-                 workers: int | None = None, scheduler: Any = None,
+                 workers: int | None = None, scheduler: Any = None, progress: Any = None,
                  where: str | None = None,
                  codes: dict[str, tuple[int, ...]] | None = None) -> tuple[int, float]:
     """``rangemap habitat``: habitat of every feature of a range file.
@@ -1059,7 +1101,7 @@ def habitat_file(range_file: Path | gpd.GeoDataFrame, dems: list[Path], min_m: f
     name = Path(gdf.attrs.get("source", "range")).name
     with DemStack(dems) as stack, engine.make_executor(workers, scheduler) as ex:
         results = engine.habitats(list(gdf.geometry.values), list(stack), (min_m, max_m),
-                                  executor=ex)
+                                  executor=BlockProgress.wrap(ex, progress, name))
     out = gdf.drop(columns=["area_km2", "elevation_min_m", "elevation_max_m", "dem_source",
                             "dem_coverage"], errors="ignore").copy()
     out["area_km2"] = [round(r.area_km2, 3) for r in results]
