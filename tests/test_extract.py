@@ -1108,3 +1108,23 @@ def test_semicolon_clauses_give_places_to_their_taxon(gaz: Gazetteer) -> None:
     assert recs["Moschus meminna"].countries == ["BTN", "IND"]
     assert (recs["Moschus meminna"].elevation_min_m, recs["Moschus meminna"].elevation_max_m) \
         == (1000, 2000)
+
+
+@pytest.mark.parametrize(
+    ("text", "shared"),
+    [
+        ("Sturnira aratathomasi, S. erythromos and S. ludovici were found in Nepal at "
+         "2,500–3,500 m elevation.", True),
+        ("The black musk deer (Moschus fuscus) and the dwarf musk deer (Moschus meminna) occur "
+         "in Nepal at 2,500–3,500 m elevation.", True),
+        # a comparison is no list: the places are the first taxon's
+        ("The black musk deer (Moschus fuscus), unlike Moschus meminna, occurs in Nepal at "
+         "2,500–3,500 m elevation.", False),
+    ],
+)
+def test_taxa_listed_together_share_places(gaz: Gazetteer, text: str, shared: bool) -> None:
+    recs = [r for r in merge_records(extract_text(text, "t.txt", gaz)) if r.rank == "species"]
+    assert len(recs) >= 2
+    with_places = [r for r in recs if r.countries == ["NPL"]]
+    assert len(with_places) == (len(recs) if shared else 1)
+    assert all((r.elevation_min_m, r.elevation_max_m) == (2500, 3500) for r in with_places)

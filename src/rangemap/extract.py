@@ -114,7 +114,10 @@ JSON-able result (``schema/ranges.schema.json``). The rules, in order:
    (:data:`ANAPHORA`: "It", "They", "This species" ...) it is the taxon of
    the previous sentence; otherwise the first taxon named in it; otherwise
    the taxon of the previous sentence in the same paragraph; otherwise the
-   document's main taxon (the first species named in it, else the genus).
+   document's subject (rule 2). The ";" clauses of a sentence that name
+   different taxa each go to their own first taxon; binomials listed together
+   at the head of a sentence ("A, B and C were captured in X") share its
+   places and bands.
 
 4. The *status* of each place found by the gazetteer in a sentence, in order:
    * ``non-range``, reason ``"heading"``, in a heading;
@@ -1957,6 +1960,14 @@ def extract_text(text: str, document: str, gaz: Gazetteer) -> list[TaxonRecord]:
                     return record(k)
             return sentence_rec
 
+        # "Sturnira aratathomasi, S. erythromos and S. ludovici were captured in Caldas":
+        # the taxa listed together at the head of the sentence share its places and bands
+        # (binomials only: common names listed together are often one taxon's synonyms)
+        co_recs = ([record(k) for k in _coordinated(s, own) if k != key and k[0] == "sci"]
+                   if len({k for *_ab, k in clause_key}) <= 1 and own and own[0].key == key
+                   else [])
+        n_places, n_excl, n_elev = (len(sentence_rec.places), len(sentence_rec.excluded),
+                                    len(sentence_rec.elevations))
         sentence_text = " ".join(s.text.split())
         excluded_section = (bool(s.section) and _is_section(s.section, EXCLUDED_SECTIONS)
                             and not _is_section(s.section, RANGE_SECTIONS))
@@ -2039,6 +2050,10 @@ def extract_text(text: str, document: str, gaz: Gazetteer) -> list[TaxonRecord]:
                     alternatives=m.alternatives, match=m.match,
                 ))
         rec = sentence_rec
+        for co in co_recs:
+            co.places.extend(sentence_rec.places[n_places:])
+            co.excluded.extend(sentence_rec.excluded[n_excl:])
+            co.country_names.update(sentence_rec.country_names)
         if s.heading or excluded_section or sec_status not in (None, "native"):
             continue
         field_band = _field_band(s.text, s.section)
@@ -2056,9 +2071,37 @@ def extract_text(text: str, document: str, gaz: Gazetteer) -> list[TaxonRecord]:
                 scope = _band_scope(s.text, a, b, lo, hi, spans, sub, len(bands))
                 rec_at(a).elevations.append(_Elev(lo, hi, Evidence(
                     document, s.start + a, s.start + b, sentence_text), scope))
+        for co in co_recs:
+            co.elevations.extend(sentence_rec.elevations[n_elev:])
         rec.prefs.extend((h, Evidence(document, s.start + h.start, s.start + h.end,
                                       sentence_text)) for h in find_preferences(s.text))
     return list(records.values())
+
+
+_COORD_GAP_RE = re.compile(
+    r"^[\s,)]*(?:\([^()]{0,80}\))?[\s,]*(?:(?:and|&|y|et|or|as\s+well\s+as)\s+)?"
+    r"(?:the\s+)?$",
+    re.I)
+
+
+def _coordinated(s: Sentence, own: Sequence[_TaxonMention]) -> list[tuple[str, str]]:
+    """Keys of the taxa listed together from the first taxon of a sentence ("A, B and
+    C ..."), when they are two or more; else none."""
+    ordered = sorted(own, key=lambda t: t.start)
+    keys = [ordered[0].key]
+    prev = ordered[0]
+    for t in ordered[1:]:
+        if t.start < prev.end:
+            continue
+        if t.key == prev.key:  # "black musk deer (Moschus fuscus)": the same taxon
+            prev = t
+            continue
+        if not _COORD_GAP_RE.match(s.text[prev.end - s.start:t.start - s.start]):
+            break
+        if t.key not in keys:
+            keys.append(t.key)
+        prev = t
+    return keys if len(keys) > 1 else []
 
 
 #: A status cue written after a place governs it when it starts at most this many
