@@ -258,6 +258,7 @@ def test_matches_schema(result: dict) -> None:
         ("Altitudinal range 2.5–5 km.", [(2500, 5000)]),
         ("It lives above 1.200 m altitude.", [(1200, None)]),
         ("It lives on slopes above 2 050 m.", [(2050, None)]),
+        ("Forests; (1500–)2000–3000(–3500) m.", [(2000, 3000)]),
         # negatives
         ("The maximum length of these tusks is about 10 cm (4 in).", []),
         ("A musk deer is about 60cm tall and lives at high altitudes.", []),

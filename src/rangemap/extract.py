@@ -1594,6 +1594,10 @@ _TREELINE_RE = re.compile(
     re.I)
 
 
+_EXTREME_BRACKET_RE = re.compile(
+    rf"\(\s*(?:{_NUM}\s*(?:-|–|—|‒|−)+|(?:-|–|—|‒|−)+\s*{_NUM})\s*\)")
+
+
 def _is_km(unit: str | None) -> bool:
     return bool(unit) and unit.lower().startswith(("km", "kilomet"))
 
@@ -1626,6 +1630,9 @@ def parse_elevations(sentence: str, distribution: bool = False
     weak = bool(_WEAK_ELEV_RE.search(sentence))
     if not (strong or weak or distribution):
         return []
+    # flora extremes in brackets, "(1500–)2000–3000(–3500) m": blanked (same length, so
+    # the spans still slice the sentence); the band is the unbracketed one
+    sentence = _EXTREME_BRACKET_RE.sub(lambda m: " " * len(m.group()), sentence)
     out: list[tuple[float | None, float | None, int, int]] = []
     for m in _SEA_RE.finditer(sentence):
         hi = _to_m(m.group("hi"), m.group("u"))
