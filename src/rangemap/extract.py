@@ -294,6 +294,10 @@ DISTRIBUTION_CUES: tuple[str, ...] = (
     r"\b(?:occurs?|lives?|found|present|resident)\s+\w+ly\s+(?:in|on|throughout|across)\b",
     r"\bwinters?\s+(?:\w+ly\s+)?(?:in|on|to)\b", r"\bvisitors?\s+to\b",
     r"\bgrow(?:s|ing)?\s+(?:\w+ly\s+)?(?:in|on|at|throughout|across)\b",
+    r"\b(?:surviv(?:es?|ing)|persist(?:s|ing)?|remains?)\s+(?:\w+ly\s+)?(?:in|on)\b",
+    r"\b(?:re)?discovered\s+(?:in|on|at)\b",
+    r"\b(?:observed|sighted|photographed|camera[\s-]trapped|seen)\s+(?:\w+ly\s+)?"
+    r"(?:in|on|at|from|near)\b",
     r"\b(?:widespread|scattered|common|abundant)\s+(?:in|throughout|across)\b",
     r"\bpopulations?\b[^.;]{0,40}\b(?:in|on|at)\b",
     r"\brestricted\s+to\b", r"\bpresent\s+in\b", r"\bresident\s+in\b", r"\bbreeds?\s+in\b",
@@ -307,7 +311,10 @@ NON_RANGE_CUES: tuple[str, ...] = (
     r"\btrading\b", r"\bsold\b", r"\bsell(?:s|ing)?\b", r"\bmarkets?\b",
     r"\bfarm(?:s|ed|ing)?\b", r"\bhunting\b", r"\bpoach(?:ed|ing|ers?)?\b",
     r"\bimport(?:s|ed)?\b", r"\bexport(?:s|ed)?\b", r"\bcaptiv(?:e|ity)\b", r"\bzoos?\b",
-    r"\bnot\s+(?:found|present|known|recorded)\b", r"\babsent\b",
+    r"\bnot\s+(?:found|present|known|recorded|reported)\b", r"\babsent\b",
+    r"\b(?:does|do|did)\s*(?:not|n't)\s+(?:occur|live|breed|extend|range|grow)\b",
+    r"\bnever\s+(?:been\s+)?(?:recorded|found|reported|seen|collected)\b",
+    r"\bno\s+(?:confirmed\s+)?(?:records?|evidence)\b",
     r"\blicen[cs]e\b", r"\blegislation\b", r"\bCITES\b", r"\bmuseums?\b",
     r"\bherbari(?:um|a)\b", r"\bquotas?\b",
 )
