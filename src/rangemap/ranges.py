@@ -229,11 +229,12 @@ def load_ranges_yaml(path: str | os.PathLike[str], bounds: Boundaries) -> list[d
         raise DataError(f"{p}: expected a mapping with a 'species' list; see the README's "
                         "ranges.yaml format")
     records = []
+    line_cache: dict[str, list[dict[Any, int]]] = {}
     for i, rec in enumerate(data["species"]):
         if not isinstance(rec, dict) or not (rec.get("name") or rec.get("scientific_name")):
             raise DataError(f"{p}: species entry {i + 1} needs a name or scientific_name")
         validate_record(rec, bounds, str(p))
-        check_units_agree(rec, str(p), _record_lines(text, i))
+        check_units_agree(rec, str(p), _LazyLines(text, i, line_cache))
         rec = dict(rec)
         rec.update(normalize_record(rec, str(p)))  # habitat codes and slope limits
         if not rec.get("units"):
@@ -242,25 +243,55 @@ def load_ranges_yaml(path: str | os.PathLike[str], bounds: Boundaries) -> list[d
     return records
 
 
+class _LazyLines:
+    """Line numbers of one species entry, found only when an error message needs one.
+
+    Composing the YAML (a second parse, with marks) is the slow part of reading
+    a ranges file; composing it once per entry made reading n entries O(n²)
+    (1,000 entries: hours).  The whole file is composed at most once, on the
+    first lookup, and shared by every entry through ``cache``.
+    """
+
+    def __init__(self, text: str, index: int, cache: dict[str, list[dict[Any, int]]]) -> None:
+        self._text, self._index, self._cache = text, index, cache
+
+    def __bool__(self) -> bool:
+        return True
+
+    def get(self, key: Any, default: Any = None) -> Any:
+        if "all" not in self._cache:
+            self._cache["all"] = _all_record_lines(self._text)
+        entries = self._cache["all"]
+        lines = entries[self._index] if self._index < len(entries) else {}
+        return lines.get(key, default)
+
+
 def _record_lines(text: str, index: int) -> dict[Any, int]:
     """1-based line numbers of a species entry's lists and items in ``ranges.yaml``.
 
     Keys: ``"countries"``, ``"admin1"``, ``"units"`` (the list keys) and
     ``("countries", iso3)``, ``("admin1", (iso3, name))``, ``("units", (iso3, admin1))``.
     """
-    lines: dict[Any, int] = {}
+    entries = _all_record_lines(text)
+    return entries[index] if index < len(entries) else {}
+
+
+def _all_record_lines(text: str) -> list[dict[Any, int]]:
+    """:func:`_record_lines` of every species entry, from one compose of the text."""
     try:
         root = yaml.compose(text, Loader=yaml.SafeLoader)
     except yaml.YAMLError:
-        return lines
+        return []
     if not isinstance(root, yaml.MappingNode):
-        return lines
+        return []
     species = next((v for k, v in root.value if k.value == "species"), None)
-    if not isinstance(species, yaml.SequenceNode) or index >= len(species.value):
-        return lines
-    entry = species.value[index]
-    if not isinstance(entry, yaml.MappingNode):
-        return lines
+    if not isinstance(species, yaml.SequenceNode):
+        return []
+    return [_entry_lines(e) if isinstance(e, yaml.MappingNode) else {} for e in species.value]
+
+
+def _entry_lines(entry: yaml.MappingNode) -> dict[Any, int]:
+    lines: dict[Any, int] = {}
 
     def scalar(item: yaml.Node, *keys: str) -> str | None:
         for k, v in getattr(item, "value", []):
@@ -286,7 +317,7 @@ def _record_lines(text: str, index: int) -> dict[Any, int]:
 
 
 def check_units_agree(record: dict[str, Any], where: str,
-                      lines: dict[Any, int] | None = None) -> None:
+                      lines: dict[Any, int] | _LazyLines | None = None) -> None:
     """Refuse a record whose ``units`` disagree with its ``countries``/``admin1``.
 
     ``units`` are what gets mapped; ``countries`` and ``admin1`` are what a
