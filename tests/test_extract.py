@@ -1135,3 +1135,18 @@ def test_taxa_listed_together_share_places(gaz: Gazetteer, text: str, shared: bo
     with_places = [r for r in recs if r.countries == ["NPL"]]
     assert len(with_places) == (len(recs) if shared else 1)
     assert all((r.elevation_min_m, r.elevation_max_m) == (2500, 3500) for r in with_places)
+
+
+def test_pdf_line_end_hyphenation(gaz: Gazetteer) -> None:
+    text = ("The black musk deer (Moschus fuscus) is dis-\ntributed in Si-\nkkim and Bhutan at "
+            "eleva-\ntions of 3,000–4,000 m.\n")
+    [rec] = [r for r in merge_records(extract_text(text, "t.txt", gaz)) if r.rank == "species"]
+    d = rec.to_dict()
+    assert {c["iso3"] for c in d["countries"]} == {"IND", "BTN"}
+    [a1] = d["admin1"]
+    assert (a1["boundary_name"], a1["name"]) == ("Sikkim", "Si-\nkkim")
+    ev = a1["evidence"][0]
+    assert text[ev["start"]:ev["end"]] == "Si-\nkkim"
+    assert (d["elevation_min_m"], d["elevation_max_m"]) == (3000, 4000)
+    e = d["elevation_evidence"][0]
+    assert text[e["start"]:e["end"]] == "at eleva-\ntions of 3,000–4,000 m"

@@ -1878,6 +1878,58 @@ def extract_text(text: str, document: str, gaz: Gazetteer) -> list[TaxonRecord]:
     list of TaxonRecord
         One per taxon named in the text (unmerged, in order of first mention).
     """
+    # Text from PDFs breaks words at line ends ("dis-\ntributed", "Paki-\nstan"): the
+    # rules read the joined words, and evidence is mapped back to the text as given.
+    norm, back = _dehyphenate(text)
+    recs = _extract_text(norm, document, gaz)
+    if back is not None:
+        _map_evidence(recs, text, back)
+    return recs
+
+
+#: A word broken at a line end by a hyphen: lower-case letters on both sides.
+_HYPHEN_BREAK_RE = re.compile(r"(?<=[a-z])-[ \t]*\r?\n[ \t]*(?=[a-z])")
+
+
+def _dehyphenate(text: str) -> tuple[str, list[int] | None]:
+    """The text with line-end hyphenation joined, and for every position of it the
+    position in ``text`` (``None`` when nothing was joined)."""
+    cuts = list(_HYPHEN_BREAK_RE.finditer(text))
+    if not cuts:
+        return text, None
+    parts: list[str] = []
+    back: list[int] = []
+    pos = 0
+    for m in cuts:
+        parts.append(text[pos:m.start()])
+        back.extend(range(pos, m.start()))
+        pos = m.end()
+    parts.append(text[pos:])
+    back.extend(range(pos, len(text) + 1))  # + the end position
+    return "".join(parts), back
+
+
+def _map_evidence(recs: list[TaxonRecord], text: str, back: list[int]) -> None:
+    """Map the evidence spans of records read from the joined text back to ``text``."""
+
+    def ev(e: Evidence) -> Evidence:
+        start = back[e.start]
+        end = back[e.end - 1] + 1 if e.end > e.start else start
+        return Evidence(e.document, start, end, e.sentence)
+
+    for r in recs:
+        for p in r.places:
+            p.ev = ev(p.ev)
+            p.surface = text[p.ev.start:p.ev.end]
+        for x in r.excluded:
+            x.ev = ev(x.ev)
+        for el in r.elevations:
+            el.ev = ev(el.ev)
+        r.prefs = [(h, ev(e)) for h, e in r.prefs]
+
+
+def _extract_text(text: str, document: str, gaz: Gazetteer) -> list[TaxonRecord]:
+    """:func:`extract_text` on text whose line-end hyphenation is joined."""
     sents = split_sentences(text)
     if not sents:
         return []
