@@ -5,6 +5,8 @@ The core, :func:`extract_text`, is pure (text in, records out); the edges,
 JSON-able result (``schema/ranges.schema.json``). The rules, in order:
 
 1. Sentences and sections
+   * A word broken by a hyphen at a line end (PDF text: "dis-/tributed") is
+     read joined; evidence offsets are mapped back to the text as given.
    * A line with no terminal punctuation (``. ! ? : ;`` or a closing quote
      after one) and at most 6 words is a *heading*; it starts a section. So
      is a short line that is only a label ("Subspecies and Distribution:",
