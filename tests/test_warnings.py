@@ -141,3 +141,19 @@ def test_shared_options_after_the_command(tiny_world) -> None:
     assert "DEBUG" not in verbose.output and "Entering env context" not in verbose.output
     debug = invoke([*base, "-vvv"])
     assert "Entering env context" in debug.output or "rasterio" in debug.output.lower()
+
+
+def test_boundaries_lacking_named_countries_warn(tiny_world) -> None:
+    """Tiny boundaries (Aland, Beeland) and a text that also names Nepal: Nepal's unit is
+    dropped, and the summary says so."""
+    docs = tiny_world["dir"] / "docs"
+    docs.mkdir()
+    (docs / "a.txt").write_text("Test musk deer\nThe test musk deer (Moschus testus) is found "
+                                "in Aland and in Nepal, above 1,000 m.\n", encoding="utf-8")
+    res = invoke(["build", "--docs", str(docs), "--dem", str(tiny_world["dem"]),
+                  "--boundaries", str(tiny_world["boundaries"]), "--out",
+                  str(tiny_world["dir"] / "out")])
+    assert res.exit_code == 0, res.output
+    # (the real gazetteer also reads "Aland" as Åland, ALA: also absent here)
+    line = next(x for x in res.output.splitlines() if "[dropped-units]" in x)
+    assert "Moschus testus: the documents name" in line and "NPL" in line

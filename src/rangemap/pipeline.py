@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import csv
+import functools
 import hashlib
 import io
 import json
@@ -275,6 +276,50 @@ def make_reproducible(paths: list[Path]) -> None:
                     con.execute("UPDATE layer_styles SET update_time = ?", (stamp,))
             finally:
                 con.close()
+
+
+@functools.lru_cache(maxsize=2)
+def _gazetteer(path: str, mtime_ns: int, size: int) -> Any:
+    """The gazetteer of a boundaries file, loaded once per process (3 s for the embedded one);
+    the file's time and size are in the key so an edited file is read again."""
+    from rangemap.gazetteer import Gazetteer
+
+    return Gazetteer.load(path)
+
+
+def dropped_unit_warnings(records: list[dict[str, Any]], doc_files: list[Path],
+                          boundaries_source: Path, bounds: Boundaries,
+                          include_uncertain: bool = False) -> None:
+    """Warn when the user's boundaries lack countries the documents name.
+
+    With a subset of countries as ``--boundaries`` the extractor cannot see the
+    other countries' names, so their units vanish without a word (34 units
+    became 5).  The documents are read once more with the embedded gazetteer;
+    each country it finds that the user's boundaries lack is named.
+    """
+    embedded = default_boundaries()
+    if not embedded.is_file():
+        return
+    try:
+        if Path(boundaries_source).resolve() == embedded.resolve():
+            return
+    except OSError:
+        return
+    from rangemap.extract import extract_documents
+
+    st = embedded.stat()
+    ref = extract_documents(doc_files, _gazetteer(str(embedded), st.st_mtime_ns, st.st_size),
+                            include_uncertain=include_uncertain)["species"]
+    known = set(bounds.admin0["iso3"])
+    mapped = {(r.get("scientific_name") or r.get("name") or "").lower() for r in records}
+    for rec in ref:
+        label = rec.get("scientific_name") or rec.get("name") or "?"
+        missing = sorted({u["iso3"] for u in rec.get("units") or []} - known)
+        if missing:
+            lost = "not mapped at all" if label.lower() not in mapped else "not mapped"
+            warn("dropped-units", f"{label}: the documents name {', '.join(missing)}, which "
+                 f"{boundaries_source} lacks; those units are {lost} (add them to the "
+                 "boundaries, or use the embedded ones)")
 
 
 def _outputs_current(out: Path, build_key: str) -> bool:
@@ -965,6 +1010,8 @@ def _build(*, docs: str | os.PathLike[str], dems: list[str | os.PathLike[str]] |
     else:
         records = extract_records(document_paths(docs), Path(boundaries), include_uncertain,
                                   result.warnings)
+        dropped_unit_warnings(records, document_paths(docs), boundaries_source, bounds,
+                              include_uncertain)
     override_elevations(records, min_elevation, max_elevation)
     # An empty band is refused here, before any habitat work and before the
     # output folder is touched.
