@@ -259,6 +259,7 @@ def test_matches_schema(result: dict) -> None:
         ("It lives above 1.200 m altitude.", [(1200, None)]),
         ("It lives on slopes above 2 050 m.", [(2050, None)]),
         ("Forests; (1500–)2000–3000(–3500) m.", [(2000, 3000)]),
+        ("Las especies se distribuyen entre 1500 y 5400 m snm.", [(1500, 5400)]),
         # negatives
         ("The maximum length of these tusks is about 10 cm (4 in).", []),
         ("A musk deer is about 60cm tall and lives at high altitudes.", []),
@@ -1090,6 +1091,15 @@ def test_genus_documents(gaz: Gazetteer, text: str) -> None:
     recs = {r.scientific_name: r for r in merge_records(extract_text(text, "t.txt", gaz))}
     assert recs["Polylepis"].rank == "genus"
     assert recs["Polylepis"].countries == ["BTN", "NPL"]
+
+
+def test_author_affiliation_is_not_range(gaz: Gazetteer) -> None:
+    text = ("Musk deer of Nepal\nA. Author\nDepartment of Zoology, Sichuan University, "
+            "Chengdu, China. a.author@example.org\n\nThe black musk deer (Moschus fuscus) "
+            "is found in Nepal.\n")
+    d = one(gaz, text)
+    assert [c["iso3"] for c in d["countries"]] == ["NPL"]
+    assert "author affiliation" in {x["reason"] for x in d["excluded"]}
 
 
 def test_floras_place_lists_and_references(gaz: Gazetteer) -> None:

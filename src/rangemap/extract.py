@@ -302,6 +302,9 @@ DISTRIBUTION_CUES: tuple[str, ...] = (
     r"(?:in|on|at|from|near)\b",
     r"\b(?:widespread|scattered|common|abundant)\s+(?:in|throughout|across)\b",
     r"\bpopulations?\b[^.;]{0,40}\b(?:in|on|at)\b",
+    # Spanish abstracts (SciELO): "se distribuye en", "distribución", "habita", "endémico de"
+    r"\bdistribu(?:ción|ye|yen|ida|ido|idas|idos)\b", r"\bse\s+encuentra[n]?\b",
+    r"\bhabita[n]?\s+(?:en|los|las|el|la)\b", r"\bendémic[oa]s?\b", r"\bendemismos?\b",
     r"\brestricted\s+to\b", r"\bpresent\s+in\b", r"\bresident\s+in\b", r"\bbreeds?\s+in\b",
     r"\bspanning\b", r"\bextend(?:s|ing)?\b", r"\bfrom\b[^.;]*\bto\b",
 )
@@ -1436,6 +1439,21 @@ _CITATION_RE = re.compile(
     r"(?:1[6-9]|20)\d\d\b")
 
 
+_EMAIL_RE = re.compile(r"\b[\w.+-]+@[\w-]+\.[\w.-]+\b")
+_INSTITUTION_RE = re.compile(
+    r"\b(?:Universi(?:ty|dad|dade|té|tät)|Institut[eo]?|Department|Dept\.|Departamento|Faculty|"
+    r"Facultad|Laborator(?:y|io)|College|Academy|Academia|School\s+of|Research\s+Cent(?:er|re)|"
+    r"Grupo\s+de\s+investigación)\b")
+
+
+def _is_affiliation(line: str) -> bool:
+    """An author's address: a line with an e-mail address, or naming an institution
+    without any range statement ("Universidad Nacional de Colombia. Bogotá, D.C.")."""
+    if _EMAIL_RE.search(line):
+        return True
+    return bool(_INSTITUTION_RE.search(line)) and _first(_DIST_RE, line) is None
+
+
 def _line_at(text: str, pos: int) -> str:
     """The line of ``text`` that holds ``pos``."""
     a = text.rfind("\n", 0, pos) + 1
@@ -1540,12 +1558,12 @@ _M = r"(?:m|metres|meters|metre|meter|mtrs?)(?![\w])"
 _FT = r"(?:ft|feet|foot)(?![\w])\.?"
 _KM = r"(?:km|kilometres|kilometers|kilometre|kilometer)(?![\w])"
 _UNIT = rf"(?:{_M}|{_FT}|{_KM})"
-_DASH = r"\s*(?:--|-|–|—|‒|−|to|and)\s*"
+_DASH = r"\s*(?:--|-|–|—|‒|−|to|and|y)\s*"  # "entre 1500 y 5400 m" (Spanish)
 _MIN_PREPS = ("above", "over", "more than", "greater than", "higher than", "at least",
               "exceeding", "in excess of", "upwards of", "from", "as low as")
 _MAX_PREPS = ("below", "under", "less than", "lower than", "up to", "upto", "as high as",
               "not exceeding", "to", "to at least", "up to at least", "at most")
-_POINT_PREPS = ("at", "around", "about", "near", "of", "approximately", "between")
+_POINT_PREPS = ("at", "around", "about", "near", "of", "approximately", "between", "entre")
 _PREP_ALT = "|".join(
     sorted((re.escape(p).replace(r"\ ", r"\s+") for p in
             (*_MIN_PREPS, *_MAX_PREPS, *_POINT_PREPS)), key=len, reverse=True)
@@ -1562,7 +1580,7 @@ _ELEV_RE = re.compile(
     re.I,
 )
 _STRONG_ELEV_RE = re.compile(
-    r"altitud|elevation|\ba\.?\s?s\.?\s?l\b|\bmasl\b|sea[\s-]+level", re.I)
+    r"altitud|elevation|\ba\.?\s?s\.?\s?l\b|\bmasl\b|sea[\s-]+level|\bm?\.?\s?s\.?n\.?m\b", re.I)
 _WEAK_ELEV_RE = re.compile(
     r"\b(?:alpine|sub-?alpine|montane|mountains?|mountainous|highlands?|hills?|slopes?|"
     r"peaks?|plateaus?|tree-?line|timberline|forests?|woodlands?|meadows?|grasslands?|"
@@ -2071,6 +2089,8 @@ def _extract_text(text: str, document: str, gaz: Gazetteer) -> list[TaxonRecord]
                     status, reason = sec_status, f"{sec_status} (section '{s.section}')"
                 elif _CITATION_RE.search(_line_at(text, m.start)):
                     status, reason = "non-range", "bibliographic reference"
+                elif _is_affiliation(_line_at(text, m.start)):
+                    status, reason = "non-range", "author affiliation"
                 elif _OUTSIDE_RE.search(s.text[max(0, ms - 40):ms]):
                     status, reason = "non-range", "reference point ('south of', 'outside')"
                 elif m.match == "far":
