@@ -2000,7 +2000,14 @@ def _extract_text(text: str, document: str, gaz: Gazetteer) -> list[TaxonRecord]
     if any(t.key[0] == "gen" for t in taxa):  # a genus document: the genus is its subject
         main = next(t.key for t in taxa if t.key[0] == "gen")
     if main is not None:
-        record(main).subject = True
+        # for warnings: a document that speaks of its built-in genus more often than of
+        # its first species ("Musk deer are found ...") is about the genus
+        counts: dict[tuple[str, str], int] = {}
+        for t in taxa:
+            counts[t.key] = counts.get(t.key, 0) + 1
+        top = max(counts, key=lambda k: counts[k])
+        record(top if top[0] in ("genus", "gen") and counts[top] > counts.get(main, 0)
+               else main).subject = True
     by_sent: dict[int, list[_TaxonMention]] = {}
     for t in taxa:
         by_sent.setdefault(_sentence_index(starts, t.start), []).append(t)
