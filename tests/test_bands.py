@@ -100,3 +100,26 @@ def test_document_band_emptied_by_an_option_names_the_document(tiny_world) -> No
     res = _build(tiny_world, "--max-elevation", "2000", docs=docs)
     assert res.exit_code == 2, res.output
     assert "a.txt" in res.output and "--max-elevation" in res.output
+
+
+def test_habitat_and_area_take_an_upper_limit_alone(tiny_world) -> None:
+    import csv
+    import io
+
+    import geopandas as gpd
+    from shapely.geometry import box
+
+    rng = tiny_world["dir"] / "r.gpkg"
+    gpd.GeoDataFrame({"n": [1]}, geometry=[box(0, 0, 4, 8)], crs=4326).to_file(rng)
+    base = ["--range", str(rng), "--dem", str(tiny_world["dem"])]
+    res = CliRunner().invoke(cli, ["area", *base, "--max-elevation", "2000"])
+    assert res.exit_code == 0, res.output
+    row = next(csv.DictReader(io.StringIO(res.output)))
+    assert int(row["cells"]) == 17  # no lower limit: 0..2000 m
+    out = tiny_world["dir"] / "h.geojson"
+    res = CliRunner().invoke(cli, ["habitat", *base, "--max-elevation", "2000", "-o", str(out)])
+    assert res.exit_code == 0, res.output
+    props = json.loads(out.read_text())["features"][0]["properties"]
+    assert props["elevation_min_m"] is None and props["elevation_max_m"] == 2000
+    res = CliRunner().invoke(cli, ["area", *base])
+    assert res.exit_code == 2 and "give --min-elevation, --max-elevation or both" in res.output

@@ -458,7 +458,9 @@ def _range_band_options(f):
         click.option("--layer", default=None,
                      help="Layer of --range to read (default: the first)."),
         _dem_option("Required."),
-        click.option("--min-elevation", type=METRES, required=True, help="Lower limit, metres."),
+        click.option("--min-elevation", type=METRES, default=None,
+                     help="Lower limit, metres (give it, --max-elevation, or both; an upper "
+                     "limit alone has no lower limit)."),
         click.option("--max-elevation", type=METRES, default=None, help="Upper limit, metres."),
     ]):
         f = opt(f)
@@ -489,7 +491,8 @@ def _check_band(min_elevation: float | None, max_elevation: float | None) -> Non
               help="--no-polygons skips polygonizing and writes the area table "
               "('rangemap area') to a .csv file.")
 @_engine_options
-def habitat(range_file: Path, layer: str | None, dems: tuple[Path, ...], min_elevation: float,
+def habitat(range_file: Path, layer: str | None, dems: tuple[Path, ...],
+            min_elevation: float | None,
             max_elevation: float | None, presence: tuple[int, ...], origin: tuple[int, ...],
             seasonal: tuple[int, ...], where: str | None, out_file: Path, overwrite: bool,
             polygons: bool, workers: int, scheduler: str | None) -> None:
@@ -510,6 +513,9 @@ def habitat(range_file: Path, layer: str | None, dems: tuple[Path, ...], min_ele
 
     if not dems:
         raise click.BadParameter("give at least one --dem", param_hint="'--dem'")
+    if min_elevation is None and max_elevation is None:
+        raise click.BadParameter("give --min-elevation, --max-elevation or both (the band)",
+                                 param_hint="'--min-elevation'")
     _check_band(min_elevation, max_elevation)
     if not polygons and out_file.suffix.lower() != ".csv":
         raise click.BadParameter(f"{out_file}: --no-polygons writes a table, use a .csv file "
@@ -599,7 +605,7 @@ def _write_area_table(gdf, dems, min_elevation, max_elevation, layer, workers,
               help="Write the table to this .csv file (default: print it).")
 @click.option("--overwrite", is_flag=True, help="Replace an existing output file.")
 @_engine_options
-def area(range_file: Path, layer: str | None, dems: tuple[Path, ...], min_elevation: float,
+def area(range_file: Path, layer: str | None, dems: tuple[Path, ...], min_elevation: float | None,
          max_elevation: float | None, presence: tuple[int, ...], origin: tuple[int, ...],
          seasonal: tuple[int, ...], where: str | None, out_file: Path | None, overwrite: bool,
          workers: int, scheduler: str | None) -> None:
@@ -617,6 +623,9 @@ def area(range_file: Path, layer: str | None, dems: tuple[Path, ...], min_elevat
     """
     if not dems:
         raise click.BadParameter("give at least one --dem", param_hint="'--dem'")
+    if min_elevation is None and max_elevation is None:
+        raise click.BadParameter("give --min-elevation, --max-elevation or both (the band)",
+                                 param_hint="'--min-elevation'")
     _check_band(min_elevation, max_elevation)
     if out_file is not None and out_file.exists() and not overwrite:
         raise click.BadParameter(f"{out_file} exists; add --overwrite to replace it",
