@@ -85,9 +85,24 @@ CASES = [
                                                  w["boundaries"], "-o",
                                                  w["dir"] / "nope" / "r.yaml"], 2,
      "does not exist"),
+    ("unreachable scheduler", lambda w: ["area", "--range", w["iucn"], *_band(w),
+                                         "--scheduler", f"tcp://127.0.0.1:{_closed_port()}"],
+     2, "no Dask scheduler answers there"),
+    ("scheduler without a port", lambda w: ["area", "--range", w["iucn"], *_band(w),
+                                            "--scheduler", "localhost"], 2,
+     "give a Dask scheduler address"),
     ("swapped fetch bounds", lambda w: ["fetch-dem", "--bounds", "88", "26", "80", "31"], 2,
      "swapped? give west first, e.g. --bounds 80 26 88 31"),
 ]
+
+
+def _closed_port() -> int:
+    """A loopback port nothing listens on (bound, then released)."""
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
 
 
 def _csv(w):

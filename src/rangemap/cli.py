@@ -261,9 +261,37 @@ def _iucn_options(f):
     return f
 
 
+def _scheduler(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    """Check a --scheduler address answers, in seconds, before any work.
+
+    Dask itself would wait 30 s and then report a timeout that reads like a
+    file problem.
+    """
+    if value is None:
+        return None
+    import socket
+    import urllib.parse
+
+    url = urllib.parse.urlsplit(value if "://" in value else f"tcp://{value}")
+    try:
+        host, port = url.hostname, url.port
+    except ValueError:
+        host, port = None, None
+    if url.scheme not in ("tcp", "tls") or not host or not port:
+        raise click.BadParameter(f"{value!r}: give a Dask scheduler address, "
+                                 "e.g. tcp://host:8786")
+    try:
+        socket.create_connection((host, port), timeout=5).close()
+    except OSError as exc:
+        raise click.BadParameter(f"{value}: no Dask scheduler answers there "
+                                 f"({exc.strerror or exc}); start one ('dask scheduler') or "
+                                 "check the address") from None
+    return value
+
+
 def _engine_options(f):
     """--workers / --scheduler (shared by ``habitat`` and ``area``)."""
-    f = click.option("--scheduler", default=None, metavar="ADDRESS",
+    f = click.option("--scheduler", default=None, metavar="ADDRESS", callback=_scheduler,
                      help="Run the blocks on a Dask distributed cluster "
                      "(tcp://host:8786); needs 'rangemap[dask]' and the DEM paths "
                      "readable on the workers.")(f)
