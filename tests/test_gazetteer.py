@@ -208,6 +208,10 @@ def kinds(g: Gazetteer, text: str) -> list[tuple[str, str, str]]:
                                           ("Gansu", "admin1", "Gansu"),
                                           ("Yunnan", "admin1", "Yunnan")]),
         ("in the Alaska Range", []),
+        ("RangeChina: N Guangxi", [("China", "country", "China"),
+                                   ("Guangxi", "admin1", "Guangxi")]),
+        ("KwaZulu-Natal and the Natal Drakensberg", [
+            ("KwaZulu-Natal", "admin1", "KwaZulu-Natal"), ("Natal", "admin1", "KwaZulu-Natal")]),
         ("on Emei Shan and Yulong Shan", []),
         ("in southern Shan, Myanmar", [("Shan", "admin1", "Shan"),
                                        ("Myanmar", "country", "Myanmar")]),

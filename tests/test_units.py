@@ -90,6 +90,10 @@ def units_of(d: dict) -> set[tuple]:
           for c in ("VEN", "COL", "ECU", "PER", "BOL", "CHL", "ARG")}),
         ("is found in the Andes from Colombia to Peru.",
          {(c, None, "Andes", (), "region") for c in ("COL", "ECU", "PER")}),
+        # "X along R to Y", an end outside the region standing for its nearer end
+        ("is found from E Afghanistan E along the Himalayas to Bhutan.",
+         {("AFG", None, None, ("eastern",), "whole-country")}
+         | {(c, None, "Himalaya", (), "region") for c in ("PAK", "IND", "NPL", "BTN")}),
         # a region is not an end of its own span; named countries keep only their parts
         ("is found in Russia, Mongolia, China, Pakistan, India and Nepal, from the Altai "
          "Mountains in the north to the Himalayas in the south.",

@@ -2135,7 +2135,8 @@ def _extract_text(text: str, document: str, gaz: Gazetteer) -> list[TaxonRecord]
                 span = None if rdef is None else span_countries(
                     s.text, rdef.countries,
                     [(x.start - s.start, x.end - s.start, x.countries) for x in places
-                     if x is not m])
+                     if x is not m], (ms, me),
+                    lambda c, rd=rdef: gaz.region_end_near(rd, c))
                 rec.places.append(_PlaceHit(
                     m.kind, m.name, m.surface, m.targets, qualifiers_before(prefix), ev,
                     qualifier_only=bool(named_with), status=status, reason=reason,

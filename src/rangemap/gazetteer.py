@@ -232,9 +232,27 @@ def fold(text: str) -> str:
     return text.translate(_FOLD)
 
 
+_CAMEL_RE = re.compile(r"(?<=[a-z\u00df-\u00ff])(?=[A-Z\u00c0-\u00de])")
+
+
+def _tokenize(text: str, folded: str | None = None) -> list[tuple[int, int, str]]:
+    """Words of ``text`` as (start, end, folded word), also split where a lower-case
+    letter meets an upper-case one: scraped "RangeChina" is "Range China" (names
+    written that way, "KwaZulu-Natal", are split the same way in the index)."""
+    folded = fold(text) if folded is None else folded
+    cuts = {m.start() for m in _CAMEL_RE.finditer(text)}
+    out: list[tuple[int, int, str]] = []
+    for m in _TOKEN_RE.finditer(folded):
+        a, b = m.span()
+        inner = sorted(c for c in cuts if a < c < b) if cuts else []
+        for x, y in zip([a, *inner], [*inner, b], strict=True):
+            out.append((x, y, folded[x:y]))
+    return out
+
+
 def _key(name: str) -> tuple[str, ...]:
     """Token key of a name: folded words, '&' as 'and', without a leading 'the'."""
-    toks = ["and" if t == "&" else t for t in _TOKEN_RE.findall(fold(name))]
+    toks = ["and" if t[2] == "&" else t[2] for t in _tokenize(name)]
     if len(toks) > 1 and toks[0] == "the":
         toks = toks[1:]
     return tuple(toks)
@@ -711,6 +729,22 @@ class Gazetteer:
                                  m.alternatives, "far")  # probably another place of this name
         return out
 
+    def region_end_near(self, rd: RegionDef, iso3: str) -> str | None:
+        """The end country of ``rd`` (first or last) nearer to ``iso3``, by centroids.
+
+        ``None`` if ``iso3`` has no shape or both ends are farther than
+        :data:`NEAR_DEG` degrees or equally far.
+        """
+        shapes = self._shapes
+        ends = [c for c in dict.fromkeys((rd.countries[0], rd.countries[-1])) if c in shapes]
+        if iso3 not in shapes or not ends:
+            return None
+        here = shapes[iso3].centroid
+        dists = sorted((float(here.distance(shapes[c].centroid)), c) for c in ends)
+        if dists[0][0] > NEAR_DEG or (len(dists) > 1 and dists[0][0] == dists[1][0]):
+            return None
+        return dists[0][1]
+
     def _near(self, iso3: str, others: set[str]) -> bool:
         """Whether country ``iso3`` lies within :data:`NEAR_DEG` of one of ``others``.
 
@@ -734,7 +768,7 @@ class Gazetteer:
 
     def _scan(self, text: str) -> list[tuple[int, int, list[_Entry], str]]:
         folded = fold(text)
-        toks = [(m.start(), m.end(), m.group()) for m in _TOKEN_RE.finditer(folded)]
+        toks = _tokenize(text, folded)
         words = ["and" if t[2] == "&" else t[2] for t in toks]
         n = len(toks)
         by_key = self._index.by_key
@@ -755,8 +789,10 @@ class Gazetteer:
                 ):
                     continue
                 start, end = toks[i][0], toks[i + length - 1][1]
-                if (start > 0 and folded[start - 1].isalnum()) or (
+                if (start > 0 and folded[start - 1].isalnum()
+                        and not (i > 0 and toks[i - 1][1] == start)) or (
                     end < len(folded) and folded[end].isalnum()
+                        and not (i + length < n and toks[i + length][0] == end)
                 ):
                     continue
                 capital = text[start].isupper()
@@ -811,7 +847,7 @@ class Gazetteer:
                 continue
             if folded is None:
                 folded = fold(text)
-                toks = [(t.start(), t.end(), t.group()) for t in _TOKEN_RE.finditer(folded)]
+                toks = _tokenize(text, folded)
                 words = [t[2] for t in toks]
                 tok_at = {t[0]: k for k, t in enumerate(toks)}
             idx = tok_at.get(start)

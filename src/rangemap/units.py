@@ -28,10 +28,14 @@ select part of it. The rules, per taxon record:
    another sentence, "forests of the Himalayas" give the whole Himalaya. It
    never adds a country the text hedges ("probably occurs in Bhutan"): an
    explicit hedge on a country wins over its implication by a region.
-4. **Spans.** "the Andes from Venezuela to Tierra del Fuego": a region named
-   in a sentence with ``from X to Y``, where X and Y are places in the
-   region's countries, covers the region's countries between the two ends
-   (both included) in the order of ``regions.csv`` (:func:`span_countries`).
+4. **Spans.** "the Andes from Venezuela to Tierra del Fuego", "E Afghanistan
+   E along Himalayas to Bhutan": a region named in a sentence with ``from X
+   to Y`` (or ``X along R to Y``), where X and Y are places in the region's
+   countries, covers the region's countries between the two ends (both
+   included) in the order of ``regions.csv`` (:func:`span_countries`). An
+   end outside the region (Afghanistan for the Himalaya) stands for the
+   region's end country nearer to it (by country centroids, within
+   ``gazetteer.NEAR_DEG``).
 5. **Qualifiers.** Compass words before a place ("southern Siberia", "SE
    Xizang", "N Myanmar") are kept on its unit. A unit named several times
    keeps the qualifiers only when every mention is qualified (the union of
@@ -50,7 +54,7 @@ select part of it. The rules, per taxon record:
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any, Protocol
 
 __all__ = ["assemble", "says_whole", "span_countries", "UnitPlace"]
@@ -94,9 +98,22 @@ _TO_RE = re.compile(
     r"west\s+to)\s+(?:the\s+)?(?:[\w-]+\s+){0,2}$", re.I)
 
 
+_ALONG_RE = re.compile(r"\balong\s+(?:the\s+)?$", re.I)
+_ALONG_GAP_RE = re.compile(r"^[^.;:]{0,30}$")
+
+
 def span_countries(sentence: str, region_countries: Sequence[str],
-                   places: Sequence[tuple[int, int, Sequence[str]]]) -> tuple[str, ...] | None:
+                   places: Sequence[tuple[int, int, Sequence[str]]],
+                   region_span: tuple[int, int] | None = None,
+                   outside: Callable[[str], str | None] | None = None,
+                   ) -> tuple[str, ...] | None:
     """Countries of a region between the ends of a "from X to Y" span (rule 4).
+
+    Two forms: "R from X to Y" (X, Y anywhere after "from" ... "to"), and
+    "X along R to Y" ("E Afghanistan E along Himalayas to Bhutan", with
+    ``region_span`` the offsets of R). In the "along" form only, an end
+    outside the region counts as the region's end country that ``outside``
+    gives for it (the nearer end).
 
     Parameters
     ----------
@@ -105,7 +122,13 @@ def span_countries(sentence: str, region_countries: Sequence[str],
     region_countries : sequence of str
         The region's countries, in order along it.
     places : sequence of (start, end, countries)
-        The places of the sentence (offsets into ``sentence``), in order.
+        The places of the sentence (offsets into ``sentence``), in order,
+        without the region itself.
+    region_span : (start, end), optional
+        Offsets of the region's name, for the "along" form.
+    outside : callable, optional
+        ISO3 of a country outside the region -> the region's end country
+        nearer to it (or None).
 
     Returns
     -------
@@ -121,20 +144,38 @@ def span_countries(sentence: str, region_countries: Sequence[str],
     ('VEN', 'COL', 'ECU', 'PER')
     """
     order = {c: i for i, c in enumerate(region_countries)}
+
+    def idx(cs: Sequence[str], along: bool = False) -> list[int]:
+        got = [order[c] for c in cs if c in order]
+        if not got and along and outside is not None:
+            got = [order[e] for c in cs if (e := outside(c)) is not None and e in order]
+        return got
+
+    def between(ia: list[int], ib: list[int]) -> tuple[str, ...]:
+        lo, hi = min(ia + ib), max(ia + ib)
+        return tuple(region_countries[lo:hi + 1])
+
     for k, (a0, a1, ca) in enumerate(places):
         if not _FROM_RE.search(sentence[max(0, a0 - 40):a0]):
             continue
-        ia = [order[c] for c in ca if c in order]
+        ia = idx(ca)
         if not ia:
             continue
         for b0, _b1, cb in places[k + 1:]:
             if not _TO_RE.search(sentence[a1:b0]):
                 continue
-            ib = [order[c] for c in cb if c in order]
-            if not ib:
-                continue
-            lo, hi = min(ia + ib), max(ia + ib)
-            return tuple(region_countries[lo:hi + 1])
+            ib = idx(cb)
+            if ib:
+                return between(ia, ib)
+    if region_span is not None and _ALONG_RE.search(sentence[max(0, region_span[0] - 30):
+                                                             region_span[0]]):
+        r0, r1 = region_span
+        before = [p for p in places if p[1] <= r0 and _ALONG_GAP_RE.match(sentence[p[1]:r0])]
+        after = [p for p in places if p[0] >= r1 and _TO_RE.search(sentence[r1:p[0]])]
+        if before and after:
+            ia, ib = idx(before[-1][2], True), idx(after[0][2], True)
+            if ia and ib:
+                return between(ia, ib)
     return None
 
 
