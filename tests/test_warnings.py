@@ -109,7 +109,10 @@ def test_habitat_and_area_warn_and_strict(half_dem_world) -> None:
     assert res.exit_code == 0, res.output
     assert "[partial-dem] r.gpkg feature 1: DEM data cover 50%" in res.output
     props = json.loads(out.read_text())["features"][0]["properties"]
-    assert props["dem_coverage"] == 0.5
+    assert props["dem_coverage"] == 0.5 and props["dem_resolution"] == "60′"
+    table = invoke(["area", *base])
+    header, row = table.output.strip().splitlines()[:2]
+    assert "dem_resolution,dem_coverage" in header and "60′,0.5" in row
     out2 = w["dir"] / "h2.geojson"
     res = invoke(["habitat", *base, "-o", str(out2), "--strict"])
     assert res.exit_code == 1 and not out2.exists()

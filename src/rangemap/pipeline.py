@@ -1149,14 +1149,17 @@ def habitat_file(range_file: Path | gpd.GeoDataFrame, dems: list[Path], min_m: f
     with DemStack(dems) as stack, engine.make_executor(workers, scheduler) as ex:
         results = engine.habitats(list(gdf.geometry.values), list(stack), (min_m, max_m),
                                   executor=BlockProgress.wrap(ex, progress, name))
+        labels = {d.name: d.resolution_label for d in stack}
     out = gdf.drop(columns=["area_km2", "elevation_min_m", "elevation_max_m", "dem_source",
-                            "dem_coverage"], errors="ignore").copy()
+                            "dem_resolution", "dem_coverage"], errors="ignore").copy()
     out["area_km2"] = [round(r.area_km2, 3) for r in results]
     out["elevation_min_m"] = np.nan if min_m is None else float(min_m)
     out["elevation_max_m"] = np.nan if max_m is None else float(max_m)
     out["dem_source"] = ["+".join(r.sources) if r.sources else None for r in results]
     out = gpd.GeoDataFrame(out.drop(columns="geometry"),
                            geometry=[r.geometry for r in results], crs="EPSG:4326")
+    out["dem_resolution"] = ["+".join(labels[n] for n in r.sources) if r.sources else None
+                             for r in results]
     out["dem_coverage"] = [round(r.covered_share, 6) for r in results]
     coverage_warnings(out, lambda _row, i: f"{name} feature {i + 1}")
     check_strict()  # --strict: nothing written
