@@ -243,6 +243,12 @@ def test_whole_names_longest_wins(real: Gazetteer, text: str, expected: list) ->
         ("Upper Volta", "Burkina Faso", ("BFA",)),
         ("Türkiye", "Turkey", ("TUR",)),          # ISO 3166-1 short name
         ("Republic of India", "India", ("IND",)),  # ISO 3166-1 official name
+        ("Sikhim", "Sikkim", ("IND",)),            # 19th-century spellings
+        ("Thibet", "Xizang", ("CHN",)),
+        ("Corea", "Corea", ("KOR", "PRK")),
+        ("Belgian Congo", "Dem. Rep. Congo", ("COD",)),
+        ("Zaire", "Dem. Rep. Congo", ("COD",)),
+        ("Chinese Turkestan", "Xinjiang", ("CHN",)),
     ],
 )
 def test_historic_names_and_misspellings(real: Gazetteer, text: str, name: str,
