@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import pytest
@@ -249,3 +250,68 @@ def test_far_admin1_is_excluded_with_its_reason(gaz: Gazetteer) -> None:
     assert "SYC" not in {u["iso3"] for u in d["units"]}
     (x,) = [x for x in d["excluded"] if x["iso3"] == "SYC"]
     assert x["reason"].startswith("far from every country the document names")
+
+
+def test_fuzzy_place_is_a_warning(gaz: Gazetteer, tmp_path: Path) -> None:
+    from rangemap.extract import extract_documents
+
+    doc = tmp_path / "t.txt"
+    doc.write_text("Snow leopard\n\nThe snow leopard (Panthera uncia) is found in Equador "
+                   "and in the Himalya.\n", encoding="utf-8")
+    out = extract_documents([doc], gaz)
+    msgs = [w["message"] for w in out["warnings"] if w["code"] == "ambiguous-place"]
+    assert any("'Himalya' read as Himalaya" in m for m in msgs)
+    (sp,) = out["species"]
+    assert {"NPL", "BTN"} <= {u["iso3"] for u in sp["units"]}
+
+
+def test_build_regions_from_members_box_and_elevation(tmp_path: Path,
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    """scripts/build_data.py builds region polygons and per-country parts (synthetic data)."""
+    import importlib.util
+
+    import geopandas as gpd
+    import numpy as np
+    import pyogrio
+    import rasterio
+    from rasterio.transform import from_origin
+
+    spec = importlib.util.spec_from_file_location("build_data",
+                                                  ROOT / "scripts" / "build_data.py")
+    bd = importlib.util.module_from_spec(spec)
+    monkeypatch.setitem(sys.modules, "build_data", bd)  # dataclasses look their module up
+    spec.loader.exec_module(bd)
+
+    box = shapely.box
+    gpkg = tmp_path / "boundaries.gpkg"
+    a0 = gpd.GeoDataFrame({"iso3": ["AAA", "BBB"], "name": ["Aland", "Beland"]},
+                          geometry=[box(0, 0, 10, 10), box(10, 0, 20, 10)], crs=4326)
+    a1 = gpd.GeoDataFrame({"iso3": ["AAA", "AAA", "BBB"], "name": ["Aland", "Aland", "Beland"],
+                           "admin1_name": ["North", "South", "East"], "aliases": ["", "", ""]},
+                          geometry=[box(0, 5, 10, 10), box(0, 0, 10, 5), box(10, 0, 20, 10)],
+                          crs=4326)
+    pyogrio.write_dataframe(a0, gpkg, layer="admin0", promote_to_multi=True)
+    pyogrio.write_dataframe(a1, gpkg, layer="admin1", promote_to_multi=True, append=True)
+    dem = tmp_path / "dem.tif"
+    xs = np.arange(-1, 21, 0.5) + 0.25
+    arr = np.tile((xs * 100).astype(np.int16), (24, 1))  # elevation = 100 m per degree east
+    with rasterio.open(dem, "w", driver="GTiff", width=arr.shape[1], height=arr.shape[0],
+                       count=1, dtype="int16", crs="EPSG:4326", nodata=-32768,
+                       transform=from_origin(-1, 11, 0.5, 0.5)) as dst:
+        dst.write(arr, 1)
+    csv_path = tmp_path / "regions.csv"
+    csv_path.write_text("region,spellings,countries,members,bbox,min_elev_m,source\n"
+                        "Testia,Testia,AAA|BBB,AAA/North|BBB,3 0 18 10,500,made up\n",
+                        encoding="utf-8")
+    out = tmp_path / "regions.gpkg"
+    areas = bd.build_regions(gpkg, dem, csv_path, out)
+    assert set(areas) == {"Testia"}
+    regions = pyogrio.read_dataframe(out, layer="regions")
+    parts = pyogrio.read_dataframe(out, layer="region_parts")
+    assert regions["countries"].tolist() == ["AAA|BBB"]
+    assert "AAA/North" in regions["method"].iloc[0] and "500 m" in regions["method"].iloc[0]
+    got = {r.iso3: r.geometry.bounds for r in parts.itertuples()}
+    # AAA: the North unit only, east of the box edge (3) and of the 500 m line (5)
+    assert got["AAA"] == pytest.approx((5, 5, 10, 10), abs=0.3)
+    # BBB: whole country, cut by the box at 18
+    assert got["BBB"] == pytest.approx((10, 0, 18, 10), abs=0.3)

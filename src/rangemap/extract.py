@@ -2128,6 +2128,11 @@ def _extract_text(text: str, document: str, gaz: Gazetteer) -> list[TaxonRecord]
                         "ambiguous-place",
                         f"{document}: '{m.surface}' may be in "
                         f"{', '.join(m.countries)}; all kept (name the country to choose)"))
+                if m.match == "fuzzy":
+                    rec.warnings.append((
+                        "ambiguous-place",
+                        f"{document}: '{m.surface}' read as {m.name} (a close spelling); "
+                        "add it to data/boundaries/aliases.csv if that is right"))
                 prefix = text[s.start:m.start]
                 rdef = gaz.region_def(m.name) if m.kind == "region" else None
                 named_with = tuple(c for c in m.countries if c in named_here) \
