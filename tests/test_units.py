@@ -315,3 +315,19 @@ def test_build_regions_from_members_box_and_elevation(tmp_path: Path,
     assert got["AAA"] == pytest.approx((5, 5, 10, 10), abs=0.3)
     # BBB: whole country, cut by the box at 18
     assert got["BBB"] == pytest.approx((10, 0, 18, 10), abs=0.3)
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["is found in the Himalayas of India and Nepal, in Sikkim and in the Caucasus.",
+     "is found in the Andes from Colombia to Peru. It also occurs in Chile.",
+     "is found in southern Siberia and Mongolia."],
+)
+def test_units_derived_again_without_units_list(gaz: Gazetteer, text: str) -> None:
+    """Deleting 'units:' from what the extractor wrote gives the same units back."""
+    from rangemap.ranges import assemble_units
+
+    d = record(gaz, text)
+    derived = {(u["iso3"], u["admin1"], u.get("region")) for u in assemble_units(
+        {k: v for k, v in d.items() if k != "units"})}
+    assert derived == {(u["iso3"], u["admin1"], u["region"]) for u in d["units"]}

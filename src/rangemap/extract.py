@@ -660,10 +660,20 @@ class TaxonRecord:
         def alts(d: dict[str, Any]) -> dict[str, Any]:
             return {"alternatives": d["alternatives"]} if d["alternatives"] else {}
 
+        # the regions whose parts map a country (so units derived again from countries
+        # and admin1, after a reviewer deletes 'units:', keep the part, not the country)
+        parts_of: dict[str, list[str]] = {}
+        for u in unit_list:
+            if u["region"] and u["region"] not in parts_of.setdefault(u["iso3"], []):
+                parts_of[u["iso3"]].append(u["region"])
+
+        def via(iso3: str) -> dict[str, Any]:
+            return {"regions": parts_of[iso3]} if parts_of.get(iso3) else {}
+
         out_countries = [
             {"iso3": iso3, "name": self.country_names.get(iso3, iso3),
              "qualifiers": c["qualifiers"], "status": c["status"],
-             "evidence": evl(c["evidence"]), **alts(c)}
+             "evidence": evl(c["evidence"]), **alts(c), **via(iso3)}
             for iso3, c in sorted(countries.items())
         ]
         out_admin1 = [

@@ -136,21 +136,30 @@ def assemble_units(record: dict[str, Any]) -> list[dict[str, Any]]:
     """Units of a record that lists only ``countries`` and ``admin1``.
 
     Where the record names first-level units of a country, the range there is
-    those units (rule ``named-admin1``); otherwise the whole country (rule
-    ``whole-country``).  Used for hand-written ``ranges.yaml`` files that
-    carry no ``units``.
+    those units (rule ``named-admin1``), plus the parts of the regions the
+    country item lists under ``regions`` (rule ``region``: "the Himalayas in
+    India" maps the Indian part of the Himalaya); otherwise the whole country
+    (rule ``whole-country``).  Used for hand-written ``ranges.yaml`` files
+    that carry no ``units``.
     """
     by_country: dict[str, list[dict[str, Any]]] = {}
     for a in record.get("admin1") or []:
         by_country.setdefault(a["country_iso3"], []).append(a)
     iso3s = [c["iso3"] for c in record.get("countries") or []]
     iso3s += [k for k in by_country if k not in iso3s]
+    via = {c["iso3"]: [str(r) for r in c.get("regions") or []]
+           for c in record.get("countries") or []}
     units = []
     for iso3 in iso3s:
-        if iso3 in by_country:
-            for a in by_country[iso3]:
+        if iso3 in by_country or via.get(iso3):
+            for a in by_country.get(iso3, []):
                 units.append({"iso3": iso3, "admin1": a.get("boundary_name") or a.get("name"),
                               "rule": "named-admin1", "evidence": a.get("evidence") or []})
+            ev = next((c.get("evidence") or [] for c in record.get("countries") or []
+                       if c["iso3"] == iso3), [])
+            for region in via.get(iso3, []):
+                units.append({"iso3": iso3, "admin1": None, "region": region,
+                              "qualifiers": [], "rule": "region", "evidence": ev})
         else:
             ev = next((c.get("evidence") or [] for c in record["countries"] if c["iso3"] == iso3),
                       [])
