@@ -2110,15 +2110,17 @@ def _extract_text(text: str, document: str, gaz: Gazetteer) -> list[TaxonRecord]
                     status, reason = "non-range", "author affiliation"
                 elif _OUTSIDE_RE.search(s.text[max(0, ms - 40):ms]):
                     status, reason = "non-range", "reference point ('south of', 'outside')"
-                elif m.match == "far":
-                    status, reason = "non-range", ("far from every country the document "
-                                                   "names (another place of this name?)")
                 elif gov is not None:
                     status, cue = gov
                     reason = (f"non-range context '{cue}'" if status == "non-range"
                               else f"{status} ('{cue}')")
                 elif not dist:
                     status, reason = "non-range", "no distribution cue"
+                if m.match == "far" and (status in RANGE_STATUSES or status == "uncertain"):
+                    # gazetteer rule 8: an admin-1 name of a far-away country, probably
+                    # another place of this name (a status such as 'introduced' is kept)
+                    status, reason = "non-range", ("far from every country the document "
+                                                   "names (another place of this name?)")
                 ev = Evidence(document, m.start, m.end, sentence_text)
                 for iso3 in m.countries:
                     name = gaz.country_name(iso3)
