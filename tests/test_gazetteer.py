@@ -208,6 +208,8 @@ def kinds(g: Gazetteer, text: str) -> list[tuple[str, str, str]]:
                                           ("Gansu", "admin1", "Gansu"),
                                           ("Yunnan", "admin1", "Yunnan")]),
         ("in the Alaska Range", []),
+        ("Abies yuanbaoshanensis Lu & Fu", []),  # a two-letter alternate name of Louth
+        ("in Ha, Bhutan", [("Ha", "admin1", "Ha"), ("Bhutan", "country", "Bhutan")]),
         ("RangeChina: N Guangxi", [("China", "country", "China"),
                                    ("Guangxi", "admin1", "Guangxi")]),
         ("KwaZulu-Natal and the Natal Drakensberg", [

@@ -38,9 +38,10 @@ Matching rules (:meth:`Gazetteer.find_mentions`)
    "Georgia" ...), and for names starting with a compass word ("Northern
    Cyprus", "South Korea"), so "northern Cyprus" is Cyprus with a qualifier.
 4. Boundary-layer admin-1 names made only of generic words
-   (:data:`GENERIC_ADMIN1_WORDS`: "Central", "Western", "Nord" ...) and names
-   whose words are all single letters ("K.P.") are never matched; explicit
-   ``aliases.csv`` rows are always matched.
+   (:data:`GENERIC_ADMIN1_WORDS`: "Central", "Western", "Nord" ...), names
+   whose words are all single letters ("K.P.") and one-word alternate names
+   of one or two letters (Natural Earth's "Lu" for Louth) are never matched;
+   explicit ``aliases.csv`` rows are always matched.
 5. A name with several meanings ("Punjab": IND and PAK; "Georgia": a country
    and a US state; "Kashmir": a region and a KAS unit) is resolved by context.
    Each meaning scores 2 if one of its countries is named unambiguously in the
@@ -460,8 +461,8 @@ class Gazetteer:
                     continue
                 self._admin1_alias.setdefault(iso3, {})[fold(nm)] = a1
                 key = _key(nm)
-                if _generic(key):
-                    continue
+                if _generic(key) or (nm is not a1 and len(key) == 1 and len(key[0]) <= 2):
+                    continue  # a one- or two-letter alternate name ("Lu") is never matched
                 idx.add(key, _Entry("admin1", a1, ((iso3, a1),), True))
         grouped: dict[tuple[str, str], list[AliasRow]] = {}
         for row in aliases:
