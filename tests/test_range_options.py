@@ -152,3 +152,18 @@ def test_ranges_yaml_unit_plural(tiny_world) -> None:
                   tiny_world["boundaries"], "--out", tiny_world["dir"] / "out"])
     assert res.exit_code == 0, res.output
     assert "x deer (X x): 1 unit," in res.output and "1 units" not in res.output
+
+
+def test_range_file_slivers_are_dropped_with_a_warning(tiny_world) -> None:
+    """A range on AAA (0..4 E) whose edge overshoots into BBB by 1e-4 degrees."""
+    p = tiny_world["dir"] / "edge.gpkg"
+    gpd.GeoDataFrame({"sci_name": ["A a"]}, geometry=[box(0, 0, 4.0001, 8)],
+                     crs=4326).to_file(p)
+    out = tiny_world["dir"] / "out"
+    res = invoke(["build", "--range", p, "--docs", tiny_world["dir"] / "none", "--dem",
+                  tiny_world["dem"], "--boundaries", tiny_world["boundaries"],
+                  "--min-elevation", "0", "--out", out])
+    assert res.exit_code == 0, res.output
+    hab = json.loads((out / "geojson/habitat.geojson").read_text())
+    assert [f["properties"]["iso3"] for f in hab["features"]] == ["AAA"]
+    assert "[sliver-units] A a: dropped slivers in BBB" in res.output

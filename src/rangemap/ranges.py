@@ -577,6 +577,9 @@ def _rule_label(rule: str, region: str | None, quals: list[str]) -> str:
     return f"{out} ({', '.join(quals)})" if quals else out
 
 
+#: A range-file piece smaller than this share of the taxon's range is a sliver, not a unit.
+SLIVER_SHARE = 1e-4
+
 #: IUCN range-file codes kept by default (the usual AOH selection).
 IUCN_DEFAULTS = {"presence": (1, 2), "origin": (1, 2), "seasonal": (1, 2, 3)}
 
@@ -636,6 +639,7 @@ def records_from_range_file(
     for name, grp in kept.groupby(taxon_field, sort=True):
         dissolved = shapely.union_all(shapely.make_valid(grp.geometry.values))
         units = []
+        slivers: list[str] = []
         for i in a0.sindex.query(dissolved, predicate="intersects"):
             row = a0.iloc[int(i)]
             piece = shapely.intersection(dissolved, row.geometry)
@@ -643,10 +647,20 @@ def records_from_range_file(
                                           if g.geom_type == "Polygon"])
             if piece.is_empty or piece.area == 0:
                 continue
+            if piece.area < SLIVER_SHARE * dissolved.area:
+                # A range drawn on other boundaries (or reprojected, e.g. from EPSG:3857)
+                # overlaps a neighbour by a hair: not a range unit, but said.
+                slivers.append(str(row["iso3"]))
+                continue
             units.append({"iso3": row["iso3"], "admin1": None, "rule": "range-file",
                           "evidence": [{"document": Path(where).name, "start": 0, "end": 0,
                                         "sentence": f"{taxon_field} = {name}"}],
                           "geometry": piece})
+        if slivers:
+            warn("sliver-units", f"{name}: dropped slivers in {', '.join(sorted(slivers))} "
+                 f"(each under {SLIVER_SHARE:.2%} of the range: its edge and the boundaries "
+                 "differ by a hair, e.g. after reprojection); map them with a range drawn "
+                 "into those countries")
         units.sort(key=lambda u: u["iso3"])
         records.append({"name": str(name), "scientific_name": str(name), "rank": "species",
                         "countries": [{"iso3": u["iso3"], "name": bounds.country_name(u["iso3"]),
