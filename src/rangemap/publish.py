@@ -766,6 +766,10 @@ def _geojson_nbytes(geoms: np.ndarray) -> np.ndarray:
     return out
 
 
+#: Shapes simplified / serialised per vectorised call (bounds the transient memory).
+_SIMPLIFY_CHUNK = 200
+
+
 class _Shapes:
     """Display versions (simplified, rounded) of fixed geometries, cached per tolerance.
 
@@ -792,10 +796,14 @@ class _Shapes:
             self._nbytes[tol] = np.full(n, -1, dtype=np.int64)
             self._json[tol] = np.full(n, None, dtype=object)
         todo = np.unique(ix[self._nbytes[tol][ix] < 0])
-        if len(todo):
-            display = _display_geoms(self.geoms[todo], tol)
-            self._display[tol][todo] = display
-            self._nbytes[tol][todo] = _geojson_nbytes(display)
+        # in chunks: the vectorised simplifier holds every ring of its input at full
+        # resolution at once, which for an index of thousands of shapes is most of the
+        # publishing's memory
+        for k in range(0, len(todo), _SIMPLIFY_CHUNK):
+            part = todo[k:k + _SIMPLIFY_CHUNK]
+            display = _display_geoms(self.geoms[part], tol)
+            self._display[tol][part] = display
+            self._nbytes[tol][part] = _geojson_nbytes(display)
 
     def display(self, index: Iterable[int], tolerance: float) -> np.ndarray:
         ix, tol = np.fromiter(index, dtype=np.intp), self._tol(tolerance)
@@ -814,8 +822,9 @@ class _Shapes:
         todo = np.unique(
             ix[shapely.is_missing(cache[ix]) & ~shapely.is_missing(self._display[tol][ix])]
         )
-        if len(todo):
-            cache[todo] = _geojson_strings(self._display[tol][todo])
+        for k in range(0, len(todo), _SIMPLIFY_CHUNK):
+            part = todo[k:k + _SIMPLIFY_CHUNK]
+            cache[part] = _geojson_strings(self._display[tol][part])
         return list(cache[ix])
 
 
