@@ -140,7 +140,7 @@ def run_size(n: int, work: Path, extra: list[str]) -> dict:
     d.mkdir(parents=True)
     ranges = make_batch(n, d / "ranges.yaml")
     out = d / "out"
-    cmd = ["/usr/bin/time", "-v", sys.executable, "-m", "rangemap", "build", "--ranges",
+    cmd = ["/usr/bin/time", "-v", sys.executable, "-m", "rangemap", "-v", "build", "--ranges",
            str(ranges), "--out", str(out), "--no-figures", *extra]
     t0 = time.perf_counter()
     proc = subprocess.run(cmd, capture_output=True, text=True,
@@ -150,7 +150,10 @@ def run_size(n: int, work: Path, extra: list[str]) -> dict:
         raise SystemExit(f"build failed for n={n}: {proc.stderr[-2000:]}")
     rss_kb = int(re.search(r"Maximum resident set size \(kbytes\): (\d+)", proc.stderr).group(1))
     manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
-    timings = manifest.get("timings_s", {})
+    # stage timings are logged (-v), not kept in the manifest (builds are reproducible)
+    line = re.search(r"timings: ([^\n]*)", proc.stderr)
+    timings = {k: float(v) for k, v in re.findall(r"(\w+) ([\d.]+)", line.group(1))
+               } if line else {}
     maps = out / "maps"
     pages = [p for p in maps.glob("*.html") if p.name != "index.html"]
     sizes = sorted(p.stat().st_size for p in pages)
