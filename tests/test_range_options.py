@@ -166,4 +166,14 @@ def test_range_file_slivers_are_dropped_with_a_warning(tiny_world) -> None:
     assert res.exit_code == 0, res.output
     hab = json.loads((out / "geojson/habitat.geojson").read_text())
     assert [f["properties"]["iso3"] for f in hab["features"]] == ["AAA"]
-    assert "[sliver-units] A a: dropped slivers in BBB" in res.output
+    assert "[sliver-units] A a: dropped slivers in BBB (thin" in res.output
+
+
+def test_small_compact_piece_is_kept(tiny_world) -> None:
+    """A real corner in a neighbour (compact, 1e-5 of a large range) is a unit, not a sliver."""
+    from rangemap.ranges import Boundaries, records_from_range_file
+
+    gdf = gpd.GeoDataFrame({"sci_name": ["A a", "A a"]},
+                           geometry=[box(0, 0, 4, 8), box(4, 0, 4.01, 0.01)], crs=4326)
+    records, _ = records_from_range_file(gdf, Boundaries.load(tiny_world["boundaries"]), "x")
+    assert [u["iso3"] for u in records[0]["units"]] == ["AAA", "BBB"]

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import difflib
 import logging
+import math
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -577,8 +578,11 @@ def _rule_label(rule: str, region: str | None, quals: list[str]) -> str:
     return f"{out} ({', '.join(quals)})" if quals else out
 
 
-#: A range-file piece smaller than this share of the taxon's range is a sliver, not a unit.
+#: A range-file piece under this share of the taxon's range, and thin (isoperimetric
+#: quotient 4πA/P² under SLIVER_THINNESS; a square is 0.79), is a sliver, not a unit: a
+#: small but compact piece in a neighbour is kept.
 SLIVER_SHARE = 1e-4
+SLIVER_THINNESS = 0.05
 
 #: IUCN range-file codes kept by default (the usual AOH selection).
 IUCN_DEFAULTS = {"presence": (1, 2), "origin": (1, 2), "seasonal": (1, 2, 3)}
@@ -647,7 +651,8 @@ def records_from_range_file(
                                           if g.geom_type == "Polygon"])
             if piece.is_empty or piece.area == 0:
                 continue
-            if piece.area < SLIVER_SHARE * dissolved.area:
+            if (piece.area < SLIVER_SHARE * dissolved.area
+                    and 4 * math.pi * piece.area < SLIVER_THINNESS * piece.length ** 2):
                 # A range drawn on other boundaries (or reprojected, e.g. from EPSG:3857)
                 # overlaps a neighbour by a hair: not a range unit, but said.
                 slivers.append(str(row["iso3"]))
@@ -658,7 +663,7 @@ def records_from_range_file(
                           "geometry": piece})
         if slivers:
             warn("sliver-units", f"{name}: dropped slivers in {', '.join(sorted(slivers))} "
-                 f"(each under {SLIVER_SHARE:.2%} of the range: its edge and the boundaries "
+                 f"(thin, each under {SLIVER_SHARE:.2%} of the range: its edge and the boundaries "
                  "differ by a hair, e.g. after reprojection); map them with a range drawn "
                  "into those countries")
         units.sort(key=lambda u: u["iso3"])
