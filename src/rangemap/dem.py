@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -263,3 +263,178 @@ def read_window(
     except RasterioIOError as exc:
         raise read_error(src, exc) from exc
     return arr, src.dataset.window_transform(win)
+
+
+# --------------------------------------------------------------------------- categorical
+
+@dataclass
+class CategoricalSource:
+    """An open categorical raster (land cover), sampled at DEM cell centres."""
+
+    path: Path
+    dataset: rasterio.io.DatasetReader
+    transform: Affine
+    geographic: bool
+    nodata: float | None
+    #: Transformers from a DEM's CRS (WKT) to this raster's CRS, built on first use.
+    from_crs: dict = field(default_factory=dict)
+
+
+#: Categorical rasters open in this process, by path (workers fill it lazily).
+_CATEGORICAL: dict[str, CategoricalSource] = {}
+
+
+def open_categorical(path: str | os.PathLike[str]) -> CategoricalSource:
+    """Open (once per process) a single-band categorical raster such as a land-cover map.
+
+    Raises
+    ------
+    DataError
+        Missing or unreadable file, no CRS, rotated grid, or not an integer raster.
+    """
+    key = str(path)
+    src = _CATEGORICAL.get(key)
+    if src is not None:
+        return src
+    p = Path(path)
+    if not p.exists():
+        raise DataError(f"{p}: land-cover raster not found; pass --landcover with an existing "
+                        "GeoTIFF")
+    try:
+        ds = rasterio.open(p)
+    except RasterioIOError as exc:
+        raise DataError(f"{p}: cannot read land-cover raster ({first_line(exc, 'unreadable')}); "
+                        "pass a GeoTIFF or VRT") from exc
+    t = ds.transform
+    problem = None
+    if ds.crs is None:
+        problem = "it has no CRS; assign one (gdal_edit.py -a_srs EPSG:4326)"
+    elif t.b != 0 or t.d != 0 or t.e >= 0:
+        problem = "it is rotated or not north-up; warp it north-up first"
+    elif np.dtype(ds.dtypes[0]).kind not in "iu":
+        problem = f"its cells are {ds.dtypes[0]}, not class codes; pass a classified map"
+    if problem:
+        ds.close()
+        raise DataError(f"{p}: land-cover raster unusable: {problem}")
+    # Any geographic CRS is read as WGS84 lon/lat (the MODIS CMG file's Clarke 1866 label
+    # is an artefact of its conversion; at 0.05° a datum shift is far below a cell).
+    src = CategoricalSource(path=p, dataset=ds, transform=t, geographic=ds.crs.is_geographic,
+                            nodata=ds.nodata)
+    _CATEGORICAL[key] = src
+    return src
+
+
+def _lc_read(src: CategoricalSource, ri: np.ndarray, ci: np.ndarray,
+             pairs: bool) -> np.ndarray:
+    """Classes (0..255, 256 = none) at raster rows ``ri`` and columns ``ci``.
+
+    ``pairs``: ``ri``/``ci`` are per cell (same shape); else ``ri`` per row and ``ci`` per
+    column of a grid.  Indices outside the raster give 256.
+    """
+    ds = src.dataset
+    h, w = ds.height, ds.width
+    inr = (ri >= 0) & (ri < h)
+    inc = (ci >= 0) & (ci < w)
+    none = np.uint16(256)
+    shape = ri.shape if pairs else (ri.size, ci.size)
+    ok = (inr & inc) if pairs else None
+    if (pairs and not ok.any()) or (not pairs and (not inr.any() or not inc.any())):
+        return np.full(shape, none, dtype="uint16")
+    r_lo, r_hi = int(ri[inr].min()), int(ri[inr].max()) + 1
+    c_lo, c_hi = int(ci[inc].min()), int(ci[inc].max()) + 1
+    win = Window(c_lo, r_lo, c_hi - c_lo, r_hi - r_lo)
+    try:
+        arr = ds.read(1, window=win)
+    except RasterioIOError as exc:
+        raise DataError(f"{src.path}: cannot read land-cover cells "
+                        f"({first_line(exc, 'read failed')}); is the file truncated?") from exc
+    cls = _classes(arr, src.nodata)
+    if pairs:
+        out = np.full(shape, none, dtype="uint16")
+        out[ok] = cls[ri[ok] - r_lo, ci[ok] - c_lo]
+        return out
+    rr = np.clip(ri - r_lo, 0, arr.shape[0] - 1)
+    cc = np.clip(ci - c_lo, 0, arr.shape[1] - 1)
+    out = cls.take(rr, axis=0).take(cc, axis=1)
+    if not inr.all():
+        out[~inr, :] = none
+    if not inc.all():
+        out[:, ~inc] = none
+    return out
+
+
+def _classes(arr: np.ndarray, nodata: float | None) -> np.ndarray:
+    """Codes as uint16 0..255, 256 for nodata and codes outside 0..255."""
+    if arr.dtype == np.uint8:
+        lut = np.arange(256, dtype="uint16")
+        if nodata is not None and 0 <= nodata <= 255 and nodata == int(nodata):
+            lut[int(nodata)] = 256
+        return lut[arr]
+    cls = np.full(arr.shape, 256, dtype="uint16")
+    ok = (arr >= 0) & (arr <= 255)
+    if nodata is not None:
+        ok &= arr != nodata
+    cls[ok] = arr[ok]
+    return cls
+
+
+def sample_categorical(path: str, blk) -> np.ndarray:
+    """Class of the nearest land-cover cell at each DEM cell centre of a block.
+
+    Returns a ``(nrows, ncols)`` uint16 array of codes 0..255, 256 where the map has no
+    class (nodata, outside it, or a code above 255).  When the DEM and the map are both
+    lon/lat, rows and columns are looked up separately (no per-cell work); otherwise each
+    cell centre is transformed into the map's CRS.
+    """
+    src = open_categorical(path)
+    dem = blk.src
+    x, y = blk.centres()
+    inv = ~src.transform
+    if dem.geographic and src.geographic:
+        ci = np.floor(inv.a * x + inv.c).astype("int64")
+        ri = np.floor(inv.e * y + inv.f).astype("int64")
+        return _lc_read(src, ri, ci, pairs=False)
+    xx, yy = np.meshgrid(x, y)
+    dem_crs = "EPSG:4326" if dem.geographic else dem.dataset.crs.to_wkt()
+    tr = src.from_crs.get(dem_crs)
+    if tr is None:
+        to = "EPSG:4326" if src.geographic else src.dataset.crs
+        tr = src.from_crs[dem_crs] = Transformer.from_crs(dem_crs, to, always_xy=True)
+    lx, ly = tr.transform(xx.ravel(), yy.ravel())
+    lx, ly = np.asarray(lx), np.asarray(ly)
+    with np.errstate(invalid="ignore"):
+        ci = np.floor(inv.a * lx + inv.c)
+        ri = np.floor(inv.e * ly + inv.f)
+    bad = ~(np.isfinite(ci) & np.isfinite(ri))
+    ci = np.where(bad, -1, ci).astype("int64").reshape(xx.shape)
+    ri = np.where(bad, -1, ri).astype("int64").reshape(xx.shape)
+    return _lc_read(src, ri, ci, pairs=True)
+
+
+def read_halo(src: DemSource, row0: int, col0: int, nrows: int, ncols: int,
+              valid_of) -> tuple[np.ndarray, np.ndarray]:
+    """A block with a one-cell border: (native block data, float64 halo array).
+
+    The border is read from the DEM where it exists; cells outside the DEM or without
+    data are NaN in the halo array (the slope fills them, see
+    :func:`rangemap.criteria.horn_gradient2`).  ``valid_of(data, window)`` gives the
+    data mask of a read (None: all valid).
+    """
+    ds = src.dataset
+    r0, c0 = max(0, row0 - 1), max(0, col0 - 1)
+    r1, c1 = min(ds.height, row0 + nrows + 1), min(ds.width, col0 + ncols + 1)
+    win = Window(c0, r0, c1 - c0, r1 - r0)
+    check_window(src, win)
+    try:
+        big = ds.read(1, window=win)
+        valid = valid_of(big, win)
+    except RasterioIOError as exc:
+        raise read_error(src, exc) from exc
+    z = np.full((nrows + 2, ncols + 2), np.nan)
+    oy, ox = r0 - (row0 - 1), c0 - (col0 - 1)
+    part = z[oy:oy + big.shape[0], ox:ox + big.shape[1]]
+    part[...] = big
+    if valid is not None:
+        part[~valid] = np.nan
+    data = big[row0 - r0:row0 - r0 + nrows, col0 - c0:col0 - c0 + ncols]
+    return np.ascontiguousarray(data), z

@@ -54,7 +54,15 @@ from rasterio.errors import RasterioIOError
 from rasterio.windows import Window
 
 from rangemap import gridpoly
-from rangemap.dem import DemSource, check_window, open_dem, read_error, window_for_bounds
+from rangemap.criteria import BlockData, Criterion
+from rangemap.dem import (
+    DemSource,
+    check_window,
+    open_dem,
+    read_error,
+    read_halo,
+    window_for_bounds,
+)
 from rangemap.errors import DataError
 
 #: Default block edge, cells: None picks it per DEM (:func:`auto_block`).
@@ -193,6 +201,8 @@ class BlockTask:
     wide: tuple[float | None, float | None]
     narrow: tuple[float | None, float | None]
     polygons: bool
+    #: Criteria after the elevation band (slope, land cover, ...), applied in order.
+    criteria: tuple[Criterion, ...] = ()
 
 
 @dataclass
@@ -209,7 +219,12 @@ class BlockResult:
     zmin: float = math.inf
     zmax: float = -math.inf
     aoo: np.ndarray = field(default_factory=lambda: np.empty(0, dtype="int64"))
-    runs: tuple | None = None  # boundary runs of the band mask (pixel space)
+    runs: tuple | None = None  # boundary runs of the habitat mask (pixel space)
+    # With criteria beyond the band (else these stay at their defaults):
+    elev_cells: int = 0  # cells in the elevation band alone
+    elev_area: float = 0.0
+    hab_area: float = 0.0  # range x habitat filter (land cover), no elevation: fallbacks
+    summaries: list = field(default_factory=list)  # per criterion (None: no bins)
 
 
 #: DEMs open in this process, by path (workers fill it lazily).
@@ -423,6 +438,22 @@ def _zstats(data: np.ndarray, m: np.ndarray | None) -> tuple[float, float, float
             float(np.maximum.reduce(data, axis=None, where=m, initial=hi)))
 
 
+def _and(a: np.ndarray | None, b: np.ndarray | None) -> np.ndarray | None:
+    """Conjunction of two masks, None meaning "every cell"."""
+    if a is None:
+        return None if b is None else b
+    if b is None:
+        return a
+    return np.logical_and(a, b)
+
+
+def _and_all(masks) -> np.ndarray | None:
+    out = None
+    for m in masks:
+        out = _and(out, m)
+    return out
+
+
 def run_block(task: BlockTask) -> BlockResult:
     """Compute one block (runs in any process; reopens the DEM by path)."""
     from rangemap.habitat import mask_aoo_keys, projected_cell_areas_km2
@@ -431,8 +462,14 @@ def run_block(task: BlockTask) -> BlockResult:
     shape = (task.nrows, task.ncols)
     win = Window(task.col0, task.row0, task.ncols, task.nrows)
     check_window(src, win)
+    crit = task.criteria
+    zhalo = None
     try:
-        data = src.dataset.read(1, window=win)
+        if any(c.halo for c in crit):
+            data, zhalo = read_halo(src, task.row0, task.col0, task.nrows, task.ncols,
+                                    lambda d, w: _valid_mask(src, d, w))
+        else:
+            data = src.dataset.read(1, window=win)
         valid = _valid_mask(src, data, win)
     except RasterioIOError as exc:
         raise read_error(src, exc) from exc
@@ -448,6 +485,7 @@ def run_block(task: BlockTask) -> BlockResult:
         res.total = int(np.count_nonzero(inside))
         if not res.total:
             return res
+    blk_valid = None if valid is None else valid.copy() if crit else valid
     if valid is None:
         ok = inside
     else:
@@ -468,6 +506,52 @@ def run_block(task: BlockTask) -> BlockResult:
     mask = _in_band(data, ok_band, band)
     if src.geographic:
         rows = row_areas_km2(src, task.row0, task.nrows)
+
+        def count_area(m):
+            n = _row_counts(m, shape)
+            return int(n.sum()), float(n @ rows)
+
+        def cell_areas(m):
+            return np.repeat(rows, task.ncols) if m is None else \
+                np.broadcast_to(rows[:, None], shape)[m]
+    else:
+        def cell_areas(m):
+            return projected_cell_areas_km2(src, btrans, np.ones(shape, dtype=bool)
+                                            if m is None else m)
+
+        def count_area(m):
+            n = task.nrows * task.ncols if m is None else int(np.count_nonzero(m))
+            return n, float(cell_areas(m).sum()) if n else 0.0
+
+    other = None
+    if crit:
+        # Criteria beyond the band: each gives values and a mask for the whole block.
+        blk = BlockData(src, task.row0, task.col0, task.nrows, task.ncols, data, blk_valid,
+                        zhalo)
+        values = [c.values(blk) for c in crit]
+        cmasks = [c.mask(v) for c, v in zip(crit, values, strict=True)]
+        other = _and_all(cmasks)
+        res.elev_cells, res.elev_area = count_area(mask)
+        hab = [m for c, m in zip(crit, cmasks, strict=True) if c.habitat_filter and c.filters]
+        if hab:
+            res.hab_area = count_area(_and(ok, _and_all(hab)))[1]
+        elev_mask = mask
+        mask = _and(mask, other)
+        # The band's margin areas are measured with the other criteria applied.
+        res.wide = count_area(_and(_in_band(data, ok_band, wide), other))[1]
+        res.narrow = count_area(_and(_in_band(data, ok_band, narrow), other))[1]
+        for k, c in enumerate(crit):
+            if not c.bins:
+                res.summaries.append(None)
+                continue
+            m = mask if c.summary_of_final else _and(
+                elev_mask, _and_all(cm for j, cm in enumerate(cmasks) if j != k))
+            if m is not None and not m.any():
+                res.summaries.append(None)
+                continue
+            res.summaries.append(c.summary(values[k], m, cell_areas(m)))
+        res.cells, res.cell_area = count_area(mask)
+    elif src.geographic:
         n_band = _row_counts(mask, shape)
         res.cells = int(n_band.sum())
         res.cell_area = float(n_band @ rows)
@@ -555,7 +639,8 @@ class _Piece:
     tasks: list[int] = field(default_factory=list)
 
 
-def _plan(geom, dems, band, margin_m, block, polygons, tasks, pieces, unit) -> dict:
+def _plan(geom, dems, band, margin_m, block, polygons, tasks, pieces, unit,
+          crit: tuple[Criterion, ...] = ()) -> dict:
     """Plan one unit (see module docstring); returns the unit's footprint bookkeeping."""
     from rangemap.habitat import margin_bands
 
@@ -604,7 +689,7 @@ def _plan(geom, dems, band, margin_m, block, polygons, tasks, pieces, unit) -> d
                 wkb = shapely.to_wkb(outline)
             piece.tasks.append(len(tasks))
             tasks.append(BlockTask(str(src.path), br, bc, nr, nc, wkb,
-                                   (min_m, max_m), wide, narrow, polygons))
+                                   (min_m, max_m), wide, narrow, polygons, crit))
         pieces.append(piece)
     return {"remaining": remaining, "served": served}
 
@@ -619,6 +704,7 @@ def habitats(
     polygons: bool = True,
     executor: Executor | None = None,
     stats: dict | None = None,
+    criteria: tuple[Criterion, ...] | list[tuple[Criterion, ...]] | None = None,
 ) -> list:
     """Habitat of several units at once (all their blocks are tasks of one run).
 
@@ -641,6 +727,12 @@ def habitats(
         From :func:`make_executor`; default serial.
     stats : dict, optional
         Filled with ``blocks``, ``edges`` (boundary edges polygonized) and ``cells_read``.
+    criteria : tuple of Criterion, or a list of them (one per unit), optional
+        Criteria applied after the elevation band (:mod:`rangemap.criteria`: slope,
+        land cover).  Without them the result is the elevation-only habitat, computed
+        exactly as before; with them ``elevation_km2`` keeps the elevation-only area and
+        everything else (cells, areas, polygons, statistics) describes the habitat that
+        satisfies every criterion.
 
     Returns
     -------
@@ -658,10 +750,12 @@ def habitats(
 
     if isinstance(bands, tuple):
         bands = [bands] * len(geoms)
+    if criteria is None or isinstance(criteria, tuple):
+        criteria = [tuple(criteria or ())] * len(geoms)
     tasks: list[BlockTask] = []
     pieces: list[_Piece] = []
-    plans = [_plan(g, dems, b, margin_m, block, polygons, tasks, pieces, i)
-             for i, (g, b) in enumerate(zip(geoms, bands, strict=True))]
+    plans = [_plan(g, dems, b, margin_m, block, polygons, tasks, pieces, i, tuple(c))
+             for i, (g, b, c) in enumerate(zip(geoms, bands, criteria, strict=True))]
     ex = executor or SerialExecutor()
     with _registered(list(dems)):
         results = list(ex.map(run_block, tasks))
@@ -675,6 +769,8 @@ def habitats(
         by_unit.setdefault(p.unit, []).append(p)
     for i, geom in enumerate(geoms):
         acc = BlockResult()
+        crit = criteria[i]
+        sums: list = [None] * len(crit)
         sources: list[str] = []
         geo_pieces = []
         aoo = []
@@ -688,6 +784,13 @@ def habitats(
             acc.covered += sum(r.covered for r in rs)
             acc.wide += sum(r.wide for r in rs)
             acc.narrow += sum(r.narrow for r in rs)
+            acc.elev_cells += sum(r.elev_cells for r in rs)
+            acc.elev_area += sum(r.elev_area for r in rs)
+            acc.hab_area += sum(r.hab_area for r in rs)
+            for r in rs:
+                for k, v in enumerate(r.summaries):
+                    if v is not None:
+                        sums[k] = v if sums[k] is None else sums[k] + v
             cells = sum(r.cells for r in rs)
             if not cells:
                 continue
@@ -734,7 +837,17 @@ def habitats(
             area_wide_km2=acc.wide,
             area_narrow_km2=acc.narrow,
             aoo_keys=np.unique(np.concatenate(aoo)) if aoo else np.empty(0, dtype="int64"),
+            criteria=crit,
         )
+        if crit:
+            res.elevation_km2 = acc.elev_area
+            res.elevation_cells = acc.elev_cells
+            res.habitat_only_km2 = acc.hab_area
+            for c, tot in zip(crit, sums, strict=True):
+                res.details.update(c.finish(tot))
+        else:
+            res.elevation_km2 = res.area_km2
+            res.elevation_cells = res.cells
         if acc.cells:
             res.elev_min, res.elev_max = acc.zmin, acc.zmax
             res.elev_mean = acc.zsum / acc.cells

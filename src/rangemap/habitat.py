@@ -231,6 +231,18 @@ class HabitatResult:
         end (published limits are rough: a sensitivity check).
     aoo_keys : numpy.ndarray
         Ids of the occupied cells of the IUCN 2 x 2 km AOO grid.
+    criteria : tuple of Criterion
+        Criteria applied after the elevation band (empty: elevation only).
+    elevation_km2, elevation_cells : float, int
+        Area and cells of the elevation-only habitat (equal to ``area_km2`` and
+        ``cells`` when no other criterion applies); the cell area otherwise.
+    habitat_only_km2 : float
+        Cell area of range x habitat filter (land cover) without the elevation band,
+        for the IUCN fallback rules; 0 when no habitat filter applies.
+    details : dict
+        Fields reported by the criteria (``slope_median_deg``, ``landcover`` shares).
+    fallback : str or None
+        The IUCN fallback applied to this unit's taxon, if any.
     """
 
     geometry: MultiPolygon = field(default_factory=lambda: EMPTY)
@@ -245,6 +257,12 @@ class HabitatResult:
     area_wide_km2: float = 0.0
     area_narrow_km2: float = 0.0
     aoo_keys: np.ndarray = field(default_factory=lambda: np.empty(0, dtype="int64"))
+    criteria: tuple = ()
+    elevation_km2: float = 0.0
+    elevation_cells: int = 0
+    habitat_only_km2: float = 0.0
+    details: dict = field(default_factory=dict)
+    fallback: str | None = None
 
     @property
     def aoo_km2(self) -> float:
@@ -366,6 +384,7 @@ def unit_habitat(
     block: int | None = None,
     polygons: bool = True,
     executor=None,
+    criteria: tuple = (),
 ) -> HabitatResult:
     """Habitat of one unit over a stack of DEMs (finest first).
 
@@ -392,6 +411,8 @@ def unit_habitat(
         ``area_km2`` equals ``cell_area_km2``.
     executor : optional
         From :func:`rangemap.engine.make_executor` (local processes or Dask).
+    criteria : tuple of Criterion
+        Criteria after the elevation band (:mod:`rangemap.criteria`).
 
     Returns
     -------
@@ -401,7 +422,7 @@ def unit_habitat(
 
     return engine.habitats([geom], dems, (min_m, max_m), margin_m,
                            block=block or engine.BLOCK, polygons=polygons,
-                           executor=executor)[0]
+                           executor=executor, criteria=tuple(criteria))[0]
 
 
 def unit_habitat_window(
@@ -515,6 +536,7 @@ def unit_habitat_window(
         area_narrow_km2=narrow,
         aoo_keys=np.unique(np.concatenate(aoo)) if aoo else np.empty(0, dtype="int64"),
     )
+    result.elevation_km2, result.elevation_cells = result.area_km2, cells
     if cells:
         result.elev_min, result.elev_max, result.elev_mean = zmin, zmax, zsum / cells
     return result

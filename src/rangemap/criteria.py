@@ -1,0 +1,333 @@
+"""Habitat criteria: what a DEM cell must satisfy, besides lying in the range, to count.
+
+A habitat rule is a conjunction of criteria evaluated per DEM cell (cell-centre rule:
+a cell counts when its centre lies in the range unit and every criterion holds there).
+Each criterion says what it needs and reduces a block to a boolean mask:
+
+* :class:`ElevationBand` -- ``min <= z <= max`` on the DEM (inclusive, as aoh does).  It is
+  always the first criterion; the engine evaluates it itself on the block's native dtype
+  (and widened / narrowed by the margin for the sensitivity areas).
+* :class:`SlopeLimits` -- Horn's (1981) slope in degrees within ``[min, max]``; needs a
+  one-cell halo of DEM around the block.
+* :class:`LandCover` -- the class of a categorical raster (any CRS and resolution) at the
+  DEM cell's centre (nearest cell) is one of ``classes``; with ``classes=None`` it filters
+  nothing and only reports the land-cover composition of the habitat.
+
+**Adding a criterion** touches this module only: subclass :class:`Criterion`, say its
+``halo`` (DEM cells needed around the block), compute per-cell ``values`` from a
+:class:`BlockData`, turn values into a ``mask``, and optionally reduce the values of the
+habitat cells to a fixed-length, additive ``summary`` (area-weighted histogram) that
+``finish`` turns into output fields.  Criteria are frozen dataclasses: they travel to
+worker processes with each block task and key the caches (:meth:`Criterion.key`).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+import numpy as np
+from affine import Affine
+
+#: WGS84 ellipsoid (for the ground spacing of lon/lat cells).
+_A = 6378137.0
+_F = 1 / 298.257223563
+_E2 = _F * (2 - _F)
+
+
+@dataclass
+class BlockData:
+    """What a criterion may look at for one block (built by the engine).
+
+    Attributes
+    ----------
+    src : rangemap.dem.DemSource
+        The open DEM.
+    row0, col0, nrows, ncols : int
+        The block in the DEM's pixel grid.
+    data : numpy.ndarray
+        DEM values of the block (native dtype).
+    valid : numpy.ndarray or None
+        Cells with data (None: all).
+    halo : numpy.ndarray or None
+        float64 DEM values of the block plus a one-cell border, missing neighbours
+        (outside the DEM, or nodata) replaced by the centre cell's value; set when a
+        criterion has ``halo = 1``.
+    """
+
+    src: Any
+    row0: int
+    col0: int
+    nrows: int
+    ncols: int
+    data: np.ndarray
+    valid: np.ndarray | None
+    halo: np.ndarray | None = None
+    cache: dict = field(default_factory=dict)
+
+    @property
+    def transform(self) -> Affine:
+        """Pixel-to-CRS transform of the block."""
+        return self.src.transform * Affine.translation(self.col0, self.row0)
+
+    def centres(self) -> tuple[np.ndarray, np.ndarray]:
+        """Cell-centre x (per column) and y (per row) in the DEM's CRS."""
+        t = self.src.transform
+        x = t.c + (self.col0 + np.arange(self.ncols) + 0.5) * t.a
+        y = t.f + (self.row0 + np.arange(self.nrows) + 0.5) * t.e
+        return x, y
+
+
+@dataclass(frozen=True)
+class Criterion:
+    """One habitat criterion (see the module docstring for how to add one)."""
+
+    #: Short name, used in output field names and the readable ``criteria`` text.
+    name: ClassVar[str] = "criterion"
+    #: DEM cells needed around each block (0 or 1).
+    halo: ClassVar[int] = 0
+    #: True for the "habitat" filter of the IUCN fallback rules (land cover).
+    habitat_filter: ClassVar[bool] = False
+    #: Summary bins (0: no summary).
+    bins: ClassVar[int] = 0
+    #: Summarize over the final habitat (False: over the habitat before this criterion).
+    summary_of_final: ClassVar[bool] = True
+
+    @property
+    def filters(self) -> bool:
+        """False when the criterion keeps every cell (it only reports)."""
+        return True
+
+    def values(self, blk: BlockData) -> np.ndarray:
+        """Per-cell values of the block (cached on ``blk`` by the engine's call)."""
+        raise NotImplementedError
+
+    def mask(self, values: np.ndarray) -> np.ndarray | None:
+        """Cells that satisfy the criterion (None: every cell)."""
+        raise NotImplementedError
+
+    def summary(self, values: np.ndarray, mask: np.ndarray | None,
+                areas: np.ndarray) -> np.ndarray:
+        """Additive reduction of the values of the ``mask`` cells, weighted by ``areas``
+        (the km² of the ``mask`` cells, in C order)."""
+        return np.zeros(self.bins)
+
+    def finish(self, total: np.ndarray | None) -> dict[str, Any]:
+        """Output fields from the summed summaries of a unit (None: no habitat)."""
+        return {}
+
+    def describe(self) -> str:
+        """Readable form for the ``criteria`` output field."""
+        raise NotImplementedError
+
+    def key(self) -> dict[str, Any]:
+        """What identifies the criterion's result (for caches)."""
+        return {"name": self.name, "text": self.describe()}
+
+
+def _num(v: float) -> str:
+    return f"{v:g}"
+
+
+@dataclass(frozen=True)
+class ElevationBand(Criterion):
+    """``min_m <= z <= max_m`` (metres, inclusive; None is open).  The engine applies it."""
+
+    min_m: float | None = None
+    max_m: float | None = None
+    name: ClassVar[str] = "elevation"
+
+    @property
+    def filters(self) -> bool:
+        return self.min_m is not None or self.max_m is not None
+
+    def describe(self) -> str:
+        if self.min_m is not None and self.max_m is not None:
+            return f"elevation {_num(self.min_m)}–{_num(self.max_m)} m"
+        if self.min_m is not None:
+            return f"elevation ≥ {_num(self.min_m)} m"
+        if self.max_m is not None:
+            return f"elevation ≤ {_num(self.max_m)} m"
+        return "elevation any"
+
+
+def ground_spacing_m(src: Any, row0: int, nrows: int) -> tuple[np.ndarray, np.ndarray]:
+    """Ground distance (m) between neighbouring cell centres, per row: (dx, dy).
+
+    Lon/lat DEMs: ellipsoidal spacing at each row's centre latitude, ``dx = N cos(phi)
+    dlambda`` (N the prime vertical radius of curvature) and ``dy = M dphi`` (M the
+    meridional radius).  Projected DEMs: the plain cell size in CRS units (no correction
+    for the projection's scale factor, which stays within 0.1 % in a UTM zone).
+    """
+    t = src.transform
+    if not src.geographic:
+        return np.full(nrows, abs(t.a)), np.full(nrows, abs(t.e))
+    lat = np.radians(t.f + (row0 + np.arange(nrows) + 0.5) * t.e)
+    w = 1.0 - _E2 * np.sin(lat) ** 2
+    n = _A / np.sqrt(w)
+    m = _A * (1 - _E2) / w**1.5
+    return n * np.cos(lat) * math.radians(abs(t.a)), m * math.radians(abs(t.e))
+
+
+def horn_gradient2(z: np.ndarray, dx: np.ndarray, dy: np.ndarray) -> np.ndarray:
+    """Squared gradient (tan² of the slope) by Horn's 3 x 3 method.
+
+    Parameters
+    ----------
+    z : (n + 2, m + 2) float array
+        Elevations with a one-cell border; NaN where there is no value (outside the
+        DEM, nodata).  A missing neighbour takes the centre cell's value, so cells on
+        the DEM's edge or beside nodata still get a slope from their other neighbours
+        (``gdaldem slope -compute_edges`` extrapolates instead; inside the DEM the two
+        agree).
+    dx, dy : (n,) arrays
+        Ground spacing per row (metres).
+    """
+    n, m = z.shape[0] - 2, z.shape[1] - 2
+    e = z[1:-1, 1:-1]
+
+    def nb(dy: int, dx: int) -> np.ndarray:
+        v = z[dy:dy + n, dx:dx + m]
+        return np.where(np.isnan(v), e, v) if gaps else v
+
+    gaps = bool(np.isnan(z).any())
+    a, b, c = nb(0, 0), nb(0, 1), nb(0, 2)
+    d, f = nb(1, 0), nb(1, 2)
+    g, h, i = nb(2, 0), nb(2, 1), nb(2, 2)
+    gx = ((c + 2 * f + i) - (a + 2 * d + g)) / (8 * dx[:, None])
+    gy = ((g + 2 * h + i) - (a + 2 * b + c)) / (8 * dy[:, None])
+    return gx * gx + gy * gy
+
+
+#: Slope histogram bins: 0.1° each, 0..90°.
+SLOPE_STEP = 0.1
+
+
+@dataclass(frozen=True)
+class SlopeLimits(Criterion):
+    """Slope (degrees, Horn's method) within ``[min_deg, max_deg]`` (inclusive)."""
+
+    min_deg: float | None = None
+    max_deg: float | None = None
+    name: ClassVar[str] = "slope"
+    halo: ClassVar[int] = 1
+    bins: ClassVar[int] = int(round(90 / SLOPE_STEP)) + 1
+
+    def values(self, blk: BlockData) -> np.ndarray:
+        """tan² of the slope of each cell (comparisons need no arctan)."""
+        dx, dy = ground_spacing_m(blk.src, blk.row0, blk.nrows)
+        return horn_gradient2(blk.halo, dx, dy)
+
+    def mask(self, values: np.ndarray) -> np.ndarray | None:
+        m = None
+        if self.min_deg is not None and self.min_deg > 0:
+            m = values >= math.tan(math.radians(self.min_deg)) ** 2
+        if self.max_deg is not None and self.max_deg < 90:
+            hi = values <= math.tan(math.radians(self.max_deg)) ** 2
+            m = hi if m is None else np.logical_and(m, hi, out=m)
+        return m
+
+    def summary(self, values, mask, areas) -> np.ndarray:
+        v = values if mask is None else values[mask]
+        deg = np.degrees(np.arctan(np.sqrt(v.ravel())))
+        idx = np.minimum(np.rint(deg / SLOPE_STEP).astype("int64"), self.bins - 1)
+        return np.bincount(idx, weights=areas, minlength=self.bins)
+
+    def finish(self, total) -> dict[str, Any]:
+        if total is None or total.sum() <= 0:
+            return {"slope_median_deg": None}
+        cum = np.cumsum(total)
+        return {"slope_median_deg": round(float(np.searchsorted(cum, cum[-1] / 2))
+                                          * SLOPE_STEP, 1)}
+
+    def describe(self) -> str:
+        lo, hi = self.min_deg, self.max_deg
+        if lo is not None and hi is not None:
+            return f"slope {_num(lo)}–{_num(hi)}°"
+        if lo is not None:
+            return f"slope ≥ {_num(lo)}°"
+        if hi is not None:
+            return f"slope ≤ {_num(hi)}°"
+        return "slope any"
+
+
+#: Land-cover codes are 0..255; this bin collects cells with no class (nodata, outside
+#: the map, or a code above 255).
+LC_NONE = 256
+
+
+@dataclass(frozen=True)
+class LandCover(Criterion):
+    """Land-cover class at each DEM cell centre (nearest cell of a categorical raster).
+
+    Attributes
+    ----------
+    path : str
+        The land-cover raster (any CRS; any geographic CRS is read as WGS84 lon/lat).
+    classes : tuple of int, optional
+        Classes kept; None keeps every cell and only reports the composition.
+    legend : str
+        Legend name (``igbp``, ``esa-worldcover``, ``cgls-lc100``, ``esa-cci``).
+    label : str
+        Short name of the map in the readable criteria text.
+    habitats : tuple of str
+        IUCN habitat codes the classes came from (for the readable text), if any.
+    """
+
+    path: str = ""
+    classes: tuple[int, ...] | None = None
+    legend: str = "igbp"
+    label: str = ""
+    habitats: tuple[str, ...] = ()
+    name: ClassVar[str] = "landcover"
+    habitat_filter: ClassVar[bool] = True
+    bins: ClassVar[int] = LC_NONE + 1
+    summary_of_final: ClassVar[bool] = False
+
+    @property
+    def filters(self) -> bool:
+        return self.classes is not None
+
+    def values(self, blk: BlockData) -> np.ndarray:
+        from rangemap.dem import sample_categorical
+
+        return sample_categorical(self.path, blk)
+
+    def mask(self, values: np.ndarray) -> np.ndarray | None:
+        if self.classes is None:
+            return None
+        lut = np.zeros(LC_NONE + 1, dtype=bool)
+        lut[[c for c in self.classes if 0 <= c < LC_NONE]] = True
+        return lut[values]
+
+    def summary(self, values, mask, areas) -> np.ndarray:
+        v = values if mask is None else values[mask]
+        return np.bincount(v.ravel(), weights=areas, minlength=self.bins)
+
+    def finish(self, total) -> dict[str, Any]:
+        if total is None or total.sum() <= 0:
+            return {"landcover": {}}
+        share = total / total.sum()
+        out = {}
+        for code in np.flatnonzero(share > 0):
+            out["none" if code == LC_NONE else str(int(code))] = round(float(share[code]), 6)
+        return {"landcover": out}
+
+    def describe(self) -> str:
+        where = self.label or self.legend
+        if self.classes is None:
+            return f"land cover ({where}): composition only"
+        if self.habitats:
+            return (f"habitats {','.join(self.habitats)} → {where} classes "
+                    f"{','.join(str(c) for c in self.classes)}")
+        return f"land cover ({where}) classes {','.join(str(c) for c in self.classes)}"
+
+    def key(self) -> dict[str, Any]:
+        return {"name": self.name, "text": self.describe(), "path": self.path}
+
+
+def describe_all(criteria: tuple[Criterion, ...]) -> str:
+    """The readable ``criteria`` field: the filtering criteria joined by ``; ``."""
+    parts = [c.describe() for c in criteria if c.filters]
+    return "; ".join(parts) if parts else "range only"
