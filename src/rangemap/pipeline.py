@@ -31,6 +31,7 @@ import pyogrio
 import shapely
 
 from rangemap import __version__, bands, engine
+from rangemap.aoh import AOH_FIELDS, AohOptions, aoh_fields, habitats_with_fallbacks, taxon_criteria
 from rangemap.dem import DemStack
 from rangemap.errors import (
     DataError,
@@ -104,7 +105,7 @@ HABITAT_FIELDS = [
     "habitat_cells", "cell_area_km2", "patches", "habitat_elev_min_m", "habitat_elev_mean_m",
     "habitat_elev_max_m", "dem_resolution", "dem_coverage",
     "note", "largest_patch_km2", "eoo_km2", "aoo_km2", "elevation_margin_m", "area_km2_wide",
-    "area_km2_narrow",
+    "area_km2_narrow", *AOH_FIELDS,
 ]
 RANGE_FIELDS = [
     "species", "scientific_name", "iso3", "admin1", "elevation_min_m", "elevation_max_m",
@@ -477,13 +478,19 @@ class HabitatRun:
 def habitat_incremental(units: gpd.GeoDataFrame, dems: DemStack, out: Path,
                         context: dict[str, Any], force: bool = False,
                         margin_m: float = 100.0, progress: Progress | None = None,
-                        workers: int | None = None, scheduler: Any = None) -> HabitatRun:
-    """Habitat of every unit, reusing each taxon's cached result when its key is unchanged."""
+                        workers: int | None = None, scheduler: Any = None,
+                        criteria: dict[str, tuple] | None = None) -> HabitatRun:
+    """Habitat of every unit, reusing each taxon's cached result when its key is unchanged.
+
+    ``criteria`` gives each taxon's criteria after the elevation band (by taxon id).
+    """
     parts: list[gpd.GeoDataFrame] = []
     run = HabitatRun(habitat=gpd.GeoDataFrame(), taxon_aoo_km2={}, rebuilt=[], reused=[])
     for tid in dict.fromkeys(units["taxon_id"]):
         sub = units[units["taxon_id"] == tid]
-        key = taxon_key(sub, {**context, "margin_m": margin_m})
+        crit = (criteria or {}).get(tid, ())
+        key = taxon_key(sub, {**context, "margin_m": margin_m,
+                              "criteria": [c.key() for c in crit]})
         path = _cache_file(out, tid)
         cached = None if force else _load_cached(path, key)
         if cached is not None and len(cached[0]) == len(sub):
@@ -496,7 +503,7 @@ def habitat_incremental(units: gpd.GeoDataFrame, dems: DemStack, out: Path,
         hab, keys = compute_habitat(
             sub, dems, margin_m,
             None if progress is None else _UnitsOf(progress, len(units)),
-            workers, scheduler)
+            workers, scheduler, crit)
         run.taxon_aoo_km2[tid] = 4.0 * len(keys)
         _save_cached(path, key, hab, run.taxon_aoo_km2[tid])
         parts.append(hab)
@@ -514,7 +521,8 @@ def habitat_note(res: Any) -> str | None:
     if res.covered_share < 0.999:
         notes.append(f"DEM data cover {res.covered_share:.0%} of the unit")
     if res.cells == 0:
-        notes.append("no cell within the elevation band")
+        notes.append("no cell within the elevation band" if not any(
+            c.filters for c in res.criteria) else "no cell satisfies every criterion")
     return "; ".join(notes) or None
 
 
@@ -609,8 +617,12 @@ class BlockProgress:
 
 def compute_habitat(units: gpd.GeoDataFrame, dems: DemStack, margin_m: float = 100.0,
                     progress: Progress | None = None, workers: int | None = None,
-                    scheduler: Any = None) -> tuple[gpd.GeoDataFrame, np.ndarray]:
+                    scheduler: Any = None, criteria: tuple = ()
+                    ) -> tuple[gpd.GeoDataFrame, np.ndarray]:
     """Habitat of every (taxon, unit) row of ``units``; one output row per input row.
+
+    ``units`` are one taxon's (the IUCN fallback rules judge them together); ``criteria``
+    are applied after the elevation band (:mod:`rangemap.aoh`).
 
     Returns
     -------
@@ -625,9 +637,12 @@ def compute_habitat(units: gpd.GeoDataFrame, dems: DemStack, margin_m: float = 1
                None if _isnull(r.elevation_max_m) else r.elevation_max_m) for r in recs]
     label = ", ".join(dict.fromkeys(str(r.taxon_id) for r in recs))
     with engine.make_executor(workers, scheduler) as ex:
-        results = engine.habitats([r.geometry for r in recs], list(dems), limits, margin_m,
-                                  executor=BlockProgress.wrap(ex, progress, label))
-    for rec, res in zip(recs, results, strict=True):
+        results = habitats_with_fallbacks([r.geometry for r in recs], list(dems), limits,
+                                          [tuple(criteria)] * len(recs),
+                                          [list(range(len(recs)))], margin_m,
+                                          executor=BlockProgress.wrap(ex, progress, label),
+                                          labels=[label])
+    for rec, res, band in zip(recs, results, limits, strict=True):
         geom = rec.geometry
         keys.append(res.aoo_keys)
         if progress is not None:
@@ -664,6 +679,7 @@ def compute_habitat(units: gpd.GeoDataFrame, dems: DemStack, margin_m: float = 1
             "elevation_margin_m": float(margin_m),
             "area_km2_wide": round(res.area_wide_km2, 3),
             "area_km2_narrow": round(res.area_narrow_km2, 3),
+            **aoh_fields(res, band, range_km2, res.area_km2),
             "geometry": res.geometry,
         })
     gdf = gpd.GeoDataFrame(rows, columns=HABITAT_FIELDS + ["geometry"], geometry="geometry",
@@ -786,8 +802,38 @@ def taxa_table(records: list[dict[str, Any]], ranges: gpd.GeoDataFrame,
             "elevation_rule": str(r["elevation_rule"].iloc[0]),
             "documents": sorted({e["document"] for u in rec.get("units", [])
                                  for e in u.get("evidence") or [] if "document" in e}),
+            **taxon_aoh_summary(h),
         })
     return out
+
+
+def taxon_aoh_summary(h: pd.DataFrame) -> dict[str, Any]:
+    """Taxon-level AOH figures from its habitat rows (areas add up; the land-cover
+    composition is the units' shares weighted by their elevation-habitat area)."""
+    rng = float(h["range_km2"].sum()) if "range_km2" in h else 0.0
+    aoh_km2 = float(h["area_km2"].sum())
+    shares: dict[str, float] = {}
+    weight = 0.0
+    for text, w in zip(h.get("landcover_shares", []), h.get("elevation_km2", []),
+                       strict=True):
+        if not isinstance(text, str) or not w:
+            continue
+        weight += float(w)
+        for code, share in json.loads(text).items():
+            shares[code] = shares.get(code, 0.0) + share * float(w)
+    criteria = list(dict.fromkeys(str(c) for c in h.get("criteria", []) if not _isnull(c)))
+    fallback = [str(f) for f in h.get("fallback", []) if not _isnull(f)]
+    codes = [str(c) for c in h.get("habitat_codes", []) if not _isnull(c)]
+    return {
+        "elevation_km2": round(float(h["elevation_km2"].sum()), 3) if len(h) else 0.0,
+        "area_km2": round(aoh_km2, 3),
+        "prevalence": round(aoh_km2 / rng, 6) if rng else 0.0,
+        "criteria": "; ".join(criteria) if criteria else None,
+        "fallback": fallback[0] if fallback else None,
+        "habitat_codes": codes[0] if codes else None,
+        "landcover_shares": {k: round(v / weight, 6) for k, v in sorted(shares.items())}
+        if weight else None,
+    }
 
 
 def _versions() -> dict[str, str]:
@@ -825,6 +871,7 @@ def build(
     include_uncertain: bool = False,
     self_contained: bool = False,
     band_layers: bool = True,
+    aoh: AohOptions | None = None,
     ) -> BuildResult:
     """Run the whole pipeline and write every output under ``out``.
 
@@ -876,6 +923,9 @@ def build(
         Draw the habitat with the band widened and narrowed by
         ``elevation_margin`` as optional layers on each taxon's page (computed
         again by the engine while publishing).
+    aoh : AohOptions, optional
+        Slope and land-cover criteria (:mod:`rangemap.aoh`); default: elevation only,
+        with the land-cover composition of the habitat from the embedded map.
 
     Returns
     -------
@@ -906,7 +956,7 @@ def build(
                       boundary_fields=boundary_fields, force=force,
                       elevation_margin=elevation_margin, progress=progress, workers=workers,
                       scheduler=scheduler, figures=figures, boundaries_source=source,
-                      include_uncertain=include_uncertain,
+                      include_uncertain=include_uncertain, aoh=aoh,
                       extra_inputs=extra_inputs, self_contained=self_contained,
                       band_layers=band_layers)
 
@@ -933,10 +983,11 @@ def _build(*, docs: str | os.PathLike[str], dems: list[str | os.PathLike[str]] |
            elevation_margin: float, progress: Progress | None, workers: int | None,
            scheduler: Any, figures: bool, boundaries_source: Path, include_uncertain: bool,
            extra_inputs: list[Path], self_contained: bool = False,
-           band_layers: bool = True) -> BuildResult:
+           band_layers: bool = True, aoh: AohOptions | None = None) -> BuildResult:
     """:func:`build` once the boundaries are in rangemap's layout."""
     t0 = time.perf_counter()
     out = Path(out)
+    aoh = aoh or AohOptions()
     dem_paths = [Path(d) for d in (dems or default_dems())]
     result = BuildResult(out=out)
     if ranges_yaml is not None and range_file is not None:
@@ -958,6 +1009,16 @@ def _build(*, docs: str | os.PathLike[str], dems: list[str | os.PathLike[str]] |
             inputs.extend(document_paths(docs))
     else:
         inputs.extend(document_paths(docs))
+    for p in aoh.files():
+        inputs.append(p)
+        missing[p] = ("land-cover raster not found; pass --landcover with an existing GeoTIFF"
+                      if str(p) == aoh.landcover else
+                      "crosswalk not found; pass --crosswalk with a code,value CSV")
+    if aoh.landcover is None:
+        from rangemap.landcover import default_landcover
+
+        if default_landcover().is_file():
+            inputs.append(default_landcover())
     for p, message in missing.items():
         if not p.is_file():
             raise DataError(f"{p}: {message}")
@@ -979,6 +1040,9 @@ def _build(*, docs: str | os.PathLike[str], dems: list[str | os.PathLike[str]] |
         params["self_contained"] = True
     if not band_layers:
         params["band_layers"] = False
+    if aoh != AohOptions():  # only when set, so earlier builds keep their key
+        params["aoh"] = {k: (list(v) if isinstance(v, tuple) else v)
+                         for k, v in aoh.__dict__.items()}
     input_records = [{"path": str(p), "sha256": sha256_file(p), "bytes": p.stat().st_size}
                      for p in inputs]
     engine = _engine_version()
@@ -1031,13 +1095,20 @@ def _build(*, docs: str | os.PathLike[str], dems: list[str | os.PathLike[str]] |
     units = range_units(mapped, bounds)
     if not len(units):
         raise DataError("no species with range units in the input; check --docs or --ranges")
+    warnings: list[str] = []
+    criteria = {taxon_id(rec): taxon_criteria(rec, aoh, warnings) for rec in mapped}
+    for w in warnings:
+        log.warning("%s", w)
 
     t1 = time.perf_counter()
     with DemStack(dem_paths) as stack:
         context = {"engine": engine,
                    "dems": [i["sha256"] for i in input_records[1:1 + len(dem_paths)]]}
+        context["landcover"] = [i["sha256"] for i in input_records
+                                if i["path"] in {c.path for cs in criteria.values()
+                                                 for c in cs if hasattr(c, "path")}]
         run = habitat_incremental(units, stack, out, context, force, elevation_margin,
-                                  progress, workers, scheduler)
+                                  progress, workers, scheduler, criteria)
         habitat, result.rebuilt, result.reused = run.habitat, run.rebuilt, run.reused
         dem_info = [{"path": str(s.path), "name": s.name, "resolution": s.resolution_label,
                      "bounds": list(s.bounds)} for s in stack]

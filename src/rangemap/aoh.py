@@ -1,0 +1,250 @@
+"""Area of Habitat: which criteria apply to a taxon, and the IUCN fallback rules.
+
+AOH (Brooks et al. 2019) = range x elevation limits x suitable habitat.  Here a taxon's
+habitat rule is the elevation band (always) plus, when asked for or stated:
+
+* slope limits (``--min-slope``/``--max-slope``, or ``slope_min_deg``/``slope_max_deg``
+  of a taxon record read from its text);
+* a land-cover filter: classes given directly (``--landcover-classes``) or the taxon's
+  IUCN habitat codes (``--habitats``, or ``habitats`` of the record) mapped through the
+  legend's crosswalk; applied when the user gives ``--habitat-filter`` or a map of their
+  own (``--landcover``).  The embedded 0.05° MODIS map is too coarse to filter by default
+  over mountains (README, "Area of Habitat"), but every unit reports the land-cover
+  composition of its habitat from it.
+
+The IUCN working group's rules, as aoh implements them, are applied per taxon (per
+feature in ``rangemap habitat``/``area``): when the habitat filter leaves no cell in the
+range, the habitat filter is dropped (elevation-only habitat); when elevation x habitat
+leaves no cell, the elevation limits are dropped.  Each is flagged in ``fallback`` and
+logged as a warning.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+from rangemap import engine
+from rangemap.criteria import Criterion, LandCover, SlopeLimits
+from rangemap.errors import DataError
+from rangemap.landcover import (
+    DEFAULT_LABEL,
+    DEFAULT_LEGEND,
+    classes_for,
+    crosswalk_path,
+    default_landcover,
+    read_crosswalk,
+)
+
+log = logging.getLogger("rangemap")
+
+#: ``fallback`` values.
+HABITAT_DROPPED = "habitat_filter_dropped"
+ELEVATION_DROPPED = "elevation_filter_dropped"
+
+
+@dataclass(frozen=True)
+class AohOptions:
+    """Options of the AOH criteria (the CLI's shared options; None: not given).
+
+    Attributes
+    ----------
+    min_slope, max_slope : float, optional
+        Slope limits in degrees for every taxon (override the records').
+    landcover : str, optional
+        A user's land-cover map; None uses the embedded MODIS map.
+    legend : str
+        Legend of ``landcover`` (``igbp``, ``esa-worldcover``, ``cgls-lc100``, ``esa-cci``).
+    landcover_classes : tuple of int, optional
+        Keep only these classes (low level; no crosswalk).
+    habitats : tuple of str, optional
+        IUCN habitat codes for every taxon (override the records').
+    crosswalk : str, optional
+        A ``code,value`` CSV replacing the shipped crosswalk of the legend.
+    habitat_filter : bool
+        Filter by the taxa's habitat codes even with the embedded (coarse) map.
+    composition : bool
+        Report the land-cover composition of the habitat even when no filter applies.
+    """
+
+    min_slope: float | None = None
+    max_slope: float | None = None
+    landcover: str | None = None
+    legend: str = DEFAULT_LEGEND
+    landcover_classes: tuple[int, ...] | None = None
+    habitats: tuple[str, ...] | None = None
+    crosswalk: str | None = None
+    habitat_filter: bool = False
+    composition: bool = True
+
+    def files(self) -> list[Path]:
+        """Input files these options read (for build keys and manifests)."""
+        out = [Path(self.landcover)] if self.landcover else []
+        if self.crosswalk:
+            out.append(Path(self.crosswalk))
+        return out
+
+
+def _record_habitats(rec: dict[str, Any] | None) -> list[str]:
+    codes = []
+    for h in (rec or {}).get("habitats") or []:
+        code = h.get("code") if isinstance(h, dict) else h
+        if code is not None and str(code).strip():
+            codes.append(str(code).strip())
+    return codes
+
+
+def taxon_criteria(rec: dict[str, Any] | None, opts: AohOptions,
+                   warn: list[str] | None = None) -> tuple[Criterion, ...]:
+    """The criteria after the elevation band for one taxon (record may be None).
+
+    ``warn`` collects one-line warnings (habitat codes the crosswalk does not map, a
+    habitat list that maps to no class).
+    """
+    name = (rec or {}).get("scientific_name") or (rec or {}).get("name") or "every feature"
+    out: list[Criterion] = []
+    lo = opts.min_slope if opts.min_slope is not None else (rec or {}).get("slope_min_deg")
+    hi = opts.max_slope if opts.max_slope is not None else (rec or {}).get("slope_max_deg")
+    if lo is not None or hi is not None:
+        out.append(SlopeLimits(None if lo is None else float(lo),
+                               None if hi is None else float(hi)))
+    user_map = opts.landcover is not None
+    path = Path(opts.landcover) if user_map else default_landcover()
+    legend = opts.legend if user_map else DEFAULT_LEGEND
+    label = path.name if user_map else DEFAULT_LABEL
+    codes = list(opts.habitats) if opts.habitats is not None else _record_habitats(rec)
+    classes: tuple[int, ...] | None = None
+    used_codes: tuple[str, ...] = ()
+    if opts.landcover_classes:
+        classes = tuple(sorted(set(opts.landcover_classes)))
+    elif codes and (opts.habitat_filter or user_map):
+        xw = read_crosswalk(opts.crosswalk or crosswalk_path(legend))
+        classes, unmatched = classes_for(codes, xw)
+        if unmatched and warn is not None:
+            warn.append(f"{name}: habitat code(s) {', '.join(unmatched)} have no {legend} "
+                        "land-cover class in the crosswalk (not mappable, e.g. caves or "
+                        "marine)")
+        if not classes:
+            if warn is not None:
+                warn.append(f"{name}: habitats {', '.join(codes)} map to no {legend} class; "
+                            "land-cover filter not applied")
+            classes = None
+        else:
+            used_codes = tuple(codes)
+    if classes is not None or user_map or opts.composition:
+        if not path.is_file():
+            if classes is not None or user_map:
+                raise DataError(f"{path}: land-cover raster not found; pass --landcover with "
+                                "an existing GeoTIFF (the embedded map is in "
+                                f"{default_landcover()} of the rangemap data)")
+            log.info("%s not found: no land-cover composition reported", path)
+        else:
+            out.append(LandCover(str(path), classes, legend, label, used_codes))
+    return tuple(out)
+
+
+def _without_habitat_filter(crit: tuple[Criterion, ...]) -> tuple[Criterion, ...]:
+    return tuple(replace(c, classes=None, habitats=()) if isinstance(c, LandCover) else c
+                 for c in crit)
+
+
+def habitats_with_fallbacks(geoms: list, dems: list, bands: list, criteria: list,
+                            groups: list[list[int]], margin_m: float = 100.0, *,
+                            polygons: bool = True, executor=None,
+                            labels: list[str] | None = None) -> list:
+    """:func:`rangemap.engine.habitats` plus the IUCN fallback rules per group of units.
+
+    Parameters
+    ----------
+    groups : list of list of int
+        Units judged together (one taxon's units; or one feature each).
+    labels : list of str, optional
+        Name of each group for the warnings.
+
+    Returns
+    -------
+    list of HabitatResult, ``fallback`` set on the units of a group that fell back.
+    """
+    res = engine.habitats(geoms, dems, bands, margin_m, polygons=polygons,
+                          executor=executor, criteria=criteria)
+    redo: list[int] = []
+    new_bands = list(bands)
+    new_crit = list(criteria)
+    flags: dict[int, str] = {}
+    for g, units in enumerate(groups):
+        filt = any(isinstance(c, LandCover) and c.filters for i in units for c in criteria[i])
+        if not filt:
+            continue
+        label = labels[g] if labels else f"group {g}"
+        if sum(res[i].habitat_only_km2 for i in units) == 0:
+            flag = HABITAT_DROPPED
+            log.warning("%s: the habitat (land-cover) filter leaves no cell in the range; "
+                        "falling back to the elevation-only habitat (IUCN rule)", label)
+            for i in units:
+                new_crit[i] = _without_habitat_filter(criteria[i])
+        elif sum(res[i].cells for i in units) == 0 and any(
+                b != (None, None) for b in (bands[i] for i in units)):
+            flag = ELEVATION_DROPPED
+            log.warning("%s: elevation x habitat leaves no cell; dropping the elevation "
+                        "limits (IUCN rule)", label)
+            for i in units:
+                new_bands[i] = (None, None)
+        else:
+            continue
+        for i in units:
+            flags[i] = flag
+            redo.append(i)
+    if redo:
+        again = engine.habitats([geoms[i] for i in redo], dems, [new_bands[i] for i in redo],
+                                margin_m, polygons=polygons, executor=executor,
+                                criteria=[new_crit[i] for i in redo])
+        for i, r in zip(redo, again, strict=True):
+            r.fallback = flags[i]
+            res[i] = r
+    return res
+
+
+#: Fields every habitat row gains (GeoJSON, GeoPackage, summary.csv, ``rangemap area``).
+AOH_FIELDS = ["range_km2", "elevation_km2", "prevalence", "criteria", "fallback",
+              "slope_min_deg", "slope_max_deg", "slope_median_deg", "habitat_codes",
+              "landcover_map", "landcover_shares"]
+
+
+def criteria_text(band: tuple[float | None, float | None], res: Any) -> str:
+    """What was applied to a unit, readable (the ``criteria`` field)."""
+    from rangemap.criteria import ElevationBand, describe_all
+
+    if res.fallback == ELEVATION_DROPPED:
+        band = (None, None)
+    text = describe_all((ElevationBand(*band), *res.criteria))
+    if res.fallback == HABITAT_DROPPED:
+        text += " (habitat filter dropped: it left no cell)"
+    elif res.fallback == ELEVATION_DROPPED:
+        text += " (elevation limits dropped: elevation x habitat left no cell)"
+    return text
+
+
+def aoh_fields(res: Any, band: tuple[float | None, float | None], range_km2: float,
+               area_km2: float) -> dict[str, Any]:
+    """The AOH fields of one unit's result (see :data:`AOH_FIELDS`)."""
+    import json
+
+    slope = next((c for c in res.criteria if isinstance(c, SlopeLimits)), None)
+    lc = next((c for c in res.criteria if isinstance(c, LandCover)), None)
+    shares = res.details.get("landcover")
+    return {
+        "range_km2": round(range_km2, 3),
+        "elevation_km2": round(res.elevation_km2, 3),
+        "prevalence": round(area_km2 / range_km2, 6) if range_km2 else 0.0,
+        "criteria": criteria_text(band, res),
+        "fallback": res.fallback,
+        "slope_min_deg": None if slope is None else slope.min_deg,
+        "slope_max_deg": None if slope is None else slope.max_deg,
+        "slope_median_deg": res.details.get("slope_median_deg"),
+        "habitat_codes": ",".join(lc.habitats) if lc is not None and lc.habitats else None,
+        "landcover_map": None if lc is None else lc.label,
+        # A JSON object in a string keeps the layer schema fixed (class -> share).
+        "landcover_shares": None if shares is None else json.dumps(shares),
+    }
