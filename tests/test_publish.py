@@ -770,10 +770,10 @@ def test_summary_table_eoo_aoo_columns(tmp_path: Path) -> None:
     assert "<th>EOO km²</th><th>AOO km²</th>" in table
     assert ("<td class='num' data-v='12345.6'>12,346</td>"
             "<td class='num' data-v='789.0'>789</td>") in table
-    # taxon "b" has neither: a dash in both cells
+    # taxon "b" has neither (nor a prevalence): a dash in those cells
     row_b = table[table.index("black-musk-deer.html"):]
     row_b = row_b[: row_b.index("</tr>")]
-    assert row_b.count("<td class='num' data-v=''>–</td>") == 2
+    assert row_b.count("<td class='num' data-v=''>–</td>") == 3
 
 
 def test_units_table_largest_patch_and_band_sensitivity(tmp_path: Path) -> None:

@@ -145,6 +145,16 @@ def taxon_criteria(rec: dict[str, Any] | None, opts: AohOptions,
     return tuple(out)
 
 
+def feature_criteria(features: Any, aoh: AohOptions | None) -> tuple[tuple, list[str]]:
+    """Criteria for every feature of a range file (``habitat``/``area``) and labels for
+    the fallback warnings; warnings about the options are logged."""
+    warnings: list[str] = []
+    crit = taxon_criteria(None, aoh or AohOptions(composition=False), warnings)
+    for w in warnings:
+        log.warning("%s", w)
+    return crit, [f"feature {i + 1}" for i in range(len(features))]
+
+
 def _without_habitat_filter(crit: tuple[Criterion, ...]) -> tuple[Criterion, ...]:
     return tuple(replace(c, classes=None, habitats=()) if isinstance(c, LandCover) else c
                  for c in crit)
@@ -209,7 +219,7 @@ def habitats_with_fallbacks(geoms: list, dems: list, bands: list, criteria: list
 #: Fields every habitat row gains (GeoJSON, GeoPackage, summary.csv, ``rangemap area``).
 AOH_FIELDS = ["range_km2", "elevation_km2", "prevalence", "criteria", "fallback",
               "slope_min_deg", "slope_max_deg", "slope_median_deg", "habitat_codes",
-              "landcover_map", "landcover_shares"]
+              "landcover_map", "landcover_legend", "landcover_shares"]
 
 
 def criteria_text(band: tuple[float | None, float | None], res: Any) -> str:
@@ -245,6 +255,7 @@ def aoh_fields(res: Any, band: tuple[float | None, float | None], range_km2: flo
         "slope_median_deg": res.details.get("slope_median_deg"),
         "habitat_codes": ",".join(lc.habitats) if lc is not None and lc.habitats else None,
         "landcover_map": None if lc is None else lc.label,
+        "landcover_legend": None if lc is None else lc.legend,
         # A JSON object in a string keeps the layer schema fixed (class -> share).
         "landcover_shares": None if shares is None else json.dumps(shares),
     }

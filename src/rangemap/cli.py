@@ -300,6 +300,91 @@ def _engine_options(f):
                         help="Local worker processes (blocks run in parallel).")(f)
 
 
+def _class_codes(ctx: click.Context, param: click.Parameter, value: str | None):
+    """``--landcover-classes 1,2,5``: integer classes 0..255."""
+    if value is None:
+        return None
+    codes = _codes(ctx, param, value)
+    bad = [c for c in codes if not 0 <= c <= 255]
+    if bad:
+        raise click.BadParameter(f"class {bad[0]} is outside 0..255; land-cover classes are "
+                                 "byte codes such as 10,20")
+    return codes
+
+
+def _habitat_codes(ctx: click.Context, param: click.Parameter, value: str | None):
+    """``--habitats 1.4,4.4``: IUCN habitat codes, kept as strings (``5.10`` != ``5.1``)."""
+    from rangemap.landcover import valid_habitat_code
+
+    if value is None:
+        return None
+    codes = tuple(v.strip() for v in value.split(",") if v.strip())
+    bad = [c for c in codes if not valid_habitat_code(c)]
+    if bad or not codes:
+        raise click.BadParameter(f"{(bad or [value])[0]!r}: give IUCN habitat codes separated "
+                                 "by commas, e.g. 1.4,3.7,4.4")
+    return codes
+
+
+#: Area-of-Habitat options shared by ``build``, ``habitat`` and ``area`` (one registry:
+#: add an option here and to :class:`rangemap.aoh.AohOptions`).
+AOH_OPTIONS = [
+    click.option("--min-slope", type=click.FloatRange(0, 90), default=None, metavar="DEG",
+                 help="Keep cells whose slope (Horn's method, degrees) is at least this; "
+                 "overrides the documents."),
+    click.option("--max-slope", type=click.FloatRange(0, 90), default=None, metavar="DEG",
+                 help="Keep cells whose slope is at most this (degrees)."),
+    click.option("--landcover", type=click.Path(dir_okay=False, path_type=Path), default=None,
+                 help="A classified land-cover raster (any CRS/resolution, sampled at each "
+                 "DEM cell centre); filters by the taxa's habitats. Default: the embedded "
+                 "MODIS 0.05° map, for the composition only."),
+    click.option("--landcover-legend", type=click.Choice(
+                 ["igbp", "esa-worldcover", "cgls-lc100", "esa-cci"]), default="igbp",
+                 show_default=True, help="Legend of --landcover (picks the crosswalk)."),
+    click.option("--landcover-classes", callback=_class_codes, default=None, metavar="CODES",
+                 help="Keep cells of these land-cover classes (e.g. 1,2,5), no crosswalk."),
+    click.option("--habitats", callback=_habitat_codes, default=None, metavar="IUCN_CODES",
+                 help="IUCN habitat codes for every taxon (e.g. 1.4,3.7), overriding the "
+                 "documents; mapped to classes by the crosswalk."),
+    click.option("--crosswalk", type=click.Path(dir_okay=False, path_type=Path), default=None,
+                 help="A code,value CSV (IUCN code, land-cover class) replacing the shipped "
+                 "crosswalk of the legend."),
+    click.option("--habitat-filter", is_flag=True,
+                 help="Filter by the taxa's habitat codes with the embedded 0.05° map too "
+                 "(coarse: see README, Area of Habitat)."),
+]
+
+
+def _aoh_options(f):
+    """Apply :data:`AOH_OPTIONS`."""
+    for opt in reversed(AOH_OPTIONS):
+        f = opt(f)
+    return f
+
+
+def _aoh(kw: dict, composition: bool):
+    """:class:`rangemap.aoh.AohOptions` from the shared options (usage errors here)."""
+    from rangemap.aoh import AohOptions
+
+    lo, hi = kw["min_slope"], kw["max_slope"]
+    if lo is not None and hi is not None and lo > hi:
+        raise click.BadParameter(f"--max-slope {hi:g} is below --min-slope {lo:g}",
+                                 param_hint="'--max-slope'")
+    if kw["crosswalk"] is not None and not kw["crosswalk"].is_file():
+        raise click.BadParameter(f"{kw['crosswalk']}: no such file; pass a code,value CSV",
+                                 param_hint="'--crosswalk'")
+    if kw["landcover"] is not None and not kw["landcover"].is_file():
+        raise click.BadParameter(f"{kw['landcover']}: no such file; pass a land-cover GeoTIFF",
+                                 param_hint="'--landcover'")
+    return AohOptions(
+        min_slope=lo, max_slope=hi,
+        landcover=None if kw["landcover"] is None else str(kw["landcover"]),
+        legend=kw["landcover_legend"], landcover_classes=kw["landcover_classes"],
+        habitats=kw["habitats"],
+        crosswalk=None if kw["crosswalk"] is None else str(kw["crosswalk"]),
+        habitat_filter=kw["habitat_filter"], composition=composition)
+
+
 def _dem_option(default_help: str):
     return click.option(
         "--dem", "dems", multiple=True, type=click.Path(dir_okay=False, path_type=Path),
@@ -353,6 +438,7 @@ def _dem_option(default_help: str):
 @click.option("--band-layers/--no-band-layers", default=True, show_default=True,
               help="Draw the habitat with the band widened/narrowed by --elevation-margin as "
               "optional layers on the taxon pages.")
+@_aoh_options
 @_engine_options
 @click.pass_obj
 def build(obj: Ctx, docs: Path | None, dems: tuple[Path, ...], boundaries: Path | None,
@@ -363,7 +449,7 @@ def build(obj: Ctx, docs: Path | None, dems: tuple[Path, ...], boundaries: Path 
           country_field: str | None, name_field: str | None, id_field: str | None,
           elevation_margin: float, force: bool, figures: bool, include_uncertain: bool,
           self_contained: bool, band_layers: bool, workers: int,
-          scheduler: str | None) -> None:
+          scheduler: str | None, **aoh_kw) -> None:
     """Documents -> ranges -> habitat -> GeoJSON, GeoPackage, summary, maps and figures.
 
     \b
@@ -379,8 +465,12 @@ def build(obj: Ctx, docs: Path | None, dems: tuple[Path, ...], boundaries: Path 
       rangemap build --ranges ranges.yaml --out outputs/reviewed
       rangemap build --range MAMMALS.shp --presence 1,2 --origin 1,2 --seasonal 1,2,3
       rangemap build --boundaries gadm41_IND_1.gpkg --country-field GID_0 --name-field NAME_1
+      rangemap build --min-slope 20 --habitats 1.4,3.7 --habitat-filter
+      rangemap build --landcover worldcover.tif --landcover-legend esa-worldcover
     """
     from rangemap.pipeline import build as run_build
+
+    aoh = _aoh(aoh_kw, composition=True)
 
     if ranges_yaml is not None and range_file is not None:
         raise click.BadParameter("give --ranges or --range, not both", param_hint="'--range'")
@@ -401,7 +491,7 @@ def build(obj: Ctx, docs: Path | None, dems: tuple[Path, ...], boundaries: Path 
                         min_elevation=min_elevation, max_elevation=max_elevation, force=force,
                         elevation_margin=elevation_margin, progress=bar, workers=workers,
                         scheduler=scheduler, figures=figures, include_uncertain=include_uncertain,
-                        self_contained=self_contained, band_layers=band_layers)
+                        self_contained=self_contained, band_layers=band_layers, aoh=aoh)
     finally:
         if bar is not None:
             bar.close()
@@ -518,12 +608,13 @@ def _check_band(min_elevation: float | None, max_elevation: float | None) -> Non
 @click.option("--polygons/--no-polygons", default=True, show_default=True,
               help="--no-polygons skips polygonizing and writes the area table "
               "('rangemap area') to a .csv file.")
+@_aoh_options
 @_engine_options
 def habitat(range_file: Path, layer: str | None, dems: tuple[Path, ...],
             min_elevation: float | None,
             max_elevation: float | None, presence: tuple[int, ...], origin: tuple[int, ...],
             seasonal: tuple[int, ...], where: str | None, out_file: Path, overwrite: bool,
-            polygons: bool, workers: int, scheduler: str | None) -> None:
+            polygons: bool, workers: int, scheduler: str | None, **aoh_kw) -> None:
     """Habitat of each range feature within an elevation band.
 
     One output feature per range feature, its attributes kept, plus area_km2,
@@ -545,6 +636,7 @@ def habitat(range_file: Path, layer: str | None, dems: tuple[Path, ...],
         raise click.BadParameter("give --min-elevation, --max-elevation or both (the band)",
                                  param_hint="'--min-elevation'")
     _check_band(min_elevation, max_elevation)
+    aoh = _aoh(aoh_kw, composition=False)
     if not polygons and out_file.suffix.lower() != ".csv":
         raise click.BadParameter(f"{out_file}: --no-polygons writes a table, use a .csv file "
                                  "name (or 'rangemap area')", param_hint="'-o/--out'")
@@ -558,7 +650,7 @@ def habitat(range_file: Path, layer: str | None, dems: tuple[Path, ...],
     gdf = _read_range(range_file, layer, where, presence, origin, seasonal)
     if not polygons:
         n, area = _write_area_table(gdf, dems, min_elevation, max_elevation, layer,
-                                    workers, scheduler, out_file)
+                                    workers, scheduler, out_file, aoh)
         click.echo(f"wrote {n} rows, habitat {area:,.1f} km², to {out_file}", err=True)
         return
     from rangemap.pipeline import habitat_file
@@ -566,7 +658,8 @@ def habitat(range_file: Path, layer: str | None, dems: tuple[Path, ...],
     bar = _Bar() if sys.stderr.isatty() else None  # progress only on a terminal
     try:
         n, area = habitat_file(gdf, list(dems), min_elevation, max_elevation, out_file,
-                               layer, workers=workers, scheduler=scheduler, progress=bar)
+                               layer, workers=workers, scheduler=scheduler, progress=bar,
+                               aoh=aoh)
     finally:
         if bar is not None:
             bar.close()
@@ -604,13 +697,13 @@ def _plural(n: int, word: str) -> str:
 
 
 def _write_area_table(gdf, dems, min_elevation, max_elevation, layer, workers,
-                      scheduler, out_file) -> tuple[int, float]:
+                      scheduler, out_file, aoh=None) -> tuple[int, float]:
     from rangemap.engine import area_table
     from rangemap.fsutil import write_text_atomic
 
     # ``gdf`` is the range file as read and filtered by _read_range (passed through).
     table = area_table(gdf, list(dems), min_elevation, max_elevation, layer,
-                       workers=workers, scheduler=scheduler)
+                       workers=workers, scheduler=scheduler, aoh=aoh)
     from rangemap.dem import DemStack
     from rangemap.errors import check_strict
     from rangemap.pipeline import coverage_warnings
@@ -641,16 +734,19 @@ def _write_area_table(gdf, dems, min_elevation, max_elevation, layer, workers,
               type=click.Path(dir_okay=False, path_type=Path),
               help="Write the table to this .csv file (default: print it).")
 @click.option("--overwrite", is_flag=True, help="Replace an existing output file.")
+@_aoh_options
 @_engine_options
 def area(range_file: Path, layer: str | None, dems: tuple[Path, ...], min_elevation: float | None,
          max_elevation: float | None, presence: tuple[int, ...], origin: tuple[int, ...],
          seasonal: tuple[int, ...], where: str | None, out_file: Path | None, overwrite: bool,
-         workers: int, scheduler: str | None) -> None:
+         workers: int, scheduler: str | None, **aoh_kw) -> None:
     """Habitat area of each range feature, without polygons (fast).
 
     One CSV row per range feature: its attributes, then area_km2 (exact ellipsoidal
     area of the habitat cells), cells, aoo_km2, habitat_elev_min_m/mean/max,
-    area_km2_wide/narrow (band +/- 100 m), dem_source, dem_coverage.
+    area_km2_wide/narrow (band +/- 100 m), dem_source, dem_coverage, and the AOH
+    columns (range_km2, elevation_km2, prevalence, criteria, fallback, slope and
+    land-cover fields).
 
     \b
     Examples:
@@ -664,13 +760,14 @@ def area(range_file: Path, layer: str | None, dems: tuple[Path, ...], min_elevat
         raise click.BadParameter("give --min-elevation, --max-elevation or both (the band)",
                                  param_hint="'--min-elevation'")
     _check_band(min_elevation, max_elevation)
+    aoh = _aoh(aoh_kw, composition=False)
     if out_file is not None and out_file.exists() and not overwrite:
         raise click.BadParameter(f"{out_file} exists; add --overwrite to replace it",
                                  param_hint="'-o/--out'")
     _check_out_folder(out_file, "'-o/--out'")
     gdf = _read_range(range_file, layer, where, presence, origin, seasonal)
     n, total = _write_area_table(gdf, dems, min_elevation, max_elevation, layer,
-                                 workers, scheduler, out_file)
+                                 workers, scheduler, out_file, aoh)
     if out_file is not None:
         click.echo(f"wrote {_plural(n, 'row')}{_of(gdf)}, habitat {total:,.1f} km², to "
                    f"{out_file}", err=True)

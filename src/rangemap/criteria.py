@@ -214,6 +214,12 @@ class SlopeLimits(Criterion):
     halo: ClassVar[int] = 1
     bins: ClassVar[int] = int(round(90 / SLOPE_STEP)) + 1
 
+    @property
+    def filters(self) -> bool:
+        """False for open limits (``--min-slope 0``): slope statistics only."""
+        return (self.min_deg is not None and self.min_deg > 0) or (
+            self.max_deg is not None and self.max_deg < 90)
+
     def values(self, blk: BlockData) -> np.ndarray:
         """tan² of the slope of each cell (comparisons need no arctan)."""
         dx, dy = ground_spacing_m(blk.src, blk.row0, blk.nrows)

@@ -867,21 +867,31 @@ AREA_FIELDS = ["area_km2", "cells", "aoo_km2", "habitat_elev_min_m", "habitat_el
 
 def area_table(range_file, dems, min_m: float, max_m: float | None, layer: str | None = None,
                *, margin_m: float = 100.0, workers: int | None = None, scheduler=None,
-               block: int | None = BLOCK):
+               block: int | None = BLOCK, aoh=None):
     """``rangemap area``: one row per range feature, no polygons (a pandas DataFrame).
 
-    ``area_km2`` is the exact ellipsoidal area of the habitat cells.
+    ``area_km2`` is the exact ellipsoidal area of the habitat cells; ``aoh``
+    (:class:`rangemap.aoh.AohOptions`) adds slope and land-cover criteria.
     """
     import pandas as pd
 
+    # aoh builds on this module (its fallbacks rerun engine.habitats): imported at call time.
+    from rangemap.aoh import AOH_FIELDS, aoh_fields, feature_criteria, habitats_with_fallbacks
     from rangemap.dem import DemStack
+    from rangemap.habitat import geodesic_area_km2
     from rangemap.ranges import read_range_file
 
     gdf = read_range_file(range_file, layer)
+    geoms = list(gdf.geometry.values)
+    crit, labels = feature_criteria(gdf, aoh)
+    band = (min_m, max_m)
     with DemStack(list(dems)) as stack, make_executor(workers, scheduler) as ex:
-        results = habitats(list(gdf.geometry.values), list(stack), (min_m, max_m), margin_m,
-                           block=block, polygons=False, executor=ex)
-    out = pd.DataFrame(gdf.drop(columns="geometry")).drop(columns=AREA_FIELDS, errors="ignore")
+        results = habitats_with_fallbacks(geoms, list(stack), [band] * len(geoms),
+                                          [crit] * len(geoms),
+                                          [[i] for i in range(len(geoms))], margin_m,
+                                          polygons=False, executor=ex, labels=labels)
+    out = pd.DataFrame(gdf.drop(columns="geometry")).drop(columns=AREA_FIELDS + AOH_FIELDS,
+                                                          errors="ignore")
     out["area_km2"] = [round(r.cell_area_km2, 3) for r in results]
     out["cells"] = [r.cells for r in results]
     out["aoo_km2"] = [r.aoo_km2 for r in results]
@@ -893,4 +903,8 @@ def area_table(range_file, dems, min_m: float, max_m: float | None, layer: str |
     out["area_km2_narrow"] = [round(r.area_narrow_km2, 3) for r in results]
     out["dem_source"] = ["+".join(r.sources) if r.sources else None for r in results]
     out["dem_coverage"] = [round(r.covered_share, 6) for r in results]
+    rows = [aoh_fields(r, band, geodesic_area_km2(g), r.cell_area_km2)
+            for r, g in zip(results, geoms, strict=True)]
+    for f in AOH_FIELDS:
+        out[f] = [row[f] for row in rows]
     return out

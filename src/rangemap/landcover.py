@@ -170,3 +170,22 @@ def class_name(legend: str, code: str | int) -> str:
         return "no class"
     name = LEGENDS.get(legend, {}).get(int(code))
     return f"{code} {name}" if name else str(code)
+
+
+def shares_text(shares: dict[str, float] | str | None, legend: str | None,
+                top: int = 4) -> str:
+    """``"10 grassland 41 %, 16 barren 35 %, …"``: the largest classes of a composition."""
+    import json
+
+    if isinstance(shares, str):
+        try:
+            shares = json.loads(shares)
+        except ValueError:
+            return ""
+    if not shares:
+        return ""
+    items = sorted(shares.items(), key=lambda kv: -kv[1])
+    parts = [f"{class_name(legend or '', k)} {100 * v:.0f} %" for k, v in items[:top]]
+    if len(items) > top:
+        parts.append("…")
+    return ", ".join(parts)

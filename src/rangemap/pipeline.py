@@ -31,7 +31,14 @@ import pyogrio
 import shapely
 
 from rangemap import __version__, bands, engine
-from rangemap.aoh import AOH_FIELDS, AohOptions, aoh_fields, habitats_with_fallbacks, taxon_criteria
+from rangemap.aoh import (
+    AOH_FIELDS,
+    AohOptions,
+    aoh_fields,
+    feature_criteria,
+    habitats_with_fallbacks,
+    taxon_criteria,
+)
 from rangemap.dem import DemStack
 from rangemap.errors import (
     DataError,
@@ -1205,11 +1212,13 @@ def habitat_file(range_file: Path | gpd.GeoDataFrame, dems: list[Path], min_m: f
                  max_m: float | None, out_file: Path, layer: str | None = None, *,
                  workers: int | None = None, scheduler: Any = None, progress: Any = None,
                  where: str | None = None,
-                 codes: dict[str, tuple[int, ...]] | None = None) -> tuple[int, float]:
+                 codes: dict[str, tuple[int, ...]] | None = None,
+                 aoh: AohOptions | None = None) -> tuple[int, float]:
     """``rangemap habitat``: habitat of every feature of a range file.
 
     Blocks run serially, on ``workers`` local processes, or on a Dask
-    ``scheduler``; the result is the same.
+    ``scheduler``; the result is the same.  ``aoh`` adds slope and land-cover criteria
+    (the same for every feature; the IUCN fallbacks are judged per feature).
 
     Returns
     -------
@@ -1217,16 +1226,27 @@ def habitat_file(range_file: Path | gpd.GeoDataFrame, dems: list[Path], min_m: f
     """
     gdf = read_range_file(range_file, layer, where, codes)
     name = Path(gdf.attrs.get("source", "range")).name
+    geoms = list(gdf.geometry.values)
+    crit, names = feature_criteria(gdf, aoh)
+    band = (min_m, max_m)
     with DemStack(dems) as stack, engine.make_executor(workers, scheduler) as ex:
-        results = engine.habitats(list(gdf.geometry.values), list(stack), (min_m, max_m),
-                                  executor=BlockProgress.wrap(ex, progress, name))
+        results = habitats_with_fallbacks(geoms, list(stack), [band] * len(geoms),
+                                          [crit] * len(geoms),
+                                          [[i] for i in range(len(geoms))], 100.0,
+                                          executor=BlockProgress.wrap(ex, progress, name),
+                                          labels=names)
         labels = {d.name: d.resolution_label for d in stack}
     out = gdf.drop(columns=["area_km2", "elevation_min_m", "elevation_max_m", "dem_source",
-                            "dem_resolution", "dem_coverage"], errors="ignore").copy()
+                            "dem_resolution", "dem_coverage", *AOH_FIELDS],
+                   errors="ignore").copy()
     out["area_km2"] = [round(r.area_km2, 3) for r in results]
     out["elevation_min_m"] = np.nan if min_m is None else float(min_m)
     out["elevation_max_m"] = np.nan if max_m is None else float(max_m)
     out["dem_source"] = ["+".join(r.sources) if r.sources else None for r in results]
+    rows = [aoh_fields(r, band, geodesic_area_km2(g), r.area_km2)
+            for r, g in zip(results, geoms, strict=True)]
+    for f in AOH_FIELDS:
+        out[f] = [row[f] for row in rows]
     out = gpd.GeoDataFrame(out.drop(columns="geometry"),
                            geometry=[r.geometry for r in results], crs="EPSG:4326")
     out["dem_resolution"] = ["+".join(labels[n] for n in r.sources) if r.sources else None

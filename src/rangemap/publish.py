@@ -367,6 +367,12 @@ class _Unit:
     margin_m: float | None = None
     #: The range unit as given (not shifted across ±180 for display).
     range_orig: Any = None
+    #: Area of Habitat: elevation-only area, what was applied, fallback, land cover, slope.
+    elevation_km2: float | None = None
+    criteria: str | None = None
+    fallback: str | None = None
+    landcover: str = ""
+    slope_median_deg: float | None = None
 
 
 @dataclass
@@ -548,6 +554,7 @@ def _collect_units(
             area_wide_km2=_num(_row_get(hab, "area_km2_wide")) if hab is not None else None,
             area_narrow_km2=_num(_row_get(hab, "area_km2_narrow")) if hab is not None else None,
             margin_m=_num(_row_get(hab, "elevation_margin_m")) if hab is not None else None,
+            **_aoh_unit(hab),
         )
 
     for _, row in ranges.iterrows():
@@ -907,6 +914,39 @@ def _extent(geoms: Iterable[Any]) -> tuple[float, float, float, float] | None:
     )
 
 
+def _aoh_unit(hab: Any) -> dict[str, Any]:
+    """The AOH fields of a habitat row for :class:`_Unit` (absent in older outputs)."""
+    from rangemap.landcover import shares_text
+
+    if hab is None:
+        return {}
+    return {
+        "elevation_km2": _num(_row_get(hab, "elevation_km2")),
+        "criteria": _text(_row_get(hab, "criteria")),
+        "fallback": _text(_row_get(hab, "fallback")),
+        "landcover": shares_text(_text(_row_get(hab, "landcover_shares")),
+                                 _text(_row_get(hab, "landcover_legend"))),
+        "slope_median_deg": _num(_row_get(hab, "slope_median_deg")),
+    }
+
+
+def _aoh_lines(unit: _Unit) -> list[str]:
+    """Popup lines for the AOH fields (escaped)."""
+    lines = []
+    if unit.criteria:
+        lines.append(f"Criteria: {_esc(unit.criteria)}<br>")
+    if unit.elevation_km2 is not None and unit.elevation_km2 != unit.habitat_km2:
+        lines.append(f"Elevation-only habitat: {_esc(_fmt_km2(unit.elevation_km2))}<br>")
+    if unit.fallback:
+        lines.append(f"<b>Fallback</b>: {_esc(unit.fallback.replace('_', ' '))} "
+                     "(IUCN rule)<br>")
+    if unit.slope_median_deg is not None:
+        lines.append(f"Median slope: {unit.slope_median_deg:.1f}°<br>")
+    if unit.landcover:
+        lines.append(f"Land cover: {_esc(unit.landcover)}<br>")
+    return lines
+
+
 # --------------------------------------------------------------------------- HTML pieces
 
 
@@ -922,6 +962,7 @@ def _popup_html(taxon: _Taxon, unit: _Unit) -> str:
         + "<br>",
         f"Habitat: {_esc(_fmt_km2(unit.habitat_km2))}, {_esc(_fmt_share(unit.share))} of unit<br>",
         f"Elevation band: {_esc(_band(unit.elev_min, unit.elev_max))}<br>",
+        *_aoh_lines(unit),
         f"DEM: {_esc(unit.dem)}",
     ]
     if unit.evidence:
@@ -989,8 +1030,8 @@ def _summary_table(taxa: list[_Taxon]) -> str:
     """
     head = (
         "<thead><tr><th>Taxon</th><th>Scientific name</th><th>Units</th><th>Range km²</th>"
-        "<th>Habitat km²</th><th>EOO km²</th><th>AOO km²</th><th>Elevation band</th>"
-        "<th>Band source</th></tr></thead>"
+        "<th>Habitat km²</th><th>Prevalence</th><th>EOO km²</th><th>AOO km²</th>"
+        "<th>Elevation band</th><th>Band source</th><th>Criteria</th></tr></thead>"
     )
     body = []
     for t in taxa:
@@ -1000,6 +1041,7 @@ def _summary_table(taxa: list[_Taxon]) -> str:
         rule = _text(info.get("elevation_rule"))
         sci = _text(info.get("scientific_name")) or ""
         lo = _num(info.get("elevation_min_m"))
+        prev = _num(info.get("prevalence"))
         query = f"{t.name} {sci}".casefold()
         body.append(
             f"<tr data-stem='{_esc(t.stem)}' data-q='{_esc(query)}'>"
@@ -1008,10 +1050,15 @@ def _summary_table(taxa: list[_Taxon]) -> str:
             f"<td><i>{_esc(sci)}</i></td>"
             f"<td class='num' data-v='{n_units}'>{n_units}</td>"
             f"{_km2_cell(info.get('range_km2'), True)}{_km2_cell(info.get('habitat_km2'), True)}"
+            f"<td class='num' data-v='{'' if prev is None else repr(prev)}'>"
+            f"{_esc(_fmt_share(prev))}</td>"
             f"{_km2_cell(info.get('eoo_km2'), True)}{_km2_cell(info.get('aoo_km2'), True)}"
             f"<td data-v='{'' if lo is None else repr(lo)}'>"
             f"{_esc(_band(info.get('elevation_min_m'), info.get('elevation_max_m')))}</td>"
             f"<td>{_esc(rule or '')}</td>"
+            f"<td>{_esc(_text(info.get('criteria')) or '')}"
+            + (f" <b>({_esc(str(info['fallback']).replace('_', ' '))})</b>"
+               if info.get("fallback") else "") + "</td>"
             "</tr>"
         )
     return (
@@ -1056,6 +1103,8 @@ def _units_table(taxon: _Taxon) -> str:
     units = taxon.units
     has_patch = any(u.largest_patch_km2 is not None for u in units)
     has_sens = any(u.area_wide_km2 is not None or u.area_narrow_km2 is not None for u in units)
+    has_aoh = any(u.criteria for u in units)
+    has_lc = any(u.landcover for u in units)
     margins = {u.margin_m for u in units if u.margin_m is not None}
     margin = _num(taxon.info.get("elevation_margin_m"))
     if margin is None and len(margins) == 1:
@@ -1069,7 +1118,10 @@ def _units_table(taxon: _Taxon) -> str:
         "<tr><th>Unit</th><th>Country</th><th>Range km²</th><th>Habitat km²</th>"
         + ("<th>Largest patch km²</th>" if has_patch else "")
         + (f"<th>{_esc(sens_head)}</th>" if has_sens else "")
-        + "<th>Share</th><th>Elevation band</th><th>DEM</th><th>Evidence</th></tr>"
+        + "<th>Share</th><th>Elevation band</th>"
+        + ("<th>Criteria</th>" if has_aoh else "")
+        + ("<th>Land cover of the habitat</th>" if has_lc else "")
+        + "<th>DEM</th><th>Evidence</th></tr>"
     )
     body = []
     for u in sorted(units, key=lambda u: (_natural(u.country), _natural(u.name))):
@@ -1084,7 +1136,12 @@ def _units_table(taxon: _Taxon) -> str:
             + (_km2_cell(u.largest_patch_km2) if has_patch else "")
             + (_sensitivity_cell(u) if has_sens else "")
             + f"<td class='num'>{_esc(_fmt_share(u.share))}</td>"
-            f"<td>{_esc(_band(u.elev_min, u.elev_max))}</td><td>{_esc(u.dem)}</td>"
+            f"<td>{_esc(_band(u.elev_min, u.elev_max))}</td>"
+            + (f"<td>{_esc(u.criteria or '')}"
+               + (f" <b>({_esc(u.fallback.replace('_', ' '))})</b>" if u.fallback else "")
+               + "</td>" if has_aoh else "")
+            + (f"<td>{_esc(u.landcover)}</td>" if has_lc else "")
+            + f"<td>{_esc(u.dem)}</td>"
             f"<td>{'<ul>' + ev + '</ul>' if ev else ''}</td>"
             "</tr>"
         )
