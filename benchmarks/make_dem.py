@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import subprocess
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
@@ -86,7 +87,12 @@ def main() -> None:
     with ProcessPoolExecutor(os.cpu_count()) as pool:
         list(pool.map(write_tile, jobs, chunksize=4))
     vrt = a.out / "himalaya3s.vrt"
-    subprocess.run(["gdalbuildvrt", "-q", str(vrt), *map(str, paths)], check=True)
+    if shutil.which("gdalbuildvrt"):
+        subprocess.run(["gdalbuildvrt", "-q", str(vrt), *map(str, paths)], check=True)
+    else:  # no GDAL command line tools: rangemap writes the same mosaic VRT itself
+        from rangemap.fetch import write_vrt
+
+        write_vrt(paths, vrt)
     print(vrt, (EAST - WEST) * (NORTH - SOUTH) * N * N, "cells")
     if a.big:
         big = a.out / "himalaya3s_1e9.vrt"

@@ -1,0 +1,129 @@
+"""Criteria benchmark: elevation only vs + slope vs + land cover, on the synthetic 3″ DEM.
+
+Not a timed test: run by hand, read the table.  Each row is ``engine.habitats()`` (the
+engine alone: planning, blocks on the executor, assembly) for the benchmark range
+(Nepal + Sikkim + Uttarakhand, one feature; band z >= 2500 m), median of ``--repeat``
+runs, variants interleaved so drift on a shared machine hits them alike.  ``--baseline
+SRC`` also runs elevation-only with another checkout's ``src`` (e.g. the main branch) in a
+child process, to show that adding criteria did not slow the elevation-only path.
+
+    python benchmarks/make_dem.py --out /tmp/rmbench
+    PYTHONPATH=src python benchmarks/criteria.py --dem /tmp/rmbench/himalaya3s.vrt \\
+        --work /tmp/rmbench --repeat 5 --baseline /work/main/src
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+#: Variant name -> criteria spec (built in the child so any src tree can run it).
+VARIANTS = {
+    "elevation only": [],
+    "+ slope >= 20°": [("slope", 20.0, None)],
+    "+ land cover (composition, MODIS 0.05°)": [("landcover", None)],
+    "+ land cover filter (IGBP 1-5, 8, 10)": [("landcover", (1, 2, 3, 4, 5, 8, 10))],
+    "+ slope + land cover filter": [("slope", 20.0, None),
+                                    ("landcover", (1, 2, 3, 4, 5, 8, 10))],
+}
+
+
+def _criteria(spec):
+    from rangemap.criteria import LandCover, SlopeLimits
+
+    lc = str(ROOT / "data" / "landcover" / "mcd12c1_2019_igbp.tif")
+    out = []
+    for item in spec:
+        if item[0] == "slope":
+            out.append(SlopeLimits(item[1], item[2]))
+        else:
+            out.append(LandCover(lc, item[1]))
+    return tuple(out)
+
+
+def child(args) -> None:
+    """One timed run, printed as JSON (runs in a fresh process)."""
+    import geopandas as gpd
+
+    from rangemap import engine
+    from rangemap.dem import DemStack
+
+    geom = gpd.read_file(args.range).geometry.iloc[0]
+    spec = json.loads(args.spec)
+    kw = {"criteria": _criteria(spec)} if spec else {}
+    with DemStack([args.dem]) as st, engine.make_executor(args.workers) as ex:
+        t0 = time.perf_counter()
+        res = engine.habitats([geom], list(st), (2500, None), polygons=args.polygons,
+                              executor=ex, **kw)[0]
+        dt = time.perf_counter() - t0
+    print(json.dumps({"s": dt, "cells": res.cells, "km2": res.cell_area_km2,
+                      "elev_km2": getattr(res, "elevation_km2", res.cell_area_km2)}))
+
+
+def run(src: Path, dem: Path, rng: Path, spec, polygons: bool, workers: int) -> dict:
+    env = os.environ | {"PYTHONPATH": str(src)}
+    cmd = [sys.executable, __file__, "--child", "--dem", str(dem), "--range", str(rng),
+           "--spec", json.dumps(spec), "--workers", str(workers)]
+    if polygons:
+        cmd.append("--polygons")
+    p = subprocess.run(cmd, capture_output=True, text=True, env=env, check=True)
+    return json.loads(p.stdout.strip().splitlines()[-1])
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--dem", type=Path, required=True)
+    ap.add_argument("--work", type=Path, default=Path("/tmp/rmbench"))
+    ap.add_argument("--range", type=Path, default=None)
+    ap.add_argument("--workers", type=int, default=2)
+    ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--baseline", type=Path, default=None,
+                    help="another checkout's src/ for an elevation-only baseline row")
+    ap.add_argument("--polygons", action="store_true")
+    ap.add_argument("--child", action="store_true")
+    ap.add_argument("--spec", default="[]")
+    args = ap.parse_args()
+    if args.child:
+        child(args)
+        return
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    from run import make_range
+
+    rng = args.range or make_range(args.work / "range.gpkg")
+    rows = [(f"elevation only, baseline ({args.baseline})", args.baseline, [])] \
+        if args.baseline else []
+    rows += [(name, ROOT / "src", spec) for name, spec in VARIANTS.items()]
+    times: dict[str, list[float]] = {name: [] for name, _, _ in rows}
+    out: dict[str, dict] = {}
+    for mode in ([True, False] if args.polygons else [False]):
+        for _ in range(args.repeat):
+            for name, src, spec in rows:
+                r = run(src, args.dem, rng, spec, mode, args.workers)
+                times[name].append(r["s"])
+                out[name] = r
+                print(f"  {name} ({'polygons' if mode else 'area'}): {r['s']:.2f} s",
+                      file=sys.stderr)
+        mode_name = "polygons" if mode else "area-only"
+        base = statistics.median(times["elevation only"])
+        print(f"\n{mode_name}, {args.workers} workers, median of {args.repeat}:\n")
+        print("| variant | engine s (median; runs) | × elevation only | habitat km² |"
+              " cells |")
+        print("| --- | ---: | ---: | ---: | ---: |")
+        for name, _, _ in rows:
+            med = statistics.median(times[name])
+            runs = ", ".join(f"{t:.2f}" for t in times[name])
+            print(f"| {name} | {med:.2f} ({runs}) | {med / base:.2f} | "
+                  f"{out[name]['km2']:,.1f} | {out[name]['cells']:,} |")
+        times = {name: [] for name, _, _ in rows}
+
+
+if __name__ == "__main__":
+    main()
