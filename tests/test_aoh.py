@@ -237,3 +237,29 @@ def test_habitat_command_writes_aoh_fields(tmp_path) -> None:
     assert g["criteria"].iloc[0] == "elevation ≥ 0 m; land cover (lc.tif) classes 10"
     assert g["area_km2"].iloc[0] == pytest.approx(g["area_km2"].iloc[1], rel=1e-9)
     assert g["slope_median_deg"].notna().all() and (g["slope_min_deg"] == 0).all()
+
+
+# ----------------------------------------------------------------------------- maps
+
+
+def test_map_popups_and_tables_show_aoh_fields_escaped(tmp_path) -> None:
+    from rangemap.publish import write_maps
+    from tests.test_publish import _frames
+
+    ranges, habitat, taxa = _frames()
+    habitat["elevation_km2"] = [200.0, 0.0, 20.0]
+    habitat["criteria"] = ["elevation ≥ 2500 m; land cover <b>x</b> classes 5", None, None]
+    habitat["fallback"] = [aoh.HABITAT_DROPPED, None, None]
+    habitat["landcover_shares"] = ['{"10": 0.75, "16": 0.25}', None, None]
+    habitat["landcover_legend"] = ["igbp", None, None]
+    habitat["slope_median_deg"] = [23.4, None, None]
+    taxa[0] = {**taxa[0], "prevalence": 0.041, "criteria": "slope <i>", "fallback": None}
+    paths = write_maps(ranges, habitat, taxa, tmp_path)
+    page = "".join(p.read_text(encoding="utf-8") for p in paths if p.suffix == ".html")
+    assert "<b>x</b>" not in page and "slope <i>" not in page
+    assert "slope &lt;i&gt;" in page and "&lt;b&gt;x&lt;/b&gt;" in page
+    # popups are embedded as escaped JS strings, tables as HTML
+    assert "10 grassland 75 %" in page and "16 barren 25 %" in page
+    assert "habitat filter dropped" in page
+    assert "Median slope: 23.4" in page
+    assert "<th>Prevalence</th>" in page and "4.1 %" in page

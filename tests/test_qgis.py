@@ -102,6 +102,19 @@ def tiny_frames() -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
         "elevation_margin_m": [100.0, 100.0, 100.0],
         "area_km2_wide": [0.0, 50000.0, 13000.0],
         "area_km2_narrow": [0.0, 48000.0, 11000.0],
+        "range_km2": [198000.5, 197000.25, 197500.0],
+        "elevation_km2": [0.0, 60000.0, 12000.4],
+        "prevalence": [0.0, 0.25, 0.06],
+        "criteria": ["elevation ≥ 4000 m", "elevation ≥ 4000 m; land cover (lc) classes 1",
+                     "elevation 1500–3000 m"],
+        "fallback": [None, None, "habitat_filter_dropped"],
+        "slope_min_deg": [None, 20.0, None],
+        "slope_max_deg": [None, None, None],
+        "slope_median_deg": [None, 24.5, None],
+        "habitat_codes": [None, "1.4", None],
+        "landcover_map": ["lc", "lc", None],
+        "landcover_legend": ["igbp", "igbp", None],
+        "landcover_shares": [None, '{"1": 1.0}', None],
     }
     hgeoms = [MultiPolygon(), MultiPolygon([box(6, 4, 8, 8)]), MultiPolygon([box(4, 2, 5, 4)])]
     habitat = gpd.GeoDataFrame(hab, geometry=hgeoms, crs="EPSG:4326")[HABITAT_FIELDS
