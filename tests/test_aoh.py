@@ -263,3 +263,20 @@ def test_map_popups_and_tables_show_aoh_fields_escaped(tmp_path) -> None:
     assert "habitat filter dropped" in page
     assert "Median slope: 23.4" in page
     assert "<th>Prevalence</th>" in page and "4.1 %" in page
+
+
+def test_band_layers_apply_the_taxon_criteria(tmp_path) -> None:
+    """The widened/narrowed habitat drawn on the maps keeps the land-cover filter."""
+    from rangemap.pipeline import band_habitat
+
+    dem, lc = _world(tmp_path)
+    crit = {"t": (LandCover(str(lc), classes=(5,)),), "u": (LandCover(str(lc)),)}
+    with DemStack([dem]) as st:
+        make = band_habitat(st, 500.0, crit)
+        wide, narrow = make({"taxon_id": "t"}, [box(0, 0, 8, 8)], [(2000, None)])
+        plain, _ = make({"taxon_id": "u"}, [box(0, 0, 8, 8)], [(2000, None)])
+        dropped, _ = make({"taxon_id": "t", "fallback": aoh.HABITAT_DROPPED},
+                          [box(0, 0, 8, 8)], [(2000, None)])
+    assert wide[0].bounds[2] <= 4.0  # forest (west half) only
+    assert narrow[0].area < wide[0].area
+    assert plain[0].bounds[2] == dropped[0].bounds[2] == 8.0

@@ -33,6 +33,7 @@ import shapely
 from rangemap import __version__, bands, engine
 from rangemap.aoh import (
     AOH_FIELDS,
+    HABITAT_DROPPED,
     AohOptions,
     aoh_fields,
     feature_criteria,
@@ -539,36 +540,43 @@ def habitat_note(res: Any) -> str | None:
 Progress = Callable[[int, int, str], None]
 
 
-def band_habitat(dems: DemStack, margin_m: float) -> Callable[..., Any]:
+def band_habitat(dems: DemStack, margin_m: float,
+                 criteria: dict[str, tuple] | None = None) -> Callable[..., Any]:
     """For publishing: the habitat of a taxon's units with the band widened / narrowed.
 
     ``make(info, geoms, bands)`` returns (wide, narrow) habitat polygons, one
     per unit, computed by the engine (serially) with the same cell rule as the
-    habitat itself.  Results are kept per (unit, band) for the build, so taxa
-    that share units and limits (a genus and its species) compute them once;
+    habitat itself and the taxon's filtering criteria (``criteria`` by taxon id;
+    without the habitat filter when the taxon fell back).  Results are kept per
+    (unit, band, criteria) for the build, so taxa that share units and limits (a genus
+    and its species) compute them once;
     at most ``_BAND_CACHE`` results are kept, so memory stays bounded.
     """
     from collections import OrderedDict
 
     from rangemap.habitat import margin_bands
 
-    cache: OrderedDict[tuple[bytes, Any], Any] = OrderedDict()
+    cache: OrderedDict[tuple[bytes, Any, Any], Any] = OrderedDict()
 
     def make(info: dict[str, Any], geoms: list[Any], bands: list[tuple[Any, Any]]
              ) -> tuple[list[Any], list[Any]]:
         out: tuple[list[Any], list[Any]] = ([], [])
+        crit = tuple(c for c in (criteria or {}).get(info.get("taxon_id"), ()) if c.filters)
+        if info.get("fallback") == HABITAT_DROPPED:
+            crit = tuple(c for c in crit if not c.habitat_filter)
+        ckey = tuple(json.dumps(c.key(), sort_keys=True) for c in crit)
         for k in (0, 1):
             todo, keys = [], []
             for g, (lo, hi) in zip(geoms, bands, strict=True):
                 band = margin_bands(lo, hi, margin_m)[k]
                 wkb = shapely.to_wkb(g) if g is not None else b""
-                key = (hashlib.blake2b(wkb, digest_size=16).digest(), band)
+                key = (hashlib.blake2b(wkb, digest_size=16).digest(), band, ckey)
                 keys.append(key)
                 if g is not None and not g.is_empty and key not in cache:
                     todo.append((key, g, band))
             if todo:
                 res = engine.habitats([g for _, g, _ in todo], list(dems),
-                                      [b for _, _, b in todo], margin_m)
+                                      [b for _, _, b in todo], margin_m, criteria=crit)
                 for (key, _, _), r in zip(todo, res, strict=True):
                     cache[key] = r.geometry
                     while len(cache) > _BAND_CACHE:
@@ -1152,7 +1160,7 @@ def _build(*, docs: str | os.PathLike[str], dems: list[str | os.PathLike[str]] |
     with DemStack(dem_paths) as band_stack:
         staged += write_maps(ranges, habitat, result.taxa, stage / "maps", admin0,
                              relief=dem_paths, self_contained=self_contained,
-                             band_layers=band_habitat(band_stack, elevation_margin)
+                             band_layers=band_habitat(band_stack, elevation_margin, criteria)
                              if band_layers else None)
     if figures:
         from rangemap.figures import write_figures  # matplotlib: only when figures are made
