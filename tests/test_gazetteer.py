@@ -379,3 +379,44 @@ def test_homonym_prefers_the_near_meaning(real: Gazetteer) -> None:
     assert m.countries == ("ESP",) and "admin1 Córdoba (ARG)" in m.alternatives
     (m, _) = real.find_mentions("Córdoba; also known from Uruguay.")
     assert m.countries == ("ARG",)
+
+
+def _long_text(paragraphs: int) -> str:
+    """A generated text: place names, misspellings and ever-new capitalised words."""
+    import itertools
+
+    syll = ["ba", "ko", "mi", "sa", "tu", "ne", "ri", "lo"]
+    made = ("".join(p).capitalize() for p in itertools.product(syll, repeat=4))
+    out = []
+    for _ in range(paragraphs):
+        new = [next(made) for _ in range(4)]
+        out.append(f"It occurs in Nepal, China and Yunan; {new[0]} and {new[1]} report it "
+                   f"from Sichuan, the Himalya and {new[2]}. {new[3]} saw it in Phillipines.")
+    return "\n".join(out)
+
+
+def test_fuzzy_scan_is_linear_in_text_length(real: Gazetteer,
+                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    # counts the name comparisons of rule 7, not time: each distinct word is compared
+    # with a bounded bucket of names, so the count grows with the words, not faster
+    from rapidfuzz import fuzz
+
+    import rangemap.gazetteer as g
+
+    calls = [0]
+
+    def counting(a: str, b: str, **kw: object) -> float:
+        calls[0] += 1
+        return fuzz.ratio(a, b, **kw)
+
+    monkeypatch.setattr(g, "_SCORER", counting)
+    counts = {}
+    for n in (50, 400):
+        calls[0] = 0
+        text = _long_text(n)
+        ms = real.find_mentions(text)
+        assert sum(m.match == "fuzzy" for m in ms) == 3 * n  # Yunan, Himalya, Phillipines
+        counts[n] = calls[0], len(text.split())
+    (c1, w1), (c2, w2) = counts[50], counts[400]
+    assert c2 <= 1.1 * c1 * w2 / w1  # linear in the number of words (8x words)
+    assert c2 / w2 < 50  # and a bounded number of comparisons per word

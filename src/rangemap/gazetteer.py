@@ -73,7 +73,9 @@ Matching rules (:meth:`Gazetteer.find_mentions`)
    word of at least :data:`FUZZY_MIN_LEN` letters that matched no name and is
    not a common English word is compared with the one-word country and
    region names (and the admin-1 names of countries named exactly in the
-   same text) of at least that length; it matches when the
+   same text) of at least that length, the same first letter and a length
+   within one letter (each distinct word once, so the scan is linear in the
+   text); it matches when the
    ``rapidfuzz.fuzz.ratio`` is at least :data:`FUZZY_MIN_RATIO`, the first
    letters agree, the lengths differ by at most one letter and neither word
    is a prefix of the other (so "Austrian" is not Austria, "Siberian" not
@@ -811,10 +813,18 @@ class Gazetteer:
 
     def _fuzzy_scan(self, text: str, exact: Sequence[tuple[int, int, list[_Entry], str]]
                     ) -> list[tuple[int, int, list[_Entry], str]]:
-        """Misspelt one-word names (rule 7), outside the exact matches."""
+        """Misspelt one-word names (rule 7), outside the exact matches.
+
+        Linear in the length of the text: the exact matches are walked once
+        with a pointer (they come in text order), each distinct word is
+        scored once, and a word is compared only with the names that could
+        pass rule 7 at all (same first letter, length within one letter), so
+        the work per word is bounded by the size of that bucket, never by
+        the text.
+        """
         from rapidfuzz import fuzz, process
 
-        covered = [(a, b) for a, b, _, _ in exact]
+        scorer = _SCORER or fuzz.ratio
         doc_countries = {c for _, _, es, _ in exact if len(es) == 1
                          and es[0].kind == "country" for c in es[0].countries}
         choices: dict[str, list[_Entry]] = dict(self._fuzzy)
@@ -825,7 +835,12 @@ class Gazetteer:
                         _Entry("admin1", a1, ((iso3, a1),), True))
         if not choices:
             return []
-        keys = list(choices)
+        buckets: dict[tuple[str, int], list[str]] = {}
+        for name in choices:
+            buckets.setdefault((name[0], len(name)), []).append(name)
+        covered = sorted((a, b) for a, b, _, _ in exact)
+        ci = 0
+        best_of: dict[str, str | None] = {}  # each distinct word is scored once
         out: list[tuple[int, int, list[_Entry], str]] = []
         folded: str | None = None
         toks: list[tuple[int, int, str]] = []
@@ -833,18 +848,24 @@ class Gazetteer:
         tok_at: dict[int, int] = {}
         for m in _FUZZY_WORD_RE.finditer(text):
             start, end = m.span()
-            if any(a < end and start < b for a, b in covered):
+            while ci < len(covered) and covered[ci][1] <= start:
+                ci += 1  # words come in text order: matches ending before it never return
+            if ci < len(covered) and covered[ci][0] < end:
                 continue
             word = fold(m.group())
             if word in _FUZZY_STOP or word in choices or not word.isalpha():
                 continue
-            best = process.extractOne(word, keys, scorer=fuzz.ratio,
-                                      score_cutoff=FUZZY_MIN_RATIO)
-            if best is None:
-                continue
-            name = best[0]
-            if (name[0] != word[0] or abs(len(name) - len(word)) > 1
-                    or name.startswith(word) or word.startswith(name)):
+            if word not in best_of:
+                # rule 7's bounds (first letter, length) choose the candidates; a best
+                # name that is a prefix of the word ("Himalayan") or vice versa rejects it
+                cands = [n for k in (len(word) - 1, len(word), len(word) + 1)
+                         for n in buckets.get((word[0], k), ())]
+                best = process.extractOne(word, cands, scorer=scorer,
+                                          score_cutoff=FUZZY_MIN_RATIO) if cands else None
+                best_of[word] = None if best is None or best[0].startswith(word) \
+                    or word.startswith(best[0]) else best[0]
+            name = best_of[word]
+            if name is None:
                 continue
             if folded is None:
                 folded = fold(text)
@@ -856,6 +877,10 @@ class Gazetteer:
                 continue
             out.append((start, end, choices[name], "fuzzy"))
         return out
+
+
+#: Scorer of rule 7 when set (a test counts comparisons through it); else ``fuzz.ratio``.
+_SCORER: Any = None
 
 
 _FUZZY_WORD_RE = re.compile(rf"(?<![\w'-])[A-Z][^\W\d_]{{{FUZZY_MIN_LEN - 1},}}(?![\w'-])")
