@@ -428,6 +428,16 @@ def test_admin1_alias_implies_country(gaz: Gazetteer) -> None:
 
 # --------------------------------------------------------------------------- sentences
 
+@pytest.mark.parametrize(
+    ("text", "n"),
+    [("From Altai (U.S. S.R., Mongolia) to Sinkiang (China).", 1),  # spaced initials
+     ("Known from the U.S. It is rare.", 2),
+     ("Type locality: U.S. S. R., probably W. Kazakhstan.", 1)],
+)
+def test_sentence_split_keeps_spaced_initials(text: str, n: int) -> None:
+    assert len(split_sentences(text)) == n
+
+
 def test_sentence_split() -> None:
     text = ("Title here\nIt was a decline.It was separate. See M. leucogaster ca. 5 km away.\n"
             "Threats: It is hunted.\n\nA wrapped line that has more than six words and\n"

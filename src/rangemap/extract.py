@@ -860,6 +860,9 @@ def _split_block(text: str, start: int, end: int, para: int, section: str,
         if m.group("p") == ".":
             if re.fullmatch(r"[A-Z]", w) or w.lower().rstrip(".") in ABBREVIATIONS:
                 continue
+            if re.fullmatch(r"(?:[A-Z]\.)+[A-Z]", w) and re.match(r"[A-Z]\.", chunk[p_end:]
+                                                                   .lstrip()):
+                continue  # dotted initials split by a space, "U.S. S.R.", are one name
             if m.group("ws") is None and not (w and w[-1].islower()):
                 continue
         elif m.group("ws") is None and (not w or m.end("close") == m.end("p")):
