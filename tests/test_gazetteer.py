@@ -201,6 +201,9 @@ def kinds(g: Gazetteer, text: str) -> list[tuple[str, str, str]]:
         ("in the Gulf of Mexico", []),
         ("near Mexico City", []),
         ("at Victoria Falls", []),
+        ("the upper Amur drainage", []),   # a river's basin, not the oblast
+        ("in the Sichuan Basin", []),
+        ("the Yunnan watershed", []),
         ("in Sagarmatha National Park", []),
         ("in Nepal: Khaptad, Sagarmatha, Shey-Phoksundo, Makalu Barun National Parks",
          [("Nepal", "country", "Nepal")]),
@@ -251,6 +254,11 @@ def test_whole_names_longest_wins(real: Gazetteer, text: str, expected: list) ->
         ("Belgian Congo", "Dem. Rep. Congo", ("COD",)),
         ("Zaire", "Dem. Rep. Congo", ("COD",)),
         ("Chinese Turkestan", "Xinjiang", ("CHN",)),
+        ("Kirghizistan", "Kyrgyzstan", ("KGZ",)),  # Soviet-era transliterations
+        ("Kirghizia", "Kyrgyzstan", ("KGZ",)),
+        ("Tadzhikistan", "Tajikistan", ("TJK",)),
+        ("Turkmenia", "Turkmenistan", ("TKM",)),
+        ("Byelorussia", "Belarus", ("BLR",)),
     ],
 )
 def test_historic_names_and_misspellings(real: Gazetteer, text: str, name: str,

@@ -171,6 +171,7 @@ FEATURE_AFTER: tuple[tuple[str, ...], ...] = (
     ("sanctuary",), ("wildlife", "sanctuary"), ("game", "reserve"),
     ("conservation", "area"), ("protected", "area"), ("biosphere", "reserve"),
     ("airport",), ("university",), ("museum",), ("zoo",), ("desert",),
+    ("drainage",), ("basin",), ("watershed",),  # "upper Amur drainage" is a river's basin
 )
 #: Tails that count only when capitalised ("Alaska Range", but "the Yunnan mountains"
 #: are Yunnan's).
