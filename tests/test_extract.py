@@ -299,6 +299,36 @@ def test_elevation_band_is_never_a_union(gaz: Gazetteer) -> None:
     assert rec.band()[3] is True
 
 
+@pytest.mark.parametrize(
+    ("text", "band"),
+    [
+        # a hedge is the uncertain class of places, not of bands
+        ("Moschus meminna is known from Nepal. It is thought to occur at elevations of "
+         "2,000 to 4,000 m asl.", (2000, 4000)),
+        # former and introduced bands are not the native band
+        ("Moschus meminna is known from Nepal. It formerly occurred at 2,000-4,000 m.",
+         (None, None)),
+        # one structured limit: the other from the species-wide prose band that agrees
+        ("Moschus meminna occurs in Nepal from 1,200 m asl to around 2,600 m asl.\n"
+         "Lower elevation limit (metres):1200\n", (1200, 2600)),
+        ("Moschus meminna occurs in Nepal from 1,200 m asl to around 2,600 m asl.\n"
+         "Upper elevation limit (metres):3000\n", (1200, 3000)),
+        ("Moschus meminna occurs in Nepal from 3,200 m asl to around 3,600 m asl.\n"
+         "Upper elevation limit (metres):3000\n", (None, 3000)),  # disagrees: not used
+    ],
+)
+def test_band_rules(gaz: Gazetteer, text: str, band: tuple) -> None:
+    d = one(gaz, text)
+    assert (d["elevation_min_m"], d["elevation_max_m"]) == band
+
+
+@pytest.mark.parametrize("place", ["Lago delle Forciolline", "Valle dei Laghi",
+                                   "Cerro de los Condores"])
+def test_romance_place_names_are_not_binomials(gaz: Gazetteer, place: str) -> None:
+    recs = extract_text(f"Moschus meminna occurs in Nepal, up to {place}.", "t.txt", gaz)
+    assert [r.scientific_name for r in recs] == ["Moschus meminna"]
+
+
 # --------------------------------------------------------------------------- range rules
 
 def one(gaz: Gazetteer, text: str) -> dict:

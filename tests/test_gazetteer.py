@@ -428,3 +428,10 @@ def test_fuzzy_scan_is_linear_in_text_length(real: Gazetteer,
     (c1, w1), (c2, w2) = counts[50], counts[400]
     assert c2 <= 1.1 * c1 * w2 / w1  # linear in the number of words (8x words)
     assert c2 / w2 < 50  # and a bounded number of comparisons per word
+
+
+def test_overseas_parts_do_not_make_a_country_near(real: Gazetteer) -> None:
+    # France's Caribbean departments are next to Anguilla, but a text about the Alps
+    # that names France means metropolitan France: "Guil Valley" is not The Valley (AIA)
+    ms = real.find_mentions("It lives in Italy and in the Guil Valley in France.")
+    assert [(m.name, m.match) for m in ms if m.kind == "admin1"] == [("The Valley", "far")]

@@ -563,6 +563,15 @@ class TaxonRecord:
         if fields:
             lo = next((e for e in fields if e.lo is not None), None)
             hi = next((e for e in fields if e.hi is not None), None)
+            # one structured limit only: the other comes from the first species-wide
+            # prose band that agrees with it (IUCN pages often give just one field)
+            prose = next((e for e in evs if e.scope == "species"), None)
+            if prose is not None and lo is not None and hi is None and prose.hi is not None \
+                    and prose.hi > lo.lo:
+                hi = prose
+            elif prose is not None and hi is not None and lo is None \
+                    and prose.lo is not None and prose.lo < hi.hi:
+                lo = prose
             chosen = [e for e in (lo, hi) if e is not None]
             return lo, hi, [e for e in evs if all(e is not c for c in chosen)], False
         for scopes in (("species",), ("regional", "record", "subspecies", "extreme"),
@@ -893,6 +902,7 @@ nor now off one only onto other our out over own per same she should some such t
 upon very was way were what when where while whom whose why will with would you your
 inhabits inhabit inhabited ranges range ranged lived lives known called named seen
 recorded reported distributed native endemic often usually mainly mostly generally
+della delle dello degli dei dos das los las les des del
 """.split())
 #: Capitalised words that never start a binomial ("The species", "In China").
 _GENUS_STOP = frozenset("""
@@ -2182,7 +2192,10 @@ def _extract_text(text: str, document: str, gaz: Gazetteer) -> list[TaxonRecord]
             bands = parse_elevations(s.text, bool(dist))
             for lo, hi, a, b in bands:
                 gov = _governing_cue(cues, a, b, s.text, spans, backward=False)
-                if gov is not None and gov[0] != "reintroduced":
+                # a hedge ("thought to occur at 2,000-4,000 m") is the guide's uncertain
+                # class of places, not of bands: the band stays; former, introduced and
+                # non-range bands do not describe the native range
+                if gov is not None and gov[0] not in ("reintroduced", "uncertain"):
                     continue
                 scope = _band_scope(s.text, a, b, lo, hi, spans, sub, len(bands))
                 rec_at(a).elevations.append(_Elev(lo, hi, Evidence(

@@ -81,7 +81,8 @@ Matching rules (:meth:`Gazetteer.find_mentions`)
    is a prefix of the other (so "Austrian" is not Austria, "Siberian" not
    Siberia). Fuzzy mentions carry ``match="fuzzy"`` and the matched name.
 8. Distance as context: a homonym none of whose meanings is named in the
-   text prefers the meanings in a country within :data:`NEAR_DEG` degrees
+   text prefers the meanings in a country (its largest polygon, not its
+   overseas parts) within :data:`NEAR_DEG` degrees
    of the countries the text names (as countries or through regions); an
    admin-1 name with one meaning, in a country that is not named and lies
    farther than that from all named countries, is marked ``match="far"``
@@ -576,7 +577,7 @@ class Gazetteer:
         import shapely
 
         simple = shapely.simplify(a0.geometry.values, 0.25)
-        shapes = {_s(i): g for i, g in zip(a0["iso3"], simple, strict=True)
+        shapes = {_s(i): _main_part(g) for i, g in zip(a0["iso3"], simple, strict=True)
                   if g is not None and not g.is_empty}
         return cls(countries, admin1, rows, regions, shapes)
 
@@ -924,6 +925,19 @@ def _in_feature_name(text: str, folded: str, toks: Sequence[tuple[int, int, str]
             if words[j] in FEATURE_AFTER_CAPITALISED and text[toks[j][0]].isupper():
                 return True
     return False
+
+
+def _main_part(geom: Any) -> Any:
+    """The largest polygon of a country, for rule 8's distances.
+
+    A country's overseas parts (France's Caribbean departments, the Netherlands'
+    islands) would make every place near them "near" the country: a text about the
+    Alps that names France is not about Anguilla's "The Valley".
+    """
+    parts = getattr(geom, "geoms", None)
+    if not parts:
+        return geom
+    return max(parts, key=lambda g: g.area)
 
 
 def read_aliases(path: str | Path) -> list[AliasRow]:
