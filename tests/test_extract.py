@@ -322,6 +322,24 @@ def test_band_rules(gaz: Gazetteer, text: str, band: tuple) -> None:
     assert (d["elevation_min_m"], d["elevation_max_m"]) == band
 
 
+@pytest.mark.parametrize(
+    ("value", "countries"),
+    [("Nepal; Bhutan", ["BTN", "NPL"]),
+     ("China (Gansu); Nepal", ["CHN", "NPL"]),
+     ("India", ["IND"])],
+)
+def test_value_line_after_a_bare_label_is_range(gaz: Gazetteer, value: str,
+                                                countries: list) -> None:
+    # IUCN pages put a field's value on the line after its label: a short line there is
+    # the value, not a heading
+    text = ("Moschus meminna\n\nCountries occurrence:\n" + value +
+            "\nAdditional data:\nLower elevation limit (metres):1200\n")
+    recs = merge_records(extract_text(text, "t.txt", gaz))
+    assert [r.scientific_name for r in recs] == ["Moschus meminna"]
+    assert recs[0].countries == countries
+    assert recs[0].elevation_min_m == 1200
+
+
 @pytest.mark.parametrize("place", ["Lago delle Forciolline", "Valle dei Laghi",
                                    "Cerro de los Condores"])
 def test_romance_place_names_are_not_binomials(gaz: Gazetteer, place: str) -> None:

@@ -808,6 +808,7 @@ def split_sentences(text: str) -> list[Sentence]:
     back_matter = False
     para = -1
     block: list[tuple[int, int]] = []
+    after_label = False  # the previous line was a label without a value ("Countries occurrence:")
 
     def flush() -> None:
         nonlocal para
@@ -836,7 +837,10 @@ def split_sentences(text: str) -> list[Sentence]:
         # only a label ("Subspecies and Distribution:"); never a field with a value
         # ("Upper elevation limit (metres): 4000") or a subspecies line ("Sakhalin - M. m.
         # sachalinensis")
+        # the line after a bare label is its value ("Countries occurrence:" then
+        # "France; Italy"), unless it is itself a label
         heading = (not continuing and nwords <= 6 and not labelled
+                   and not (after_label and not stripped.endswith(":"))
                    and not _ABBR_TRINOMIAL_LINE_RE.search(stripped)
                    and (not _ends_terminal(stripped) or stripped.endswith(":")
                         or _label(stripped + " x") == stripped[:-1]))
@@ -849,6 +853,13 @@ def split_sentences(text: str) -> list[Sentence]:
                 section = stripped.rstrip(":.").strip()
                 back_matter = _is_section(stripped, BACK_MATTER_SECTIONS)
             out.append(Sentence(s, e, text[s:e], para, section, heading=True))
+            after_label = stripped.endswith(":")
+            continue
+        if after_label:  # a label's value is a paragraph of its own
+            flush()
+            block.append((lstart, lend))
+            flush()
+            after_label = False
             continue
         if block and not continuing:
             flush()
