@@ -435,3 +435,17 @@ def test_overseas_parts_do_not_make_a_country_near(real: Gazetteer) -> None:
     # that names France means metropolitan France: "Guil Valley" is not The Valley (AIA)
     ms = real.find_mentions("It lives in Italy and in the Guil Valley in France.")
     assert [(m.name, m.match) for m in ms if m.kind == "admin1"] == [("The Valley", "far")]
+
+
+@pytest.mark.parametrize(
+    ("text", "match"),
+    [("In South Canterbury, New Zealand, the Southern Alps gecko.", "far"),
+     ("It occurs in Chile and in the Southern Alps.", "far"),
+     ("It occurs in the Southern Alps of France.", "exact"),  # near France: the Alps
+     ("Found in the Alps and in Nepal.", "exact"),  # no compass word: a list of ranges
+     ("In New Zealand and the Alps.", "exact")],
+)
+def test_compass_named_region_far_from_the_text_is_another_range(
+        real: Gazetteer, text: str, match: str) -> None:
+    [region] = [m for m in real.find_mentions(text) if m.kind == "region"]
+    assert region.match == match

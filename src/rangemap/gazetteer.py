@@ -86,7 +86,10 @@ Matching rules (:meth:`Gazetteer.find_mentions`)
    of the countries the text names (as countries or through regions); an
    admin-1 name with one meaning, in a country that is not named and lies
    farther than that from all named countries, is marked ``match="far"``
-   (the extractor leaves it out of the range, with that reason).
+   (the extractor leaves it out of the range, with that reason). A region
+   written with a capitalised compass word ("Southern Alps") none of whose
+   countries lies near a country the text names is marked ``far`` too: it is
+   another range of that name (New Zealand's, not Europe's).
 """
 
 from __future__ import annotations
@@ -732,6 +735,16 @@ class Gazetteer:
                     and not self._near(m.countries[0], resolved):
                 out[k] = Mention(m.start, m.end, m.surface, m.kind, m.targets, m.name,
                                  m.alternatives, "far")  # probably another place of this name
+        # a region written with a capitalised compass word ("Southern Alps" in a text about
+        # New Zealand) none of whose countries is near a country the text names is
+        # another range of that name
+        named = {c for m in out if m.kind == "country" for c in m.countries}
+        for k, m in enumerate(out):
+            if m.kind == "region" and m.match == "exact" and named \
+                    and _CAP_COMPASS_BEFORE_RE.search(text, max(0, m.start - 12), m.start) \
+                    and not any(self._near(c, named) for c in m.countries):
+                out[k] = Mention(m.start, m.end, m.surface, m.kind, m.targets, m.name,
+                                 m.alternatives, "far")
         return out
 
     def region_end_near(self, rd: RegionDef, iso3: str) -> str | None:
@@ -884,6 +897,9 @@ class Gazetteer:
 #: Scorer of rule 7 when set (a test counts comparisons through it); else ``fuzz.ratio``.
 _SCORER: Any = None
 
+
+#: A capitalised compass word right before a name: part of the name ("Southern Alps").
+_CAP_COMPASS_BEFORE_RE = re.compile(r"\b(?:North|South|East|West)(?:ern)?[ -]$")
 
 _FUZZY_WORD_RE = re.compile(rf"(?<![\w'-])[A-Z][^\W\d_]{{{FUZZY_MIN_LEN - 1},}}(?![\w'-])")
 
