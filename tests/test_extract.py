@@ -260,6 +260,9 @@ def test_matches_schema(result: dict) -> None:
         ("It lives on slopes above 2 050 m.", [(2050, None)]),
         ("Forests; (1500–)2000–3000(–3500) m.", [(2000, 3000)]),
         ("Las especies se distribuyen entre 1500 y 5400 m snm.", [(1500, 5400)]),
+        ("Sie lebt in Höhen zwischen 1700 m und 3062 m.", [(1700, 3062)]),  # German
+        ("Sie lebt in 1700 bis 3000 m Meereshöhe.", [(1700, 3000)]),
+        ("Elle vit entre 1500 et 2500 m d'altitude.", [(1500, 2500)]),  # French
         # negatives
         ("The maximum length of these tusks is about 10 cm (4 in).", []),
         ("A musk deer is about 60cm tall and lives at high altitudes.", []),
@@ -323,6 +326,14 @@ def test_band_rules(gaz: Gazetteer, text: str, band: tuple) -> None:
 
 
 @pytest.mark.parametrize(
+    "line", ["©Österreichische Gesellschaft für Herpetologie, Wien, Austria",
+             "Copyright 2001 Society of Herpetology, Nepal. All rights reserved."])
+def test_copyright_line_is_no_range(gaz: Gazetteer, line: str) -> None:
+    d = one(gaz, line + "\nMoschus meminna is endemic to Bhutan.\n")
+    assert [c["iso3"] for c in d["countries"]] == ["BTN"]
+
+
+@pytest.mark.parametrize(
     ("value", "countries"),
     [("Nepal; Bhutan", ["BTN", "NPL"]),
      ("China (Gansu); Nepal", ["CHN", "NPL"]),
@@ -341,8 +352,10 @@ def test_value_line_after_a_bare_label_is_range(gaz: Gazetteer, value: str,
 
 
 @pytest.mark.parametrize("place", ["Lago delle Forciolline", "Valle dei Laghi",
-                                   "Cerro de los Condores"])
-def test_romance_place_names_are_not_binomials(gaz: Gazetteer, place: str) -> None:
+                                   "Cerro de los Condores", "der Nähe von Seen",
+                                   "Massiven von Neouvielle"])
+def test_foreign_function_words_are_not_epithets(gaz: Gazetteer, place: str) -> None:
+    # Italian/Spanish particles and capitalised German nouns before "von", "aus" ...
     recs = extract_text(f"Moschus meminna occurs in Nepal, up to {place}.", "t.txt", gaz)
     assert [r.scientific_name for r in recs] == ["Moschus meminna"]
 

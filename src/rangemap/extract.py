@@ -914,6 +914,7 @@ upon very was way were what when where while whom whose why will with would you 
 inhabits inhabit inhabited ranges range ranged lived lives known called named seen
 recorded reported distributed native endemic often usually mainly mostly generally
 della delle dello degli dei dos das los las les des del
+von aus mit bei und der die das den dem für zur zum ein eine einer
 """.split())
 #: Capitalised words that never start a binomial ("The species", "In China").
 _GENUS_STOP = frozenset("""
@@ -1480,10 +1481,15 @@ _INSTITUTION_RE = re.compile(
     r"Grupo\s+de\s+investigación)\b")
 
 
+#: A publisher's or copyright line ("©Österreichische Gesellschaft ..., Wien, Austria").
+_COPYRIGHT_RE = re.compile(r"©|\(c\)\s+\d{4}|\bcopyright\b|\ball rights reserved\b", re.I)
+
+
 def _is_affiliation(line: str) -> bool:
-    """An author's address: a line with an e-mail address, or naming an institution
-    without any range statement ("Universidad Nacional de Colombia. Bogotá, D.C.")."""
-    if _EMAIL_RE.search(line):
+    """An author's or publisher's address: a line with an e-mail address or a
+    copyright mark, or naming an institution without any range statement
+    ("Universidad Nacional de Colombia. Bogotá, D.C.")."""
+    if _EMAIL_RE.search(line) or _COPYRIGHT_RE.search(line):
         return True
     return bool(_INSTITUTION_RE.search(line)) and _first(_DIST_RE, line) is None
 
@@ -1592,12 +1598,15 @@ _M = r"(?:m|metres|meters|metre|meter|mtrs?)(?![\w])"
 _FT = r"(?:ft|feet|foot)(?![\w])\.?"
 _KM = r"(?:km|kilometres|kilometers|kilometre|kilometer)(?![\w])"
 _UNIT = rf"(?:{_M}|{_FT}|{_KM})"
-_DASH = r"\s*(?:--|-|–|—|‒|−|to|and|y)\s*"  # "entre 1500 y 5400 m" (Spanish)
+# "entre 1500 y 5400 m" (Spanish), "zwischen 1700 m und 3062 m", "1700 bis 3000 m"
+# (German), "entre 1500 et 2500 m" (French)
+_DASH = r"\s*(?:--|-|–|—|‒|−|to|and|y|und|bis|et)\s*"
 _MIN_PREPS = ("above", "over", "more than", "greater than", "higher than", "at least",
               "exceeding", "in excess of", "upwards of", "from", "as low as")
 _MAX_PREPS = ("below", "under", "less than", "lower than", "up to", "upto", "as high as",
               "not exceeding", "to", "to at least", "up to at least", "at most")
-_POINT_PREPS = ("at", "around", "about", "near", "of", "approximately", "between", "entre")
+_POINT_PREPS = ("at", "around", "about", "near", "of", "approximately", "between", "entre",
+                "zwischen")
 _PREP_ALT = "|".join(
     sorted((re.escape(p).replace(r"\ ", r"\s+") for p in
             (*_MIN_PREPS, *_MAX_PREPS, *_POINT_PREPS)), key=len, reverse=True)
@@ -1614,7 +1623,8 @@ _ELEV_RE = re.compile(
     re.I,
 )
 _STRONG_ELEV_RE = re.compile(
-    r"altitud|elevation|\ba\.?\s?s\.?\s?l\b|\bmasl\b|sea[\s-]+level|\bm?\.?\s?s\.?n\.?m\b", re.I)
+    r"altitud|elevation|\ba\.?\s?s\.?\s?l\b|\bmasl\b|sea[\s-]+level|\bm?\.?\s?s\.?n\.?m\b|"
+    r"\bh(?:ö|oe)hen?\b|\bmeeresh(?:ö|oe)he\b|\bü\.\s?(?:NN|M\.)", re.I)  # German
 _WEAK_ELEV_RE = re.compile(
     r"\b(?:alpine|sub-?alpine|montane|mountains?|mountainous|highlands?|hills?|slopes?|"
     r"peaks?|plateaus?|tree-?line|timberline|forests?|woodlands?|meadows?|grasslands?|"
