@@ -449,3 +449,18 @@ def test_compass_named_region_far_from_the_text_is_another_range(
         real: Gazetteer, text: str, match: str) -> None:
     [region] = [m for m in real.find_mentions(text) if m.kind == "region"]
     assert region.match == match
+
+
+@pytest.mark.parametrize(
+    ("text", "countries"),
+    [("Swiss, Italian, and French Alps; W Austria.", ["CHE", "ITA", "FRA", "AUT"]),
+     ("introduced into French Pyrenees", ["FRA"]),
+     ("the Chinese and Kazakh Tien Shan", ["CHN", "KAZ"]),
+     ("French speakers in the Alps", []),  # an adjective not before the region
+     ("the Indian Ocean", []),             # not a region: no country
+     ("Himalayan and Chinese forms", [])],
+)
+def test_country_adjectives_before_a_region(real: Gazetteer, text: str,
+                                            countries: list) -> None:
+    ms = real.find_mentions(text)
+    assert [m.countries[0] for m in ms if m.kind == "country"] == countries

@@ -90,6 +90,9 @@ Matching rules (:meth:`Gazetteer.find_mentions`)
    written with a capitalised compass word ("Southern Alps") none of whose
    countries lies near a country the text names is marked ``far`` too: it is
    another range of that name (New Zealand's, not Europe's).
+9. Country adjectives before a region (:data:`COUNTRY_ADJECTIVES`: "Swiss,
+   Italian, and French Alps", "French Pyrenees") are mentions of those
+   countries, so the region's statement names its countries.
 """
 
 from __future__ import annotations
@@ -680,6 +683,7 @@ class Gazetteer:
         """
         raw = self._scan(text)
         raw += self._fuzzy_scan(text, raw)
+        raw += self._adjective_scan(text, raw)
         if not raw:
             return []
         raw.sort(key=lambda r: r[0])
@@ -893,6 +897,69 @@ class Gazetteer:
             out.append((start, end, choices[name], "fuzzy"))
         return out
 
+
+    def _adjective_scan(self, text: str, found: Sequence[tuple[int, int, list[_Entry], str]]
+                        ) -> list[tuple[int, int, list[_Entry], str]]:
+        """Country adjectives written before a region (rule 9): "Swiss, Italian, and
+        French Alps", "French Pyrenees", "Chinese Tien Shan" name those countries."""
+        out: list[tuple[int, int, list[_Entry], str]] = []
+        for start, _end, entries, _how in found:
+            if not any(e.kind == "region" for e in entries):
+                continue
+            m = _ADJ_LIST_BEFORE_RE.search(text, max(0, start - 120), start)
+            if m is None:
+                continue
+            for a in _ADJ_RE.finditer(text, m.start(), m.end()):
+                iso3 = COUNTRY_ADJECTIVES.get(a.group())
+                if iso3 and iso3 in self._countries:
+                    out.append((a.start(), a.end(), [_Entry(
+                        "country", self._countries[iso3], ((iso3, None),), True)], "exact"))
+        return out
+
+
+#: Country adjectives (English), for rule 9 only: a region qualified by them ("French
+#: Pyrenees") is that country's part. Source: Wikipedia, "List of adjectival and
+#: demonymic forms for countries and nations" (adjectival forms of sovereign states;
+#: ambiguous ones such as "Congolese", "Guinean" and "Korean" left out).
+COUNTRY_ADJECTIVES: dict[str, str] = {
+    "Afghan": "AFG", "Albanian": "ALB", "Algerian": "DZA", "Andorran": "AND",
+    "Angolan": "AGO", "Argentine": "ARG", "Argentinian": "ARG", "Armenian": "ARM",
+    "Australian": "AUS", "Austrian": "AUT", "Azerbaijani": "AZE", "Bangladeshi": "BGD",
+    "Belarusian": "BLR", "Belgian": "BEL", "Bhutanese": "BTN", "Bolivian": "BOL",
+    "Bosnian": "BIH", "Brazilian": "BRA", "Bulgarian": "BGR", "Burmese": "MMR",
+    "Cambodian": "KHM", "Cameroonian": "CMR", "Canadian": "CAN", "Chilean": "CHL",
+    "Chinese": "CHN", "Colombian": "COL", "Croatian": "HRV", "Cuban": "CUB",
+    "Czech": "CZE", "Danish": "DNK", "Dutch": "NLD", "Ecuadorian": "ECU",
+    "Egyptian": "EGY", "Eritrean": "ERI", "Estonian": "EST", "Ethiopian": "ETH",
+    "Finnish": "FIN", "French": "FRA", "Georgian": "GEO", "German": "DEU",
+    "Ghanaian": "GHA", "Greek": "GRC", "Guatemalan": "GTM", "Honduran": "HND",
+    "Hungarian": "HUN", "Icelandic": "ISL", "Indian": "IND", "Indonesian": "IDN",
+    "Iranian": "IRN", "Iraqi": "IRQ", "Irish": "IRL", "Israeli": "ISR",
+    "Italian": "ITA", "Japanese": "JPN", "Jordanian": "JOR", "Kazakh": "KAZ",
+    "Kazakhstani": "KAZ", "Kenyan": "KEN", "Kyrgyz": "KGZ", "Laotian": "LAO",
+    "Latvian": "LVA", "Lebanese": "LBN", "Lithuanian": "LTU", "Malagasy": "MDG",
+    "Malawian": "MWI", "Malaysian": "MYS", "Mexican": "MEX", "Moldovan": "MDA",
+    "Mongolian": "MNG", "Montenegrin": "MNE", "Moroccan": "MAR", "Mozambican": "MOZ",
+    "Namibian": "NAM", "Nepalese": "NPL", "Nepali": "NPL", "Nicaraguan": "NIC",
+    "Nigerian": "NGA", "Norwegian": "NOR", "Omani": "OMN", "Pakistani": "PAK",
+    "Panamanian": "PAN", "Paraguayan": "PRY", "Peruvian": "PER", "Philippine": "PHL",
+    "Polish": "POL", "Portuguese": "PRT", "Romanian": "ROU", "Russian": "RUS",
+    "Rwandan": "RWA", "Saudi": "SAU", "Serbian": "SRB", "Slovak": "SVK",
+    "Slovenian": "SVN", "Somali": "SOM", "Spanish": "ESP", "Sri Lankan": "LKA",
+    "Sudanese": "SDN", "Swedish": "SWE", "Swiss": "CHE", "Syrian": "SYR",
+    "Taiwanese": "TWN", "Tajik": "TJK", "Tanzanian": "TZA", "Thai": "THA",
+    "Tunisian": "TUN", "Turkish": "TUR", "Turkmen": "TKM",
+    "Ugandan": "UGA", "Ukrainian": "UKR", "Uruguayan": "URY", "Uzbek": "UZB",
+    "Venezuelan": "VEN", "Vietnamese": "VNM", "Yemeni": "YEM", "Zambian": "ZMB",
+    "Zimbabwean": "ZWE",
+}
+_ADJ_ALT = "|".join(sorted((re.escape(a) for a in COUNTRY_ADJECTIVES), key=len, reverse=True))
+_ADJ_RE = re.compile(rf"\b(?:{_ADJ_ALT})\b")
+#: One or more country adjectives ending right before a region: "Swiss, Italian, and
+#: French " / "French " / "Chinese and Mongolian ".
+_ADJ_LIST_BEFORE_RE = re.compile(
+    rf"\b(?:{_ADJ_ALT})(?:\s*,\s*(?:(?:and|&)\s+)?(?:{_ADJ_ALT})|\s+(?:and|&)\s+(?:{_ADJ_ALT}))*"
+    r"\s+(?:the\s+)?$")
 
 #: Scorer of rule 7 when set (a test counts comparisons through it); else ``fuzz.ratio``.
 _SCORER: Any = None
