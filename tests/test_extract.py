@@ -334,6 +334,36 @@ def test_copyright_line_is_no_range(gaz: Gazetteer, line: str) -> None:
 
 
 @pytest.mark.parametrize(
+    "sentence",
+    ["A new species, Moschus meminna, is described from Bhutan.",
+     "Moschus meminna, a new species from high elevations in Bhutan.",
+     "We conducted surveys of Moschus meminna throughout eastern Bhutan during 2004.",
+     "Moschus meminna was sampled at 12 sites in Bhutan."],
+)
+def test_abstract_study_places_are_range(gaz: Gazetteer, sentence: str) -> None:
+    # the guide: places where the text says the taxon lives (was found, described from)
+    d = one(gaz, sentence)
+    assert [c["iso3"] for c in d["countries"]] == ["BTN"]
+
+
+def test_flattened_page_line_rules_use_the_sentence(gaz: Gazetteer) -> None:
+    # a whole page on one line: an affiliation elsewhere on it does not make every place
+    # on the line an affiliation
+    text = ("Moschus meminna in Bhutan: a survey. " + "Some words here. " * 30 +
+            "We conducted surveys of Moschus meminna throughout eastern Bhutan. "
+            "A. Author, Department of Zoology, University of Delhi, India.\n")
+    d = one(gaz, text)
+    assert [c["iso3"] for c in d["countries"]] == ["BTN"]
+
+
+def test_publication_header_is_no_common_name(gaz: Gazetteer) -> None:
+    text = ("Print\nResearch Article\nMoschus meminna (Smith, 1900) in Bhutan\n"
+            "Abstract\nMoschus meminna is endemic to Bhutan.\n")
+    recs = merge_records(extract_text(text, "t.txt", gaz))
+    assert [r.scientific_name for r in recs] == ["Moschus meminna"]
+
+
+@pytest.mark.parametrize(
     ("value", "countries"),
     [("Nepal; Bhutan", ["BTN", "NPL"]),
      ("China (Gansu); Nepal", ["CHN", "NPL"]),

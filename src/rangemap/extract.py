@@ -307,6 +307,10 @@ DISTRIBUTION_CUES: tuple[str, ...] = (
     r"\bhabita[n]?\s+(?:en|los|las|el|la)\b", r"\bendémic[oa]s?\b", r"\bendemismos?\b",
     r"\brestricted\s+to\b", r"\bpresent\s+in\b", r"\bresident\s+in\b", r"\bbreeds?\s+in\b",
     r"\bspanning\b", r"\bextend(?:s|ing)?\b", r"\bfrom\b[^.;]*\bto\b",
+    # papers and abstracts: where a new taxon is described from, where a study found it
+    r"\bdescribed\s+from\b", r"\bnew\s+(?:species|subspecies|genus)\b[^.;]{0,120}\bfrom\b",
+    r"\b(?:surveys?|surveyed|sampled|captured|trapped)\b[^.;]{0,80}"
+    r"\b(?:in|at|throughout|across|from)\b",
 )
 
 #: Sentence patterns that make place mentions *not* range (regex, case-insensitive):
@@ -941,7 +945,9 @@ _HEAD_STOP = frozenset("""
 species subspecies genus family order class taxon taxa form forms population populations
 animal animals mammal mammals creature creatures name names one ones member members
 relative relatives type types kind kinds variety varieties individual individuals
-""".split())
+article articles paper papers abstract summary journal chapter volume issue page pages
+report review note notes communication letter editorial print access citation citations
+""".split())  # the second part: a page's publication header ("Research Article")
 _SYN_GAP_RE = re.compile(r"^\s*,?\s*(?:or|also\s+known\s+as|aka|also\s+called|"
                          r"sometimes\s+called|known\s+as)\s+(?:the\s+)?$", re.I)
 #: Words before a bare group noun that make it a statement about the genus even in a
@@ -1494,11 +1500,18 @@ def _is_affiliation(line: str) -> bool:
     return bool(_INSTITUTION_RE.search(line)) and _first(_DIST_RE, line) is None
 
 
-def _line_at(text: str, pos: int) -> str:
-    """The line of ``text`` that holds ``pos``."""
+#: A line longer than this is flattened text (a whole page on one line): its own
+#: sentence, not the line, is a place's context for line rules (affiliation, citation).
+LONG_LINE = 400
+
+
+def _line_at(text: str, pos: int, sentence: str | None = None) -> str:
+    """The line of ``text`` that holds ``pos`` (``sentence`` instead when the line is
+    flattened text longer than :data:`LONG_LINE`)."""
     a = text.rfind("\n", 0, pos) + 1
     b = text.find("\n", pos)
-    return text[a:b if b >= 0 else len(text)]
+    line = text[a:b if b >= 0 else len(text)]
+    return sentence if sentence is not None and len(line) > LONG_LINE else line
 
 
 def _fold_synonyms(text: str, sentences: Sequence[Sentence], sci: list[_TaxonMention]
@@ -2138,9 +2151,9 @@ def _extract_text(text: str, document: str, gaz: Gazetteer) -> list[TaxonRecord]
                     status, reason = "non-range", f"section '{s.section}'"
                 elif sec_status not in (None, "native"):
                     status, reason = sec_status, f"{sec_status} (section '{s.section}')"
-                elif _CITATION_RE.search(_line_at(text, m.start)):
+                elif _CITATION_RE.search(_line_at(text, m.start, s.text)):
                     status, reason = "non-range", "bibliographic reference"
-                elif _is_affiliation(_line_at(text, m.start)):
+                elif _is_affiliation(_line_at(text, m.start, s.text)):
                     status, reason = "non-range", "author affiliation"
                 elif _OUTSIDE_RE.search(s.text[max(0, ms - 40):ms]):
                     status, reason = "non-range", "reference point ('south of', 'outside')"
