@@ -51,6 +51,8 @@ def _criteria(spec):
 
 def child(args) -> None:
     """One timed run, printed as JSON (runs in a fresh process)."""
+    import resource
+
     import geopandas as gpd
 
     from rangemap import engine
@@ -59,13 +61,21 @@ def child(args) -> None:
     geom = gpd.read_file(args.range).geometry.iloc[0]
     spec = json.loads(args.spec)
     kw = {"criteria": _criteria(spec)} if spec else {}
+    stats: dict = {}
+
+    def cpu() -> float:  # this process and its finished workers, user + system
+        a, b = (resource.getrusage(w) for w in (resource.RUSAGE_SELF,
+                                                 resource.RUSAGE_CHILDREN))
+        return a.ru_utime + a.ru_stime + b.ru_utime + b.ru_stime
+
+    c0 = cpu()
     with DemStack([args.dem]) as st, engine.make_executor(args.workers) as ex:
         t0 = time.perf_counter()
         res = engine.habitats([geom], list(st), (2500, None), polygons=args.polygons,
-                              executor=ex, **kw)[0]
+                              executor=ex, stats=stats, **kw)[0]
         dt = time.perf_counter() - t0
-    print(json.dumps({"s": dt, "cells": res.cells, "km2": res.cell_area_km2,
-                      "elev_km2": getattr(res, "elevation_km2", res.cell_area_km2)}))
+    print(json.dumps({"s": dt, "cpu": cpu() - c0, "cells": res.cells,
+                      "km2": res.cell_area_km2, "edges": stats.get("edges", 0)}))
 
 
 def run(src: Path, dem: Path, rng: Path, spec, polygons: bool, workers: int) -> dict:
@@ -102,27 +112,33 @@ def main() -> None:
         if args.baseline else []
     rows += [(name, ROOT / "src", spec) for name, spec in VARIANTS.items()]
     times: dict[str, list[float]] = {name: [] for name, _, _ in rows}
+    cpus: dict[str, list[float]] = {name: [] for name, _, _ in rows}
     out: dict[str, dict] = {}
     for mode in ([True, False] if args.polygons else [False]):
         for _ in range(args.repeat):
             for name, src, spec in rows:
                 r = run(src, args.dem, rng, spec, mode, args.workers)
                 times[name].append(r["s"])
+                cpus[name].append(r["cpu"])
                 out[name] = r
                 print(f"  {name} ({'polygons' if mode else 'area'}): {r['s']:.2f} s",
                       file=sys.stderr)
         mode_name = "polygons" if mode else "area-only"
         base = statistics.median(times["elevation only"])
+        cbase = statistics.median(cpus["elevation only"])
         print(f"\n{mode_name}, {args.workers} workers, median of {args.repeat}:\n")
-        print("| variant | engine s (median; runs) | × elevation only | habitat km² |"
-              " cells |")
-        print("| --- | ---: | ---: | ---: | ---: |")
+        print("| variant | engine wall s (median; runs) | × elev. | CPU s (engine + workers, "
+              "median) | × elev. | habitat km² | cells | boundary edges |")
+        print("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
         for name, _, _ in rows:
             med = statistics.median(times[name])
+            cmed = statistics.median(cpus[name])
             runs = ", ".join(f"{t:.2f}" for t in times[name])
-            print(f"| {name} | {med:.2f} ({runs}) | {med / base:.2f} | "
-                  f"{out[name]['km2']:,.1f} | {out[name]['cells']:,} |")
+            print(f"| {name} | {med:.2f} ({runs}) | {med / base:.2f} | {cmed:.2f} | "
+                  f"{cmed / cbase:.2f} | {out[name]['km2']:,.1f} | {out[name]['cells']:,} | "
+                  f"{out[name]['edges']:,} |")
         times = {name: [] for name, _, _ in rows}
+        cpus = {name: [] for name, _, _ in rows}
 
 
 if __name__ == "__main__":

@@ -281,3 +281,12 @@ def test_band_layers_apply_the_taxon_criteria(tmp_path) -> None:
     assert wide[0].bounds[2] <= 4.0  # forest (west half) only
     assert narrow[0].area < wide[0].area
     assert plain[0].bounds[2] == dropped[0].bounds[2] == 8.0
+
+
+def test_habitats_without_a_filter_warn(tiny_world) -> None:
+    rng = _range(tiny_world["dir"])
+    r = CliRunner().invoke(cli, ["area", "--range", str(rng), "--dem",
+                                 str(tiny_world["dem"]), "--min-elevation", "0",
+                                 "--habitats", "1.4"])
+    assert r.exit_code == 0, r.output
+    assert "--habitat-filter" in r.output  # the warning line (stderr is mixed in)

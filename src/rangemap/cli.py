@@ -376,6 +376,11 @@ def _aoh(kw: dict, composition: bool):
     if kw["landcover"] is not None and not kw["landcover"].is_file():
         raise click.BadParameter(f"{kw['landcover']}: no such file; pass a land-cover GeoTIFF",
                                  param_hint="'--landcover'")
+    if kw["habitats"] and not kw["habitat_filter"] and kw["landcover"] is None \
+            and not kw["landcover_classes"]:
+        log.warning("--habitats without --habitat-filter or --landcover: the embedded 0.05° "
+                    "map only reports the land-cover composition; add --habitat-filter to "
+                    "filter by these habitats")
     return AohOptions(
         min_slope=lo, max_slope=hi,
         landcover=None if kw["landcover"] is None else str(kw["landcover"]),

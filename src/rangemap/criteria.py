@@ -51,8 +51,8 @@ class BlockData:
     valid : numpy.ndarray or None
         Cells with data (None: all).
     halo : numpy.ndarray or None
-        float64 DEM values of the block plus a one-cell border, missing neighbours
-        (outside the DEM, or nodata) replaced by the centre cell's value; set when a
+        float32 DEM values of the block plus a one-cell border, missing neighbours
+        (outside the DEM, or nodata) NaN (the slope fills them, see horn_gradient2); set when a
         criterion has ``halo = 1``.
     """
 
@@ -195,9 +195,25 @@ def horn_gradient2(z: np.ndarray, dx: np.ndarray, dy: np.ndarray) -> np.ndarray:
     a, b, c = nb(0, 0), nb(0, 1), nb(0, 2)
     d, f = nb(1, 0), nb(1, 2)
     g, h, i = nb(2, 0), nb(2, 1), nb(2, 2)
-    gx = ((c + 2 * f + i) - (a + 2 * d + g)) / (8 * dx[:, None])
-    gy = ((g + 2 * h + i) - (a + 2 * b + c)) / (8 * dy[:, None])
-    return gx * gx + gy * gy
+    # (c + 2f + i) - (a + 2d + g) and (g + 2h + i) - (a + 2b + c), few temporaries.
+    gx = np.subtract(f, d)
+    gx *= 2
+    gx += c
+    gx -= a
+    gx += i
+    gx -= g
+    gy = np.subtract(h, b)
+    gy *= 2
+    gy += g
+    gy -= a
+    gy += i
+    gy -= c
+    gx *= (1 / (8 * dx)).astype(gx.dtype)[:, None]
+    gy *= (1 / (8 * dy)).astype(gy.dtype)[:, None]
+    gx *= gx
+    gy *= gy
+    gx += gy
+    return gx
 
 
 #: Slope histogram bins: 0.1° each, 0..90°.
@@ -236,8 +252,9 @@ class SlopeLimits(Criterion):
 
     def summary(self, values, mask, areas) -> np.ndarray:
         v = values if mask is None else values[mask]
-        deg = np.degrees(np.arctan(np.sqrt(v.ravel())))
-        idx = np.minimum(np.rint(deg / SLOPE_STEP).astype("int64"), self.bins - 1)
+        deg = np.arctan(np.sqrt(v.ravel()))
+        deg *= np.float32(180 / math.pi / SLOPE_STEP)  # in bins of SLOPE_STEP degrees
+        idx = np.minimum(np.rint(deg).astype("int32"), self.bins - 1)
         return np.bincount(idx, weights=areas, minlength=self.bins)
 
     def finish(self, total) -> dict[str, Any]:

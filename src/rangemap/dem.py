@@ -413,7 +413,7 @@ def sample_categorical(path: str, blk) -> np.ndarray:
 
 def read_halo(src: DemSource, row0: int, col0: int, nrows: int, ncols: int,
               valid_of) -> tuple[np.ndarray, np.ndarray]:
-    """A block with a one-cell border: (native block data, float64 halo array).
+    """A block with a one-cell border: (native block data, float32 halo array).
 
     The border is read from the DEM where it exists; cells outside the DEM or without
     data are NaN in the halo array (the slope fills them, see
@@ -430,7 +430,8 @@ def read_halo(src: DemSource, row0: int, col0: int, nrows: int, ncols: int,
         valid = valid_of(big, win)
     except RasterioIOError as exc:
         raise read_error(src, exc) from exc
-    z = np.full((nrows + 2, ncols + 2), np.nan)
+    # float32 like gdaldem: enough for heights to the centimetre, half the memory traffic.
+    z = np.full((nrows + 2, ncols + 2), np.nan, dtype="float32")
     oy, ox = r0 - (row0 - 1), c0 - (col0 - 1)
     part = z[oy:oy + big.shape[0], ox:ox + big.shape[1]]
     part[...] = big
