@@ -356,6 +356,25 @@ def test_flattened_page_line_rules_use_the_sentence(gaz: Gazetteer) -> None:
     assert [c["iso3"] for c in d["countries"]] == ["BTN"]
 
 
+@pytest.mark.parametrize(
+    ("text", "strong"),
+    [("Intro. Moschus meminna -- (Smith, 1900) ANIMALIA -- CHORDATA", True),
+     ("Intro. Moschus meminna — Smith, 1900. It is rare.", True),
+     ("Intro. Moschus meminna was seen. It is rare.", False)],
+)
+def test_dashed_authority_makes_a_binomial(text: str, strong: bool) -> None:
+    from rangemap.extract import _strong_binomials
+
+    assert bool(_strong_binomials(text)) is strong
+
+
+def test_title_case_binomial_is_no_common_name() -> None:
+    from rangemap.extract import _title_name
+
+    assert _title_name("Moschus Meminna\nMoschus meminna -- (Smith, 1900) lives.") is None
+    assert _title_name("Dwarf Deer\nThe dwarf deer lives in Bhutan.") is not None
+
+
 def test_publication_header_is_no_common_name(gaz: Gazetteer) -> None:
     text = ("Print\nResearch Article\nMoschus meminna (Smith, 1900) in Bhutan\n"
             "Abstract\nMoschus meminna is endemic to Bhutan.\n")

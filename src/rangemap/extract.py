@@ -1022,7 +1022,10 @@ _NAME_WORD_RE = re.compile(r"([^\W\d_][\w'’-]*)[ \t]+$")
 _AUTHORITY = (r"\(?[A-Z][\w'’.-]*(?:[ \t]+(?:&|and|et|ex|in|de|von|van|du|la|[A-Z][\w'’.-]*)"
               r")*,?[ \t]*(?:1[6-9]|20)\d\d\)?")
 #: A binomial written with its authority and year ("Ochotona macrotis (Günther, 1875)").
-_AUTH_BINOMIAL_RE = re.compile(rf"\b([A-Z][a-z]{{2,}})[ \t]+([a-z]{{3,}})[ \t]+{_AUTHORITY}")
+# the authority may follow a dash in flattened headers ("Tetraogallus caucasicus --
+# (Pallas, 1811)")
+_AUTH_BINOMIAL_RE = re.compile(
+    rf"\b([A-Z][a-z]{{2,}})[ \t]+([a-z]{{3,}})[ \t]+(?:(?:--|[–—])[ \t]+)?{_AUTHORITY}")
 #: A binomial alone on its line (a title or header line), authority allowed.
 _LINE_BINOMIAL_RE = re.compile(
     rf"^[ \t=*#•-]*([A-Z][a-z]{{2,}})[ \t]+([a-z]{{3,}})(?:[ \t]+(?:{_AUTHORITY}|[a-z]{{3,}}))?"
@@ -1136,6 +1139,9 @@ def _title_name(text: str) -> tuple[int, int, str] | None:
     if re.fullmatch(r"[A-Z][a-z]+ [a-z]+", phrase):
         return None  # a binomial
     rest = text[end:]
+    if len(words) == 2 and re.search(
+            rf"\b{re.escape(words[0].capitalize())}\s+{re.escape(words[1].lower())}\b", rest):
+        return None  # a binomial in title case ("Tetraogallus Caucasicus"), written later
     pat = r"[\s-]+".join(re.escape(w) for w in words)
     if not re.search(rf"\b{pat}", rest, re.I):
         return None
