@@ -1024,3 +1024,16 @@ def test_band_habitat_from_the_engine(tmp_path: Path) -> None:
         finally:
             engine.habitats = orig  # type: ignore[assignment]
         assert calls == []  # same unit and band: from the cache
+
+
+def test_detail_file_holds_range_and_habitat_only(tmp_path: Path) -> None:
+    ranges, habitat, taxa = _frames()
+
+    def make(info, geoms, bands):  # type: ignore[no-untyped-def]
+        return ([g.buffer(0.05) for g in geoms], [g.centroid.buffer(0.05) for g in geoms])
+
+    write_maps(ranges, habitat, taxa, tmp_path, band_layers=make)
+    page = _read(tmp_path / "alpine-musk-deer.html")
+    assert len(re.findall(r"\{data: (\{.*\}), style: ", page)) == 4
+    detail = _read(tmp_path / "detail" / "alpine-musk-deer.js")
+    assert detail.count('{"type": "FeatureCollection"') == 2

@@ -1726,6 +1726,22 @@ class _Relief:
                     continue
         return self._bounds
 
+    def _single(self, extent: tuple[float, float, float, float]) -> _Tile | None:
+        """One relief image for a self-contained page: its widened view, else its view box."""
+        from rangemap.relief import relief_overlay
+
+        for box_ in (_relief_box(extent), _view_box(extent)):
+            try:
+                png, bounds, used = relief_overlay(self.dems, box_)
+            except ValueError:  # no DEM covers the box
+                continue
+            except OSError as exc:
+                log.info("publish: no shaded relief (%s)", exc)
+                return None
+            uri = "data:image/png;base64," + base64.b64encode(png).decode("ascii")
+            return uri, bounds, _DEM_NAMES.get(used.stem, used.stem)
+        return None
+
     def _make(self, i: int, j: int) -> _Tile | None:
         from rangemap.relief import relief_overlay
 
@@ -1759,9 +1775,12 @@ class _Relief:
         return None
 
     def for_extent(self, extent: tuple[float, float, float, float]) -> list[_Tile]:
-        """The tiles under a page's (widened) view."""
+        """The tiles under a page's (widened) view (self-contained: one image, at most 1 MB)."""
         if not self.dems:
             return []
+        if not self.shared:
+            one = self._single(extent)
+            return [one] if one is not None else []
         w, s, e, n = _relief_box(extent)
         d = RELIEF_TILE_DEG
         out = []
@@ -1993,14 +2012,15 @@ def write_maps(
         )
         tols = _tolerances(coarse if shared else tolerance)
         if shared and coarse > tolerance:
-            # the detail file: the same layers at the finer tolerance, bounded too
+            # the detail file: range and habitat at the finer tolerance, bounded too (the
+            # band layers, for comparison at a glance, stay at the page's level)
+            ix = [i for lyr in layers[:2] for i in lyr.ix if i >= 0]
             dtol = next(
-                (x for x in _tolerances(tolerance)
-                 if _page_nbytes(page, shapes, None, x) <= MAX_PAGE_BYTES),
+                (x for x in _tolerances(tolerance) if shapes.nbytes(ix, x) <= MAX_PAGE_BYTES),
                 _tolerances(tolerance)[-1],
             )
             page.detail = f"detail/{t.stem}.js"
-            detail_text = _detail_js(t.stem, _layer_fcs(layers, shapes, dtol))
+            detail_text = _detail_js(t.stem, _layer_fcs(layers[:2], shapes, dtol))
         text, _ = _render_fitted(page, shapes, lines, tols, page_bound, osm_overlay)
         if page.detail is not None:
             dpath = safe_child(out_dir, page.detail)

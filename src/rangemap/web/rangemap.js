@@ -76,7 +76,9 @@
     var level = 0;
     function show(fcs) {
       RM.level = level;
-      for (var j = 0; j < geo.length; j++) {
+      // a detail file may hold fewer layers (range, habitat): the others keep their data
+      var n = fcs ? Math.min(fcs.length, geo.length) : geo.length;
+      for (var j = 0; j < n; j++) {
         geo[j].clearLayers();
         geo[j].addData(fcs ? fcs[j] : cfg.layers[j].data);
       }
