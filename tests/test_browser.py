@@ -342,7 +342,11 @@ def test_index_hash_highlights_a_taxon(tiny_maps, tmp_path) -> None:
     probe = _probe(
         "    var sel = document.querySelector('#rm-taxa tr.rm-sel');\n"
         "    done({sel: !!sel && sel.getAttribute('data-stem') === 'testus-cervus',\n"
-        "          z: map.getZoom()});")
+        "          z: map.getZoom(), lat: map.getCenter().lat * 1000,\n"
+        "          lng: map.getCenter().lng * 1000});")
+    # a zoom other than the one the page fits itself to: the URL's view must win over
+    # the initial fitting (which must not animate back afterwards)
     r = probe_page(exe, tiny_maps / "index.html", tmp_path, probe,
-                   hash_="#z=5&c=4,4&taxon=testus-cervus")
-    assert r["sel"] == 1 and r["z"] == 5, r
+                   hash_="#z=8&c=3.5,2.5&taxon=testus-cervus")
+    assert r["sel"] == 1 and r["z"] == 8, r
+    assert r["lat"] == 3500 and r["lng"] == 2500, r

@@ -1331,6 +1331,11 @@ def _new_map(
         head += f'\n<script src="{ASSETS}/boundaries.js"></script>'
     fig.header.add_child(_Raw(head), name="rangemap_vendor", index=0)
     m.fit_bounds([[s, w], [n, e]], padding=(12, 12))
+    # not animated: a view from the URL hash (RM.view, right after) would otherwise be
+    # undone when the fitting zoom animation ends
+    for child in m._children.values():
+        if isinstance(child, folium.map.FitBounds):
+            child.options["animate"] = False
     return m
 
 
