@@ -63,7 +63,7 @@ def naive(a):
     from rasterio.windows import from_bounds
     from shapely.geometry import shape
 
-    from rangemap.habitat import geodesic_area_km2
+    from rangemap.geodesy import geodesic_area_km2
 
     rng = _range(a.range)
     with rasterio.open(a.dem) as ds:

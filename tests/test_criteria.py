@@ -19,7 +19,7 @@ from shapely.geometry import box
 from rangemap import engine
 from rangemap.criteria import LandCover, SlopeLimits, ground_spacing_m, horn_gradient2
 from rangemap.dem import DemStack, open_dem
-from rangemap.habitat import unit_habitat
+from rangemap.engine import unit_habitat
 from tests.conftest import write_dem
 
 GEOD = Geod(ellps="WGS84")

@@ -12,8 +12,10 @@ from shapely.geometry import box
 
 from rangemap import engine
 from rangemap.dem import DemStack
-from rangemap.habitat import polygonize, unit_habitat, unit_habitat_window
+from rangemap.engine import unit_habitat
+from rangemap.geodesy import mask_aoo_keys
 from tests.helpers import write_dem
+from tests.reference import polygonize, unit_habitat_window
 
 
 def _same(a, b) -> None:
@@ -123,8 +125,6 @@ def test_block_polygons_equal_whole_mask(data, shape, block, density) -> None:
 
 
 def test_geographic_aoo_keys_match_per_cell(tmp_path) -> None:
-    from rangemap.habitat import mask_aoo_keys
-
     for res in (1 / 1200, 1 / 120, 1 / 12):
         dem = write_dem(tmp_path / f"a{res}.tif", np.zeros((40, 50), "int16"), 80.3, 30.1, res)
         with DemStack([dem]) as stack:

@@ -9,13 +9,13 @@ from affine import Affine
 from shapely.geometry import box
 
 from rangemap import engine, gridpoly
-from rangemap.habitat import (
+from rangemap.geodesy import (
     cell_areas_km2,
     geodesic_area_km2,
     polygon_area_km2,
     polygon_areas_km2,
-    polygonize,
 )
+from tests.reference import polygonize
 
 
 def _traced(mask: np.ndarray, block: int | None = None) -> shapely.MultiPolygon:

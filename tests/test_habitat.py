@@ -7,21 +7,20 @@ import math
 import numpy as np
 import pytest
 import shapely
+from affine import Affine
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from pyproj import Geod
 from shapely.geometry import box
 
 from rangemap.dem import DemStack, open_dem
+from rangemap.engine import unit_habitat
 from rangemap.errors import DataError
-from rangemap.habitat import (
-    band_mask,
-    cell_areas_km2,
-    geodesic_area_km2,
-    merge_pieces,
-    unit_habitat,
-)
+from rangemap.geodesy import aoo_cell_keys, cell_areas_km2, eoo_km2, geodesic_area_km2
+from rangemap.model import HabitatResult
+from rangemap.shapes import merge_pieces
 from tests.helpers import ramp_dem, write_dem
+from tests.reference import band_mask
 
 GEOD = Geod(ellps="WGS84")
 
@@ -29,8 +28,6 @@ GEOD = Geod(ellps="WGS84")
 @pytest.mark.parametrize("lat", [-89.5, -45.25, 0.0, 27.9, 35.0, 60.0, 84.9])
 @pytest.mark.parametrize("res", [1.0, 1 / 12, 1 / 120])
 def test_cell_area_matches_pyproj(lat: float, res: float) -> None:
-    from affine import Affine
-
     t = Affine(res, 0, 10.0, 0, -res, lat + res)
     ours = cell_areas_km2(t, 1)[0]
     # pyproj measures geodesic edges; a densified ring follows the parallels.
@@ -40,8 +37,6 @@ def test_cell_area_matches_pyproj(lat: float, res: float) -> None:
 
 
 def test_cell_areas_sum_to_the_ellipsoid() -> None:
-    from affine import Affine
-
     rows = cell_areas_km2(Affine(1, 0, -180, 0, -1, 90), 180)
     assert rows.sum() * 360 == pytest.approx(510_065_621.7, rel=1e-9)
 
@@ -256,8 +251,6 @@ def test_two_resolutions_mosaic_finest_first(tmp_path) -> None:
 
 
 def test_aoo_cell_keys_grid() -> None:
-    from rangemap.habitat import aoo_cell_keys
-
     # EPSG:6933 x = R * lon (rad) near the equator: 2 km ~ 0.01865 deg.
     assert len(aoo_cell_keys(np.array([0.001, 0.002, 0.003]), np.array([0.001] * 3))) == 1
     assert len(aoo_cell_keys(np.array([0.001, 0.03]), np.array([0.001, 0.001]))) == 2
@@ -273,8 +266,6 @@ def test_aoo_covers_habitat_and_is_not_much_larger(tiny_world) -> None:
 
 
 def test_eoo_and_largest_patch() -> None:
-    from rangemap.habitat import HabitatResult, eoo_km2
-
     tri = shapely.MultiPolygon([box(0, 0, 1, 1), box(3, 0, 4, 1)])
     res = HabitatResult(geometry=tri)
     assert res.eoo_km2 == pytest.approx(geodesic_area_km2(box(0, 0, 4, 1)), rel=1e-6)
@@ -288,10 +279,6 @@ def test_eoo_and_largest_patch() -> None:
 
 @pytest.mark.parametrize("margin, wide_cells, narrow_cells", [(100, 32, 31), (1000, 40, 24)])
 def test_margin_sensitivity(tiny_world, margin, wide_cells, narrow_cells) -> None:
-    from affine import Affine
-
-    from rangemap.habitat import cell_areas_km2
-
     with DemStack([tiny_world["dem"]]) as stack:
         res = unit_habitat(box(0, 0, 8, 8), list(stack), 4000, None, margin_m=margin)
     rows = cell_areas_km2(Affine(1, 0, 0, 0, -1, 8), 8)

@@ -63,3 +63,15 @@ def check_band(min_m: object, max_m: object, where: str, min_source: str = "the 
     if lo is not None and hi is not None and lo > hi:
         raise UsageError(f"{where}: empty elevation band: minimum {lo:g} m ({min_source}) is "
                          f"above maximum {hi:g} m ({max_source}); swap or fix them")
+
+
+def margin_bands(min_m: float | None, max_m: float | None, margin_m: float):
+    """The band widened and narrowed by ``margin_m`` at each stated limit.
+
+    Returns ((lo, hi) wide, (lo, hi) narrow); an open limit stays open.
+    """
+    wide = (None if min_m is None else min_m - margin_m,
+            None if max_m is None else max_m + margin_m)
+    narrow = (None if min_m is None else min_m + margin_m,
+              None if max_m is None else max_m - margin_m)
+    return wide, narrow

@@ -1,6 +1,6 @@
 """Tiled habitat engine: blocks as tasks, run serially, in local processes or on Dask.
 
-How a unit's habitat is computed (the rules themselves are in :mod:`rangemap.habitat`):
+How a unit's habitat is computed (rules in ``docs/DESIGN.md``, areas in :mod:`rangemap.geodesy`):
 
 1. **Plan** (driver, no raster reads).  For each unit and each DEM, finest first, the
    part of the unit that DEM serves is found from footprints alone; the part is moved to
@@ -24,7 +24,7 @@ How a unit's habitat is computed (the rules themselves are in :mod:`rangemap.hab
    polygons (:func:`trace_piece`, all numpy: no ``union_all``, no per-part geometry
    pass).  Vertices go to lon/lat in one vectorized step (rounded to 1e-7 deg on a lon/lat
    grid); pieces of several DEMs (or of a projected DEM) are clipped and merged as
-   before (:func:`rangemap.habitat.merge_pieces`).
+   before (:func:`rangemap.shapes.merge_pieces`).
 
 The result equals the single-window computation: the same cells, areas equal to
 rounding (sums are added block by block), and the same polygons up to vertex order.
@@ -54,9 +54,11 @@ from rasterio.errors import RasterioIOError
 from rasterio.windows import Window
 
 from rangemap import gridpoly
+from rangemap.bands import margin_bands
 from rangemap.criteria import BlockData, Criterion
 from rangemap.dem import (
     DemSource,
+    DemStack,
     check_window,
     open_dem,
     read_error,
@@ -64,6 +66,17 @@ from rangemap.dem import (
     window_for_bounds,
 )
 from rangemap.errors import DataError
+from rangemap.geodesy import (
+    AOO_CELL_M,
+    TO_EASE,
+    geodesic_area_km2,
+    mask_aoo_keys,
+    polygon_area_km2,
+    projected_cell_areas_km2,
+    zone_area,
+)
+from rangemap.model import HabitatResult
+from rangemap.shapes import EMPTY, as_multi, clip_to, merge_pieces
 
 #: Default block edge, cells: None picks it per DEM (:func:`auto_block`).
 BLOCK: int | None = None
@@ -253,11 +266,9 @@ def _registered(sources: list[DemSource]):
 
 def row_areas_km2(src: DemSource, row0: int, nrows: int) -> np.ndarray:
     """Exact cell area per row for rows ``row0 ..`` of a lon/lat DEM (global row index)."""
-    from rangemap.habitat import _zone_area
-
     t = src.transform
     edges = np.clip(t.f + t.e * (row0 + np.arange(nrows + 1, dtype="float64")), -90.0, 90.0)
-    zones = _zone_area(edges)
+    zones = zone_area(edges)
     return np.abs(zones[:-1] - zones[1:]) * math.radians(abs(t.a)) / 1e6
 
 
@@ -267,10 +278,8 @@ def geographic_aoo_keys(src: DemSource, row0: int, col0: int, mask: np.ndarray) 
     EASE-Grid 2.0 x depends on longitude only and y on latitude only, so the AOO
     column of each DEM column (and row of each DEM row) is computed once and the
     mask is OR-reduced over runs of equal AOO column/row.  Samples the same
-    sub-cell points as :func:`rangemap.habitat.mask_aoo_keys`, with the same result.
+    sub-cell points as :func:`rangemap.geodesy.mask_aoo_keys`, with the same result.
     """
-    from rangemap.habitat import _TO_EASE, AOO_CELL_M, mask_aoo_keys
-
     if not mask.any():
         return np.empty(0, dtype="int64")
     t = src.transform
@@ -287,7 +296,7 @@ def geographic_aoo_keys(src: DemSource, row0: int, col0: int, mask: np.ndarray) 
     out = []
     for oy in offs:
         lat = t.f + (row0 + r_lo + np.arange(r_hi - r_lo) + oy) * t.e
-        _, y = _TO_EASE.transform(np.zeros_like(lat), np.clip(lat, -85.0, 85.0))
+        _, y = TO_EASE.transform(np.zeros_like(lat), np.clip(lat, -85.0, 85.0))
         iy = np.floor(np.asarray(y) / AOO_CELL_M).astype("int64")
         ry = np.flatnonzero(np.r_[True, iy[1:] != iy[:-1]])
         # OR over runs of rows: a loop of contiguous any() beats reduceat(axis=0).
@@ -295,7 +304,7 @@ def geographic_aoo_keys(src: DemSource, row0: int, col0: int, mask: np.ndarray) 
         by_row = np.stack([sub[a:b].any(axis=0) for a, b in zip(ry, ends, strict=True)])
         for ox in offs:
             lon = t.c + (col0 + c_lo + np.arange(c_hi - c_lo) + ox) * t.a
-            x, _ = _TO_EASE.transform(lon, np.zeros_like(lon))
+            x, _ = TO_EASE.transform(lon, np.zeros_like(lon))
             ix = np.floor(np.asarray(x) / AOO_CELL_M).astype("int64")
             rx = np.flatnonzero(np.r_[True, ix[1:] != ix[:-1]])
             occ = np.logical_or.reduceat(by_row, rx, axis=1)
@@ -456,8 +465,6 @@ def _and_all(masks) -> np.ndarray | None:
 
 def run_block(task: BlockTask) -> BlockResult:
     """Compute one block (runs in any process; reopens the DEM by path)."""
-    from rangemap.habitat import mask_aoo_keys, projected_cell_areas_km2
-
     src = _source(task.path)
     shape = (task.nrows, task.ncols)
     win = Window(task.col0, task.row0, task.ncols, task.nrows)
@@ -642,8 +649,6 @@ class _Piece:
 def _plan(geom, dems, band, margin_m, block, polygons, tasks, pieces, unit,
           crit: tuple[Criterion, ...] = ()) -> dict:
     """Plan one unit (see module docstring); returns the unit's footprint bookkeeping."""
-    from rangemap.habitat import margin_bands
-
     min_m, max_m = band
     wide, narrow = margin_bands(min_m, max_m, margin_m)
     remaining = geom
@@ -705,7 +710,7 @@ def habitats(
     executor: Executor | None = None,
     stats: dict | None = None,
     criteria: tuple[Criterion, ...] | list[tuple[Criterion, ...]] | None = None,
-) -> list:
+) -> list[HabitatResult]:
     """Habitat of several units at once (all their blocks are tasks of one run).
 
     Parameters
@@ -717,7 +722,7 @@ def habitats(
     bands : (min_m, max_m) or a list of them, one per unit
         Inclusive elevation band; ``None`` is open.
     margin_m : float
-        Sensitivity margin (see :class:`rangemap.habitat.HabitatResult`).
+        Sensitivity margin (see :class:`rangemap.model.HabitatResult`).
     block : int, optional
         Block edge in cells; None picks it per DEM from its tiling (:func:`auto_block`).
     polygons : bool
@@ -738,16 +743,6 @@ def habitats(
     -------
     list of HabitatResult
     """
-    from rangemap.habitat import (
-        EMPTY,
-        HabitatResult,
-        as_multi,
-        clip_to,
-        geodesic_area_km2,
-        merge_pieces,
-        polygon_area_km2,
-    )
-
     if isinstance(bands, tuple):
         bands = [bands] * len(geoms)
     if criteria is None or isinstance(criteria, tuple):
@@ -857,6 +852,55 @@ def habitats(
     return out
 
 
+def unit_habitat(
+    geom: shapely.Geometry,
+    dems: list[DemSource],
+    min_m: float | None,
+    max_m: float | None,
+    margin_m: float = 100.0,
+    *,
+    block: int | None = None,
+    polygons: bool = True,
+    executor=None,
+    criteria: tuple = (),
+) -> HabitatResult:
+    """Habitat of one unit over a stack of DEMs (finest first).
+
+    Runs the tiled engine: the unit's window of each DEM is
+    read and reduced in blocks of ``block`` x ``block`` cells (default
+    :data:`rangemap.BLOCK`), so memory is bounded by the block size.  The
+    result equals the single-window computation (``tests/reference.py``).
+
+    Parameters
+    ----------
+    geom : shapely geometry
+        The range unit, lon/lat (EPSG:4326).
+    dems : list of DemSource
+        Open DEMs in priority order (finest first).
+    min_m, max_m : float or None
+        Elevation band in metres, inclusive; ``None`` means open.
+    margin_m : float
+        Sensitivity margin: areas are also measured with the band widened and
+        narrowed by this much at each stated limit.
+    block : int, optional
+        Block edge in cells.
+    polygons : bool
+        ``False``: area-only mode; no polygonizing, ``geometry`` is empty and
+        ``area_km2`` equals ``cell_area_km2``.
+    executor : optional
+        From :func:`make_executor` (local processes or Dask).
+    criteria : tuple of Criterion
+        Criteria after the elevation band (:mod:`rangemap.criteria`).
+
+    Returns
+    -------
+    HabitatResult
+    """
+    return habitats([geom], dems, (min_m, max_m), margin_m,
+                           block=block or BLOCK, polygons=polygons,
+                           executor=executor, criteria=tuple(criteria))[0]
+
+
 # --------------------------------------------------------------------------- files
 
 #: Columns of the area table (``rangemap area``), after the range file's own attributes.
@@ -873,12 +917,14 @@ def area_table(range_file, dems, min_m: float, max_m: float | None, layer: str |
     ``area_km2`` is the exact ellipsoidal area of the habitat cells; ``aoh``
     (:class:`rangemap.aoh.AohOptions`) adds slope and land-cover criteria.
     """
+    # pandas and geopandas (through ranges) are heavy, and the workers that import this
+    # module never build tables or read range files.
     import pandas as pd
 
-    # aoh builds on this module (its fallbacks rerun engine.habitats): imported at call time.
+    # aoh builds on this module (its fallbacks rerun engine.habitats): the one upward
+    # import, listed in the import contract's ignore_imports until ``area_table`` moves
+    # above the engine (cli imports it from here).
     from rangemap.aoh import AOH_FIELDS, aoh_fields, feature_criteria, habitats_with_fallbacks
-    from rangemap.dem import DemStack
-    from rangemap.habitat import geodesic_area_km2
     from rangemap.ranges import read_range_file
 
     gdf = read_range_file(range_file, layer)

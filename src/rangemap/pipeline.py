@@ -40,6 +40,7 @@ from rangemap.aoh import (
     habitats_with_fallbacks,
     taxon_criteria,
 )
+from rangemap.bands import margin_bands
 from rangemap.dem import DemStack
 from rangemap.errors import (
     DataError,
@@ -60,7 +61,7 @@ from rangemap.fsutil import (
     stable_ids,
     write_text_atomic,
 )
-from rangemap.habitat import as_multi, eoo_km2, geodesic_area_km2, snap
+from rangemap.geodesy import eoo_km2, geodesic_area_km2
 from rangemap.ranges import (
     Boundaries,
     load_ranges_yaml,
@@ -70,7 +71,7 @@ from rangemap.ranges import (
     records_from_range_file,
     taxon_id,
 )
-from rangemap.shapes import wrap_antimeridian
+from rangemap.shapes import as_multi, snap, wrap_antimeridian
 
 # Re-exported: they lived here before (callers may import them from the pipeline).
 __all__ = ["build", "habitat_file", "read_range_file", "wrap_antimeridian"]
@@ -553,8 +554,6 @@ def band_habitat(dems: DemStack, margin_m: float,
     at most ``_BAND_CACHE`` results are kept, so memory stays bounded.
     """
     from collections import OrderedDict
-
-    from rangemap.habitat import margin_bands
 
     cache: OrderedDict[tuple[bytes, Any, Any], Any] = OrderedDict()
 

@@ -1,6 +1,7 @@
-"""Geometry helpers shared by the stages: polygonal parts, antimeridian wrapping.
+"""Geometry helpers shared by the stages: polygonal parts, antimeridian wrapping,
+clipping, merging and snapping habitat pieces.
 
-Pure shapely, no I/O; the lowest geometry layer (ranges, habitat and the
+Pure shapely, no I/O; the lowest geometry layer (ranges, the engine and the
 pipeline use it, it uses none of them).
 """
 
@@ -52,3 +53,53 @@ def wrap_antimeridian(geom: shapely.Geometry) -> shapely.Geometry:
         if not piece.is_empty:
             parts.append(piece)
     return shapely.union_all(parts) if parts else geom
+
+
+def clip_to(poly: MultiPolygon, region: shapely.Geometry) -> MultiPolygon:
+    """Clip cell polygons to ``region``, intersecting only the parts that cross it.
+
+    Parts wholly inside are kept as they are (no overlay for them).
+    """
+    if poly.is_empty:
+        return EMPTY
+    parts = shapely.get_parts(poly)
+    shapely.prepare(region)
+    inside = shapely.contains(region, parts)
+    if inside.all():
+        return poly
+    cut = shapely.intersection(parts[~inside], region)
+    return as_multi(shapely.GeometryCollection(list(parts[inside]) + list(cut)))
+
+
+def merge_pieces(pieces: list[MultiPolygon], footprints: list[shapely.Geometry]) -> MultiPolygon:
+    """Merge habitat pieces served by different DEMs into one valid MultiPolygon.
+
+    Pieces from different DEMs can share edges along a footprint's boundary,
+    which a MultiPolygon may not.  Only the parts that touch a seam are
+    unioned; all others are collected as they are.
+    """
+    if not pieces:
+        return EMPTY
+    if len(pieces) == 1:
+        merged = pieces[0]
+    else:
+        parts = np.concatenate([shapely.get_parts(p) for p in pieces])
+        seams = shapely.union_all([f.boundary for f in footprints])
+        near = shapely.dwithin(parts, seams, 1e-9)
+        joined = as_multi(shapely.union_all(parts[near])) if near.any() else EMPTY
+        merged = MultiPolygon(list(parts[~near]) + list(joined.geoms))
+    return as_multi(shapely.orient_polygons(snap(merged)))
+
+
+def snap(geom: shapely.Geometry, decimals: int = 7) -> shapely.Geometry:
+    """Round coordinates to ``decimals`` while keeping the geometry valid.
+
+    Plain rounding can fuse vertices that were 1e-10° apart (where cells of
+    two DEMs meet) into a self-intersection; GEOS snap-rounding does not.
+    """
+    if geom is None or geom.is_empty:
+        return geom
+    try:
+        return shapely.set_precision(geom, 10.0**-decimals)
+    except shapely.errors.GEOSException:
+        return shapely.make_valid(shapely.transform(geom, lambda xy: np.round(xy, decimals)))
