@@ -188,5 +188,6 @@ def unit_habitat_window(
     )
     result.elevation_km2, result.elevation_cells = result.area_km2, cells
     if cells:
-        result.elev_min, result.elev_max, result.elev_mean = zmin, zmax, zsum / cells
+        result.habitat_elev_min, result.habitat_elev_max = zmin, zmax
+        result.habitat_elev_mean = zsum / cells
     return result

@@ -27,9 +27,9 @@ def _same(a, b) -> None:
     assert a.area_wide_km2 == pytest.approx(b.area_wide_km2, rel=1e-9, abs=1e-12)
     assert a.area_narrow_km2 == pytest.approx(b.area_narrow_km2, rel=1e-9, abs=1e-12)
     assert a.covered_share == pytest.approx(b.covered_share, rel=1e-12)
-    assert (a.elev_min, a.elev_max) == (b.elev_min, b.elev_max)
+    assert (a.habitat_elev_min, a.habitat_elev_max) == (b.habitat_elev_min, b.habitat_elev_max)
     if a.cells:
-        assert a.elev_mean == pytest.approx(b.elev_mean, rel=1e-12)
+        assert a.habitat_elev_mean == pytest.approx(b.habitat_elev_mean, rel=1e-12)
     np.testing.assert_array_equal(a.aoo_keys, b.aoo_keys)
     assert a.geometry.is_valid and b.geometry.is_valid
     assert len(a.geometry.geoms) == len(b.geometry.geoms)
@@ -208,7 +208,8 @@ def test_int16_nodata_equals_single_window(tmp_path, lo, hi, block) -> None:
                 else:
                     assert got.cells == ref.cells
                     assert got.cell_area_km2 == pytest.approx(ref.cell_area_km2, rel=1e-12)
-                    assert (got.elev_min, got.elev_max) == (ref.elev_min, ref.elev_max)
+                    assert (got.habitat_elev_min, got.habitat_elev_max) == (
+                        ref.habitat_elev_min, ref.habitat_elev_max)
                     assert got.area_wide_km2 == pytest.approx(ref.area_wide_km2, rel=1e-12)
                     assert got.area_narrow_km2 == pytest.approx(ref.area_narrow_km2,
                                                                 rel=1e-12)

@@ -89,7 +89,7 @@ def test_area_is_geodesic_and_matches_cells_for_aligned_units(tiny_world) -> Non
         res = unit_habitat(unit, list(stack), 0, None)
     assert res.area_km2 == pytest.approx(res.cell_area_km2, rel=1e-4)
     assert res.area_km2 == pytest.approx(geodesic_area_km2(unit), rel=1e-4)
-    assert res.elev_min == 4000 and res.elev_max == 7700
+    assert res.habitat_elev_min == 4000 and res.habitat_elev_max == 7700
     assert res.covered_share == 1.0
     # Counter-clockwise exterior rings (RFC 7946).
     for poly in res.geometry.geoms:

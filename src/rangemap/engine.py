@@ -844,8 +844,8 @@ def habitats(
         for c, tot in zip(crit, sums, strict=True):
             res.details.update(c.finish(tot))
         if acc.cells:
-            res.elev_min, res.elev_max = acc.zmin, acc.zmax
-            res.elev_mean = acc.zsum / acc.cells
+            res.habitat_elev_min, res.habitat_elev_max = acc.zmin, acc.zmax
+            res.habitat_elev_mean = acc.zsum / acc.cells
         out.append(res)
     if stats is not None:
         stats["edges"] = vertices
@@ -941,10 +941,11 @@ def area_table(range_file, dems, min_m: float, max_m: float | None, layer: str |
     out["area_km2"] = [round(r.cell_area_km2, 3) for r in results]
     out["cells"] = [r.cells for r in results]
     out["aoo_km2"] = [r.aoo_km2 for r in results]
-    out["habitat_elev_min_m"] = [r.elev_min for r in results]
-    out["habitat_elev_mean_m"] = [None if r.elev_mean is None else round(r.elev_mean, 1)
+    out["habitat_elev_min_m"] = [r.habitat_elev_min for r in results]
+    out["habitat_elev_mean_m"] = [None if r.habitat_elev_mean is None
+                                  else round(r.habitat_elev_mean, 1)
                                   for r in results]
-    out["habitat_elev_max_m"] = [r.elev_max for r in results]
+    out["habitat_elev_max_m"] = [r.habitat_elev_max for r in results]
     out["area_km2_wide"] = [round(r.area_wide_km2, 3) for r in results]
     out["area_km2_narrow"] = [round(r.area_narrow_km2, 3) for r in results]
     out["dem_source"] = ["+".join(r.sources) if r.sources else None for r in results]

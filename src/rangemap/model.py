@@ -27,7 +27,7 @@ class HabitatResult:
     geometry : MultiPolygon
         Habitat polygons (cell-aligned), possibly empty.
     area_km2 : float
-        Geodesic WGS84 area of ``geometry`` (clipped to the unit).
+        WGS84 area of ``geometry`` (:func:`rangemap.geodesy.polygon_areas_km2`).
     cell_area_km2 : float
         Exact ellipsoidal area of the habitat cells (centre rule, unclipped).
     cells : int
@@ -36,8 +36,9 @@ class HabitatResult:
         DEMs that served some part of the unit, finest first.
     covered_share : float
         Share (0..1) of the unit's cells that some DEM covered.
-    elev_min, elev_max, elev_mean : float or None
-        Elevation statistics of the habitat cells (metres).
+    habitat_elev_min, habitat_elev_max, habitat_elev_mean : float or None
+        Elevations observed in the habitat cells (metres), not the band's limits
+        (published as ``habitat_elev_min_m`` ...).
     area_wide_km2, area_narrow_km2 : float
         Cell area with the band widened / narrowed by the margin on each open
         end (published limits are rough: a sensitivity check).
@@ -63,9 +64,9 @@ class HabitatResult:
     cells: int = 0
     sources: list[str] = field(default_factory=list)
     covered_share: float = 0.0
-    elev_min: float | None = None
-    elev_max: float | None = None
-    elev_mean: float | None = None
+    habitat_elev_min: float | None = None
+    habitat_elev_max: float | None = None
+    habitat_elev_mean: float | None = None
     area_wide_km2: float = 0.0
     area_narrow_km2: float = 0.0
     aoo_keys: np.ndarray = field(default_factory=lambda: np.empty(0, dtype="int64"))

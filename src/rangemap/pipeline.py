@@ -681,9 +681,10 @@ def compute_habitat(units: gpd.GeoDataFrame, dems: DemStack, margin_m: float = 1
             "habitat_cells": res.cells,
             "cell_area_km2": round(res.cell_area_km2, 3),
             "patches": len(res.geometry.geoms),
-            "habitat_elev_min_m": res.elev_min,
-            "habitat_elev_mean_m": None if res.elev_mean is None else round(res.elev_mean, 1),
-            "habitat_elev_max_m": res.elev_max,
+            "habitat_elev_min_m": res.habitat_elev_min,
+            "habitat_elev_mean_m": (None if res.habitat_elev_mean is None
+                                    else round(res.habitat_elev_mean, 1)),
+            "habitat_elev_max_m": res.habitat_elev_max,
             "dem_resolution": "+".join(labels[s] for s in res.sources) if res.sources else None,
             "dem_coverage": round(res.covered_share, 6),
             "note": habitat_note(res),
