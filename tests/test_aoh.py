@@ -290,3 +290,37 @@ def test_habitats_without_a_filter_warn(tiny_world) -> None:
                                  "--habitats", "1.4"])
     assert r.exit_code == 0, r.output
     assert "--habitat-filter" in r.output  # the warning line (stderr is mixed in)
+
+
+def test_shared_results_compute_each_unit_once_and_keep_fallbacks_per_taxon(
+        tmp_path, monkeypatch) -> None:
+    """Two taxa sharing a unit: the engine sees it once; a fallback of one taxon does
+    not leak into the other's copy; results equal separate computations."""
+    dem, lc = _world(tmp_path)
+    west, east = box(0, 0, 4, 8), box(4, 0, 8, 8)
+    forest = (LandCover(str(lc), classes=(5,)),)
+    calls: list[int] = []
+    real = engine.habitats
+
+    def counting(geoms, *a, **k):
+        calls.append(len(geoms))
+        return real(geoms, *a, **k)
+
+    monkeypatch.setattr(engine, "habitats", counting)
+    shared = aoh.SharedResults()
+    with DemStack([dem]) as st:
+        # taxon A: west + east, filter kept (forest in the west)
+        a = habitats_with_fallbacks([west, east], list(st), [(0, None)] * 2, [forest] * 2,
+                                    [[0, 1]], shared=shared)
+        # taxon B: east only, same band and criteria: the filter leaves nothing there
+        b = habitats_with_fallbacks([east], list(st), [(0, None)], [forest], [[0]],
+                                    shared=shared)
+        alone = habitats_with_fallbacks([east], list(st), [(0, None)], [forest], [[0]])
+    # A: west+east; B: east reused, only its fallback (no filter) is new; alone: 2 calls
+    assert calls == [2, 1, 1, 1]
+    assert shared.computed == 3 and shared.reused == 1  # east (filtered) reused by B
+    assert a[1].fallback is None and a[1].cells == 0
+    assert b[0].fallback == aoh.HABITAT_DROPPED and b[0].cells == alone[0].cells == 32
+    assert b[0].area_km2 == pytest.approx(alone[0].area_km2, rel=1e-12)
+    assert shared.key(east, (0, None), forest, 100.0, True) != shared.key(
+        east, (1, None), forest, 100.0, True)

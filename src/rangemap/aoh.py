@@ -21,10 +21,15 @@ logged as a warning.
 
 from __future__ import annotations
 
+import copy
+import hashlib
+import json
 import logging
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
+
+import shapely
 
 from rangemap import engine
 from rangemap.criteria import Criterion, LandCover, SlopeLimits
@@ -160,10 +165,52 @@ def _without_habitat_filter(crit: tuple[Criterion, ...]) -> tuple[Criterion, ...
                  for c in crit)
 
 
+class SharedResults:
+    """Results of the engine kept for one build, by (unit polygon, band, criteria).
+
+    Taxa of a batch often share range units (the same country or state, the same band
+    and criteria): each distinct unit is computed once per build, and a reused result is
+    a copy (fallback flags are set per taxon).  The key is the polygon's WKB digest, the
+    band, the criteria's keys, the margin and the polygon mode; the DEMs are the same
+    for every call within one build.
+    """
+
+    def __init__(self) -> None:
+        self._results: dict[str, Any] = {}
+        self.computed = 0
+        self.reused = 0
+
+    @staticmethod
+    def key(geom: Any, band: tuple, criteria: tuple, margin_m: float, polygons: bool) -> str:
+        return hashlib.sha256(json.dumps(
+            [hashlib.sha256(shapely.to_wkb(geom, hex=False)).hexdigest(),
+             [None if v is None else float(v) for v in band],
+             [c.key() for c in criteria], float(margin_m), bool(polygons)],
+            sort_keys=True, default=str).encode()).hexdigest()
+
+    def habitats(self, geoms: list, dems: list, bands: list, margin_m: float, *,
+                 polygons: bool, executor: Any, criteria: list) -> list:
+        """:func:`rangemap.engine.habitats`, computing only the units not seen before."""
+        keys = [self.key(g, tuple(b), tuple(c), margin_m, polygons)
+                for g, b, c in zip(geoms, bands, criteria, strict=True)]
+        todo = list(dict.fromkeys(k for k in keys if k not in self._results))
+        first = {k: keys.index(k) for k in todo}
+        if todo:
+            idx = [first[k] for k in todo]
+            fresh = engine.habitats([geoms[i] for i in idx], dems, [bands[i] for i in idx],
+                                    margin_m, polygons=polygons, executor=executor,
+                                    criteria=[criteria[i] for i in idx])
+            self._results.update(zip(todo, fresh, strict=True))
+        self.computed += len(todo)
+        self.reused += len(keys) - len(todo)
+        return [copy.copy(self._results[k]) for k in keys]
+
+
 def habitats_with_fallbacks(geoms: list, dems: list, bands: list, criteria: list,
                             groups: list[list[int]], margin_m: float = 100.0, *,
                             polygons: bool = True, executor=None,
-                            labels: list[str] | None = None) -> list:
+                            labels: list[str] | None = None,
+                            shared: SharedResults | None = None) -> list:
     """:func:`rangemap.engine.habitats` plus the IUCN fallback rules per group of units.
 
     Parameters
@@ -172,13 +219,16 @@ def habitats_with_fallbacks(geoms: list, dems: list, bands: list, criteria: list
         Units judged together (one taxon's units; or one feature each).
     labels : list of str, optional
         Name of each group for the warnings.
+    shared : SharedResults, optional
+        Results kept across calls of one build (units shared by taxa computed once).
 
     Returns
     -------
     list of HabitatResult, ``fallback`` set on the units of a group that fell back.
     """
-    res = engine.habitats(geoms, dems, bands, margin_m, polygons=polygons,
-                          executor=executor, criteria=criteria)
+    run = (shared or SharedResults()).habitats
+    res = run(geoms, dems, bands, margin_m, polygons=polygons, executor=executor,
+              criteria=criteria)
     redo: list[int] = []
     new_bands = list(bands)
     new_crit = list(criteria)
@@ -207,9 +257,9 @@ def habitats_with_fallbacks(geoms: list, dems: list, bands: list, criteria: list
             flags[i] = flag
             redo.append(i)
     if redo:
-        again = engine.habitats([geoms[i] for i in redo], dems, [new_bands[i] for i in redo],
-                                margin_m, polygons=polygons, executor=executor,
-                                criteria=[new_crit[i] for i in redo])
+        again = run([geoms[i] for i in redo], dems, [new_bands[i] for i in redo],
+                    margin_m, polygons=polygons, executor=executor,
+                    criteria=[new_crit[i] for i in redo])
         for i, r in zip(redo, again, strict=True):
             r.fallback = flags[i]
             res[i] = r

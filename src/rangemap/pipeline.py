@@ -35,6 +35,7 @@ from rangemap.aoh import (
     AOH_FIELDS,
     HABITAT_DROPPED,
     AohOptions,
+    SharedResults,
     aoh_fields,
     feature_criteria,
     habitats_with_fallbacks,
@@ -495,6 +496,8 @@ def habitat_incremental(units: gpd.GeoDataFrame, dems: DemStack, out: Path,
     """
     parts: list[gpd.GeoDataFrame] = []
     run = HabitatRun(habitat=gpd.GeoDataFrame(), taxon_aoo_km2={}, rebuilt=[], reused=[])
+    # units that several taxa share (same polygon, band and criteria) are computed once
+    shared = SharedResults()
     for tid in dict.fromkeys(units["taxon_id"]):
         sub = units[units["taxon_id"] == tid]
         crit = (criteria or {}).get(tid, ())
@@ -512,13 +515,16 @@ def habitat_incremental(units: gpd.GeoDataFrame, dems: DemStack, out: Path,
         hab, keys = compute_habitat(
             sub, dems, margin_m,
             None if progress is None else _UnitsOf(progress, len(units)),
-            workers, scheduler, crit)
+            workers, scheduler, crit, shared)
         run.taxon_aoo_km2[tid] = 4.0 * len(keys)
         _save_cached(path, key, hab, run.taxon_aoo_km2[tid])
         parts.append(hab)
         run.rebuilt.append(tid)
     run.habitat = gpd.GeoDataFrame(pd.concat(parts, ignore_index=True), geometry="geometry",
                                    crs="EPSG:4326")
+    if shared.reused:
+        log.info("habitat: %d unit results computed, %d shared between taxa",
+                 shared.computed, shared.reused)
     return run
 
 
@@ -631,12 +637,14 @@ class BlockProgress:
 
 def compute_habitat(units: gpd.GeoDataFrame, dems: DemStack, margin_m: float = 100.0,
                     progress: Progress | None = None, workers: int | None = None,
-                    scheduler: Any = None, criteria: tuple = ()
+                    scheduler: Any = None, criteria: tuple = (),
+                    shared: SharedResults | None = None,
                     ) -> tuple[gpd.GeoDataFrame, np.ndarray]:
     """Habitat of every (taxon, unit) row of ``units``; one output row per input row.
 
     ``units`` are one taxon's (the IUCN fallback rules judge them together); ``criteria``
-    are applied after the elevation band (:mod:`rangemap.aoh`).
+    are applied after the elevation band (:mod:`rangemap.aoh`); ``shared`` keeps results
+    across the taxa of a build (:class:`rangemap.aoh.SharedResults`).
 
     Returns
     -------
@@ -655,7 +663,7 @@ def compute_habitat(units: gpd.GeoDataFrame, dems: DemStack, margin_m: float = 1
                                           [tuple(criteria)] * len(recs),
                                           [list(range(len(recs)))], margin_m,
                                           executor=BlockProgress.wrap(ex, progress, label),
-                                          labels=[label])
+                                          labels=[label], shared=shared)
     for rec, res, band in zip(recs, results, limits, strict=True):
         geom = rec.geometry
         keys.append(res.aoo_keys)
