@@ -375,6 +375,14 @@ def test_title_case_binomial_is_no_common_name() -> None:
     assert _title_name("Dwarf Deer\nThe dwarf deer lives in Bhutan.") is not None
 
 
+def test_plural_distributions_and_unidentified_specimens(gaz: Gazetteer) -> None:
+    text = ("The review of previously unidentified deer specimens shows that the "
+            "distributions of Moschus meminna and Moschus fuscus meet in Bhutan.")
+    recs = merge_records(extract_text(text, "t.txt", gaz))
+    assert sorted((r.scientific_name, tuple(r.countries)) for r in recs) == [
+        ("Moschus fuscus", ("BTN",)), ("Moschus meminna", ("BTN",))]
+
+
 def test_publication_header_is_no_common_name(gaz: Gazetteer) -> None:
     text = ("Print\nResearch Article\nMoschus meminna (Smith, 1900) in Bhutan\n"
             "Abstract\nMoschus meminna is endemic to Bhutan.\n")

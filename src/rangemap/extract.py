@@ -287,7 +287,7 @@ GROUP_NOUNS: dict[str, tuple[str, str]] = {
 #: Sentence patterns that make a place mention part of the range (regex, case-insensitive).
 DISTRIBUTION_CUES: tuple[str, ...] = (
     r"\bfound\b", r"\boccur(?:s|red|ring|rence|rences)?\b", r"\binhabit(?:s|ed|ing)?\b",
-    r"\bdistribut(?:ed|ion)\b", r"\brang(?:e|es|ed|ing)\b", r"\bnative\s+to\b",
+    r"\bdistribut(?:ed|ions?)\b", r"\brang(?:e|es|ed|ing)\b", r"\bnative\s+to\b",
     r"\bliv(?:es|e|ing)\s+(?:in|on|throughout|across)\b", r"\brecorded\s+(?:from|in)\b",
     r"\breported\s+(?:from|in)\b", r"\bendemic\s+(?:to|in)\b", r"\bconfined\s+to\b",
     r"\bknown\s+(?:only\s+)?from\b", r"\brecords?\s+(?:\w+\s+){0,2}from\b",
@@ -406,6 +406,7 @@ threats diet reproduction taxonomy status range population populations select pa
 which who what how why there here then also only even still just very per among whose
 found seen saw recorded observed reported sighted spotted killed hunted caught trapped
 include includes including included like unlike called named known see saw against
+unidentified unknown unnamed undetermined unidentifiable
 """.split())
 
 #: Sentence openings that refer back to the previous sentence's taxon.
