@@ -121,3 +121,14 @@ def test_svg_has_no_date_and_png_opens(tmp_path: Path) -> None:
     svg = (tmp_path / "t1.svg").read_text(encoding="utf-8")
     assert "<dc:date>" not in svg
     assert mpimg.imread(io.BytesIO((tmp_path / "t1.png").read_bytes())).ndim == 3
+
+
+def test_caption_names_the_criteria_and_fallback() -> None:
+    taxon = {"taxon_id": "t", "name": "x", "units": 1, "range_km2": 10, "habitat_km2": 5,
+             "elevation_min_m": 2500, "criteria": "elevation ≥ 2500 m; slope ≥ 20°",
+             "fallback": "habitat-filter-dropped"}
+    text = figures.caption_text(taxon, ["demA"])
+    assert "range × elevation ≥ 2500 m; slope ≥ 20°" in text
+    assert "IUCN fallback: habitat-filter-dropped" in text
+    plain = figures.caption_text({**taxon, "criteria": None, "fallback": None}, [])
+    assert "elevation band ≥ 2,500 m." in plain and "fallback" not in plain

@@ -91,6 +91,14 @@ def band_text(lo: Any, hi: Any) -> str:
     return "no band"
 
 
+def habitat_rule(taxon: dict[str, Any]) -> str:
+    """The criteria a taxon's habitat was made with, readable ('elevation ≥ 2500 m; slope ...')."""
+    crit = taxon.get("criteria")
+    if isinstance(crit, str) and crit.strip():
+        return crit
+    return f"elevation band {band_text(taxon.get('elevation_min_m'), taxon.get('elevation_max_m'))}"
+
+
 def caption_text(taxon: dict[str, Any], dem_names: Sequence[str]) -> str:
     """The caption under a taxon's figure (plain text; matplotlib escapes it in SVG)."""
     name = str(taxon.get("name") or taxon.get("scientific_name") or taxon.get("taxon_id"))
@@ -104,8 +112,10 @@ def caption_text(taxon: dict[str, Any], dem_names: Sequence[str]) -> str:
     except (TypeError, ValueError):
         share = ""
     docs = ", ".join(str(d) for d in taxon.get("documents") or []) or "none"
+    rule = habitat_rule(taxon)
+    fallback = f" (IUCN fallback: {taxon['fallback']})" if taxon.get("fallback") else ""
     lines = [
-        f"{title}: habitat = range × elevation band {band_text(taxon.get('elevation_min_m'), taxon.get('elevation_max_m'))}.",  # noqa: E501
+        f"{title}: habitat = range × {rule}{fallback}.",
         f"Range {_fmt_km2(rng)}; habitat {_fmt_km2(hab)}{share}; "
         f"{int(taxon.get('units') or 0)} range unit{'s' if int(taxon.get('units') or 0) != 1 else ''}.",  # noqa: E501
         f"DEM: {', '.join(dem_names) or 'none'}. Documents: {docs}.",
@@ -207,7 +217,8 @@ def draw_taxon_figure(
     x0, y0 = e - (e - w) * 0.04 - deg, s + (n - s) * 0.05
     ax.add_patch(Rectangle((x0, y0), deg, (n - s) * 0.008, color="black", zorder=5))
     ax.text(x0 + deg / 2, y0 + (n - s) * 0.02, f"{km:g} km", ha="center", va="bottom",
-            fontsize=7, zorder=5)
+            fontsize=7, zorder=5,
+            bbox={"facecolor": "white", "alpha": 0.7, "edgecolor": "none", "pad": 1})
     handles = [
         Patch(facecolor=HABITAT_COLOUR, alpha=0.75,
               label=f"Habitat ({band_text(taxon.get('elevation_min_m'), taxon.get('elevation_max_m'))})"),  # noqa: E501
