@@ -191,6 +191,22 @@ def test_extract_then_build_round_trip(tiny_world) -> None:
     assert cells == {("AAA", None): 0, ("BBB", "North Bee"): 16}
 
 
+def test_extract_json_flag_chooses_the_printed_format(tiny_world) -> None:
+    d = tiny_world["dir"]
+    doc = d / "deer.txt"
+    doc.write_text("The test musk deer (Moschus testus) is found in Aland.\n", encoding="utf-8")
+    base = ("extract", str(doc), "--boundaries", str(tiny_world["boundaries"]))
+    as_yaml = run(*base)
+    as_json = run(*base, "--json")
+    assert as_yaml.exit_code == as_json.exit_code == 0
+    assert not as_yaml.output.lstrip().startswith("{")
+    assert as_json.output.lstrip().startswith("{")
+    assert yaml.safe_load(as_yaml.output) == json.loads(as_json.output)
+    written = run(*base, "-o", str(d / "r.yaml"))
+    assert written.exit_code == 0 and "species" not in written.output
+    assert yaml.safe_load((d / "r.yaml").read_text()) == json.loads(as_json.output)
+
+
 def test_python_dash_m_runs() -> None:
     import subprocess
     import sys

@@ -32,7 +32,7 @@ def test_extract_runs_from_another_folder(tmp_path, monkeypatch) -> None:
     monkeypatch.delenv(DATA_ENV, raising=False)
     monkeypatch.chdir(tmp_path)
     (tmp_path / "x.txt").write_text(DOC, encoding="utf-8")
-    res = CliRunner().invoke(cli, ["extract", "x.txt"])
+    res = CliRunner().invoke(cli, ["extract", "x.txt", "--json"])
     assert res.exit_code == 0, res.output
     rec = json.loads(res.output)["species"][0]
     assert {u["iso3"] for u in rec["units"]} == {"NPL", "BTN"}

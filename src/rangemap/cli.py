@@ -522,7 +522,8 @@ def build(obj: Ctx, docs: Path | None, dems: tuple[Path, ...], boundaries: Path 
 
 @cli.command()
 @click.argument("docs", nargs=-1, required=True, type=click.Path(path_type=Path))
-@click.option("--json", "as_json", is_flag=True, help="Print the ranges as JSON.")
+@click.option("--json", "as_json", is_flag=True,
+              help="Print the ranges as JSON (default: the YAML of -o; nothing with -o).")
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Write the ranges as YAML (for review and 'rangemap build --ranges').")
 @click.option("--overwrite", is_flag=True, help="Replace an existing --output file.")
@@ -564,11 +565,15 @@ def extract(docs: tuple[Path, ...], as_json: bool, output: Path | None, overwrit
     for w in result["warnings"]:
         warn(w["code"], w["message"])
     check_strict()
+    text = yaml.safe_dump(result, sort_keys=False, allow_unicode=True, width=100)
     if output is not None:
-        write_text_atomic(output, yaml.safe_dump(result, sort_keys=False, allow_unicode=True,
-                                                 width=100))
-    if as_json or output is None:
+        write_text_atomic(output, text)
+    # --json prints JSON; without it the ranges are printed as the reviewable YAML of
+    # -o (and nothing is printed when -o writes them), so the flag always means something.
+    if as_json:
         click.echo(json.dumps(result, indent=2, ensure_ascii=False))
+    elif output is None:
+        click.echo(text, nl=False)
 
 
 def _range_band_options(f):
