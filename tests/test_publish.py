@@ -1037,3 +1037,25 @@ def test_detail_file_holds_range_and_habitat_only(tmp_path: Path) -> None:
     assert len(re.findall(r"\{data: (\{.*\}), style: ", page)) == 4
     detail = _read(tmp_path / "detail" / "alpine-musk-deer.js")
     assert detail.count('{"type": "FeatureCollection"') == 2
+
+
+def test_a_unit_without_habitat_shows_its_note_not_a_bare_zero(tmp_path: Path) -> None:
+    """The note says why (no DEM, partial coverage, nothing in the band): popup and table."""
+    from rangemap.publish import _habitat_line, _Unit
+
+    ranges, habitat, taxa = _frames()
+    habitat["note"] = [None, "no cell within the elevation band <5′ DEM>", None]
+    paths = write_maps(ranges, habitat, taxa, tmp_path)
+    page = next(p for p in paths if p.name == "alpine-musk-deer.html").read_text("utf-8")
+    assert "<th>Note</th>" in page
+    assert "no cell within the elevation band &lt;5′ DEM&gt;" in page
+    assert "<5′ DEM>" not in page
+    unit = _Unit(taxon_id="a", name="Nepal", country="Nepal", admin1=None, unit_rule="",
+                 range_km2=10.0, habitat_km2=0.0, share=0.0, elev_min=2500.0, elev_max=None,
+                 dem="pvlib5m", evidence=[], note="no DEM <cell>")
+    line = _habitat_line(unit)
+    assert line.startswith("Habitat: none") and "no DEM &lt;cell&gt;" in line
+    assert "0 km²" not in line
+    unit.habitat_km2, unit.share, unit.note = 5.0, 0.5, "DEM data cover 40% of the unit"
+    line = _habitat_line(unit)
+    assert "Habitat: 5.0 km²" in line and "Note: DEM data cover 40% of the unit" in line

@@ -373,6 +373,8 @@ class _Unit:
     fallback: str | None = None
     landcover: str = ""
     slope_median_deg: float | None = None
+    #: Why the unit has little or no habitat (no DEM, partial coverage, nothing in the band).
+    note: str | None = None
 
 
 @dataclass
@@ -554,6 +556,7 @@ def _collect_units(
             area_wide_km2=_num(_row_get(hab, "area_km2_wide")) if hab is not None else None,
             area_narrow_km2=_num(_row_get(hab, "area_km2_narrow")) if hab is not None else None,
             margin_m=_num(_row_get(hab, "elevation_margin_m")) if hab is not None else None,
+            note=_text(_row_get(hab, "note")) if hab is not None else None,
             **_aoh_unit(hab),
         )
 
@@ -950,6 +953,14 @@ def _aoh_lines(unit: _Unit) -> list[str]:
 # --------------------------------------------------------------------------- HTML pieces
 
 
+def _habitat_line(unit: _Unit) -> str:
+    """Popup line on the habitat: a unit with no habitat shows why, never a bare 0."""
+    if unit.note and not unit.habitat_km2:
+        return f"Habitat: none &ndash; <i>{_esc(unit.note)}</i><br>"
+    line = f"Habitat: {_esc(_fmt_km2(unit.habitat_km2))}, {_esc(_fmt_share(unit.share))} of unit"
+    return line + (f"<br><i>Note: {_esc(unit.note)}</i><br>" if unit.note else "<br>")
+
+
 def _popup_html(taxon: _Taxon, unit: _Unit) -> str:
     sci = _text(taxon.info.get("scientific_name"))
     lines = [
@@ -960,7 +971,7 @@ def _popup_html(taxon: _Taxon, unit: _Unit) -> str:
         f"Range unit: {_esc(_fmt_km2(unit.range_km2))}"
         + (f" ({_esc(unit.unit_rule)})" if unit.unit_rule else "")
         + "<br>",
-        f"Habitat: {_esc(_fmt_km2(unit.habitat_km2))}, {_esc(_fmt_share(unit.share))} of unit<br>",
+        _habitat_line(unit),
         f"Elevation band: {_esc(_band(unit.elev_min, unit.elev_max))}<br>",
         *_aoh_lines(unit),
         f"DEM: {_esc(unit.dem)}",
@@ -1105,6 +1116,7 @@ def _units_table(taxon: _Taxon) -> str:
     has_sens = any(u.area_wide_km2 is not None or u.area_narrow_km2 is not None for u in units)
     has_aoh = any(u.criteria for u in units)
     has_lc = any(u.landcover for u in units)
+    has_note = any(u.note for u in units)
     margins = {u.margin_m for u in units if u.margin_m is not None}
     margin = _num(taxon.info.get("elevation_margin_m"))
     if margin is None and len(margins) == 1:
@@ -1121,7 +1133,7 @@ def _units_table(taxon: _Taxon) -> str:
         + "<th>Share</th><th>Elevation band</th>"
         + ("<th>Criteria</th>" if has_aoh else "")
         + ("<th>Land cover of the habitat</th>" if has_lc else "")
-        + "<th>DEM</th><th>Evidence</th></tr>"
+        + "<th>DEM</th>" + ("<th>Note</th>" if has_note else "") + "<th>Evidence</th></tr>"
     )
     body = []
     for u in sorted(units, key=lambda u: (_natural(u.country), _natural(u.name))):
@@ -1142,7 +1154,8 @@ def _units_table(taxon: _Taxon) -> str:
                + "</td>" if has_aoh else "")
             + (f"<td>{_esc(u.landcover)}</td>" if has_lc else "")
             + f"<td>{_esc(u.dem)}</td>"
-            f"<td>{'<ul>' + ev + '</ul>' if ev else ''}</td>"
+            + (f"<td>{_esc(u.note or '')}</td>" if has_note else "")
+            + f"<td>{'<ul>' + ev + '</ul>' if ev else ''}</td>"
             "</tr>"
         )
     docs = [d for d in (taxon.info.get("documents") or []) if _text(d)]
