@@ -456,6 +456,21 @@ def _and(a: np.ndarray | None, b: np.ndarray | None) -> np.ndarray | None:
     return np.logical_and(a, b)
 
 
+def _or(a: np.ndarray | None, b: np.ndarray | None) -> np.ndarray | None:
+    """Disjunction of two masks, None meaning "every cell"."""
+    if a is None or b is None:
+        return None
+    return np.logical_or(a, b)
+
+
+def _any_rows(m: np.ndarray | None, shape: tuple[int, int]) -> tuple[int, int]:
+    """First and stop row holding a True cell of ``m`` (None: all rows; (0, 0): none)."""
+    if m is None:
+        return 0, shape[0]
+    r = np.flatnonzero(m.any(axis=1))
+    return (int(r[0]), int(r[-1]) + 1) if r.size else (0, 0)
+
+
 def _and_all(masks) -> np.ndarray | None:
     out = None
     for m in masks:
@@ -533,8 +548,12 @@ def run_block(task: BlockTask) -> BlockResult:
     other = None
     if crit:
         # Criteria beyond the band: each gives values and a mask for the whole block.
+        # Criteria need their values only where the band or its wide margin can hold
+        # (every mask below is ANDed with one of them): the rows spanning those cells.
+        wide_m = _in_band(data, ok_band, wide)
+        span = _any_rows(_or(mask, wide_m), shape)
         blk = BlockData(src, task.row0, task.col0, task.nrows, task.ncols, data, blk_valid,
-                        zhalo)
+                        zhalo, span)
         values = [c.values(blk) for c in crit]
         cmasks = [c.mask(v) for c, v in zip(crit, values, strict=True)]
         other = _and_all(cmasks)
@@ -545,7 +564,7 @@ def run_block(task: BlockTask) -> BlockResult:
         elev_mask = mask
         mask = _and(mask, other)
         # The band's margin areas are measured with the other criteria applied.
-        res.wide = count_area(_and(_in_band(data, ok_band, wide), other))[1]
+        res.wide = count_area(_and(wide_m, other))[1]
         res.narrow = count_area(_and(_in_band(data, ok_band, narrow), other))[1]
         for k, c in enumerate(crit):
             if not c.bins:
