@@ -200,7 +200,7 @@ def test_area_without_aoh_options_keeps_its_columns(tiny_world) -> None:
     assert r.exit_code == 0, r.output
     header = r.output.splitlines()[0].split(",")
     assert header[0] == "name"
-    assert [h for h in header if h in engine.AREA_FIELDS] == engine.AREA_FIELDS
+    assert [h for h in header if h in aoh.AREA_FIELDS] == aoh.AREA_FIELDS
     assert header[-len(aoh.AOH_FIELDS):] == aoh.AOH_FIELDS  # added at the end
 
 

@@ -708,7 +708,7 @@ def _plural(n: int, word: str) -> str:
 
 def _write_area_table(gdf, dems, min_elevation, max_elevation, layer, workers,
                       scheduler, out_file, aoh=None) -> tuple[int, float]:
-    from rangemap.engine import area_table
+    from rangemap.aoh import area_table
     from rangemap.fsutil import write_text_atomic
 
     # ``gdf`` is the range file as read and filtered by _read_range (passed through).

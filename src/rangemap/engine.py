@@ -58,7 +58,6 @@ from rangemap.bands import margin_bands
 from rangemap.criteria import BlockData, Criterion
 from rangemap.dem import (
     DemSource,
-    DemStack,
     check_window,
     open_dem,
     read_error,
@@ -918,59 +917,3 @@ def unit_habitat(
     return habitats([geom], dems, (min_m, max_m), margin_m,
                            block=block or BLOCK, polygons=polygons,
                            executor=executor, criteria=tuple(criteria))[0]
-
-
-# --------------------------------------------------------------------------- files
-
-#: Columns of the area table (``rangemap area``), after the range file's own attributes.
-AREA_FIELDS = ["area_km2", "cells", "aoo_km2", "habitat_elev_min_m", "habitat_elev_mean_m",
-               "habitat_elev_max_m", "area_km2_wide", "area_km2_narrow", "dem_source",
-               "dem_coverage"]
-
-
-def area_table(range_file, dems, min_m: float, max_m: float | None, layer: str | None = None,
-               *, margin_m: float = 100.0, workers: int | None = None, scheduler=None,
-               block: int | None = BLOCK, aoh=None):
-    """``rangemap area``: one row per range feature, no polygons (a pandas DataFrame).
-
-    ``area_km2`` is the exact ellipsoidal area of the habitat cells; ``aoh``
-    (:class:`rangemap.aoh.AohOptions`) adds slope and land-cover criteria.
-    """
-    # pandas and geopandas (through ranges) are heavy, and the workers that import this
-    # module never build tables or read range files.
-    import pandas as pd
-
-    # aoh builds on this module (its fallbacks rerun engine.habitats): the one upward
-    # import, listed in the import contract's ignore_imports until ``area_table`` moves
-    # above the engine (cli imports it from here).
-    from rangemap.aoh import AOH_FIELDS, aoh_fields, feature_criteria, habitats_with_fallbacks
-    from rangemap.ranges import read_range_file
-
-    gdf = read_range_file(range_file, layer)
-    geoms = list(gdf.geometry.values)
-    crit, labels = feature_criteria(gdf, aoh)
-    band = (min_m, max_m)
-    with DemStack(list(dems)) as stack, make_executor(workers, scheduler) as ex:
-        results = habitats_with_fallbacks(geoms, list(stack), [band] * len(geoms),
-                                          [crit] * len(geoms),
-                                          [[i] for i in range(len(geoms))], margin_m,
-                                          polygons=False, executor=ex, labels=labels)
-    out = pd.DataFrame(gdf.drop(columns="geometry")).drop(columns=AREA_FIELDS + AOH_FIELDS,
-                                                          errors="ignore")
-    out["area_km2"] = [round(r.cell_area_km2, 3) for r in results]
-    out["cells"] = [r.cells for r in results]
-    out["aoo_km2"] = [r.aoo_km2 for r in results]
-    out["habitat_elev_min_m"] = [r.habitat_elev_min for r in results]
-    out["habitat_elev_mean_m"] = [None if r.habitat_elev_mean is None
-                                  else round(r.habitat_elev_mean, 1)
-                                  for r in results]
-    out["habitat_elev_max_m"] = [r.habitat_elev_max for r in results]
-    out["area_km2_wide"] = [round(r.area_wide_km2, 3) for r in results]
-    out["area_km2_narrow"] = [round(r.area_narrow_km2, 3) for r in results]
-    out["dem_source"] = ["+".join(r.sources) if r.sources else None for r in results]
-    out["dem_coverage"] = [round(r.covered_share, 6) for r in results]
-    rows = [aoh_fields(r, band, geodesic_area_km2(g), r.cell_area_km2)
-            for r, g in zip(results, geoms, strict=True)]
-    for f in AOH_FIELDS:
-        out[f] = [row[f] for row in rows]
-    return out
