@@ -31,6 +31,7 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import Patch, Rectangle
 
 from rangemap.fsutil import atomic_path, safe_child
+from rangemap.values import number
 
 log = logging.getLogger(__name__)
 
@@ -65,23 +66,13 @@ def nice_scale_km(width_deg: float, lat: float) -> float:
 
 
 def _fmt_km2(v: Any) -> str:
-    try:
-        f = float(v)
-    except (TypeError, ValueError):
-        return "n/a"
-    return "n/a" if math.isnan(f) else f"{f:,.0f} km²"
+    f = number(v)
+    return "n/a" if f is None else f"{f:,.0f} km²"
 
 
 def band_text(lo: Any, hi: Any) -> str:
     """Readable elevation band: '≥ 2,500 m', '2,500–4,000 m', '≤ 1,600 m'."""
-    def num(v: Any) -> float | None:
-        try:
-            f = float(v)
-        except (TypeError, ValueError):
-            return None
-        return None if math.isnan(f) else f
-
-    a, b = num(lo), num(hi)
+    a, b = number(lo), number(hi)
     if a is not None and b is not None:
         return f"{a:,.0f}–{b:,.0f} m"
     if a is not None:

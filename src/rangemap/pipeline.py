@@ -73,6 +73,7 @@ from rangemap.ranges import (
     taxon_id,
 )
 from rangemap.shapes import as_multi, snap, wrap_antimeridian
+from rangemap.values import is_null
 
 # Re-exported: they lived here before (callers may import them from the pipeline).
 __all__ = ["build", "habitat_file", "read_range_file", "wrap_antimeridian"]
@@ -226,10 +227,10 @@ def coverage_warnings(rows: Any, label: Callable[[Any, int], str] = unit_label) 
     for i, row in enumerate(rows.itertuples(index=False)):
         cov = getattr(row, "dem_coverage", None)
         src = getattr(row, "dem_source", None)
-        if _isnull(src) or not src:
+        if is_null(src) or not src:
             warn("no-dem", f"{label(row, i)}: no DEM covers the unit, so its habitat area is "
                  "unknown, not 0; add a --dem that covers it")
-        elif cov is not None and not _isnull(cov) and cov < 0.999:
+        elif cov is not None and not is_null(cov) and cov < 0.999:
             warn("partial-dem", f"{label(row, i)}: DEM data cover {cov:.0%} of the unit; habitat "
                  "counts only that part; add a --dem that covers the rest")
 
@@ -249,13 +250,13 @@ def coarse_dem_warnings(habitat: Any, coarse: dict[str, str]) -> None:
     res_of: dict[str, set[str]] = {}
     for row in habitat.itertuples(index=False):
         src = getattr(row, "dem_source", None)
-        if _isnull(src) or not src or getattr(row, "habitat_cells", 1):
+        if is_null(src) or not src or getattr(row, "habitat_cells", 1):
             continue
         names = str(src).split("+")
         if all(n in coarse for n in names):
             name = str(getattr(row, "species", "") or "")
             unit = " ".join(str(v) for v in (row.iso3, getattr(row, "admin1", None))
-                            if v and not _isnull(v))
+                            if v and not is_null(v))
             by_taxon.setdefault(name, []).append(unit)
             res_of.setdefault(name, set()).update(coarse[n] for n in names)
     for name, units in by_taxon.items():
@@ -440,8 +441,8 @@ def _digest(obj: Any) -> str:
 def taxon_key(units: gpd.GeoDataFrame, context: dict[str, Any]) -> str:
     """Cache key of one taxon's habitat: its units, limits, geometry and the inputs."""
     rows = [[r.iso3, r.admin1, r.unit_rule,
-             None if _isnull(r.elevation_min_m) else r.elevation_min_m,
-             None if _isnull(r.elevation_max_m) else r.elevation_max_m,
+             None if is_null(r.elevation_min_m) else r.elevation_min_m,
+             None if is_null(r.elevation_max_m) else r.elevation_max_m,
              hashlib.sha256(shapely.to_wkb(r.geometry)).hexdigest()]
             for r in units.itertuples(index=False)]
     return _digest({"units": rows, **context})
@@ -655,8 +656,8 @@ def compute_habitat(units: gpd.GeoDataFrame, dems: DemStack, margin_m: float = 1
     rows = []
     keys = []
     recs = list(units.itertuples(index=False))
-    limits = [(None if _isnull(r.elevation_min_m) else r.elevation_min_m,
-               None if _isnull(r.elevation_max_m) else r.elevation_max_m) for r in recs]
+    limits = [(None if is_null(r.elevation_min_m) else r.elevation_min_m,
+               None if is_null(r.elevation_max_m) else r.elevation_max_m) for r in recs]
     label = ", ".join(dict.fromkeys(str(r.taxon_id) for r in recs))
     with engine.make_executor(workers, scheduler) as ex:
         results = habitats_with_fallbacks([r.geometry for r in recs], list(dems), limits,
@@ -711,10 +712,6 @@ def compute_habitat(units: gpd.GeoDataFrame, dems: DemStack, margin_m: float = 1
     return gdf, all_keys
 
 
-def _isnull(v: Any) -> bool:
-    return v is None or (isinstance(v, float) and np.isnan(v))
-
-
 def _write_vector(gdf: gpd.GeoDataFrame, path: Path, layer: str, driver: str,
                   append_to: Path | None = None) -> None:
     # GeoPackage 1.3: the GDAL in Debian's QGIS 3.22 warns on 1.4 files.
@@ -725,7 +722,7 @@ def _write_vector(gdf: gpd.GeoDataFrame, path: Path, layer: str, driver: str,
 
 
 def _json_value(v: Any) -> Any:
-    if _isnull(v):
+    if is_null(v):
         return None
     if isinstance(v, np.generic):
         return v.item()
@@ -792,7 +789,7 @@ def summary_csv(habitat: gpd.GeoDataFrame) -> str:
     w = csv.writer(buf, lineterminator="\n")
     w.writerow(cols)
     for row in habitat[cols].itertuples(index=False):
-        w.writerow(["" if _isnull(v) else v for v in row])
+        w.writerow(["" if is_null(v) else v for v in row])
     return buf.getvalue()
 
 
@@ -818,9 +815,9 @@ def taxa_table(records: list[dict[str, Any]], ranges: gpd.GeoDataFrame,
             "eoo_km2": round(eoo_km2(list(h.geometry.values)), 3),
             "aoo_km2": (taxon_aoo_km2 or {}).get(tid),
             "range_km2": round(float(h["range_area_km2"].sum()), 3),
-            "elevation_min_m": None if _isnull(r["elevation_min_m"].iloc[0])
+            "elevation_min_m": None if is_null(r["elevation_min_m"].iloc[0])
             else float(r["elevation_min_m"].iloc[0]),
-            "elevation_max_m": None if _isnull(r["elevation_max_m"].iloc[0])
+            "elevation_max_m": None if is_null(r["elevation_max_m"].iloc[0])
             else float(r["elevation_max_m"].iloc[0]),
             "elevation_rule": str(r["elevation_rule"].iloc[0]),
             "documents": sorted({e["document"] for u in rec.get("units", [])
@@ -844,9 +841,9 @@ def taxon_aoh_summary(h: pd.DataFrame) -> dict[str, Any]:
         weight += float(w)
         for code, share in json.loads(text).items():
             shares[code] = shares.get(code, 0.0) + share * float(w)
-    criteria = list(dict.fromkeys(str(c) for c in h.get("criteria", []) if not _isnull(c)))
-    fallback = [str(f) for f in h.get("fallback", []) if not _isnull(f)]
-    codes = [str(c) for c in h.get("habitat_codes", []) if not _isnull(c)]
+    criteria = list(dict.fromkeys(str(c) for c in h.get("criteria", []) if not is_null(c)))
+    fallback = [str(f) for f in h.get("fallback", []) if not is_null(f)]
+    codes = [str(c) for c in h.get("habitat_codes", []) if not is_null(c)]
     return {
         "elevation_km2": round(float(h["elevation_km2"].sum()), 3) if len(h) else 0.0,
         "area_km2": round(aoh_km2, 3),

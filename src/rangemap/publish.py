@@ -43,6 +43,8 @@ from folium import plugins
 
 from rangemap.errors import DataError
 from rangemap.fsutil import atomic_path, safe_child, slugify, write_text_atomic
+from rangemap.values import finite_number as _num
+from rangemap.values import text as _text
 
 __all__ = [
     "write_maps", "PALETTE", "DEFAULT_TOLERANCE_DEG", "MAX_PAGE_BYTES", "LIGHT_PAGE_BYTES",
@@ -391,26 +393,6 @@ class _Taxon:
     @property
     def name(self) -> str:
         return str(self.info.get("name") or self.info["taxon_id"])
-
-
-def _num(value: Any) -> float | None:
-    """A finite float or None (accepts None, NaN, numpy scalars, numeric strings)."""
-    if value is None:
-        return None
-    try:
-        f = float(value)
-    except (TypeError, ValueError):
-        return None
-    return f if math.isfinite(f) else None
-
-
-def _text(value: Any) -> str | None:
-    if value is None:
-        return None
-    if isinstance(value, float) and math.isnan(value):
-        return None
-    s = str(value).strip()
-    return s or None
 
 
 def _key(taxon_id: Any, iso3: Any, admin1: Any) -> tuple[str, str, str]:

@@ -39,7 +39,6 @@ from __future__ import annotations
 import csv
 import hashlib
 import json
-import math
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -254,14 +253,6 @@ def _inside(geoms: list[Any], lon: np.ndarray, lat: np.ndarray) -> np.ndarray:
             idx = np.flatnonzero(box)
             out[idx] = shapely.contains_xy(g, lon[idx], lat[idx])  # type: ignore[index]
     return out
-
-
-def _num(v: Any) -> float | None:
-    try:
-        f = float(v)
-    except (TypeError, ValueError):
-        return None
-    return None if math.isnan(f) else f
 
 
 def point_prevalence(
