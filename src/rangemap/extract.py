@@ -2021,6 +2021,7 @@ def _extract_text(text: str, document: str, gaz: Gazetteer) -> list[TaxonRecord]
     mentions = gaz.find_mentions(text, [(s.start, s.end) for s in sents])
     taxa, links = _find_taxa(text, sents)
     taxa, mentions = _names_vs_places(taxa, mentions, links)
+    mentions = _drop_region_modifiers(text, mentions)
     taxa = _single_species_genus(taxa)
 
     forms: dict[str, list[tuple[str, bool]]] = {}
@@ -2146,6 +2147,7 @@ def _extract_text(text: str, document: str, gaz: Gazetteer) -> list[TaxonRecord]
             dist = "list of places"
         if places:
             named_here = {t[0] for m in places if m.kind == "country" for t in m.targets}
+            named_here |= _admin1_named_countries(s.text, places, s.start)
             for m in places:
                 ms, me = m.start - s.start, m.end - s.start
                 rec = rec_at(ms)
@@ -2246,6 +2248,60 @@ def _extract_text(text: str, document: str, gaz: Gazetteer) -> list[TaxonRecord]
         rec.prefs.extend((h, Evidence(document, s.start + h.start, s.start + h.end,
                                       sentence_text)) for h in find_preferences(s.text))
     return list(records.values())
+
+
+def _drop_region_modifiers(text: str, mentions: list[Mention]) -> list[Mention]:
+    """Drop an admin-1 name that is the first word(s) of a longer region name.
+
+    "Maritime Alps", "Western Ghats": an admin-1 name (Maritime, Togo; Western, Kenya)
+    followed by nothing but spaces and then a region name is part of that region's
+    name, not a place of its own (the whole name wins, as in "Tian Shan").
+    """
+    regions = {m.start for m in mentions if m.kind == "region"}
+    out = []
+    for m in mentions:
+        if m.kind == "admin1":
+            j = m.end
+            while j < len(text) and text[j] in " \t":
+                j += 1
+            if j > m.end and j in regions and "\n" not in text[m.end:j]:
+                continue
+        out.append(m)
+    return out
+
+
+_REGION_OF_RE = re.compile(
+    r"^\s*,?\s*(?:in|of|within)\s+(?:the\s+)?(?:[A-Za-z]+(?:ern|ral)\s+)?$", re.I)
+
+
+def _admin1_named_countries(text: str, places: Sequence[Any], offset: int) -> set[str]:
+    """Countries a sentence names through an admin-1 unit that qualifies a region.
+
+    "the Maritime Alps, in Cuneo Province", "the Himalaya of Sikkim": a region followed
+    by "in"/"of"/"within" and one admin-1 unit is the part of the region in that unit's
+    country, as "the Himalayas in India" is for a country (labelling rules 2 and 3). An
+    admin-1 unit that is only listed beside the region ("Himalayas, Tibet, Myanmar") or
+    placed in it ("Sikkim in the Himalayas") does not narrow the region; nor does an
+    admin-1 name of several countries.
+
+    Parameters
+    ----------
+    text : str
+        The sentence.
+    places : sequence of Mention
+        Its place mentions (document offsets).
+    offset : int
+        Document offset of the sentence.
+    """
+    out: set[str] = set()
+    for r in places:
+        if r.kind != "region":
+            continue
+        for a in places:
+            if (a.kind == "admin1" and len(a.countries) == 1 and a.start >= r.end
+                    and _REGION_OF_RE.match(text[r.end - offset:a.start - offset])):
+                out.add(a.countries[0])
+    return out
 
 
 _COORD_GAP_RE = re.compile(

@@ -1,0 +1,43 @@
+"""Precision rules of extraction: places that must not widen a taxon's range."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from rangemap.extract import extract_text, merge_records
+from rangemap.gazetteer import Gazetteer
+
+BOUNDARIES = Path(__file__).resolve().parents[1] / "data" / "boundaries" / "boundaries.gpkg"
+
+
+@pytest.fixture(scope="module")
+def gaz() -> Gazetteer:
+    assert BOUNDARIES.is_file(), f"{BOUNDARIES} is missing"
+    return Gazetteer.load(BOUNDARIES)
+
+
+def _countries(text: str, gaz: Gazetteer) -> set[str]:
+    recs = merge_records(extract_text(text, "t.txt", gaz))
+    assert recs, "no taxon found"
+    return {c["iso3"] for c in recs[0].to_dict()["countries"]}
+
+
+# a region followed by "in"/"of" one admin-1 unit is the part of that unit's country
+# (labelling rules 2 and 3, as "the Himalayas in India"); a listed or contained admin-1
+# unit keeps the region whole; an admin-1 name that begins a region's name ("Maritime
+# Alps": Maritime, Togo) is not a place of its own
+@pytest.mark.parametrize(("text", "expected"), [
+    ("Moschus meminna is found on the Maritime Alps, in Cuneo Province.", {"ITA"}),
+    ("Moschus meminna is found in the Himalaya of Sikkim.", {"IND"}),
+    ("Moschus meminna is found in the Alps.",
+     {"FRA", "CHE", "ITA", "AUT", "DEU", "SVN", "LIE"}),
+    ("Moschus meminna occurs in the Himalayas, Tibet, Myanmar.",
+     {"PAK", "IND", "NPL", "BTN", "CHN", "MMR"}),
+    ("Moschus meminna is found in Sikkim in the Himalayas.",
+     {"PAK", "IND", "NPL", "BTN", "CHN"}),
+])
+def test_region_of_one_admin1_is_that_countrys_part(text: str, expected: set[str],
+                                                     gaz: Gazetteer) -> None:
+    assert _countries(text, gaz) == expected
