@@ -43,6 +43,7 @@ from folium import plugins
 
 from rangemap.errors import DataError
 from rangemap.fsutil import atomic_path, safe_child, slugify, write_text_atomic
+from rangemap.palette import PALETTE, taxon_colour
 from rangemap.values import finite_number as _num
 from rangemap.values import text as _text
 
@@ -53,19 +54,6 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-#: Fill colours, one per taxon in the order of ``taxa`` (cycled).
-PALETTE: tuple[str, ...] = (
-    "#1f77b4",
-    "#d62728",
-    "#2ca02c",
-    "#9467bd",
-    "#ff7f0e",
-    "#8c564b",
-    "#e377c2",
-    "#17becf",
-    "#bcbd22",
-    "#393b79",
-)
 #: Display simplification tolerance in degrees (about 500 m).
 DEFAULT_TOLERANCE_DEG = 0.005
 #: Coordinates written to the page are rounded to this many decimals (~1 m).
@@ -1923,7 +1911,7 @@ def write_maps(
         tid = str(info["taxon_id"])
         if tid in by_id:
             raise DataError(f"taxa[{i}]: duplicate taxon_id {tid!r}")
-        t = _Taxon(info=info, stem=stem, colour=PALETTE[i % len(PALETTE)])
+        t = _Taxon(info=info, stem=stem, colour=taxon_colour(i))
         by_id[tid] = t
         ordered.append(t)
     _collect_units(ranges, habitat, by_id)

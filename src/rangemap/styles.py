@@ -23,18 +23,13 @@ from pathlib import Path
 from typing import Any
 
 from rangemap.fsutil import write_text_atomic
+from rangemap.palette import PALETTE, taxon_colour
 
 __all__ = [
     "PALETTE", "HABITAT_LABEL_EXPRESSION", "RANGE_LABEL_EXPRESSION", "taxon_categories",
     "habitat_qml", "ranges_qml", "write_qml_sidecars", "add_gpkg_styles",
 ]
 
-#: Category colours, in taxon order; the same as :data:`rangemap.publish.PALETTE` so the
-#: QGIS layers match the web maps when categories come in the order of ``BuildResult.taxa``.
-PALETTE: tuple[str, ...] = (
-    "#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e",
-    "#8c564b", "#e377c2", "#17becf", "#bcbd22", "#393b79",
-)
 _OTHER_COLOUR = "#7f7f7f"
 
 QGIS_VERSION = "3.22.16-Białowieża"
@@ -231,7 +226,7 @@ def _qml(field: str, categories: Sequence[tuple[str, str]], symbol_props, label_
         ET.SubElement(cats, "category", {"render": "true", "symbol": str(i), "value": value,
                                          "label": str(label) if label is not None else value,
                                          "type": "string"})
-        _fill_symbol(syms, "symbol", str(i), symbol_props(PALETTE[i % len(PALETTE)]))
+        _fill_symbol(syms, "symbol", str(i), symbol_props(taxon_colour(i)))
         i += 1
     # An empty value is QGIS's "all other values" class (taxa not in the list).
     ET.SubElement(cats, "category", {"render": "true", "symbol": str(i), "value": "",
@@ -260,7 +255,7 @@ def habitat_qml(categories: Sequence[tuple[str, str]], field: str = "taxon_id",
     ----------
     categories : sequence of (value, label)
         One class per taxon: ``value`` is the attribute value of ``field``,
-        ``label`` the legend text.  Colours follow :data:`PALETTE` in this order.
+        ``label`` the legend text.  Colours follow :data:`rangemap.palette.PALETTE` in this order.
     field : str, default "taxon_id"
         Attribute to classify on (``taxon_id`` or ``species``).
     label_expression : str
