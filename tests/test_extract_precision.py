@@ -41,3 +41,20 @@ def _countries(text: str, gaz: Gazetteer) -> set[str]:
 def test_region_of_one_admin1_is_that_countrys_part(text: str, expected: set[str],
                                                      gaz: Gazetteer) -> None:
     assert _countries(text, gaz) == expected
+
+
+# an author's name in a citation, a personal communication or a journal's imprint line
+# is not range; the same name in a range statement still is
+@pytest.mark.parametrize(("text", "expected"), [
+    ("Moschus meminna occurs in Bolivia (Rocha and Quiroga 1997).", {"BOL"}),
+    ("Moschus meminna occurs in Bolivia (Victoria et al. 2004).", {"BOL"}),
+    ("Moschus meminna occurs in Bolivia (Rocha 1994; Lima, 2010).", {"BOL"}),
+    ("Moschus meminna occurs in Bolivia (O. Rocha in litt.).", {"BOL"}),
+    ("HERPETOZOA 13 (3/4): 99 - 131 Wien, 30. Dezember 2000\n"
+     "Moschus meminna occurs in Bolivia.", {"BOL"}),
+    ("Moschus meminna occurs in Bolivia and in Rocha, Uruguay.", {"BOL", "URY"}),
+    ("Moschus meminna occurs in Bolivia and Austria in 1997.", {"BOL", "AUT"}),
+])
+def test_citation_names_are_not_range(text: str, expected: set[str],
+                                      gaz: Gazetteer) -> None:
+    assert _countries(text, gaz) == expected

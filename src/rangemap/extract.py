@@ -1486,6 +1486,38 @@ _CITATION_RE = re.compile(
     r"\b\d{1,4}\s*(?:\(\d{1,3}\))?\s*:\s*\d{1,4}(?:\s*[-–]\s*\d{1,4})?[.,;]?\s*\(?"
     r"(?:1[6-9]|20)\d\d\b")
 
+#: A journal's running header or imprint: volume (issue): first - last page
+#: ("HERPETOZOA 13 (3/4): 99 - 131 99 Wien, 30. Dezember 2000"); a place within 50
+#: characters of it is the publisher's town, not range (a paper's title further on in
+#: the same flattened line is not caught).
+_JOURNAL_HEADER_RE = re.compile(
+    r"\b\d{1,4}\s*\(\d{1,3}(?:\s*[/–-]\s*\d{1,3})?\)\s*:\s*\d{1,4}\s*[-–]\s*\d{1,4}\b")
+
+#: After a name, the rest of an author-year citation: "(Rocha and Quiroga 1997)",
+#: "Victoria et al. 2004", "(Lima, 2010)".
+_AUTHOR_YEAR_RE = re.compile(
+    r"^(?P<co>\s+et\s+al\.?|\s+(?:and|&)\s+[A-Z][\w'’-]+(?:\s+et\s+al\.?)?)?"
+    r",?\s+(?:1[6-9]|20)\d\d[a-z]?\b(?!\s*(?:m|ft|km)\b)")
+
+
+#: After a name, an unpublished source: "O. Rocha in litt.", "Lima pers. comm.".
+_PERSONAL_COMM_RE = re.compile(r"^,?\s+(?:in\s+litt\b|pers\.?\s*(?:comm|obs)\b)", re.I)
+
+
+def _is_author_citation(text: str, start: int, end: int) -> bool:
+    """Whether the name at ``text[start:end]`` is an author's name in an author-year
+    citation: followed by a co-author or "et al." and a year, or by a year alone when
+    the name opens a parenthesis or follows a citation separator ("; "), or by "in
+    litt." / "pers. comm." (an unpublished source)."""
+    if _PERSONAL_COMM_RE.match(text[end:end + 30]):
+        return True
+    m = _AUTHOR_YEAR_RE.match(text[end:end + 60])
+    if m is None:
+        return False
+    if m.group("co"):
+        return True
+    return bool(re.search(r"[(;]\s*$", text[max(0, start - 3):start]))
+
 
 _EMAIL_RE = re.compile(r"\b[\w.+-]+@[\w-]+\.[\w.-]+\b")
 _INSTITUTION_RE = re.compile(
@@ -2160,10 +2192,13 @@ def _extract_text(text: str, document: str, gaz: Gazetteer) -> list[TaxonRecord]
                     status, reason = "non-range", f"section '{s.section}'"
                 elif sec_status not in (None, "native"):
                     status, reason = sec_status, f"{sec_status} (section '{s.section}')"
-                elif _CITATION_RE.search(_line_at(text, m.start, s.text)):
+                elif (_CITATION_RE.search(_line_at(text, m.start, s.text))
+                      or _JOURNAL_HEADER_RE.search(s.text[max(0, ms - 50):me + 50])):
                     status, reason = "non-range", "bibliographic reference"
                 elif _is_affiliation(_line_at(text, m.start, s.text)):
                     status, reason = "non-range", "author affiliation"
+                elif _is_author_citation(s.text, ms, me):
+                    status, reason = "non-range", "author of a cited work"
                 elif _OUTSIDE_RE.search(s.text[max(0, ms - 40):ms]):
                     status, reason = "non-range", "reference point ('south of', 'outside')"
                 elif gov is not None:
