@@ -34,7 +34,7 @@ import shapely
 
 from rangemap import engine
 from rangemap.criteria import Criterion, LandCover, SlopeLimits
-from rangemap.dem import DemStack
+from rangemap.dem import DemStack, sources_text
 from rangemap.errors import DataError
 from rangemap.geodesy import geodesic_area_km2
 from rangemap.landcover import (
@@ -352,7 +352,7 @@ def area_table(range_file, dems, min_m: float, max_m: float | None, layer: str |
     out["habitat_elev_max_m"] = [r.habitat_elev_max for r in results]
     out["area_km2_wide"] = [round(r.area_wide_km2, 3) for r in results]
     out["area_km2_narrow"] = [round(r.area_narrow_km2, 3) for r in results]
-    out["dem_source"] = ["+".join(r.sources) if r.sources else None for r in results]
+    out["dem_source"] = [sources_text(r.sources) for r in results]
     out["dem_coverage"] = [round(r.covered_share, 6) for r in results]
     rows = [aoh_fields(r, band, geodesic_area_km2(g), r.cell_area_km2)
             for r, g in zip(results, geoms, strict=True)]

@@ -714,18 +714,18 @@ def _write_area_table(gdf, dems, min_elevation, max_elevation, layer, workers,
     # ``gdf`` is the range file as read and filtered by _read_range (passed through).
     table = area_table(gdf, list(dems), min_elevation, max_elevation, layer,
                        workers=workers, scheduler=scheduler, aoh=aoh)
-    from rangemap.dem import DemStack
+    from rangemap.dem import DemStack, resolution_labels, resolutions_text
     from rangemap.errors import check_strict
     from rangemap.pipeline import coverage_warnings
 
     with DemStack(list(dems)) as stack:  # the cell size of each DEM, by name
-        labels = {d.name: d.resolution_label for d in stack}
+        labels = resolution_labels(stack)
     table = table.drop(columns="dem_resolution", errors="ignore")  # the input's, if any
     cols = list(table.columns)
     pos = cols.index("dem_coverage") if "dem_coverage" in cols else len(cols)
     table.insert(pos, "dem_resolution", [
-        "+".join(labels.get(n, "?") for n in str(s).split("+")) if isinstance(s, str) and s
-        else None for s in table["dem_source"]])
+        resolutions_text(s.split("+") if isinstance(s, str) and s else (), labels)
+        for s in table["dem_source"]])
     name = Path(gdf.attrs.get("source", "range")).name
     coverage_warnings(table, lambda _row, i: f"{name} feature {i + 1}")
     check_strict()  # --strict: nothing written

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 import os
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -103,6 +104,17 @@ class DemSource:
         if abs(sec - round(sec)) < 1e-6:
             return f"{round(sec)}″"
         return f"{sec:.2f}″"
+
+
+def sources_text(names: Sequence[str]) -> str | None:
+    """The ``dem_source`` of a table row: the DEM names joined by ``+``, None for none."""
+    return "+".join(names) if names else None
+
+
+def resolutions_text(names: Sequence[str], labels: Mapping[str, str]) -> str | None:
+    """The ``dem_resolution`` of a table row: each DEM's cell size (``labels``, by name,
+    ``?`` for a DEM not among them) joined by ``+``, None for none."""
+    return "+".join(labels.get(n, "?") for n in names) if names else None
 
 
 def source_name(path: Path) -> str:
@@ -210,6 +222,11 @@ class DemStack:
 #: claims a huge raster); set RANGEMAP_MAX_WINDOW_CELLS to change it.  The engine reads
 #: blocks of at most a few million cells, so this only stops reads that went wrong.
 DEFAULT_MAX_WINDOW_CELLS = 1 << 28
+
+
+def resolution_labels(sources: Iterable[DemSource]) -> dict[str, str]:
+    """Each DEM's cell size as people say it (``resolution_label``), by DEM name."""
+    return {s.name: s.resolution_label for s in sources}
 
 
 def check_window(src: DemSource, win: Window) -> None:

@@ -42,7 +42,7 @@ from rangemap.aoh import (
     taxon_criteria,
 )
 from rangemap.bands import margin_bands
-from rangemap.dem import DemStack
+from rangemap.dem import DemStack, resolution_labels, resolutions_text, sources_text
 from rangemap.errors import (
     DataError,
     UsageError,
@@ -665,13 +665,13 @@ def compute_habitat(units: gpd.GeoDataFrame, dems: DemStack, margin_m: float = 1
                                           [list(range(len(recs)))], margin_m,
                                           executor=BlockProgress.wrap(ex, progress, label),
                                           labels=[label], shared=shared)
+    labels = resolution_labels(dems)
     for rec, res, band in zip(recs, results, limits, strict=True):
         geom = rec.geometry
         keys.append(res.aoo_keys)
         if progress is not None:
             progress(1, len(units), f"{rec.taxon_id} {rec.iso3} {rec.admin1 or ''}".strip())
         range_km2 = geodesic_area_km2(geom)
-        labels = {s.name: s.resolution_label for s in dems}
         rows.append({
             "species": rec.species,
             "scientific_name": rec.scientific_name,
@@ -680,7 +680,7 @@ def compute_habitat(units: gpd.GeoDataFrame, dems: DemStack, margin_m: float = 1
             "elevation_min_m": rec.elevation_min_m,
             "elevation_max_m": rec.elevation_max_m,
             "area_km2": round(res.area_km2, 3),
-            "dem_source": "+".join(res.sources) if res.sources else None,
+            "dem_source": sources_text(res.sources),
             "taxon_id": rec.taxon_id,
             "rank": rec.rank,
             "country": rec.country,
@@ -694,7 +694,7 @@ def compute_habitat(units: gpd.GeoDataFrame, dems: DemStack, margin_m: float = 1
             "habitat_elev_mean_m": (None if res.habitat_elev_mean is None
                                     else round(res.habitat_elev_mean, 1)),
             "habitat_elev_max_m": res.habitat_elev_max,
-            "dem_resolution": "+".join(labels[s] for s in res.sources) if res.sources else None,
+            "dem_resolution": resolutions_text(res.sources, labels),
             "dem_coverage": round(res.covered_share, 6),
             "note": habitat_note(res),
             "largest_patch_km2": round(res.largest_patch_km2, 3),
@@ -1248,22 +1248,21 @@ def habitat_file(range_file: Path | gpd.GeoDataFrame, dems: list[Path], min_m: f
                                           [[i] for i in range(len(geoms))], 100.0,
                                           executor=BlockProgress.wrap(ex, progress, name),
                                           labels=names)
-        labels = {d.name: d.resolution_label for d in stack}
+        labels = resolution_labels(stack)
     out = gdf.drop(columns=["area_km2", "elevation_min_m", "elevation_max_m", "dem_source",
                             "dem_resolution", "dem_coverage", *AOH_FIELDS],
                    errors="ignore").copy()
     out["area_km2"] = [round(r.area_km2, 3) for r in results]
     out["elevation_min_m"] = np.nan if min_m is None else float(min_m)
     out["elevation_max_m"] = np.nan if max_m is None else float(max_m)
-    out["dem_source"] = ["+".join(r.sources) if r.sources else None for r in results]
+    out["dem_source"] = [sources_text(r.sources) for r in results]
     rows = [aoh_fields(r, band, geodesic_area_km2(g), r.area_km2)
             for r, g in zip(results, geoms, strict=True)]
     for f in AOH_FIELDS:
         out[f] = [row[f] for row in rows]
     out = gpd.GeoDataFrame(out.drop(columns="geometry"),
                            geometry=[r.geometry for r in results], crs="EPSG:4326")
-    out["dem_resolution"] = ["+".join(labels[n] for n in r.sources) if r.sources else None
-                             for r in results]
+    out["dem_resolution"] = [resolutions_text(r.sources, labels) for r in results]
     out["dem_coverage"] = [round(r.covered_share, 6) for r in results]
     coverage_warnings(out, lambda _row, i: f"{name} feature {i + 1}")
     check_strict()  # --strict: nothing written
