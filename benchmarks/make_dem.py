@@ -13,6 +13,10 @@ separate set of files with its own noise seed, so no tile is decoded (or cached)
     python benchmarks/make_dem.py --out /tmp/rmbench            # 1.04e8 cells
     python benchmarks/make_dem.py --out /tmp/rmbench --big
     python benchmarks/make_dem.py --out /tmp/rmbench_zstd1 --compress zstd1   # decode ceiling
+    python benchmarks/make_dem.py --out /tmp/rmbench_smooth --smooth  # no white noise
+
+``--smooth`` leaves out the white noise: the same relief without the cell-to-cell speckle
+that makes a slope mask ragged (for the criteria benchmark's polygon mode).
 """
 
 from __future__ import annotations
@@ -56,9 +60,10 @@ def _interp_matrix(n_out: int, n_in: int) -> np.ndarray:
     return m
 
 
-def tile(src: rasterio.DatasetReader, lon: int, lat: int, rep: int = 0) -> np.ndarray:
+def tile(src: rasterio.DatasetReader, lon: int, lat: int, rep: int = 0,
+         smooth: bool = False) -> np.ndarray:
     """3″ elevation of the 1° tile whose south-west corner is (lon, lat); ``rep`` > 0
-    gives another copy with its own noise."""
+    gives another copy with its own noise; ``smooth`` leaves out the white noise."""
     t = src.transform
     col = (lon - t.c) / t.a
     row = (lat + 1 - t.f) / t.e
@@ -67,7 +72,9 @@ def tile(src: rasterio.DatasetReader, lon: int, lat: int, rep: int = 0) -> np.nd
     rng = np.random.default_rng([SEED, lon, lat] + ([rep] if rep else []))
     m = _interp_matrix(N, N // 8 + 1)
     z += 60 * (m @ rng.normal(size=(N // 8 + 1, N // 8 + 1)) @ m.T) * 2.0
-    z += rng.normal(0, 8, (N, N))
+    noise = rng.normal(0, 8, (N, N))  # drawn either way: the same stream as before
+    if not smooth:
+        z += noise
     return np.clip(np.round(z), -500, 8900).astype("int16")
 
 
@@ -77,12 +84,14 @@ def main() -> None:
     ap.add_argument("--big", action="store_true", help="also write the 1e9-cell VRT")
     ap.add_argument("--compress", choices=sorted(COMPRESS), default="zstd",
                     help="tile compression (default zstd: like GLO-90's DEFLATE to decode)")
+    ap.add_argument("--smooth", action="store_true",
+                    help="no white noise (a smoother slope mask, for the criteria benchmark)")
     a = ap.parse_args()
-    jobs = [(a.out, lat, lon, 0, a.compress) for lat in range(SOUTH, NORTH)
+    jobs = [(a.out, lat, lon, 0, a.compress, a.smooth) for lat in range(SOUTH, NORTH)
             for lon in range(WEST, EAST)]
-    paths = [tile_path(a.out, lat, lon, 0) for _, lat, lon, _, _ in jobs]
+    paths = [tile_path(a.out, lat, lon, 0) for _, lat, lon, _, _, _ in jobs]
     if a.big:
-        jobs += [(a.out, lat, lon, r, a.compress) for r in range(1, 10)
+        jobs += [(a.out, lat, lon, r, a.compress, a.smooth) for r in range(1, 10)
                  for lat in range(SOUTH, NORTH) for lon in range(WEST, EAST)]
     with ProcessPoolExecutor(os.cpu_count()) as pool:
         list(pool.map(write_tile, jobs, chunksize=4))
@@ -107,7 +116,7 @@ def tile_path(out: Path, lat: int, lon: int, rep: int) -> Path:
 
 
 def write_tile(job) -> None:
-    out, lat, lon, rep, compress = job
+    out, lat, lon, rep, compress, smooth = job
     p = tile_path(out, lat, lon, rep)
     if p.exists():
         return
@@ -117,7 +126,7 @@ def write_tile(job) -> None:
             "transform": from_origin(lon, lat + 1, 1 / N, 1 / N), "tiled": True,
             "blockxsize": 512, "blockysize": 512, **COMPRESS[compress]}
     with rasterio.open(GLOBE) as src:
-        z = tile(src, lon, lat, rep)
+        z = tile(src, lon, lat, rep, smooth)
     tmp = p.with_suffix(".part.tif")
     with rasterio.open(tmp, "w", **prof) as dst:
         dst.write(z, 1)

@@ -448,11 +448,20 @@ def read_halo(src: DemSource, row0: int, col0: int, nrows: int, ncols: int,
     except RasterioIOError as exc:
         raise read_error(src, exc) from exc
     # float32 like gdaldem: enough for heights to the centimetre, half the memory traffic.
-    z = np.full((nrows + 2, ncols + 2), np.nan, dtype="float32")
+    # Only the border outside the DEM is filled with NaN (a full fill and a full
+    # "not valid" pass cost more than the slope itself).
+    z = np.empty((nrows + 2, ncols + 2), dtype="float32")
     oy, ox = r0 - (row0 - 1), c0 - (col0 - 1)
-    part = z[oy:oy + big.shape[0], ox:ox + big.shape[1]]
+    ey, ex = oy + big.shape[0], ox + big.shape[1]
+    z[:oy] = np.nan
+    z[ey:] = np.nan
+    z[:, :ox] = np.nan
+    z[:, ex:] = np.nan
+    part = z[oy:ey, ox:ex]
     part[...] = big
     if valid is not None:
-        part[~valid] = np.nan
+        bad = np.flatnonzero(~valid.ravel())
+        if bad.size:
+            part[np.unravel_index(bad, valid.shape)] = np.nan
     data = big[row0 - r0:row0 - r0 + nrows, col0 - c0:col0 - c0 + ncols]
     return np.ascontiguousarray(data), z

@@ -455,13 +455,6 @@ def _and(a: np.ndarray | None, b: np.ndarray | None) -> np.ndarray | None:
     return np.logical_and(a, b)
 
 
-def _or(a: np.ndarray | None, b: np.ndarray | None) -> np.ndarray | None:
-    """Disjunction of two masks, None meaning "every cell"."""
-    if a is None or b is None:
-        return None
-    return np.logical_or(a, b)
-
-
 def _any_rows(m: np.ndarray | None, shape: tuple[int, int]) -> tuple[int, int]:
     """First and stop row holding a True cell of ``m`` (None: all rows; (0, 0): none)."""
     if m is None:
@@ -548,9 +541,13 @@ def run_block(task: BlockTask) -> BlockResult:
     if crit:
         # Criteria beyond the band: each gives values and a mask for the whole block.
         # Criteria need their values only where the band or its wide margin can hold
-        # (every mask below is ANDed with one of them): the rows spanning those cells.
+        # (every mask below is ANDed with one of them): the rows spanning those cells
+        # (the slope is computed on those rows only).
         wide_m = _in_band(data, ok_band, wide)
-        span = _any_rows(_or(mask, wide_m), shape)
+        span = None
+        if zhalo is not None:
+            a, b = _any_rows(mask, shape), _any_rows(wide_m, shape)
+            span = (min(a[0], b[0]), max(a[1], b[1])) if a[1] and b[1] else a if a[1] else b
         blk = BlockData(src, task.row0, task.col0, task.nrows, task.ncols, data, blk_valid,
                         zhalo, span)
         values = [c.values(blk) for c in crit]
