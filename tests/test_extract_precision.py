@@ -58,3 +58,33 @@ def test_region_of_one_admin1_is_that_countrys_part(text: str, expected: set[str
 def test_citation_names_are_not_range(text: str, expected: set[str],
                                       gaz: Gazetteer) -> None:
     assert _countries(text, gaz) == expected
+
+
+# a place inside the title of a cited work ("... Including Ceylon and Burma (1939)") is
+# not range; a plain list followed by a year still is
+@pytest.mark.parametrize(("text", "expected"), [
+    ("Moschus meminna occurs in Bhutan. It is found in the region covered by The Fauna "
+     "of British India, Including Ceylon and Burma (1939).", {"BTN"}),
+    ("Moschus meminna occurs in Bhutan and Nepal (1939).", {"BTN", "NPL"}),
+    ("Moschus meminna occurs in Bhutan. It was recorded in Nepal and India (1939).",
+     {"BTN", "NPL", "IND"}),
+])
+def test_work_titles_are_not_range(text: str, expected: set[str], gaz: Gazetteer) -> None:
+    assert _countries(text, gaz) == expected
+
+
+# a species named as the head of a species group or complex is not given the group's
+# places (they stay with the sentence's own taxon)
+@pytest.mark.parametrize(("text", "expected"), [
+    ("Moschus meminna occurs in Bhutan. The Moschus fuscus species group is distributed "
+     "in Nepal.", []),
+    ("Moschus meminna occurs in Bhutan. The Moschus fuscus clade is distributed in "
+     "Nepal.", []),
+    ("Moschus meminna occurs in Bhutan. Moschus fuscus occurs in Nepal.", ["NPL"]),
+])
+def test_species_group_is_not_its_head_species(text: str, expected: list,
+                                               gaz: Gazetteer) -> None:
+    recs = merge_records(extract_text(text, "t.txt", gaz))
+    got = [c["iso3"] for r in recs if r.scientific_name == "Moschus fuscus"
+           for c in r.to_dict()["countries"]]
+    assert got == expected

@@ -1500,6 +1500,26 @@ _AUTHOR_YEAR_RE = re.compile(
     r",?\s+(?:1[6-9]|20)\d\d[a-z]?\b(?!\s*(?:m|ft|km)\b)")
 
 
+_TITLE_WORD = r"(?:[A-Z][\w'’.-]*|of|and|the|in|to|for|de|la|del|et|&)"
+#: A capitalised title run after a name, closed by a year in parentheses: "... Including
+#: Ceylon and Burma (1939)".
+_TITLE_AFTER_RE = re.compile(
+    rf"^(?:,?\s+{_TITLE_WORD}){{0,8}}\s*\((?:1[6-9]|20)\d\d\)")
+#: The capitalised title run before it: "The Fauna of British India, Including ".
+_TITLE_BEFORE_RE = re.compile(rf"(?:{_TITLE_WORD},?\s+){{3,}}$")
+
+
+def _in_work_title(text: str, start: int, end: int) -> bool:
+    """Whether the name at ``text[start:end]`` is inside the title of a cited work: a run
+    of capitalised words (three or more before the name, linking words allowed) that
+    ends in a year in parentheses ("The Fauna of British India, Including Ceylon and
+    Burma (1939)")."""
+    if not _TITLE_AFTER_RE.match(text[end:end + 120]):
+        return False
+    before = _TITLE_BEFORE_RE.search(text[max(0, start - 120):start])
+    return before is not None and sum(w[:1].isupper() for w in before.group(0).split()) >= 3
+
+
 #: After a name, an unpublished source: "O. Rocha in litt.", "Lima pers. comm.".
 _PERSONAL_COMM_RE = re.compile(r"^,?\s+(?:in\s+litt\b|pers\.?\s*(?:comm|obs)\b)", re.I)
 
@@ -2054,6 +2074,7 @@ def _extract_text(text: str, document: str, gaz: Gazetteer) -> list[TaxonRecord]
     taxa, links = _find_taxa(text, sents)
     taxa, mentions = _names_vs_places(taxa, mentions, links)
     mentions = _drop_region_modifiers(text, mentions)
+    taxa = [t for t in taxa if not _SPECIES_GROUP_RE.match(text, t.end)]
     taxa = _single_species_genus(taxa)
 
     forms: dict[str, list[tuple[str, bool]]] = {}
@@ -2199,6 +2220,8 @@ def _extract_text(text: str, document: str, gaz: Gazetteer) -> list[TaxonRecord]
                     status, reason = "non-range", "author affiliation"
                 elif _is_author_citation(s.text, ms, me):
                     status, reason = "non-range", "author of a cited work"
+                elif _in_work_title(s.text, ms, me):
+                    status, reason = "non-range", "title of a cited work"
                 elif _OUTSIDE_RE.search(s.text[max(0, ms - 40):ms]):
                     status, reason = "non-range", "reference point ('south of', 'outside')"
                 elif gov is not None:
@@ -2283,6 +2306,13 @@ def _extract_text(text: str, document: str, gaz: Gazetteer) -> list[TaxonRecord]
         rec.prefs.extend((h, Evidence(document, s.start + h.start, s.start + h.end,
                                       sentence_text)) for h in find_preferences(s.text))
     return list(records.values())
+
+
+#: After a species name, words that make it the name of a group of species ("the
+#: Pristimantis danae species Group, a clade that includes ... distributed in central
+#: Peru"): the places of such a sentence are those of the group, not of that species.
+_SPECIES_GROUP_RE = re.compile(
+    r"\s+(?:species[\s-]+)?(?:group|complex|subgroup|clade|lineage)\b", re.I)
 
 
 def _drop_region_modifiers(text: str, mentions: list[Mention]) -> list[Mention]:
