@@ -88,3 +88,18 @@ def test_species_group_is_not_its_head_species(text: str, expected: list,
     got = [c["iso3"] for r in recs if r.scientific_name == "Moschus fuscus"
            for c in r.to_dict()["countries"]]
     assert got == expected
+
+
+# a place that begins an organisation's name is not range
+@pytest.mark.parametrize(("text", "expected"), [
+    ("Moschus meminna occurs in Bhutan (Nepal Division of Wildlife Resources 1997).",
+     {"BTN"}),
+    ("Moschus meminna occurs in Bhutan, as shown by the Nepal State University survey.",
+     {"BTN"}),
+    ("Moschus meminna occurs in Bhutan and Nepal.", {"BTN", "NPL"}),
+    ("Moschus meminna occurs in Bhutan and Nepal, where the Department of Forests "
+     "protects it.", {"BTN", "NPL"}),
+])
+def test_organisation_names_are_not_range(text: str, expected: set[str],
+                                          gaz: Gazetteer) -> None:
+    assert _countries(text, gaz) == expected

@@ -1500,6 +1500,16 @@ _AUTHOR_YEAR_RE = re.compile(
     r",?\s+(?:1[6-9]|20)\d\d[a-z]?\b(?!\s*(?:m|ft|km)\b)")
 
 
+#: After a place name, the rest of an organisation's name ("Utah Division of Wildlife
+#: Resources", "Sichuan University", "Yunnan Forestry Department", "Nepal Museum"): the
+#: place names the organisation, it is not range.
+_ORG_AFTER_RE = re.compile(
+    r"(?:\s+(?:State|National|Provincial|Forestry|Natural|History|Wildlife|Fish|Game|"
+    r"Agricultural|Normal|Medical|Botanical|Zoological|Geological|Forest|Parks)){0,3}"
+    r"\s+(?:Division|Department|Dept\.|Museum|Society|Service|Survey|Agency|Ministry|"
+    r"Council|Institute|University|Commission|Bureau|Herbarium|Academy)\b")
+
+
 _TITLE_WORD = r"(?:[A-Z][\w'’.-]*|of|and|the|in|to|for|de|la|del|et|&)"
 #: A capitalised title run after a name, closed by a year in parentheses: "... Including
 #: Ceylon and Burma (1939)".
@@ -2222,6 +2232,8 @@ def _extract_text(text: str, document: str, gaz: Gazetteer) -> list[TaxonRecord]
                     status, reason = "non-range", "author of a cited work"
                 elif _in_work_title(s.text, ms, me):
                     status, reason = "non-range", "title of a cited work"
+                elif _ORG_AFTER_RE.match(s.text, me):
+                    status, reason = "non-range", "name of an organisation"
                 elif _OUTSIDE_RE.search(s.text[max(0, ms - 40):ms]):
                     status, reason = "non-range", "reference point ('south of', 'outside')"
                 elif gov is not None:
