@@ -33,7 +33,7 @@ import pandas as pd
 import shapely
 
 from rangemap import engine
-from rangemap.criteria import Criterion, LandCover, SlopeLimits
+from rangemap.criteria import Criterion, ElevationBand, LandCover, SlopeLimits, describe_all
 from rangemap.dem import DemStack, sources_text
 from rangemap.errors import DataError
 from rangemap.geodesy import geodesic_area_km2
@@ -278,8 +278,6 @@ AOH_FIELDS = ["range_km2", "elevation_km2", "prevalence", "criteria", "fallback"
 
 def criteria_text(band: tuple[float | None, float | None], res: Any) -> str:
     """What was applied to a unit, readable (the ``criteria`` field)."""
-    from rangemap.criteria import ElevationBand, describe_all
-
     if res.fallback == ELEVATION_DROPPED:
         band = (None, None)
     text = describe_all((ElevationBand(*band), *res.criteria))
@@ -293,8 +291,6 @@ def criteria_text(band: tuple[float | None, float | None], res: Any) -> str:
 def aoh_fields(res: Any, band: tuple[float | None, float | None], range_km2: float,
                area_km2: float) -> dict[str, Any]:
     """The AOH fields of one unit's result (see :data:`AOH_FIELDS`)."""
-    import json
-
     slope = next((c for c in res.criteria if isinstance(c, SlopeLimits)), None)
     lc = next((c for c in res.criteria if isinstance(c, LandCover)), None)
     shares = res.details.get("landcover")

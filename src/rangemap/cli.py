@@ -9,14 +9,33 @@ from __future__ import annotations
 import json
 import logging
 import math
+import socket
 import sys
 import traceback
+import urllib.parse
 from pathlib import Path
 
 import click
+import yaml
 
 from rangemap import __version__
-from rangemap.errors import RangemapError, StrictError, WarningLog, collecting, current_warnings
+from rangemap.bands import check_band
+from rangemap.errors import (
+    RangemapError,
+    StrictError,
+    UsageError,
+    WarningLog,
+    check_strict,
+    collecting,
+    current_warnings,
+    warn,
+)
+from rangemap.fsutil import write_text_atomic
+from rangemap.landcover import valid_habitat_code
+
+# The commands import the stages (aoh, pipeline, ranges, dem, extract, gazetteer, validate,
+# fetch) inside their functions: those load geopandas, rasterio and folium (seconds), which
+# ``rangemap --help`` and a usage error should not wait for.
 
 log = logging.getLogger("rangemap")
 
@@ -269,8 +288,6 @@ def _scheduler(ctx: click.Context, param: click.Parameter, value: str | None) ->
     """
     if value is None:
         return None
-    import socket
-    import urllib.parse
 
     url = urllib.parse.urlsplit(value if "://" in value else f"tcp://{value}")
     try:
@@ -314,8 +331,6 @@ def _class_codes(ctx: click.Context, param: click.Parameter, value: str | None):
 
 def _habitat_codes(ctx: click.Context, param: click.Parameter, value: str | None):
     """``--habitats 1.4,4.4``: IUCN habitat codes, kept as strings (``5.10`` != ``5.1``)."""
-    from rangemap.landcover import valid_habitat_code
-
     if value is None:
         return None
     codes = tuple(v.strip() for v in value.split(",") if v.strip())
@@ -542,10 +557,7 @@ def extract(docs: tuple[Path, ...], as_json: bool, output: Path | None, overwrit
       rangemap extract --json data/documents/002_6a169be1f87737dc.txt
       rangemap extract data/documents/*.txt -o ranges.yaml
     """
-    import yaml
-
     from rangemap.extract import extract_documents
-    from rangemap.fsutil import write_text_atomic
     from rangemap.gazetteer import Gazetteer
     from rangemap.pipeline import default_boundaries, document_paths
 
@@ -560,7 +572,6 @@ def extract(docs: tuple[Path, ...], as_json: bool, output: Path | None, overwrit
                                include_uncertain=include_uncertain)
     # Never silent: each probably-wrong result is in the output's 'warnings' and in the
     # run's warning summary on stderr (--strict: exit 1 before anything is written).
-    from rangemap.errors import check_strict, warn
 
     for w in result["warnings"]:
         warn(w["code"], w["message"])
@@ -597,9 +608,6 @@ def _range_band_options(f):
 
 def _check_band(min_elevation: float | None, max_elevation: float | None) -> None:
     """An empty band is a usage error before any work (the rule: :mod:`rangemap.bands`)."""
-    from rangemap.bands import check_band
-    from rangemap.errors import UsageError
-
     try:
         check_band(min_elevation, max_elevation, "--max-elevation", "--min-elevation",
                    "--max-elevation")
@@ -709,13 +717,11 @@ def _plural(n: int, word: str) -> str:
 def _write_area_table(gdf, dems, min_elevation, max_elevation, layer, workers,
                       scheduler, out_file, aoh=None) -> tuple[int, float]:
     from rangemap.aoh import area_table
-    from rangemap.fsutil import write_text_atomic
 
     # ``gdf`` is the range file as read and filtered by _read_range (passed through).
     table = area_table(gdf, list(dems), min_elevation, max_elevation, layer,
                        workers=workers, scheduler=scheduler, aoh=aoh)
     from rangemap.dem import DemStack, resolution_labels, resolutions_text
-    from rangemap.errors import check_strict
     from rangemap.pipeline import coverage_warnings
 
     with DemStack(list(dems)) as stack:  # the cell size of each DEM, by name
@@ -863,7 +869,6 @@ def fetch_dem(obj: Ctx, bounds: tuple[float, float, float, float], product: str,
       rangemap fetch-dem --bounds 86 27 88 29
       rangemap build --dem "$(rangemap fetch-dem --bounds 86 27 88 29)"
     """
-    from rangemap.errors import UsageError
     from rangemap.fetch import default_cache_dir
     from rangemap.fetch import fetch_dem as run_fetch
 

@@ -38,6 +38,7 @@ workers and the DEM paths readable there (a shared file system, or ``/vsicurl/``
 from __future__ import annotations
 
 import math
+import multiprocessing
 import os
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor
@@ -45,6 +46,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 import numpy as np
+import rasterio
 import shapely
 import shapely.affinity
 from affine import Affine
@@ -96,8 +98,6 @@ def auto_block(src: DemSource) -> int:
     th, tw = ds.block_shapes[0]
     if ds.driver == "VRT" and len(ds.files) > 1:
         try:
-            import rasterio
-
             with rasterio.open(ds.files[1]) as first:
                 th, tw = first.height, first.width
         except Exception:  # noqa: BLE001 - any unreadable source: fall back
@@ -125,8 +125,6 @@ class ProcessExecutor:
     """A local process pool (``concurrent.futures``); DEMs are reopened in each worker."""
 
     def __init__(self, workers: int):
-        import multiprocessing
-
         self.workers = workers
         # forkserver: workers do not inherit the driver's open GDAL datasets.
         ctx = multiprocessing.get_context("forkserver" if os.name == "posix" else "spawn")
@@ -150,7 +148,7 @@ class DaskExecutor:
 
     def __init__(self, scheduler):
         try:
-            from dask.distributed import Client
+            from dask.distributed import Client  # optional: the rangemap[dask] extra
         except ImportError as exc:  # pragma: no cover - depends on the install
             raise DataError("--scheduler needs Dask: pip install 'rangemap[dask]'") from exc
         self._own = not hasattr(scheduler, "map")

@@ -34,6 +34,9 @@ from typing import Any
 
 import yaml
 
+from rangemap.extract import extract_documents
+from rangemap.gazetteer import Gazetteer
+
 __all__ = [
     "Counts",
     "DocScore",
@@ -231,9 +234,6 @@ def evaluate(folders: list[Path], boundaries: Path = DEFAULT_BOUNDARIES,
              gold_dir: Path | None = None, include_uncertain: bool = False
              ) -> list[DocScore]:
     """Extract and score every labelled document of ``folders``."""
-    from rangemap.extract import extract_documents
-    from rangemap.gazetteer import Gazetteer
-
     gaz = Gazetteer.load(boundaries)
     out: list[DocScore] = []
     for folder in folders:

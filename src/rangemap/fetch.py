@@ -35,6 +35,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from xml.sax.saxutils import escape
 
+import numpy as np
+import rasterio
+from rasterio.errors import RasterioError
+
 from rangemap.errors import DataError, UsageError
 from rangemap.fsutil import atomic_path, sha256_file, write_text_atomic
 
@@ -320,9 +324,6 @@ class _NoTile(Exception):
 
 def _check_raster(path: Path) -> None:
     """Open ``path`` with rasterio and read every block of band 1 (catches truncation)."""
-    import rasterio
-    from rasterio.errors import RasterioError
-
     try:
         with rasterio.open(path) as ds:
             if ds.count < 1 or ds.crs is None:
@@ -431,8 +432,6 @@ def _fmt(v: float) -> str:
 
 
 def _default_nodata(dtype: str) -> float:
-    import numpy as np
-
     if dtype.startswith("float"):
         return -32767.0
     info = np.iinfo(dtype)
@@ -456,8 +455,6 @@ def build_vrt_xml(tiles: Sequence[Path], vrt_dir: Path) -> str:
     vrt_dir : Path
         Folder the VRT will be written to.
     """
-    import rasterio
-
     if not tiles:
         raise DataError("no tiles to build a VRT from")
     infos = []
@@ -536,7 +533,7 @@ def write_vrt(tiles: Sequence[Path], vrt_path: Path) -> Path:
     """
     vrt_path = Path(vrt_path)
     try:
-        from osgeo import gdal  # type: ignore[import-not-found]
+        from osgeo import gdal  # type: ignore[import-not-found]  # optional GDAL bindings
     except ImportError:
         gdal = None
     if gdal is not None:

@@ -16,6 +16,7 @@ from __future__ import annotations
 import logging
 import math
 import os
+import textwrap
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -23,7 +24,9 @@ from typing import Any
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import rasterio
 import shapely
+from affine import Affine
 from matplotlib import rc_context
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
@@ -31,6 +34,7 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import Patch, Rectangle
 
 from rangemap.fsutil import atomic_path, safe_child
+from rangemap.relief import _read_lonlat, _segments, hillshade, tint
 from rangemap.values import number
 
 log = logging.getLogger(__name__)
@@ -116,8 +120,6 @@ def caption_text(taxon: dict[str, Any], dem_names: Sequence[str]) -> str:
 
 
 def _wrap(text: str, width: int) -> str:
-    import textwrap
-
     return "\n".join(textwrap.wrap(text, width)) or text
 
 
@@ -279,11 +281,6 @@ def _relief_for(dem_paths: Sequence[str | os.PathLike[str]],
                 extent: tuple[float, float, float, float],
                 ) -> tuple[np.ndarray, tuple[float, float, float, float]] | None:
     """Shaded relief RGBA for the extent in lon/lat rows, or None when no DEM covers it."""
-    import rasterio
-    from affine import Affine
-
-    from rangemap.relief import _read_lonlat, _segments, hillshade, tint
-
     w, s, e, n = extent
     crosses = w < -180 or e > 180
     best = None

@@ -15,10 +15,12 @@ nearest listed ancestor (``1.4`` -> ``1``); a level-1 code with no row of its ow
 from __future__ import annotations
 
 import csv
+import json
 import re
 from pathlib import Path
 
 from rangemap.errors import DataError
+from rangemap.fsutil import data_file
 
 #: Land-cover legends rangemap ships a crosswalk for, with their class names.
 LEGENDS: dict[str, dict[int, str]] = {
@@ -68,8 +70,6 @@ LEGENDS: dict[str, dict[int, str]] = {
 
 def default_landcover() -> Path:
     """The embedded land-cover map (MODIS MCD12C1 2019, IGBP, 0.05°; data/PROVENANCE.md)."""
-    from rangemap.fsutil import data_file
-
     return data_file("landcover", "mcd12c1_2019_igbp.tif")
 
 
@@ -175,8 +175,6 @@ def class_name(legend: str, code: str | int) -> str:
 def shares_text(shares: dict[str, float] | str | None, legend: str | None,
                 top: int = 4) -> str:
     """``"10 grassland 41 %, 16 barren 35 %, …"``: the largest classes of a composition."""
-    import json
-
     if isinstance(shares, str):
         try:
             shares = json.loads(shares)

@@ -19,6 +19,7 @@ import shutil
 import sqlite3
 import tempfile
 import time
+from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -28,9 +29,10 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pyogrio
+import rasterio
 import shapely
 
-from rangemap import __version__, bands, engine
+from rangemap import __version__, bands, engine, styles
 from rangemap.aoh import (
     AOH_FIELDS,
     HABITAT_DROPPED,
@@ -50,6 +52,7 @@ from rangemap.errors import (
     current_warnings,
     warn,
 )
+from rangemap.extract import extract_documents
 from rangemap.fsutil import (
     TMP_PREFIX,
     atomic_path,
@@ -62,7 +65,9 @@ from rangemap.fsutil import (
     stable_ids,
     write_text_atomic,
 )
+from rangemap.gazetteer import Gazetteer
 from rangemap.geodesy import eoo_km2, geodesic_area_km2
+from rangemap.landcover import default_landcover
 from rangemap.ranges import (
     Boundaries,
     load_ranges_yaml,
@@ -189,9 +194,6 @@ def extract_records(doc_files: list[Path], boundaries: Path, include_uncertain: 
     The extraction's warnings are logged, one line each, and appended to
     ``warnings`` when a list is given.
     """
-    from rangemap.extract import extract_documents
-    from rangemap.gazetteer import Gazetteer
-
     gaz = Gazetteer.load(boundaries)
     res = extract_documents(doc_files, gaz, include_uncertain=include_uncertain)
     for w in res.get("warnings", []):
@@ -294,8 +296,6 @@ def make_reproducible(paths: list[Path]) -> None:
 def _gazetteer(path: str, mtime_ns: int, size: int) -> Any:
     """The gazetteer of a boundaries file, loaded once per process (3 s for the embedded one);
     the file's time and size are in the key so an edited file is read again."""
-    from rangemap.gazetteer import Gazetteer
-
     return Gazetteer.load(path)
 
 
@@ -317,7 +317,6 @@ def dropped_unit_warnings(records: list[dict[str, Any]], doc_files: list[Path],
             return
     except OSError:
         return
-    from rangemap.extract import extract_documents
 
     st = embedded.stat()
     ref = extract_documents(doc_files, _gazetteer(str(embedded), st.st_mtime_ns, st.st_size),
@@ -560,8 +559,6 @@ def band_habitat(dems: DemStack, margin_m: float,
     and its species) compute them once;
     at most ``_BAND_CACHE`` results are kept, so memory stays bounded.
     """
-    from collections import OrderedDict
-
     cache: OrderedDict[tuple[bytes, Any, Any], Any] = OrderedDict()
 
     def make(info: dict[str, Any], geoms: list[Any], bands: list[tuple[Any, Any]]
@@ -759,8 +756,6 @@ def write_layers(ranges: gpd.GeoDataFrame, habitat: gpd.GeoDataFrame, out: Path,
     Each GeoJSON gets a ``.qml`` sidecar and the GeoPackage a ``layer_styles``
     table, so either opens in QGIS styled by taxon and labelled.
     """
-    from rangemap import styles
-
     if taxa:
         cats = styles.taxon_categories(taxa)
     else:
@@ -857,8 +852,7 @@ def taxon_aoh_summary(h: pd.DataFrame) -> dict[str, Any]:
 
 
 def _versions() -> dict[str, str]:
-    import folium
-    import rasterio
+    import folium  # heavy (about 0.9 s): only when a manifest is written, not on import
 
     return {
         "rangemap": __version__, "python": platform.python_version(),
@@ -1035,8 +1029,6 @@ def _build(*, docs: str | os.PathLike[str], dems: list[str | os.PathLike[str]] |
                       if str(p) == aoh.landcover else
                       "crosswalk not found; pass --crosswalk with a code,value CSV")
     if aoh.landcover is None:
-        from rangemap.landcover import default_landcover
-
         if default_landcover().is_file():
             inputs.append(default_landcover())
     for p, message in missing.items():
@@ -1159,7 +1151,7 @@ def _build(*, docs: str | os.PathLike[str], dems: list[str | os.PathLike[str]] |
     staged = write_layers(ranges, habitat, stage, result.taxa)
     write_text_atomic(stage / "summary.csv", summary_csv(habitat))
     staged.append(stage / "summary.csv")
-    from rangemap.publish import write_maps
+    from rangemap.publish import write_maps  # folium (about 0.9 s): only when maps are made
 
     admin0 = bounds.admin0[["iso3", "name", "geometry"]]
     with DemStack(dem_paths) as band_stack:

@@ -37,13 +37,16 @@ from typing import Any
 import folium
 import geopandas as gpd
 import numpy as np
+import rasterio
 import shapely
 from branca.element import Element, MacroElement
 from folium import plugins
 
 from rangemap.errors import DataError
 from rangemap.fsutil import atomic_path, safe_child, slugify, write_text_atomic
+from rangemap.landcover import shares_text
 from rangemap.palette import PALETTE, taxon_colour
+from rangemap.relief import relief_overlay
 from rangemap.values import finite_number as _num
 from rangemap.values import text as _text
 
@@ -889,8 +892,6 @@ def _extent(geoms: Iterable[Any]) -> tuple[float, float, float, float] | None:
 
 def _aoh_unit(hab: Any) -> dict[str, Any]:
     """The AOH fields of a habitat row for :class:`_Unit` (absent in older outputs)."""
-    from rangemap.landcover import shares_text
-
     if hab is None:
         return {}
     return {
@@ -1701,8 +1702,6 @@ class _Relief:
 
     def _dem_bounds(self) -> list[tuple[float, float, float, float]]:
         if self._bounds is None:
-            import rasterio
-
             self._bounds = []
             for p in self.dems:
                 try:
@@ -1716,8 +1715,6 @@ class _Relief:
 
     def _single(self, extent: tuple[float, float, float, float]) -> _Tile | None:
         """One relief image for a self-contained page: its widened view, else its view box."""
-        from rangemap.relief import relief_overlay
-
         for box_ in (_relief_box(extent), _view_box(extent)):
             try:
                 png, bounds, used = relief_overlay(self.dems, box_)
@@ -1731,8 +1728,6 @@ class _Relief:
         return None
 
     def _make(self, i: int, j: int) -> _Tile | None:
-        from rangemap.relief import relief_overlay
-
         d = RELIEF_TILE_DEG
         tile = (i * d, max(j * d, -85.0), (i + 1) * d, min((j + 1) * d, 85.0))
         boxes = [tile]

@@ -19,6 +19,7 @@ them against the boundaries and attaches their polygons:
 
 from __future__ import annotations
 
+import csv
 import difflib
 import logging
 import math
@@ -716,8 +717,6 @@ def normalize_boundaries(
     Path
         The normalized GeoPackage.
     """
-    import csv
-
     p = Path(src)
     hint = "pass --boundaries with a polygon file of first-level units"
     if not p.exists():

@@ -14,6 +14,10 @@ import zlib
 from pathlib import Path
 
 import numpy as np
+import rasterio
+from affine import Affine
+from rasterio.enums import Resampling
+from rasterio.windows import from_bounds
 
 #: Sun position of the classic cartographic hillshade.
 AZIMUTH_DEG = 315.0
@@ -133,9 +137,6 @@ def png_rgba(rgba: np.ndarray) -> bytes:
 
 def _read_lonlat(ds, w: float, s: float, e: float, n: float, shape: tuple[int, int]):
     """Decimated read of a lon/lat DEM over [w, e] x [s, n] (NaN where no data)."""
-    from rasterio.enums import Resampling
-    from rasterio.windows import from_bounds
-
     win = from_bounds(w, s, e, n, transform=ds.transform)
     z = ds.read(1, window=win, out_shape=shape, boundless=True, masked=True,
                 resampling=Resampling.average, fill_value=ds.nodata)
@@ -182,8 +183,6 @@ def _relief_overlay(dem_paths: list[str | os.PathLike[str]],
                     bounds: tuple[float, float, float, float],
                     max_pixels: int,
                     ) -> tuple[bytes, tuple[float, float, float, float], Path]:
-    import rasterio
-    from affine import Affine
 
     w, s, e, n = bounds
     s, n = max(s, -_MERC_LAT), min(n, _MERC_LAT)

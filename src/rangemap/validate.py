@@ -47,9 +47,12 @@ from typing import Any
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import pyogrio
+import rasterio
 import shapely
 
 from rangemap.errors import DataError, first_line
+from rangemap.fsutil import data_file, write_text_atomic
 
 __all__ = ["DEFAULT_MIN_POINTS", "ValidationResult", "read_occurrences", "validate_build"]
 
@@ -156,8 +159,6 @@ def read_occurrences(path: str | os.PathLike[str]) -> Occurrences:
 
 
 def _read_layer(path: Path, what: str) -> gpd.GeoDataFrame:
-    import pyogrio
-
     if not path.exists():
         raise DataError(f"{path}: {what} not found; run 'rangemap build' first, or pass --out "
                         "with the folder of a build")
@@ -199,15 +200,12 @@ def _find_dem(path: Path) -> Path:
     (a build made elsewhere records paths relative to where it ran)."""
     if path.exists():
         return path
-    from rangemap.fsutil import data_file
 
     embedded = data_file("elevation", path.name)
     return embedded if embedded.exists() else path
 
 
 def _grids(dems: list[Path]) -> list[_Grid]:
-    import rasterio
-
     grids = []
     for d in dems:
         try:
@@ -402,8 +400,6 @@ def validate_build(
         Report rows, points and files written: ``point_prevalence.csv``,
         ``point_prevalence.json``, ``occurrences.geojson`` and ``maps/*.html``.
     """
-    from rangemap.fsutil import write_text_atomic
-
     out = Path(out)
     ranges = _read_layer(out / "geojson" / "ranges.geojson", "range layer")
     habitat = _read_layer(out / "geojson" / "habitat.geojson", "habitat layer")
@@ -463,12 +459,10 @@ def validate_build(
     write_text_atomic(pts_path, _points_geojson(points))
     result.files += [csv_path, json_path, pts_path]
     if maps:
-        from rangemap.publish import write_maps
+        from rangemap.publish import write_maps  # folium: only when maps are asked for
 
         admin0 = None
         if boundaries is not None and Path(boundaries).exists():
-            import pyogrio
-
             admin0 = pyogrio.read_dataframe(boundaries, layer="admin0")
         info = [dict(t, occurrences=_map_points(points, str(t["taxon_id"]))) for t in taxa]
         result.files += write_maps(ranges, habitat, info, rdir / "maps", admin0,
