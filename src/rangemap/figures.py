@@ -34,7 +34,7 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import Patch, Rectangle
 
 from rangemap.fsutil import atomic_path, safe_child
-from rangemap.relief import _read_lonlat, _segments, hillshade, tint
+from rangemap.relief import _read_lonlat, _segments, covering_dem, hillshade, tint
 from rangemap.values import number
 
 log = logging.getLogger(__name__)
@@ -282,24 +282,12 @@ def _relief_for(dem_paths: Sequence[str | os.PathLike[str]],
                 ) -> tuple[np.ndarray, tuple[float, float, float, float]] | None:
     """Shaded relief RGBA for the extent in lon/lat rows, or None when no DEM covers it."""
     w, s, e, n = extent
-    crosses = w < -180 or e > 180
-    best = None
-    for p in dem_paths:
-        with rasterio.open(Path(p)) as ds:
-            if ds.crs is None or not ds.crs.is_geographic:
-                continue
-            b = ds.bounds
-            covers_x = (b.left <= -179.9 and b.right >= 179.9) if crosses else (
-                b.left <= w and b.right >= e)
-            if covers_x and b.bottom <= s and b.top >= n:
-                res = abs(ds.transform.a)
-                if best is None or res > best[0]:
-                    best = (res, p)
-    if best is None:
+    dem = covering_dem(dem_paths, extent)
+    if dem is None:
         return None
     cols = 900
     rows = max(2, int(cols * (n - s) / max(e - w, 1e-9)))
-    with rasterio.open(best[1]) as ds:
+    with rasterio.open(Path(dem)) as ds:
         cols = min(cols, max(2, int((e - w) / abs(ds.transform.a))))
         rows = min(rows, max(2, int((n - s) / abs(ds.transform.e))))
         # a view across ±180 is read in pieces inside [-180, 180] and joined

@@ -11,6 +11,7 @@ import math
 import os
 import struct
 import zlib
+from collections.abc import Iterable
 from pathlib import Path
 
 import numpy as np
@@ -179,6 +180,31 @@ def relief_overlay(dem_paths: list[str | os.PathLike[str]],
     return png, b, used
 
 
+def covering_dem(dem_paths: Iterable[str | os.PathLike[str]],
+                 extent: tuple[float, float, float, float],
+                 ) -> str | os.PathLike[str] | None:
+    """The coarsest lon/lat DEM of ``dem_paths`` that covers ``extent`` (w, s, e, n), or None.
+
+    A view across ±180 (w < -180 or e > 180) needs a DEM spanning all longitudes.  Coarsest,
+    because relief is drawn at display resolution: fewer cells to read for the same image.
+    """
+    w, s, e, n = extent
+    crosses = w < -180 or e > 180
+    best = None
+    for p in dem_paths:
+        with rasterio.open(Path(p)) as ds:
+            if ds.crs is None or not ds.crs.is_geographic:
+                continue
+            b = ds.bounds
+            covers_x = (b.left <= -179.9 and b.right >= 179.9) if crosses else (
+                b.left <= w and b.right >= e)
+            if covers_x and b.bottom <= s and b.top >= n:
+                res = abs(ds.transform.a)
+                if best is None or res > best[0]:
+                    best = (res, p)
+    return None if best is None else best[1]
+
+
 def _relief_overlay(dem_paths: list[str | os.PathLike[str]],
                     bounds: tuple[float, float, float, float],
                     max_pixels: int,
@@ -186,26 +212,15 @@ def _relief_overlay(dem_paths: list[str | os.PathLike[str]],
 
     w, s, e, n = bounds
     s, n = max(s, -_MERC_LAT), min(n, _MERC_LAT)
-    best = None
-    for p in dem_paths:
-        with rasterio.open(Path(p)) as ds:
-            if ds.crs is None or not ds.crs.is_geographic:
-                continue
-            b = ds.bounds
-            covers = b.left <= -179.9 and b.right >= 179.9 if (w < -180 or e > 180) else (
-                b.left <= w and b.right >= e)
-            if covers and b.bottom <= s and b.top >= n:
-                res = abs(ds.transform.a)
-                if best is None or res > best[0]:
-                    best = (res, p)
-    if best is None:
+    dem = covering_dem(dem_paths, (w, s, e, n))
+    if dem is None:
         raise ValueError("no lon/lat DEM covers the map view")
     # Output size from the view's shape in Mercator (what the reader sees).
     merc_h = float(mercator_y(n) - mercator_y(s))
     merc_w = math.radians(e - w)
     out_rows = max(2, int(math.sqrt(max_pixels * merc_h / max(merc_w, 1e-9))))
     cols = max(2, int(out_rows * merc_w / max(merc_h, 1e-9)))
-    with rasterio.open(best[1]) as ds:
+    with rasterio.open(Path(dem)) as ds:
         res_native = abs(ds.transform.a)
         cols = min(cols, max(2, int((e - w) / res_native)))
         # lat rows: fine enough for the densest (highest-latitude) Mercator rows
@@ -225,4 +240,4 @@ def _relief_overlay(dem_paths: list[str | os.PathLike[str]],
     # Coarse cells average slopes away: exaggerate more the coarser the image.
     exaggeration = min(6.0, 2.0 * max(1.0, math.sqrt(transform.a / 0.05)))
     rgba = shaded_relief(z, transform, out_rows=out_rows, exaggeration=exaggeration)
-    return png_rgba(rgba), (w, s, e, n), Path(best[1])
+    return png_rgba(rgba), (w, s, e, n), Path(dem)
