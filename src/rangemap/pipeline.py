@@ -73,6 +73,7 @@ from rangemap.ranges import (
     load_ranges_yaml,
     normalize_boundaries,
     range_units,
+    read_boundary_layer,
     read_range_file,
     records_from_range_file,
     taxon_id,
@@ -980,7 +981,7 @@ def _normalized_boundaries(src: Path, tmp: Path, fields: dict[str, str | None]) 
     embedded = default_boundaries()
     names = None
     if embedded.exists():
-        a0 = pyogrio.read_dataframe(embedded, layer="admin0", read_geometry=False)
+        a0 = read_boundary_layer(embedded, "admin0", geometry=False)
         names = dict(zip(a0["iso3"], a0["name"], strict=True))
     return normalize_boundaries(
         src, tmp, str(fields["country_field"]), str(fields["name_field"]),

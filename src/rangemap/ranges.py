@@ -45,6 +45,19 @@ __all__ = ["DEFAULT_MIN_ELEVATION_M"]  # re-exported: the rule lives in rangemap
 log = logging.getLogger(__name__)
 
 
+def read_boundary_layer(path: str | os.PathLike[str], layer: str, *, geometry: bool = True
+                        ) -> gpd.GeoDataFrame:
+    """Layer ``admin0`` or ``admin1`` of a boundaries GeoPackage, in lon/lat (EPSG:4326).
+
+    A layer with no CRS is taken to be lon/lat already.  ``geometry=False`` reads the
+    attributes only (names, codes).
+    """
+    df = pyogrio.read_dataframe(path, layer=layer, read_geometry=geometry)
+    if geometry and (df.crs is None or df.crs.to_epsg() != 4326):
+        df = df.set_crs(4326, allow_override=True) if df.crs is None else df.to_crs(4326)
+    return df
+
+
 @dataclass
 class Boundaries:
     """Admin-0 and admin-1 polygons (EPSG:4326) with their names, and region polygons."""
@@ -73,18 +86,14 @@ class Boundaries:
         missing = {"admin0", "admin1"} - layers
         if missing:
             raise DataError(f"{p}: boundaries lack layer(s) {', '.join(sorted(missing))}; {hint}")
-        a0 = pyogrio.read_dataframe(p, layer="admin0")
-        a1 = pyogrio.read_dataframe(p, layer="admin1")
+        a0 = read_boundary_layer(p, "admin0")
+        a1 = read_boundary_layer(p, "admin1")
         for df, need, layer in ((a0, {"iso3", "name"}, "admin0"),
                                 (a1, {"iso3", "admin1_name"}, "admin1")):
             lack = need - set(df.columns)
             if lack:
                 raise DataError(f"{p}: layer {layer} lacks field(s) {', '.join(sorted(lack))}; "
                                 f"{hint}")
-        if a0.crs is None or a0.crs.to_epsg() != 4326:
-            a0 = a0.set_crs(4326, allow_override=True) if a0.crs is None else a0.to_crs(4326)
-        if a1.crs is None or a1.crs.to_epsg() != 4326:
-            a1 = a1.set_crs(4326, allow_override=True) if a1.crs is None else a1.to_crs(4326)
         regions = parts = None
         rp = p.with_name("regions.gpkg")
         if rp.is_file():

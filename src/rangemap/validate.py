@@ -53,6 +53,7 @@ import shapely
 
 from rangemap.errors import DataError, first_line
 from rangemap.fsutil import data_file, write_text_atomic
+from rangemap.ranges import read_boundary_layer
 
 __all__ = ["DEFAULT_MIN_POINTS", "ValidationResult", "read_occurrences", "validate_build"]
 
@@ -463,7 +464,7 @@ def validate_build(
 
         admin0 = None
         if boundaries is not None and Path(boundaries).exists():
-            admin0 = pyogrio.read_dataframe(boundaries, layer="admin0")
+            admin0 = read_boundary_layer(boundaries, "admin0")
         info = [dict(t, occurrences=_map_points(points, str(t["taxon_id"]))) for t in taxa]
         result.files += write_maps(ranges, habitat, info, rdir / "maps", admin0,
                                    title="Occurrence records on ranges and habitat")
