@@ -1164,17 +1164,24 @@ def _document_groups(text: str, strong: Sequence[tuple[int, int, str, str]] = ()
     groups: dict[str, bool] = dict.fromkeys(GROUP_NOUNS, True)
     builtin = _group_re(GROUP_NOUNS)
 
-    def learn(before: str) -> None:
+    stop = _HEAD_STOP | NON_TAXON_MODIFIERS | _EPITHET_STOP | _GENUS_STOP
+
+    def head_noun(before: str) -> tuple[str, re.Match[str]] | None:
+        """The singular head noun of a common name ending ``before``, if it may be one."""
         if re.search(rf"(?:{builtin.pattern})\s*$", before, re.I):
-            return
+            return None
         w = _NAME_WORD_RE.search(before)
-        if not w:
+        if not w or not re.fullmatch(r"[A-Za-z][a-z]{2,}(?:-[a-z]+)?", w.group(1)):
+            return None
+        h = _singular(w.group(1))
+        return None if h in stop else (h, w)
+
+    def learn(before: str) -> None:
+        found = head_noun(before)
+        if found is None:
             return
-        head = w.group(1)
-        if not re.fullmatch(r"[A-Za-z][a-z]{2,}(?:-[a-z]+)?", head):
-            return
-        h = _singular(head)
-        if {h, head.lower()} & (_HEAD_STOP | NON_TAXON_MODIFIERS | _EPITHET_STOP | _GENUS_STOP):
+        h, w = found
+        if w.group(1).lower() in stop:
             return
         # a head needs a modifier before it ("snow leopard"), else it is no common name
         if not re.search(r"[^\W\d_][\w'’-]*[ \t]+$", before[:w.start(1)]):
@@ -1182,20 +1189,11 @@ def _document_groups(text: str, strong: Sequence[tuple[int, int, str, str]] = ()
         groups.setdefault(h, False)
 
     for m in _PAREN_BINOMIAL_RE.finditer(text):
-        if not _ok_pair(m.group(1), m.group(2)):
-            continue
-        before = text[max(0, m.start() - 80):m.start()]
-        w = _NAME_WORD_RE.search(before)
-        if not w:
-            continue
-        head = w.group(1)
-        if not re.fullmatch(r"[A-Za-z][a-z]{2,}(?:-[a-z]+)?", head):
-            continue
-        h = _singular(head)
-        if re.search(rf"(?:{builtin.pattern})\s*$", before, re.I) or h in _HEAD_STOP \
-                or h in NON_TAXON_MODIFIERS or h in _EPITHET_STOP or h in _GENUS_STOP:
-            continue
-        groups.setdefault(h, False)
+        # directly before a bracketed binomial a single word is enough ("Leopard (...)")
+        if _ok_pair(m.group(1), m.group(2)):
+            found = head_noun(text[max(0, m.start() - 80):m.start()])
+            if found is not None:
+                groups.setdefault(found[0], False)
     for a, _b, _g, _e in strong:
         line_start = text.rfind("\n", 0, a) + 1
         before = text[line_start:a]
