@@ -56,7 +56,7 @@ def child(args) -> None:
     import geopandas as gpd
 
     from rangemap import engine
-    from rangemap.dem import DemStack
+    from rangemap.rasters.dem import DemStack
 
     geom = gpd.read_file(args.range).geometry.iloc[0]
     spec = json.loads(args.spec)

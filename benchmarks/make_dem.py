@@ -99,7 +99,7 @@ def main() -> None:
     if shutil.which("gdalbuildvrt"):
         subprocess.run(["gdalbuildvrt", "-q", str(vrt), *map(str, paths)], check=True)
     else:  # no GDAL command line tools: rangemap writes the same mosaic VRT itself
-        from rangemap.fetch import write_vrt
+        from rangemap.rasters.fetch import write_vrt
 
         write_vrt(paths, vrt)
     print(vrt, (EAST - WEST) * (NORTH - SOUTH) * N * N, "cells")

@@ -32,7 +32,7 @@ def _range(path):
 
 def polygons(a, poly=True):
     from rangemap import engine
-    from rangemap.dem import DemStack
+    from rangemap.rasters.dem import DemStack
 
     gdf = _range(a.range)
     stats: dict = {}
@@ -63,7 +63,7 @@ def naive(a):
     from rasterio.windows import from_bounds
     from shapely.geometry import shape
 
-    from rangemap.geodesy import geodesic_area_km2
+    from rangemap.geo.geodesy import geodesic_area_km2
 
     rng = _range(a.range)
     with rasterio.open(a.dem) as ds:

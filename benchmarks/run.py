@@ -133,7 +133,7 @@ def main() -> None:
         tot = sorted(totals)[len(totals) // 2]
         import geopandas as gpd
 
-        from rangemap.geodesy import geodesic_area_km2
+        from rangemap.geo.geodesy import geodesic_area_km2
         g = gpd.read_file(clip)
         rows["gdal"] = {"wall_s": tot, "rss_mb": peak,
                         "area_km2": sum(geodesic_area_km2(x) for x in g.geometry)}

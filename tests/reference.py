@@ -2,8 +2,8 @@
 
 The single-window computation the tiled engine (:mod:`rangemap.engine`) is tested
 against, cell for cell: it rasterizes the unit with GDAL's centre rule, applies the band,
-measures the cells exactly (:mod:`rangemap.geodesy`) and polygonizes them with GDAL's
-polygonizer (the tracer in :mod:`rangemap.gridpoly` is checked against it).  Memory grows
+measures the cells exactly (:mod:`rangemap.geo.geodesy`) and polygonizes them with GDAL's
+polygonizer (the tracer in :mod:`rangemap.geo.gridpoly` is checked against it).  Memory grows
 with the unit's bounding box, which is why production never uses it.
 """
 
@@ -18,16 +18,16 @@ from rasterio import features
 from shapely.geometry import MultiPolygon, shape
 
 from rangemap.bands import margin_bands
-from rangemap.dem import DemSource, read_window
-from rangemap.geodesy import (
+from rangemap.geo.geodesy import (
     cell_areas_km2,
     geodesic_area_km2,
     mask_aoo_keys,
     polygon_area_km2,
     projected_cell_areas_km2,
 )
+from rangemap.geo.shapes import EMPTY, as_multi, clip_to, merge_pieces
 from rangemap.model import HabitatResult
-from rangemap.shapes import EMPTY, as_multi, clip_to, merge_pieces
+from rangemap.rasters.dem import DemSource, read_window
 
 
 def band_mask(

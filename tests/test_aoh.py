@@ -16,9 +16,9 @@ from rangemap import aoh, engine
 from rangemap.aoh import AohOptions, habitats_with_fallbacks, taxon_criteria
 from rangemap.cli import cli
 from rangemap.criteria import LandCover, SlopeLimits
-from rangemap.dem import DemStack
 from rangemap.errors import DataError
 from rangemap.landcover import LEGENDS, classes_for, crosswalk_path, read_crosswalk
+from rangemap.rasters.dem import DemStack
 
 # ----------------------------------------------------------------------------- crosswalks
 
@@ -110,7 +110,7 @@ def test_taxon_criteria_from_records_and_options(tmp_path) -> None:
 def _world(tmp_path):
     """8 x 8 one-degree DEM (z = 1000 col + 100 row) and land cover: forest (5) in the
     west half, grassland (10) in the east half."""
-    from tests.conftest import ramp_dem, write_dem
+    from tests.helpers import ramp_dem, write_dem
 
     dem = write_dem(tmp_path / "dem.tif", ramp_dem(), west=0, north=8, res=1)
     cls = np.full((8, 8), 10)

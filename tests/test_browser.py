@@ -200,7 +200,7 @@ def test_shaded_relief_decodes_in_the_browser(tmp_path) -> None:
     import numpy as np
     from affine import Affine
 
-    from rangemap.relief import png_rgba, shaded_relief
+    from rangemap.rasters.relief import png_rgba, shaded_relief
 
     exe = chromium()
     rows, cols = np.mgrid[0:60, 0:90]

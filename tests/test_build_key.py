@@ -34,7 +34,7 @@ def _copy_package(dest: Path) -> Path:
 def test_source_digest_follows_every_file(tmp_path) -> None:
     pkg = _copy_package(tmp_path)
     assert pipeline.source_digest(pkg) == pipeline.source_digest()
-    styles = pkg / "styles.py"
+    styles = pkg / "io" / "styles.py"
     styles.write_text(styles.read_text(encoding="utf-8") + "\n# a new colour\n",
                       encoding="utf-8")
     changed = pipeline.source_digest(pkg)

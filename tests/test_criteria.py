@@ -18,9 +18,9 @@ from shapely.geometry import box
 
 from rangemap import engine
 from rangemap.criteria import LandCover, SlopeLimits, ground_spacing_m, horn_gradient2
-from rangemap.dem import DemStack, open_dem
 from rangemap.engine import unit_habitat
-from tests.conftest import write_dem
+from rangemap.rasters.dem import DemStack, open_dem
+from tests.helpers import write_dem
 
 GEOD = Geod(ellps="WGS84")
 

@@ -11,9 +11,9 @@ from hypothesis import strategies as st
 from shapely.geometry import box
 
 from rangemap import engine
-from rangemap.dem import DemStack
 from rangemap.engine import unit_habitat
-from rangemap.geodesy import mask_aoo_keys
+from rangemap.geo.geodesy import mask_aoo_keys
+from rangemap.rasters.dem import DemStack
 from tests.helpers import write_dem
 from tests.reference import polygonize, unit_habitat_window
 

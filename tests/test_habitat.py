@@ -13,12 +13,12 @@ from hypothesis import strategies as st
 from pyproj import Geod
 from shapely.geometry import box
 
-from rangemap.dem import DemStack, open_dem
 from rangemap.engine import unit_habitat
 from rangemap.errors import DataError
-from rangemap.geodesy import aoo_cell_keys, cell_areas_km2, eoo_km2, geodesic_area_km2
+from rangemap.geo.geodesy import aoo_cell_keys, cell_areas_km2, eoo_km2, geodesic_area_km2
+from rangemap.geo.shapes import merge_pieces
 from rangemap.model import HabitatResult
-from rangemap.shapes import merge_pieces
+from rangemap.rasters.dem import DemStack, open_dem
 from tests.helpers import ramp_dem, write_dem
 from tests.reference import band_mask
 

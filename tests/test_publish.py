@@ -1000,8 +1000,8 @@ def test_unit_keys_are_slugged_and_unique(written: tuple[Path, list[Path]]) -> N
 def test_band_habitat_from_the_engine(tmp_path: Path) -> None:
     """The pipeline's band layers: the habitat with the band widened ⊇ narrowed, cached."""
     from rangemap import engine
-    from rangemap.dem import DemStack
     from rangemap.pipeline import band_habitat
+    from rangemap.rasters.dem import DemStack
     from tests.helpers import ramp_dem, write_dem
 
     dem = write_dem(tmp_path / "dem.tif", ramp_dem(), west=0, north=8, res=1)

@@ -34,9 +34,8 @@ import shapely
 
 from rangemap import engine
 from rangemap.criteria import Criterion, ElevationBand, LandCover, SlopeLimits, describe_all
-from rangemap.dem import DemStack, sources_text
 from rangemap.errors import DataError
-from rangemap.geodesy import geodesic_area_km2
+from rangemap.geo.geodesy import geodesic_area_km2
 from rangemap.landcover import (
     DEFAULT_LABEL,
     DEFAULT_LEGEND,
@@ -46,6 +45,7 @@ from rangemap.landcover import (
     read_crosswalk,
 )
 from rangemap.ranges import read_range_file
+from rangemap.rasters.dem import DemStack, sources_text
 
 log = logging.getLogger("rangemap")
 

@@ -42,7 +42,7 @@ class BlockData:
 
     Attributes
     ----------
-    src : rangemap.dem.DemSource
+    src : rangemap.rasters.dem.DemSource
         The open DEM.
     row0, col0, nrows, ncols : int
         The block in the DEM's pixel grid.
@@ -348,7 +348,7 @@ class LandCover(Criterion):
         return self.classes is not None
 
     def values(self, blk: BlockData) -> np.ndarray:
-        from rangemap.dem import sample_categorical
+        from rangemap.rasters.dem import sample_categorical
 
         return sample_categorical(self.path, blk)
 

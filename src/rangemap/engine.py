@@ -1,6 +1,7 @@
 """Tiled habitat engine: blocks as tasks, run serially, in local processes or on Dask.
 
-How a unit's habitat is computed (rules in ``docs/DESIGN.md``, areas in :mod:`rangemap.geodesy`):
+How a unit's habitat is computed (rules in ``docs/DESIGN.md``, areas in
+:mod:`rangemap.geo.geodesy`):
 
 1. **Plan** (driver, no raster reads).  For each unit and each DEM, finest first, the
    part of the unit that DEM serves is found from footprints alone; the part is moved to
@@ -16,7 +17,7 @@ How a unit's habitat is computed (rules in ``docs/DESIGN.md``, areas in :mod:`ra
    apply the band, and reduce to numbers: cells, exact cell areas per row (row counts @
    row areas), margin areas, elevation stats (integer sums, no float64 copies), AOO grid
    ids.  With ``polygons=True`` the band mask is also reduced to its *boundary runs*
-   (:func:`rangemap.gridpoly.mask_runs`: straight pieces of the cell boundary, integer
+   (:func:`rangemap.geo.gridpoly.mask_runs`: straight pieces of the cell boundary, integer
    pixel coordinates); a block wholly in the band sends its rectangle.  Memory is
    bounded by the block, not by the DEM or the unit.
 3. **Assemble** (driver).  Numbers add up.  The runs of a (unit, DEM) window are joined
@@ -24,7 +25,7 @@ How a unit's habitat is computed (rules in ``docs/DESIGN.md``, areas in :mod:`ra
    polygons (:func:`trace_piece`, all numpy: no ``union_all``, no per-part geometry
    pass).  Vertices go to lon/lat in one vectorized step (rounded to 1e-7 deg on a lon/lat
    grid); pieces of several DEMs (or of a projected DEM) are clipped and merged as
-   before (:func:`rangemap.shapes.merge_pieces`).
+   before (:func:`rangemap.geo.shapes.merge_pieces`).
 
 The result equals the single-window computation: the same cells, areas equal to
 rounding (sums are added block by block), and the same polygons up to vertex order.
@@ -55,19 +56,11 @@ from rasterio.enums import MaskFlags
 from rasterio.errors import RasterioIOError
 from rasterio.windows import Window
 
-from rangemap import gridpoly
 from rangemap.bands import margin_bands
 from rangemap.criteria import BlockData, Criterion
-from rangemap.dem import (
-    DemSource,
-    check_window,
-    open_dem,
-    read_error,
-    read_halo,
-    window_for_bounds,
-)
 from rangemap.errors import DataError
-from rangemap.geodesy import (
+from rangemap.geo import gridpoly
+from rangemap.geo.geodesy import (
     AOO_CELL_M,
     TO_EASE,
     geodesic_area_km2,
@@ -76,8 +69,16 @@ from rangemap.geodesy import (
     projected_cell_areas_km2,
     zone_area,
 )
+from rangemap.geo.shapes import EMPTY, as_multi, clip_to, merge_pieces
 from rangemap.model import HabitatResult
-from rangemap.shapes import EMPTY, as_multi, clip_to, merge_pieces
+from rangemap.rasters.dem import (
+    DemSource,
+    check_window,
+    open_dem,
+    read_error,
+    read_halo,
+    window_for_bounds,
+)
 
 #: Default block edge, cells: None picks it per DEM (:func:`auto_block`).
 BLOCK: int | None = None
@@ -275,7 +276,7 @@ def geographic_aoo_keys(src: DemSource, row0: int, col0: int, mask: np.ndarray) 
     EASE-Grid 2.0 x depends on longitude only and y on latitude only, so the AOO
     column of each DEM column (and row of each DEM row) is computed once and the
     mask is OR-reduced over runs of equal AOO column/row.  Samples the same
-    sub-cell points as :func:`rangemap.geodesy.mask_aoo_keys`, with the same result.
+    sub-cell points as :func:`rangemap.geo.geodesy.mask_aoo_keys`, with the same result.
     """
     if not mask.any():
         return np.empty(0, dtype="int64")
@@ -330,7 +331,7 @@ def trace_piece(runs: list[gridpoly.Runs], seams_r, seams_c, transform: Affine,
                 decimals: int | None = None) -> tuple[np.ndarray, int]:
     """Polygons of one (unit, DEM) window from its blocks' boundary runs.
 
-    Runs shared by two blocks along a seam cancel (:func:`rangemap.gridpoly.cancel_seams`),
+    Runs shared by two blocks along a seam cancel (:func:`rangemap.geo.gridpoly.cancel_seams`),
     so the result is the polygonization of the whole window; vertices are mapped
     with ``transform`` (pixel to CRS) and rounded to ``decimals`` if given.
 

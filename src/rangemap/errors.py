@@ -1,7 +1,8 @@
-"""Errors a user can cause, each with its exit code.
+"""Errors a user can cause, as domain types.
 
 Every error raised on purpose by rangemap derives from :class:`RangemapError`;
-the CLI turns it into a one-line message and the exit code, never a traceback.
+the CLI turns it into a one-line message and an exit code (1 data, 2 usage; the
+mapping is :data:`rangemap.cli.group.EXIT_CODES`), never a traceback.
 """
 
 from __future__ import annotations
@@ -16,13 +17,9 @@ from dataclasses import dataclass, field
 class RangemapError(Exception):
     """Base class: a problem with the user's input, reported in one line."""
 
-    exit_code = 1
-
 
 class DataError(RangemapError):
     """Bad or missing input data (a file, its contents, its CRS). Exit 1."""
-
-    exit_code = 1
 
 
 def first_line(exc: BaseException, default: str | None = None) -> str:
@@ -33,8 +30,6 @@ def first_line(exc: BaseException, default: str | None = None) -> str:
 
 class UsageError(RangemapError):
     """Bad options or option combinations. Exit 2."""
-
-    exit_code = 2
 
 
 # ---------------------------------------------------------------- warnings

@@ -34,7 +34,7 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import Patch, Rectangle
 
 from rangemap.fsutil import atomic_path, safe_child
-from rangemap.relief import _read_lonlat, _segments, covering_dem, hillshade, tint
+from rangemap.rasters.relief import _read_lonlat, _segments, covering_dem, hillshade, tint
 from rangemap.values import number
 
 log = logging.getLogger(__name__)

@@ -32,7 +32,7 @@ import pyogrio
 import rasterio
 import shapely
 
-from rangemap import __version__, bands, engine, styles
+from rangemap import __version__, bands, engine
 from rangemap.aoh import (
     AOH_FIELDS,
     HABITAT_DROPPED,
@@ -44,7 +44,6 @@ from rangemap.aoh import (
     taxon_criteria,
 )
 from rangemap.bands import margin_bands
-from rangemap.dem import DemStack, resolution_labels, resolutions_text, sources_text
 from rangemap.errors import (
     DataError,
     UsageError,
@@ -66,7 +65,9 @@ from rangemap.fsutil import (
     write_text_atomic,
 )
 from rangemap.gazetteer import Gazetteer
-from rangemap.geodesy import eoo_km2, geodesic_area_km2
+from rangemap.geo.geodesy import eoo_km2, geodesic_area_km2
+from rangemap.geo.shapes import as_multi, snap, wrap_antimeridian
+from rangemap.io import styles
 from rangemap.landcover import default_landcover
 from rangemap.ranges import (
     Boundaries,
@@ -78,7 +79,7 @@ from rangemap.ranges import (
     records_from_range_file,
     taxon_id,
 )
-from rangemap.shapes import as_multi, snap, wrap_antimeridian
+from rangemap.rasters.dem import DemStack, resolution_labels, resolutions_text, sources_text
 from rangemap.values import is_null
 
 # Re-exported: they lived here before (callers may import them from the pipeline).

@@ -46,7 +46,7 @@ from rangemap.errors import DataError
 from rangemap.fsutil import atomic_path, safe_child, slugify, write_text_atomic
 from rangemap.landcover import shares_text
 from rangemap.palette import PALETTE, taxon_colour
-from rangemap.relief import relief_overlay
+from rangemap.rasters.relief import relief_overlay
 from rangemap.values import finite_number as _num
 from rangemap.values import text as _text
 

@@ -37,8 +37,8 @@ import yaml
 from rangemap.bands import DEFAULT_MIN_ELEVATION_M, check_band, default_band
 from rangemap.errors import DataError, UsageError, first_line, warn
 from rangemap.fsutil import slugify
+from rangemap.geo.shapes import as_multi, wrap_antimeridian
 from rangemap.preferences import normalize_record
-from rangemap.shapes import as_multi, wrap_antimeridian
 
 __all__ = ["DEFAULT_MIN_ELEVATION_M"]  # re-exported: the rule lives in rangemap.bands
 

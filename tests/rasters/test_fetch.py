@@ -25,7 +25,7 @@ import rasterio
 from rasterio.transform import from_origin
 
 from rangemap.errors import DataError, UsageError
-from rangemap.fetch import (
+from rangemap.rasters.fetch import (
     BASE_URL_ENV,
     DEFAULT_BASE_URLS,
     LOCK_NAME,

@@ -8,7 +8,7 @@ import zlib
 import numpy as np
 import pytest
 
-from rangemap.relief import (
+from rangemap.rasters.relief import (
     hillshade,
     mercator_y,
     png_rgba,
@@ -93,7 +93,7 @@ def test_relief_across_the_antimeridian_uses_the_global_grid() -> None:
 def test_shaded_relief_from_array_and_transform() -> None:
     from affine import Affine
 
-    from rangemap.relief import shaded_relief
+    from rangemap.rasters.relief import shaded_relief
 
     # 8x8: a ramp rising to the east faces west (lit by a north-west sun) ...
     cols = np.tile(np.arange(8, dtype="float64"), (8, 1))
@@ -125,7 +125,7 @@ def test_horn_spacing_shrinks_with_latitude() -> None:
 
 
 def test_mercator_row_index_is_monotone() -> None:
-    from rangemap.relief import mercator_rows_index
+    from rangemap.rasters.relief import mercator_rows_index
 
     for north, south, n_in, n_out in ((80, 0, 100, 100), (30, -60, 64, 200), (10, 5, 8, 8)):
         ix = mercator_rows_index(n_in, north, south, n_out)
@@ -134,7 +134,7 @@ def test_mercator_row_index_is_monotone() -> None:
 
 
 def test_segments_split_at_the_antimeridian() -> None:
-    from rangemap.relief import _segments
+    from rangemap.rasters.relief import _segments
 
     assert _segments(10, 20) == [(10, 20)]
     assert _segments(170, 200) == [(170, 180), (-180, -160)]

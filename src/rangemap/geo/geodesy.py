@@ -10,7 +10,7 @@
   of the convex hull).
 
 Functions that take a DEM use only its georeferencing (``geographic``, ``to_lonlat``,
-``dataset.crs``); opening rasters is :mod:`rangemap.dem`'s job.
+``dataset.crs``); opening rasters is :mod:`rangemap.rasters.dem`'s job.
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from affine import Affine
 from pyproj import Geod, Proj, Transformer
 
 if TYPE_CHECKING:  # annotations only: geodesy never opens a raster
-    from rangemap.dem import DemSource
+    from rangemap.rasters.dem import DemSource
 
 # WGS84 ellipsoid.
 WGS84_A = 6378137.0

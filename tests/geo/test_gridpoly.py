@@ -8,8 +8,9 @@ import shapely
 from affine import Affine
 from shapely.geometry import box
 
-from rangemap import engine, gridpoly
-from rangemap.geodesy import (
+from rangemap import engine
+from rangemap.geo import gridpoly
+from rangemap.geo.geodesy import (
     cell_areas_km2,
     geodesic_area_km2,
     polygon_area_km2,

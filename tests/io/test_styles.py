@@ -1,6 +1,6 @@
 """The output layers open in QGIS with their default styles (PyQGIS via /usr/bin/python3).
 
-QGIS runs in a subprocess (``tests/qgis_check.py``) under the system Python,
+QGIS runs in a subprocess (``tests/io/qgis_check.py``) under the system Python,
 which has the Debian ``python3-qgis`` bindings; the venv does not.  Without
 PyQGIS the tests skip locally and fail in CI (``CI`` set), where it is installed.
 """
@@ -18,7 +18,7 @@ import geopandas as gpd
 import pytest
 from shapely.geometry import MultiPolygon, box
 
-from rangemap import styles
+from rangemap.io import styles
 from rangemap.pipeline import DEFAULT_DEMS, HABITAT_FIELDS, RANGE_FIELDS, build, write_layers
 from tests.helpers import DATA, ROOT
 
@@ -42,7 +42,7 @@ def _need_qgis() -> None:
 
 
 def qgis_report(*uris: str | Path) -> dict:
-    """Run tests/qgis_check.py on ``uris``; its JSON report."""
+    """Run tests/io/qgis_check.py on ``uris``; its JSON report."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTHON", "VIRTUAL_ENV"))}
     env["QT_QPA_PLATFORM"] = "offscreen"
     proc = subprocess.run([str(SYSTEM_PYTHON), str(CHECK), *map(str, uris)],

@@ -8,7 +8,7 @@ import geopandas as gpd
 import yaml
 from shapely.geometry import box
 
-from rangemap.cli import _Bar
+from rangemap.cli.progress import Bar
 from rangemap.pipeline import build, habitat_file
 
 
@@ -54,7 +54,7 @@ def test_habitat_file_reports_blocks(tiny_world) -> None:
 
 def test_terminal_line_is_rewritten_and_cleared() -> None:
     out = io.StringIO()
-    bar = _Bar(out)
+    bar = Bar(out)
     bar.blocks(1, 3, "testus-cervus")
     bar.blocks(3, 3, "testus-cervus")
     bar(2, 2, "testus-cervus BBB")

@@ -1,0 +1,1 @@
+"""Files written for other programs: QGIS styles (:mod:`.styles`)."""
