@@ -44,6 +44,7 @@ from rangemap.landcover import (
     default_landcover,
     read_crosswalk,
 )
+from rangemap.model import RangeRecord
 from rangemap.ranges import read_range_file
 from rangemap.rasters.dem import DemStack, sources_text
 
@@ -96,7 +97,7 @@ class AohOptions:
         return out
 
 
-def _record_habitats(rec: dict[str, Any] | None) -> list[str]:
+def _record_habitats(rec: RangeRecord | None) -> list[str]:
     codes = []
     for h in (rec or {}).get("habitats") or []:
         code = h.get("code") if isinstance(h, dict) else h
@@ -105,7 +106,7 @@ def _record_habitats(rec: dict[str, Any] | None) -> list[str]:
     return codes
 
 
-def taxon_criteria(rec: dict[str, Any] | None, opts: AohOptions,
+def taxon_criteria(rec: RangeRecord | None, opts: AohOptions,
                    warn: list[str] | None = None) -> tuple[Criterion, ...]:
     """The criteria after the elevation band for one taxon (record may be None).
 

@@ -38,6 +38,7 @@ from rangemap.bands import DEFAULT_MIN_ELEVATION_M, check_band, default_band
 from rangemap.errors import DataError, UsageError, first_line, warn
 from rangemap.fsutil import slugify
 from rangemap.geo.shapes import as_multi, wrap_antimeridian
+from rangemap.model import RangeRecord, RangeUnit
 from rangemap.preferences import normalize_record
 
 __all__ = ["DEFAULT_MIN_ELEVATION_M"]  # re-exported: the rule lives in rangemap.bands
@@ -143,7 +144,7 @@ class Boundaries:
         return sorted(self.admin1.loc[self.admin1["iso3"] == iso3, "admin1_name"].astype(str))
 
 
-def assemble_units(record: dict[str, Any]) -> list[dict[str, Any]]:
+def assemble_units(record: RangeRecord) -> list[RangeUnit]:
     """Units of a record that lists only ``countries`` and ``admin1``.
 
     Where the record names first-level units of a country, the range there is
@@ -153,7 +154,7 @@ def assemble_units(record: dict[str, Any]) -> list[dict[str, Any]]:
     (rule ``whole-country``).  Used for hand-written ``ranges.yaml`` files
     that carry no ``units``.
     """
-    by_country: dict[str, list[dict[str, Any]]] = {}
+    by_country: dict[str, list[RangeUnit]] = {}
     for a in record.get("admin1") or []:
         by_country.setdefault(a["country_iso3"], []).append(a)
     iso3s = [c["iso3"] for c in record.get("countries") or []]
@@ -178,7 +179,7 @@ def assemble_units(record: dict[str, Any]) -> list[dict[str, Any]]:
     return units
 
 
-def validate_record(record: dict[str, Any], bounds: Boundaries, where: str) -> None:
+def validate_record(record: RangeRecord, bounds: Boundaries, where: str) -> None:
     """Check a record's names and elevation limits; raise DataError with a fix.
 
     Parameters
@@ -224,7 +225,7 @@ def validate_record(record: dict[str, Any], bounds: Boundaries, where: str) -> N
                                 f"{hint}; use a name from the boundaries' admin1_name")
 
 
-def load_ranges_yaml(path: str | os.PathLike[str], bounds: Boundaries) -> list[dict[str, Any]]:
+def load_ranges_yaml(path: str | os.PathLike[str], bounds: Boundaries) -> list[RangeRecord]:
     """Read and validate a ``ranges.yaml`` written by ``rangemap extract -o``.
 
     Returns the list of species records, each with ``units``.
@@ -336,7 +337,7 @@ def _entry_lines(entry: yaml.MappingNode) -> dict[Any, int]:
     return lines
 
 
-def check_units_agree(record: dict[str, Any], where: str,
+def check_units_agree(record: RangeRecord, where: str,
                       lines: dict[Any, int] | _LazyLines | None = None) -> None:
     """Refuse a record whose ``units`` disagree with its ``countries``/``admin1``.
 
@@ -417,7 +418,7 @@ def check_units_agree(record: dict[str, Any], where: str,
                         f"region covers it); {hint}")
 
 
-def taxon_id(record: dict[str, Any]) -> str:
+def taxon_id(record: RangeRecord) -> str:
     """Stable slug for a taxon: scientific name if known, else common name."""
     return slugify(record.get("scientific_name") or record.get("name") or "taxon")
 
@@ -496,7 +497,7 @@ def _shift_x(xy: Any, direction: int) -> Any:
     return xy
 
 
-def range_units(records: list[dict[str, Any]], bounds: Boundaries) -> gpd.GeoDataFrame:
+def range_units(records: list[RangeRecord], bounds: Boundaries) -> gpd.GeoDataFrame:
     """One row per (taxon, unit) with the unit's polygon.
 
     Columns: ``taxon_id``, ``species``, ``scientific_name``, ``rank``, ``iso3``,
@@ -629,7 +630,7 @@ def records_from_range_file(
     where: str,
     taxon_field: str = "sci_name",
     codes: dict[str, tuple[int, ...]] | None = None,
-) -> tuple[list[dict[str, Any]], dict[str, int]]:
+) -> tuple[list[RangeRecord], dict[str, int]]:
     """Taxon records from published range polygons (IUCN/BirdLife style).
 
     Features are filtered by the IUCN ``presence``/``origin``/``seasonal``
