@@ -14,6 +14,7 @@ import rasterio
 import shapely
 from pyproj import Geod, Transformer
 from rasterio.transform import from_origin
+from rasterio.windows import Window
 from shapely.geometry import box
 
 from rangemap import engine
@@ -346,3 +347,130 @@ def test_horn_strips_equal_the_whole_array_formula_bit_for_bit(seed, dtype) -> N
     np.testing.assert_array_equal(part[r0:r1], ref[r0:r1])
     assert np.isnan(part[:r0]).all() and np.isnan(part[r1:]).all()
     assert not SlopeLimits(0.5, 80).mask(part)[:r0].any()
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_horn_integer_sums_equal_the_whole_array_formula_bit_for_bit(seed) -> None:
+    """Whole-number (int16) elevations, with and without nodata holes: the row/column-sum
+    path gives the same bits as the whole-array formula, extremes of int16 included."""
+    rng = np.random.default_rng(100 + seed)
+    n, m = int(rng.integers(1, 120)), int(rng.integers(1, 90))
+    z = rng.integers(-32768, 32768, (n + 2, m + 2)) if seed == 0 else \
+        (3000 + rng.normal(0, 40, (n + 2, m + 2)).cumsum(axis=1)).round()
+    z = np.clip(z, -32768, 32767).astype("int16").astype("float32")
+    if seed % 2:
+        z[rng.random(z.shape) < 0.01] = np.nan
+    dx = rng.uniform(60, 95, n)
+    dy = np.full(n, 92.6)
+    ref = _horn_whole(z, dx, dy)
+    np.testing.assert_array_equal(horn_gradient2(z, dx, dy, integer=True), ref)
+    r0, r1 = sorted(int(v) for v in rng.integers(0, n + 1, 2))
+    part = horn_gradient2(z, dx, dy, (r0, r1), integer=True)
+    np.testing.assert_array_equal(part[r0:r1], ref[r0:r1])
+
+
+def _full_halo(zfull: np.ndarray, r0: int, c0: int, n: int, m: int) -> np.ndarray:
+    """The block's halo cut from the whole DEM padded with NaN (the plain definition)."""
+    pad = np.pad(zfull, 1, constant_values=np.nan)
+    return pad[r0:r0 + n + 2, c0:c0 + m + 2]
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_block_halo_gives_the_full_halo_slope_at_needed_cells(tmp_path, seed) -> None:
+    """Only border strips next to needed cells are read: the slope of every needed cell
+    equals the one from the whole DEM's halo (blocks on DEM edges, nodata, sparse needs)."""
+    from rangemap.rasters.dem import block_halo
+
+    rng = np.random.default_rng(seed)
+    h, w = 40, 50
+    z = (2600 + rng.normal(0, 30, (h, w)).cumsum(axis=0)).astype("int16")
+    z[rng.random(z.shape) < 0.03] = -32768
+    path = write_dem(tmp_path / "d.tif", z, 86, 28, 1 / 600)
+    zf = np.where(z == -32768, np.nan, z.astype("float32"))
+    src = open_dem(path)
+    try:
+        for _ in range(12):
+            r0, c0 = int(rng.integers(0, h - 1)), int(rng.integers(0, w - 1))
+            n, m = int(rng.integers(1, h - r0 + 1)), int(rng.integers(1, w - c0 + 1))
+            data = src.dataset.read(1, window=Window(c0, r0, m, n))
+            valid = data != -32768
+            kind = rng.integers(0, 3)
+            need = None if kind == 0 else (rng.random((n, m)) < (0.02 if kind == 1 else 0.5))
+            got = block_halo(src, r0, c0, data, valid, need,
+                             lambda d, win: d != -32768)
+            dx, dy = ground_spacing_m(src, r0, n)
+            ref = horn_gradient2(_full_halo(zf, r0, c0, n, m), dx, dy)
+            sel = np.ones((n, m), bool) if need is None else need
+            if sel.any():
+                rows = np.flatnonzero(sel.any(axis=1))
+                mine = horn_gradient2(got, dx, dy, (int(rows[0]), int(rows[-1]) + 1),
+                                      integer=True)
+                np.testing.assert_array_equal(mine[sel], ref[sel])
+    finally:
+        src.dataset.close()
+
+
+@pytest.mark.parametrize("dtype", ["int16", "float32"])
+def test_slope_in_a_band_is_the_same_for_any_block(tmp_path, dtype) -> None:
+    """A two-sided band (the halo is read only next to cells in the band or its margin):
+    every field equals the one-block run, from 1-cell blocks up."""
+    dem = _lonlat_dem(tmp_path, n=60)
+    if dtype == "float32":
+        with rasterio.open(dem) as d:
+            z = d.read(1).astype("float32") + 0.25
+        z[z < -30000] = np.nan
+        dem = write_dem(tmp_path / "f32.tif", z, 86, 28, 1 / 600, nodata=float("nan"))
+    unit = shapely.Polygon([(86.005, 27.903), (86.093, 27.91), (86.09, 27.995),
+                            (86.01, 27.99)])
+    crit = (SlopeLimits(10, 35),)
+    with DemStack([dem]) as stack:
+        runs = [unit_habitat(unit, list(stack), 2500, 2900, margin_m=50, block=b,
+                             criteria=crit) for b in (1, 3, 7, 16, 2048)]
+    ref = runs[-1]
+    assert 0 < ref.cells < ref.elevation_cells
+    for r in runs[:-1]:
+        _same(r, ref)
+        assert r.area_wide_km2 == pytest.approx(ref.area_wide_km2, rel=1e-12)
+        assert r.area_narrow_km2 == pytest.approx(ref.area_narrow_km2, rel=1e-12)
+        assert (r.habitat_elev_min, r.habitat_elev_max) == (ref.habitat_elev_min,
+                                                            ref.habitat_elev_max)
+        assert shapely.equals(r.geometry, ref.geometry)
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_landcover_grid_equals_the_per_cell_classes(tmp_path, seed) -> None:
+    """Lon/lat map: the class mask and composition computed on the map's cells equal the
+    per-cell ones (blocks partly outside the map included)."""
+    from rangemap.criteria import BlockData, CellAreas
+    from rangemap.rasters.dem import ClassGrid, sample_categorical
+
+    rng = np.random.default_rng(seed)
+    dem = _lonlat_dem(tmp_path)
+    lc = _landcover(tmp_path)
+    crit = LandCover(str(lc), classes=(2, 3, 7))
+    src = open_dem(dem)
+    try:
+        r0, c0 = int(rng.integers(0, 140)), int(rng.integers(0, 140))
+        n, m = int(rng.integers(1, 151 - r0)), int(rng.integers(1, 151 - c0))
+        blk = BlockData(src, r0, c0, n, m, np.zeros((n, m), "int16"), None)
+        grid = sample_categorical(str(lc), blk)
+        assert isinstance(grid, ClassGrid)
+        cells = grid.expand()
+        x, y = blk.centres()
+        with rasterio.open(lc) as d:
+            inv = ~d.transform
+            ci = np.floor(inv.a * x + inv.c).astype(int)
+            ri = np.floor(inv.e * y + inv.f).astype(int)
+            arr = d.read(1)
+        ok = (ri[:, None] >= 0) & (ri[:, None] < 20) & (ci >= 0) & (ci < 20)
+        want = np.where(ok, arr[np.clip(ri, 0, 19)][:, np.clip(ci, 0, 19)], 255).astype(int)
+        np.testing.assert_array_equal(cells, np.where(want == 255, 256, want))
+        np.testing.assert_array_equal(crit.mask(grid), crit.mask(cells))
+        rows = rng.uniform(0.5, 1.0, n)
+        areas = CellAreas(rows, lambda mk: np.repeat(
+            rows, m if mk is None else mk.sum(axis=1)))
+        for mk in (None, rng.random((n, m)) < 0.6, np.zeros((n, m), bool)):
+            np.testing.assert_allclose(crit.summary(grid, mk, areas),
+                                       crit.summary(cells, mk, areas), rtol=1e-12, atol=0)
+    finally:
+        src.dataset.close()

@@ -341,22 +341,55 @@ def open_categorical(path: str | os.PathLike[str]) -> CategoricalSource:
     return src
 
 
+@dataclass
+class ClassGrid:
+    """Land-cover classes of a block's cells as a small grid and two index vectors.
+
+    When the DEM and the map are both lon/lat, the class of DEM cell (i, j) is
+    ``cls[rr[i], cc[j]]``: the map's rows and columns are looked up separately, so a
+    criterion can work on the few map cells (a class mask, per-class counts by runs of
+    equal index) and expand only the result.  ``cls`` has one extra last row and column
+    of 256 (no class) for DEM cells outside the map.
+    """
+
+    cls: np.ndarray
+    rr: np.ndarray
+    cc: np.ndarray
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        return self.rr.size, self.cc.size
+
+    def expand(self, table: np.ndarray | None = None) -> np.ndarray:
+        """The per-cell array: ``table[class]`` of every cell (the class itself if None)."""
+        small = self.cls if table is None else table[self.cls]
+        return small.take(self.rr, axis=0).take(self.cc, axis=1)
+
+    def runs(self) -> tuple[np.ndarray, np.ndarray]:
+        """Starts of the runs of equal row index and of equal column index."""
+        return (np.flatnonzero(np.r_[True, self.rr[1:] != self.rr[:-1]]),
+                np.flatnonzero(np.r_[True, self.cc[1:] != self.cc[:-1]]))
+
+
 def _lc_read(src: CategoricalSource, ri: np.ndarray, ci: np.ndarray,
-             pairs: bool) -> np.ndarray:
+             pairs: bool) -> np.ndarray | ClassGrid:
     """Classes (0..255, 256 = none) at raster rows ``ri`` and columns ``ci``.
 
-    ``pairs``: ``ri``/``ci`` are per cell (same shape); else ``ri`` per row and ``ci`` per
-    column of a grid.  Indices outside the raster give 256.
+    ``pairs``: ``ri``/``ci`` are per cell (same shape), and the result is the per-cell
+    array; else ``ri`` per row and ``ci`` per column of a grid, and the result is a
+    :class:`ClassGrid`.  Indices outside the raster give 256.
     """
     ds = src.dataset
     h, w = ds.height, ds.width
     inr = (ri >= 0) & (ri < h)
     inc = (ci >= 0) & (ci < w)
     none = np.uint16(256)
-    shape = ri.shape if pairs else (ri.size, ci.size)
     ok = (inr & inc) if pairs else None
-    if (pairs and not ok.any()) or (not pairs and (not inr.any() or not inc.any())):
-        return np.full(shape, none, dtype="uint16")
+    if pairs and not ok.any():
+        return np.full(ri.shape, none, dtype="uint16")
+    if not pairs and (not inr.any() or not inc.any()):
+        return ClassGrid(np.full((1, 1), none, dtype="uint16"),
+                         np.zeros(ri.size, dtype="intp"), np.zeros(ci.size, dtype="intp"))
     r_lo, r_hi = int(ri[inr].min()), int(ri[inr].max()) + 1
     c_lo, c_hi = int(ci[inc].min()), int(ci[inc].max()) + 1
     win = Window(c_lo, r_lo, c_hi - c_lo, r_hi - r_lo)
@@ -367,17 +400,14 @@ def _lc_read(src: CategoricalSource, ri: np.ndarray, ci: np.ndarray,
                         f"({first_line(exc, 'read failed')}); is the file truncated?") from exc
     cls = _classes(arr, src.nodata)
     if pairs:
-        out = np.full(shape, none, dtype="uint16")
+        out = np.full(ri.shape, none, dtype="uint16")
         out[ok] = cls[ri[ok] - r_lo, ci[ok] - c_lo]
         return out
-    rr = np.clip(ri - r_lo, 0, arr.shape[0] - 1)
-    cc = np.clip(ci - c_lo, 0, arr.shape[1] - 1)
-    out = cls.take(rr, axis=0).take(cc, axis=1)
-    if not inr.all():
-        out[~inr, :] = none
-    if not inc.all():
-        out[:, ~inc] = none
-    return out
+    grid = np.full((cls.shape[0] + 1, cls.shape[1] + 1), none, dtype="uint16")
+    grid[:-1, :-1] = cls
+    rr = np.where(inr, ri - r_lo, cls.shape[0]).astype("intp")
+    cc = np.where(inc, ci - c_lo, cls.shape[1]).astype("intp")
+    return ClassGrid(grid, rr, cc)
 
 
 def _classes(arr: np.ndarray, nodata: float | None) -> np.ndarray:
@@ -395,13 +425,14 @@ def _classes(arr: np.ndarray, nodata: float | None) -> np.ndarray:
     return cls
 
 
-def sample_categorical(path: str, blk) -> np.ndarray:
+def sample_categorical(path: str, blk) -> np.ndarray | ClassGrid:
     """Class of the nearest land-cover cell at each DEM cell centre of a block.
 
-    Returns a ``(nrows, ncols)`` uint16 array of codes 0..255, 256 where the map has no
-    class (nodata, outside it, or a code above 255).  When the DEM and the map are both
-    lon/lat, rows and columns are looked up separately (no per-cell work); otherwise each
-    cell centre is transformed into the map's CRS.
+    Codes 0..255, 256 where the map has no class (nodata, outside it, or a code above
+    255).  When the DEM and the map are both lon/lat, rows and columns are looked up
+    separately and the result is a :class:`ClassGrid` (``.expand()`` gives the per-cell
+    array); otherwise each cell centre is transformed into the map's CRS and the result is
+    the ``(nrows, ncols)`` uint16 array.
     """
     src = open_categorical(path)
     dem = blk.src
@@ -428,40 +459,89 @@ def sample_categorical(path: str, blk) -> np.ndarray:
     return _lc_read(src, ri, ci, pairs=True)
 
 
-def read_halo(src: DemSource, row0: int, col0: int, nrows: int, ncols: int,
-              valid_of) -> tuple[np.ndarray, np.ndarray]:
-    """A block with a one-cell border: (native block data, float32 halo array).
+def block_halo(src: DemSource, row0: int, col0: int, data: np.ndarray,
+               valid: np.ndarray | None, need: np.ndarray | None, valid_of) -> np.ndarray:
+    """The float32 halo of a block already read: its cells plus a one-cell border.
 
-    The border is read from the DEM where it exists; cells outside the DEM or without
-    data are NaN in the halo array (the slope fills them, see
-    :func:`rangemap.criteria.horn_gradient2`).  ``valid_of(data, window)`` gives the
-    data mask of a read (None: all valid).
+    Parameters
+    ----------
+    data, valid : numpy.ndarray
+        The block as read (native dtype) and its data mask (None: all valid).
+    need : numpy.ndarray or None
+        Cells whose slope can matter (the engine passes the cells that can still be
+        habitat; None: every cell).  Only these cells get the values a whole-DEM halo
+        would give them; elsewhere the array may hold anything finite.
+    valid_of : callable
+        ``valid_of(data, window)``: the data mask of a read (None: all valid).
+
+    Returns
+    -------
+    numpy.ndarray
+        ``(nrows + 2, ncols + 2)`` float32; border cells outside the DEM and cells without
+        data are NaN (the slope fills them, see :func:`rangemap.criteria.horn_gradient2`).
+
+    Notes
+    -----
+    The block itself is not read again, and of the border only the strips next to
+    ``need`` cells are read: a border row belongs to the neighbouring tile and reading
+    one row of it decodes a whole row of that tile's internal tiles (512 rows for a
+    512-cell tiling), so reading the border blindly cost more than the slope.  Rows
+    that hold no ``need`` cell, nor a neighbour of one, are not converted.
     """
     ds = src.dataset
-    r0, c0 = max(0, row0 - 1), max(0, col0 - 1)
-    r1, c1 = min(ds.height, row0 + nrows + 1), min(ds.width, col0 + ncols + 1)
-    win = Window(c0, r0, c1 - c0, r1 - r0)
-    check_window(src, win)
-    try:
-        big = ds.read(1, window=win)
-        valid = valid_of(big, win)
-    except RasterioIOError as exc:
-        raise read_error(src, exc) from exc
-    # float32 like gdaldem: enough for heights to the centimetre, half the memory traffic.
-    # Only the border outside the DEM is filled with NaN (a full fill and a full
-    # "not valid" pass cost more than the slope itself).
+    nrows, ncols = data.shape
     z = np.empty((nrows + 2, ncols + 2), dtype="float32")
-    oy, ox = r0 - (row0 - 1), c0 - (col0 - 1)
-    ey, ex = oy + big.shape[0], ox + big.shape[1]
-    z[:oy] = np.nan
-    z[ey:] = np.nan
-    z[:, :ox] = np.nan
-    z[:, ex:] = np.nan
-    part = z[oy:ey, ox:ex]
-    part[...] = big
-    if valid is not None:
-        bad = np.flatnonzero(~valid.ravel())
-        if bad.size:
-            part[np.unravel_index(bad, valid.shape)] = np.nan
-    data = big[row0 - r0:row0 - r0 + nrows, col0 - c0:col0 - c0 + ncols]
-    return np.ascontiguousarray(data), z
+    if need is None:
+        a, b = 0, nrows
+    else:
+        r = np.flatnonzero(need.any(axis=1))
+        if not r.size:
+            return z
+        a, b = int(r[0]), int(r[-1]) + 1
+    lo, hi = max(a - 1, 0), min(b + 1, nrows)
+    part = z[lo + 1:hi + 1, 1:-1]
+    part[...] = data[lo:hi]
+    if valid is not None and not valid[lo:hi].all():
+        np.putmask(part, ~valid[lo:hi], np.float32(np.nan))
+    # A finite filler where no strip is read: those cells neighbour no need cell.
+    z[0] = z[-1] = 0
+    z[:, 0] = z[:, -1] = 0
+
+    def extent(line: np.ndarray | None, n: int) -> tuple[int, int] | None:
+        """Halo index range [first, stop) next to the need cells of one edge line."""
+        if line is None:
+            return 0, n + 2
+        k = np.flatnonzero(line)
+        return (int(k[0]), int(k[-1]) + 3) if k.size else None
+
+    strips = []  # (halo rows, halo cols) to read from the DEM
+    if a == 0:
+        e = extent(None if need is None else need[0], ncols)
+        if e:
+            strips.append(((0, 1), e))
+    if b == nrows:
+        e = extent(None if need is None else need[-1], ncols)
+        if e:
+            strips.append(((nrows + 1, nrows + 2), e))
+    for col, hc in ((0, 0), (ncols - 1, ncols + 1)):
+        e = extent(None if need is None else need[:, col], nrows)
+        if e:
+            strips.append((e, (hc, hc + 1)))
+    for (h0, h1), (k0, k1) in strips:
+        z[h0:h1, k0:k1] = np.nan
+        # Halo (h, k) is DEM (row0 - 1 + h, col0 - 1 + k); clip to the DEM.
+        r0, r1 = max(row0 - 1 + h0, 0), min(row0 - 1 + h1, ds.height)
+        c0, c1 = max(col0 - 1 + k0, 0), min(col0 - 1 + k1, ds.width)
+        if r0 >= r1 or c0 >= c1:
+            continue
+        win = Window(c0, r0, c1 - c0, r1 - r0)
+        try:
+            arr = ds.read(1, window=win)
+            ok = valid_of(arr, win)
+        except RasterioIOError as exc:
+            raise read_error(src, exc) from exc
+        dst = z[r0 - row0 + 1:r1 - row0 + 1, c0 - col0 + 1:c1 - col0 + 1]
+        dst[...] = arr
+        if ok is not None:
+            np.putmask(dst, ~ok, np.float32(np.nan))
+    return z
