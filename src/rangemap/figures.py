@@ -25,7 +25,6 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import rasterio
-import shapely
 from affine import Affine
 from matplotlib import rc_context
 from matplotlib.backends.backend_agg import FigureCanvasAgg
@@ -34,6 +33,8 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import Patch, Rectangle
 
 from rangemap.fsutil import atomic_path, safe_child
+from rangemap.geo import antimeridian
+from rangemap.rasters.dem import source_name
 from rangemap.rasters.relief import _read_lonlat, _segments, covering_dem, hillshade, tint
 from rangemap.values import number
 
@@ -264,17 +265,12 @@ def shifted_frame(gdf: gpd.GeoDataFrame) -> bool:
 
 
 def shift_east(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
-    """The frame with every polygon part west of 0° moved by +360° (display only)."""
+    """The frame with every western-hemisphere polygon part moved by +360° (display only;
+    the rule is :func:`rangemap.geo.antimeridian.shift_west_parts`, as on the web maps)."""
     if not len(gdf):
         return gdf
-    parts = gdf.geometry.explode(index_parts=True)
-    west = parts.bounds["minx"] < 0
-    parts = parts.where(~west, parts.translate(360.0))
-    merged = parts.groupby(level=0).agg(lambda g: shapely.union_all(list(g)))
-    out = gdf.copy()
-    out = out.set_geometry(gpd.GeoSeries(merged.reindex(gdf.index).values, index=gdf.index,
-                                         crs=gdf.crs))
-    return out
+    moved = [antimeridian.shift_west_parts(g, force=True) for g in gdf.geometry]
+    return gdf.set_geometry(gpd.GeoSeries(moved, index=gdf.index, crs=gdf.crs))
 
 
 def _relief_for(dem_paths: Sequence[str | os.PathLike[str]],
@@ -319,7 +315,7 @@ def write_figures(
     """
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    dem_names = [Path(p).stem for p in dems]
+    dem_names = [source_name(Path(p)) for p in dems]  # the names dem_source uses
     written: list[Path] = []
     for t in taxa:
         tid = t["taxon_id"]

@@ -37,7 +37,8 @@ import yaml
 from rangemap.bands import DEFAULT_MIN_ELEVATION_M, check_band, default_band
 from rangemap.errors import DataError, UsageError, first_line, warn
 from rangemap.fsutil import slugify
-from rangemap.geo.shapes import as_multi, wrap_antimeridian
+from rangemap.geo import antimeridian
+from rangemap.geo.shapes import as_multi
 from rangemap.model import RangeRecord, RangeUnit
 from rangemap.preferences import normalize_record
 
@@ -458,13 +459,9 @@ def clip_to_qualifiers(geom: shapely.Geometry, qualifiers: list[str] | tuple[str
     if not parts or geom is None or geom.is_empty:
         return geom
     ext = geom if extent is None else extent
-    wrap = (ext.bounds[2] - ext.bounds[0]) > 180
-
-    def unwrap(g: shapely.Geometry) -> shapely.Geometry:
-        return shapely.transform(g, lambda xy: _shift_x(xy, 1))
-
+    wrap = antimeridian.straddles(ext)
     if wrap:
-        geom, ext = unwrap(geom), unwrap(ext)
+        geom, ext = antimeridian.unwrap(geom), antimeridian.unwrap(ext)
     minx, miny, maxx, maxy = ext.bounds
     w, h = maxx - minx, maxy - miny
     boxes = [shapely.box(minx + x0 * w, miny + y0 * h, minx + x1 * w, miny + y1 * h)
@@ -472,29 +469,9 @@ def clip_to_qualifiers(geom: shapely.Geometry, qualifiers: list[str] | tuple[str
     out = shapely.intersection(geom, shapely.union_all(boxes))
     polys = [g for g in shapely.get_parts(out) if g.geom_type == "Polygon" and g.area > 0]
     if not polys:
-        return _rewrap(geom) if wrap else geom
+        return antimeridian.rewrap(geom) if wrap else geom
     out = shapely.MultiPolygon(polys)
-    return _rewrap(out) if wrap else out
-
-
-def _rewrap(g: shapely.Geometry) -> shapely.Geometry:
-    """Cut an unwrapped shape at 180° and move the eastern side back to negative longitudes."""
-    west = shapely.intersection(g, shapely.box(-180, -90, 180, 90))
-    east = shapely.intersection(g, shapely.box(180, -90, 540, 90))
-    east = shapely.transform(east, lambda xy: _shift_x(xy, -1))
-    polys = [p for p in shapely.get_parts(shapely.union_all([west, east]))
-             if p.geom_type == "Polygon" and p.area > 0]
-    return shapely.MultiPolygon(polys)
-
-
-def _shift_x(xy: Any, direction: int) -> Any:
-    """Unwrap (direction 1: x < 0 -> x + 360) or wrap back (-1: x > 180 -> x - 360)."""
-    xy = xy.copy()
-    if direction > 0:
-        xy[xy[:, 0] < 0, 0] += 360.0
-    else:
-        xy[xy[:, 0] > 180, 0] -= 360.0
-    return xy
+    return antimeridian.rewrap(out) if wrap else out
 
 
 def range_units(records: list[RangeRecord], bounds: Boundaries) -> gpd.GeoDataFrame:
@@ -840,7 +817,7 @@ def read_range_file(path: Path | gpd.GeoDataFrame, layer: str | None = None,
         warn("repaired-geometry", f"{path}: {invalid} invalid polygon feature"
              f"{'s' if invalid != 1 else ''} (self-intersecting or similar) repaired with "
              "make_valid; check them in a GIS")
-    gdf["geometry"] = [as_multi(wrap_antimeridian(g))
+    gdf["geometry"] = [as_multi(antimeridian.wrap(g))
                        for g in shapely.make_valid(gdf.geometry.values)]
     gdf.attrs.update(source=str(path), features=features)
     return gdf

@@ -23,6 +23,8 @@ import shapely
 from affine import Affine
 from pyproj import Geod, Proj, Transformer
 
+from rangemap.geo.antimeridian import unwrap_xy
+
 if TYPE_CHECKING:  # annotations only: geodesy never opens a raster
     from rangemap.rasters.dem import DemSource
 
@@ -191,7 +193,7 @@ def eoo_km2(geoms: list[shapely.Geometry]) -> float:
         return 0.0
     xy = np.concatenate(coords)
     if xy[:, 0].max() - xy[:, 0].min() > 180:
-        xy[:, 0] = np.where(xy[:, 0] < 0, xy[:, 0] + 360, xy[:, 0])
+        xy = unwrap_xy(xy)
     hull = shapely.multipoints(xy).convex_hull
     if hull.geom_type != "Polygon":
         return 0.0

@@ -1,5 +1,5 @@
-"""Geometry helpers shared by the stages: polygonal parts, antimeridian wrapping,
-clipping, merging and snapping habitat pieces.
+"""Geometry helpers shared by the stages: polygonal parts, clipping, merging and
+snapping habitat pieces (the antimeridian: :mod:`rangemap.geo.antimeridian`).
 
 Pure shapely, no I/O; the lowest geometry layer (ranges, the engine and the
 pipeline use it, it uses none of them).
@@ -10,6 +10,9 @@ from __future__ import annotations
 import numpy as np
 import shapely
 from shapely.geometry import MultiPolygon
+
+# Re-exported for the pipeline's import until it imports the antimeridian module itself.
+from rangemap.geo.antimeridian import wrap as wrap_antimeridian  # noqa: F401
 
 EMPTY = MultiPolygon()
 
@@ -27,32 +30,6 @@ def as_multi(geom: shapely.Geometry) -> MultiPolygon:
     for p in polys:
         out.extend(getattr(p, "geoms", [p]))
     return MultiPolygon(out)
-
-
-_WORLD = shapely.box(-180, -90, 180, 90)
-
-
-def wrap_antimeridian(geom: shapely.Geometry) -> shapely.Geometry:
-    """Bring longitudes beyond ±180 back into range, cutting at the antimeridian.
-
-    A range drawn across the antimeridian with continuous longitudes
-    (170..190 E, as some tools write Chukotka or Fiji) becomes two parts
-    either side of ±180, as RFC 7946 wants and the DEMs expect.
-    """
-    if geom is None or geom.is_empty:
-        return geom
-    x0, _, x1, _ = geom.bounds
-    if x0 >= -180 and x1 <= 180:
-        return geom
-    parts = []
-    for shift in range(-720, 721, 360):
-        if x0 + shift > 180 or x1 + shift < -180:
-            continue
-        moved = shapely.transform(geom, lambda xy, d=shift: xy + np.array([d, 0.0]))
-        piece = moved.intersection(_WORLD)
-        if not piece.is_empty:
-            parts.append(piece)
-    return shapely.union_all(parts) if parts else geom
 
 
 def clip_to(poly: MultiPolygon, region: shapely.Geometry) -> MultiPolygon:
