@@ -786,6 +786,14 @@ def _label(block: str) -> str | None:
     return None
 
 
+def _bare_label(sentence: str) -> bool:
+    """Whether a sentence is only a field label written inline in flattened text
+    ("Habitat.", "Subspecies and Distribution.", "Descriptive notes.")."""
+    m = _DOT_LABEL_RE.match(sentence + " x")
+    return bool(m) and m.end() == len(sentence) + 1 and _is_section(
+        m.group(1), RANGE_SECTIONS + EXCLUDED_SECTIONS + _LABEL_WORDS)
+
+
 def _ends_terminal(line: str) -> bool:
     s = line.rstrip().rstrip("\"'”’)]*")
     return bool(s) and s[-1] in _TERMINAL
@@ -1082,6 +1090,9 @@ def _strong_binomials(text: str) -> list[tuple[int, int, str, str]]:
                 out.append((m.start(1), m.end(2), g, e))
     abbrs = {(m.group(1), m.group(2)) for m in _ABBR_BINOMIAL_RE.finditer(text)}
     abbr_at = [(m.start(), m.group(1)) for m in _ABBR_BINOMIAL_RE.finditer(text)]
+    # "Otocolobus manul ... O. m. manul", "O. m. ferrugineus": subspecies written with
+    # both initials of a binomial make it a taxon whatever its epithet's ending
+    tri_initials = {(m.group(1), m.group(2)) for m in _ABBR_TRINOMIAL_RE.finditer(text)}
     for m in _BINOMIAL_RE.finditer(text):
         g, e = m.group(1), m.group(2)
         if not _ok_pair(g, e) or _ENGLISH_END_RE.search(e):
@@ -1093,7 +1104,9 @@ def _strong_binomials(text: str) -> list[tuple[int, int, str, str]]:
         appos = re.search(r"(?:[A-Z][a-z'’-]+[ \t]+){1,3}$", text[max(0, m.start() - 60):m.start()])
         if (g[0], e) in abbrs or any(
                 m.end() <= a <= m.end() + 40 and i == g[0] for a, i in abbr_at) or (
-                (initial_used or appos) and _latinish(g, e, lower_words)):
+                (initial_used or appos) and _latinish(g, e, lower_words)) or (
+                (g[0], e[0]) in tri_initials and g.lower() not in lower_words) or (
+                _VERNACULARS_AFTER_RE.match(text, m.end())):
             out.append((m.start(1), m.end(2), g, e))
     for m in _NAME_SEP_BINOMIAL_RE.finditer(text):
         g, e = m.group(2), m.group(3)
@@ -1107,6 +1120,10 @@ def _strong_binomials(text: str) -> list[tuple[int, int, str, str]]:
 
 
 _ENGLISH_END_RE = re.compile(r"(?:tion|sion|ing|ness|ment|ed|ly|ity|ism|ist|ure|ence|ance)$")
+#: After a binomial, its names in other languages (the HMW/HBW heading "28. Pallas's Cat
+#: Otocolobus manul French: Manul / German: Manul / Spanish: Manul").
+_VERNACULARS_AFTER_RE = re.compile(
+    r"[ \t]*(?:\r?\n[ \t]*)?French[ \t]*:")
 
 
 def _latinish(genus: str, epithet: str, lower_words: set[str]) -> bool:
@@ -1284,7 +1301,10 @@ _SYNONYM_CTX_RE = re.compile(
     r"(?:\bsyn(?:onym(?:s|y)?|s?\.)|\bbasionym|\boriginal\s+combination|"
     r"\bformerly\s+(?:known\s+as|classified\s+as|placed\s+in|treated\s+as|in)|"
     r"\bpreviously\s+(?:known\s+as|classified\s+as|placed\s+in|in)|\bincludes?\b|=)"
-    r"[^.;\n]{0,60}$", re.I)
+    r"[^.;\n]{0,60}$"
+    # the HMW/HBW "Taxonomy." field opens with the original name ("Taxonomy. Felis manul
+    # Pallas, 1776, S of Lake Baikal, Russia.")
+    r"|\btaxonomy\s*[.:]\s*$", re.I)
 
 
 def _find_taxa(text: str, sentences: Sequence[Sentence]
@@ -1611,13 +1631,26 @@ def _fold_synonyms(text: str, sentences: Sequence[Sentence], sci: list[_TaxonMen
     for t in sci:
         if t.key != first:
             g, e = t.key[1].split()
-            if (e == ep and g != genus) or synonym_ctx(t):
+            if (g != genus and _same_epithet(e, ep)) or synonym_ctx(t):
                 t = _TaxonMention(t.start, t.end, first, t.display, t.initial, t.common,
                                   t.group, t.generic,
                                   None if t.subspecies is None else
                                   f"{first[1]} {t.subspecies.split()[-1]}")
         out.append(t)
     return out
+
+
+#: Gender endings of Latin epithets ("Felis jacobita" -> "Leopardus jacobitus").
+_GENDER_END_RE = re.compile(r"(?:us|a|um|is|e|er|ra|rum)$")
+
+
+def _same_epithet(a: str, b: str) -> bool:
+    """Whether two epithets are one name, allowing for a genus change of gender
+    ("jacobita"/"jacobitus", "montanus"/"montana")."""
+    if a == b:
+        return True
+    sa, sb = _GENDER_END_RE.sub("", a), _GENDER_END_RE.sub("", b)
+    return len(sa) >= 4 and sa == sb
 
 
 def _sentence_index(starts: Sequence[int], pos: int) -> int:
@@ -2142,11 +2175,14 @@ def _extract_text(text: str, document: str, gaz: Gazetteer) -> list[TaxonRecord]
         places_by_sent.setdefault(_sentence_index(starts, m.start), []).append(m)
 
     carry: tuple[str, str] | None = None
-    prev_para = -1
+    prev_para, prev_section = -1, ""
     for i, s in enumerate(sents):
-        if s.paragraph != prev_para:
+        # the previous sentence's taxon does not reach over a paragraph, a new section or
+        # a field label written inline ("... the size of a large house cat. Habitat. High
+        # (3000-4500 m) ...": the habitat is the subject's, not the house cat's)
+        if s.paragraph != prev_para or s.section != prev_section or _bare_label(s.text):
             carry = None
-        prev_para = s.paragraph
+        prev_para, prev_section = s.paragraph, s.section
         own = by_sent.get(i, [])
         if s.heading:
             key = own[0].key if own else main

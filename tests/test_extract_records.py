@@ -1,0 +1,55 @@
+"""Record assignment and record identity: which taxon a place belongs to in texts
+that name several taxa, and which names are one taxon."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from rangemap.extract import extract_text, merge_records
+from rangemap.gazetteer import Gazetteer
+
+BOUNDARIES = Path(__file__).resolve().parents[1] / "data" / "boundaries" / "boundaries.gpkg"
+
+
+@pytest.fixture(scope="module")
+def gaz() -> Gazetteer:
+    assert BOUNDARIES.is_file(), f"{BOUNDARIES} is missing"
+    return Gazetteer.load(BOUNDARIES)
+
+
+def _records(text: str, gaz: Gazetteer) -> dict[str, tuple[set[str], tuple]]:
+    """``{name: (countries, (min, max))}`` of the records that have places or a band
+    (scientific name when there is one)."""
+    out: dict[str, tuple[set[str], tuple]] = {}
+    for r in merge_records(extract_text(text, "t.txt", gaz)):
+        d = r.to_dict()
+        countries = {c["iso3"] for c in d["countries"]}
+        band = (d.get("elevation_min_m"), d.get("elevation_max_m"))
+        if countries or band != (None, None):
+            out[d["scientific_name"] or d["name"]] = (countries, band)
+    return out
+
+
+# HMW/HBW accounts flattened on one line: the heading's binomial (before "French:", or
+# written again as "O. m. manul") is the taxon; the "Taxonomy." field's original name
+# (another genus, another gender or spelling of the epithet) is that taxon, not a second
+# record; an inline field label ("Habitat.") ends the reach of the previous sentence's taxon
+@pytest.mark.parametrize(("text", "expected"), [
+    ("12. Grey Fox Vulpes grisea French: Renard gris / German: Graufuchs Taxonomy. Vulpes "
+     "griseus Hodgson, 1842. Monotypic. Distribution. Nepal and Bhutan . Habitat. Upland "
+     "plains and hills from about 2500-5200 m . Found in alpine steppe.",
+     {"Vulpes grisea": ({"NPL", "BTN"}, (2500, 5200))}),
+    ("17. Andean Wild Cat Leopardus andinus French: Chat andin Taxonomy. Felis andina "
+     "Cornalia, 1865. Monotypic. Distribution. SW Bolivia and NE Chile . Descriptive notes. "
+     "About the size of a large house cat. Habitat. High (3000-4500 m), "
+     "rocky treeless zone in the Andes mountains.",
+     {"Leopardus andinus": ({"BOL", "CHL"}, (3000, 4500))}),
+    ("28. Steppe Cat Otocolobus manul Other common names: Manul Taxonomy. Felis manul "
+     "Pallas, 1776. Subspecies and Distribution. O. m. manul Pallas, 1776 — Mongolia . "
+     "O. m. nigripectus Hodgson, 1842 — Nepal .",
+     {"Otocolobus manul": ({"MNG", "NPL"}, (None, None))}),
+])
+def test_hmw_heading_and_original_name(text: str, expected: dict, gaz: Gazetteer) -> None:
+    assert _records(text, gaz) == expected
