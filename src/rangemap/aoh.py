@@ -25,6 +25,7 @@ import copy
 import hashlib
 import json
 import logging
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -44,9 +45,9 @@ from rangemap.landcover import (
     default_landcover,
     read_crosswalk,
 )
-from rangemap.model import RangeRecord
+from rangemap.model import HabitatResult, RangeRecord
 from rangemap.ranges import read_range_file
-from rangemap.rasters.dem import DemStack, sources_text
+from rangemap.rasters.dem import DemStack, resolution_labels, resolutions_text, sources_text
 
 log = logging.getLogger("rangemap")
 
@@ -312,12 +313,87 @@ def aoh_fields(res: Any, band: tuple[float | None, float | None], range_km2: flo
     }
 
 
+# --------------------------------------------------------------------------- result rows
+
+def habitat_note(res: HabitatResult) -> str | None:
+    """Say why a unit has little or no habitat, so it never vanishes silently."""
+    if not res.sources:
+        return "no DEM cell centre inside the unit (smaller than a cell, or outside every DEM)"
+    notes = []
+    if res.covered_share < 0.999:
+        notes.append(f"DEM data cover {res.covered_share:.0%} of the unit")
+    if res.cells == 0:
+        notes.append("no cell within the elevation band" if not any(
+            c.filters for c in res.criteria) else "no cell satisfies every criterion")
+    return "; ".join(notes) or None
+
+
+@dataclass(frozen=True)
+class _RowContext:
+    band: tuple[float | None, float | None]
+    range_km2: float
+    area_km2: float
+    labels: Mapping[str, str]
+    margin_m: float | None
+
+
+def _round(v: float | None, ndigits: int) -> float | None:
+    return None if v is None else round(v, ndigits)
+
+
+#: How each published field of a unit's row is computed from its result, by name (the
+#: habitat layer, the ``habitat`` file and the area table each pick their fields; the
+#: habitat layer says ``habitat_cells`` where the area table says ``cells``).
+_RESULT_FIELDS: dict[str, Callable[[HabitatResult, _RowContext], Any]] = {
+    "area_km2": lambda r, c: round(c.area_km2, 3),
+    "cells": lambda r, c: r.cells,
+    "habitat_cells": lambda r, c: r.cells,
+    "cell_area_km2": lambda r, c: round(r.cell_area_km2, 3),
+    "range_area_km2": lambda r, c: round(c.range_km2, 3),
+    "share_of_unit": lambda r, c: round(c.area_km2 / c.range_km2, 6) if c.range_km2 else 0.0,
+    "patches": lambda r, c: len(r.geometry.geoms),
+    "habitat_elev_min_m": lambda r, c: r.habitat_elev_min,
+    "habitat_elev_mean_m": lambda r, c: _round(r.habitat_elev_mean, 1),
+    "habitat_elev_max_m": lambda r, c: r.habitat_elev_max,
+    "dem_source": lambda r, c: sources_text(r.sources),
+    "dem_resolution": lambda r, c: resolutions_text(r.sources, c.labels),
+    "dem_coverage": lambda r, c: round(r.covered_share, 6),
+    "note": lambda r, c: habitat_note(r),
+    "largest_patch_km2": lambda r, c: round(r.largest_patch_km2, 3),
+    "eoo_km2": lambda r, c: round(r.eoo_km2, 3),
+    "aoo_km2": lambda r, c: r.aoo_km2,
+    "elevation_margin_m": lambda r, c: float(c.margin_m),
+    "area_km2_wide": lambda r, c: round(r.area_wide_km2, 3),
+    "area_km2_narrow": lambda r, c: round(r.area_narrow_km2, 3),
+}
+#: Every field :func:`result_row` can give.
+RESULT_FIELDS = [*_RESULT_FIELDS, *AOH_FIELDS]
+
+
+def result_row(res: HabitatResult, fields: Sequence[str], *,
+               band: tuple[float | None, float | None], range_km2: float, area_km2: float,
+               labels: Mapping[str, str] | None = None,
+               margin_m: float | None = None) -> dict[str, Any]:
+    """The table row of one unit's habitat result: ``fields`` (names of
+    :data:`RESULT_FIELDS`), in that order; the one rule for every output's row.
+
+    ``area_km2`` is the area the row reports (the polygons' area, or the cells' where
+    there are no polygons), ``range_km2`` the unit's, ``labels`` the DEMs' cell sizes by
+    name (for ``dem_resolution``), ``margin_m`` the band-sensitivity margin.  Only the
+    fields asked for are computed (the hull for ``eoo_km2`` costs time).
+    """
+    ctx = _RowContext(band, range_km2, area_km2, labels or {}, margin_m)
+    aoh = (aoh_fields(res, band, range_km2, area_km2)
+           if any(f in AOH_FIELDS for f in fields) else {})
+    return {f: aoh[f] if f in aoh else _RESULT_FIELDS[f](res, ctx) for f in fields}
+
+
 # --------------------------------------------------------------------------- area table
 
 #: Columns of the area table (``rangemap area``), after the range file's own attributes.
 AREA_FIELDS = ["area_km2", "cells", "aoo_km2", "habitat_elev_min_m", "habitat_elev_mean_m",
                "habitat_elev_max_m", "area_km2_wide", "area_km2_narrow", "dem_source",
-               "dem_coverage"]
+               "dem_resolution", "dem_coverage"]
 
 
 def area_table(range_file, dems, min_m: float, max_m: float | None, layer: str | None = None,
@@ -330,29 +406,19 @@ def area_table(range_file, dems, min_m: float, max_m: float | None, layer: str |
     """
     gdf = read_range_file(range_file, layer)
     geoms = list(gdf.geometry.values)
-    crit, labels = feature_criteria(gdf, aoh)
+    crit, names = feature_criteria(gdf, aoh)
     band = (min_m, max_m)
     with DemStack(list(dems)) as stack, engine.make_executor(workers, scheduler) as ex:
         results = habitats_with_fallbacks(geoms, list(stack), [band] * len(geoms),
                                           [crit] * len(geoms),
                                           [[i] for i in range(len(geoms))], margin_m,
-                                          polygons=False, executor=ex, labels=labels)
+                                          polygons=False, executor=ex, labels=names)
+        labels = resolution_labels(stack)
     out = pd.DataFrame(gdf.drop(columns="geometry")).drop(columns=AREA_FIELDS + AOH_FIELDS,
                                                           errors="ignore")
-    out["area_km2"] = [round(r.cell_area_km2, 3) for r in results]
-    out["cells"] = [r.cells for r in results]
-    out["aoo_km2"] = [r.aoo_km2 for r in results]
-    out["habitat_elev_min_m"] = [r.habitat_elev_min for r in results]
-    out["habitat_elev_mean_m"] = [None if r.habitat_elev_mean is None
-                                  else round(r.habitat_elev_mean, 1)
-                                  for r in results]
-    out["habitat_elev_max_m"] = [r.habitat_elev_max for r in results]
-    out["area_km2_wide"] = [round(r.area_wide_km2, 3) for r in results]
-    out["area_km2_narrow"] = [round(r.area_narrow_km2, 3) for r in results]
-    out["dem_source"] = [sources_text(r.sources) for r in results]
-    out["dem_coverage"] = [round(r.covered_share, 6) for r in results]
-    rows = [aoh_fields(r, band, geodesic_area_km2(g), r.cell_area_km2)
+    rows = [result_row(r, AREA_FIELDS + AOH_FIELDS, band=band, range_km2=geodesic_area_km2(g),
+                       area_km2=r.cell_area_km2, labels=labels)
             for r, g in zip(results, geoms, strict=True)]
-    for f in AOH_FIELDS:
+    for f in AREA_FIELDS + AOH_FIELDS:
         out[f] = [row[f] for row in rows]
     return out

@@ -36,11 +36,12 @@ from rangemap import __version__, bands, engine
 from rangemap.aoh import (
     AOH_FIELDS,
     HABITAT_DROPPED,
+    RESULT_FIELDS,
     AohOptions,
     SharedResults,
-    aoh_fields,
     feature_criteria,
     habitats_with_fallbacks,
+    result_row,
     taxon_criteria,
 )
 from rangemap.bands import margin_bands
@@ -79,7 +80,7 @@ from rangemap.ranges import (
     records_from_range_file,
     taxon_id,
 )
-from rangemap.rasters.dem import DemStack, resolution_labels, resolutions_text, sources_text
+from rangemap.rasters.dem import DemStack, resolution_labels
 from rangemap.values import is_null
 
 # Re-exported: they lived here before (callers may import them from the pipeline).
@@ -125,6 +126,8 @@ HABITAT_FIELDS = [
     "note", "largest_patch_km2", "eoo_km2", "aoo_km2", "elevation_margin_m", "area_km2_wide",
     "area_km2_narrow", *AOH_FIELDS,
 ]
+#: The fields of a habitat row that come from the unit's result (:func:`aoh.result_row`).
+_RESULT_COLUMNS = [f for f in HABITAT_FIELDS if f in RESULT_FIELDS]
 RANGE_FIELDS = [
     "species", "scientific_name", "iso3", "admin1", "elevation_min_m", "elevation_max_m",
     "taxon_id", "rank", "country", "unit_rule", "range_area_km2", "elevation_rule", "evidence",
@@ -530,19 +533,6 @@ def habitat_incremental(units: gpd.GeoDataFrame, dems: DemStack, out: Path,
     return run
 
 
-def habitat_note(res: Any) -> str | None:
-    """Say why a unit has little or no habitat, so it never vanishes silently."""
-    if not res.sources:
-        return "no DEM cell centre inside the unit (smaller than a cell, or outside every DEM)"
-    notes = []
-    if res.covered_share < 0.999:
-        notes.append(f"DEM data cover {res.covered_share:.0%} of the unit")
-    if res.cells == 0:
-        notes.append("no cell within the elevation band" if not any(
-            c.filters for c in res.criteria) else "no cell satisfies every criterion")
-    return "; ".join(notes) or None
-
-
 #: Progress callback: (units done, units in total, label of the unit just done).  An
 #: object with a ``blocks(done, total, label)`` method also hears of every finished
 #: block (:class:`BlockProgress`).
@@ -678,31 +668,12 @@ def compute_habitat(units: gpd.GeoDataFrame, dems: DemStack, margin_m: float = 1
             "admin1": rec.admin1,
             "elevation_min_m": rec.elevation_min_m,
             "elevation_max_m": rec.elevation_max_m,
-            "area_km2": round(res.area_km2, 3),
-            "dem_source": sources_text(res.sources),
             "taxon_id": rec.taxon_id,
             "rank": rec.rank,
             "country": rec.country,
             "unit_rule": rec.unit_rule,
-            "range_area_km2": round(range_km2, 3),
-            "share_of_unit": round(res.area_km2 / range_km2, 6) if range_km2 else 0.0,
-            "habitat_cells": res.cells,
-            "cell_area_km2": round(res.cell_area_km2, 3),
-            "patches": len(res.geometry.geoms),
-            "habitat_elev_min_m": res.habitat_elev_min,
-            "habitat_elev_mean_m": (None if res.habitat_elev_mean is None
-                                    else round(res.habitat_elev_mean, 1)),
-            "habitat_elev_max_m": res.habitat_elev_max,
-            "dem_resolution": resolutions_text(res.sources, labels),
-            "dem_coverage": round(res.covered_share, 6),
-            "note": habitat_note(res),
-            "largest_patch_km2": round(res.largest_patch_km2, 3),
-            "eoo_km2": round(res.eoo_km2, 3),
-            "aoo_km2": res.aoo_km2,
-            "elevation_margin_m": float(margin_m),
-            "area_km2_wide": round(res.area_wide_km2, 3),
-            "area_km2_narrow": round(res.area_narrow_km2, 3),
-            **aoh_fields(res, band, range_km2, res.area_km2),
+            **result_row(res, _RESULT_COLUMNS, band=band, range_km2=range_km2,
+                         area_km2=res.area_km2, labels=labels, margin_m=margin_m),
             "geometry": res.geometry,
         })
     gdf = gpd.GeoDataFrame(rows, columns=HABITAT_FIELDS + ["geometry"], geometry="geometry",
@@ -1246,18 +1217,19 @@ def habitat_file(range_file: Path | gpd.GeoDataFrame, dems: list[Path], min_m: f
     out = gdf.drop(columns=["area_km2", "elevation_min_m", "elevation_max_m", "dem_source",
                             "dem_resolution", "dem_coverage", *AOH_FIELDS],
                    errors="ignore").copy()
-    out["area_km2"] = [round(r.area_km2, 3) for r in results]
+    rows = [result_row(r, ["area_km2", "dem_source", *AOH_FIELDS, "dem_resolution",
+                           "dem_coverage"], band=band, range_km2=geodesic_area_km2(g),
+                       area_km2=r.area_km2, labels=labels)
+            for r, g in zip(results, geoms, strict=True)]
+    out["area_km2"] = [row["area_km2"] for row in rows]
     out["elevation_min_m"] = np.nan if min_m is None else float(min_m)
     out["elevation_max_m"] = np.nan if max_m is None else float(max_m)
-    out["dem_source"] = [sources_text(r.sources) for r in results]
-    rows = [aoh_fields(r, band, geodesic_area_km2(g), r.area_km2)
-            for r, g in zip(results, geoms, strict=True)]
-    for f in AOH_FIELDS:
+    for f in ("dem_source", *AOH_FIELDS):
         out[f] = [row[f] for row in rows]
     out = gpd.GeoDataFrame(out.drop(columns="geometry"),
                            geometry=[r.geometry for r in results], crs="EPSG:4326")
-    out["dem_resolution"] = [resolutions_text(r.sources, labels) for r in results]
-    out["dem_coverage"] = [round(r.covered_share, 6) for r in results]
+    for f in ("dem_resolution", "dem_coverage"):
+        out[f] = [row[f] for row in rows]
     coverage_warnings(out, lambda _row, i: f"{name} feature {i + 1}")
     check_strict()  # --strict: nothing written
     driver = DRIVERS[out_file.suffix.lower()]

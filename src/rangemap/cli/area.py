@@ -9,8 +9,8 @@ import click
 from rangemap.cli.options import (
     aoh_from,
     aoh_options,
-    check_band_options,
-    check_out_folder,
+    check_band_given,
+    check_output,
     engine_options,
     iucn_options,
     of_total,
@@ -27,23 +27,14 @@ from rangemap.fsutil import write_text_atomic
 
 
 def write_area_table(gdf, dems, min_elevation, max_elevation, layer, workers,
-                      scheduler, out_file, aoh=None) -> tuple[int, float]:
+                     scheduler, out_file, aoh=None) -> tuple[int, float]:
+    """Compute the area table of ``gdf`` (the range file as read and filtered by
+    :func:`read_range`) and print it or write it to ``out_file``; (rows, total km²)."""
     from rangemap.aoh import area_table
+    from rangemap.pipeline import coverage_warnings
 
-    # ``gdf`` is the range file as read and filtered by read_range (passed through).
     table = area_table(gdf, list(dems), min_elevation, max_elevation, layer,
                        workers=workers, scheduler=scheduler, aoh=aoh)
-    from rangemap.pipeline import coverage_warnings
-    from rangemap.rasters.dem import DemStack, resolution_labels, resolutions_text
-
-    with DemStack(list(dems)) as stack:  # the cell size of each DEM, by name
-        labels = resolution_labels(stack)
-    table = table.drop(columns="dem_resolution", errors="ignore")  # the input's, if any
-    cols = list(table.columns)
-    pos = cols.index("dem_coverage") if "dem_coverage" in cols else len(cols)
-    table.insert(pos, "dem_resolution", [
-        resolutions_text(s.split("+") if isinstance(s, str) and s else (), labels)
-        for s in table["dem_source"]])
     name = Path(gdf.attrs.get("source", "range")).name
     coverage_warnings(table, lambda _row, i: f"{name} feature {i + 1}")
     check_strict()  # --strict: nothing written
@@ -82,17 +73,9 @@ def area(range_file: Path, layer: str | None, dems: tuple[Path, ...], min_elevat
       rangemap area --range ranges.gpkg --dem glo90.vrt --min-elevation 2500 \\
         --workers 2 -o table.csv
     """
-    if not dems:
-        raise click.BadParameter("give at least one --dem", param_hint="'--dem'")
-    if min_elevation is None and max_elevation is None:
-        raise click.BadParameter("give --min-elevation, --max-elevation or both (the band)",
-                                 param_hint="'--min-elevation'")
-    check_band_options(min_elevation, max_elevation)
+    check_band_given(dems, min_elevation, max_elevation)
     aoh = aoh_from(aoh_kw, composition=False)
-    if out_file is not None and out_file.exists() and not overwrite:
-        raise click.BadParameter(f"{out_file} exists; add --overwrite to replace it",
-                                 param_hint="'-o/--out'")
-    check_out_folder(out_file, "'-o/--out'")
+    check_output(out_file, overwrite)
     gdf = read_range(range_file, layer, where, presence, origin, seasonal)
     n, total = write_area_table(gdf, dems, min_elevation, max_elevation, layer,
                                  workers, scheduler, out_file, aoh)

@@ -9,7 +9,7 @@ import click
 import yaml
 
 from rangemap.cli.options import (
-    check_out_folder,
+    check_output,
 )
 from rangemap.errors import check_strict, warn
 from rangemap.fsutil import write_text_atomic
@@ -45,10 +45,7 @@ def extract(docs: tuple[Path, ...], as_json: bool, output: Path | None, overwrit
     from rangemap.gazetteer import Gazetteer
     from rangemap.pipeline import default_boundaries, document_paths
 
-    if output is not None and output.exists() and not overwrite:
-        raise click.BadParameter(f"{output} exists; add --overwrite to replace it",
-                                 param_hint="'-o/--output'")
-    check_out_folder(output, "'-o/--output'")
+    check_output(output, overwrite, "'-o/--output'")
     files: list[Path] = []
     for d in docs:
         files.extend(document_paths(d))

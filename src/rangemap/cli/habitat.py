@@ -11,8 +11,8 @@ from rangemap.cli.area import write_area_table
 from rangemap.cli.options import (
     aoh_from,
     aoh_options,
-    check_band_options,
-    check_out_folder,
+    check_band_given,
+    check_output,
     engine_options,
     iucn_options,
     of_total,
@@ -59,12 +59,7 @@ def habitat(range_file: Path, layer: str | None, dems: tuple[Path, ...],
     """
     from rangemap.pipeline import DRIVERS
 
-    if not dems:
-        raise click.BadParameter("give at least one --dem", param_hint="'--dem'")
-    if min_elevation is None and max_elevation is None:
-        raise click.BadParameter("give --min-elevation, --max-elevation or both (the band)",
-                                 param_hint="'--min-elevation'")
-    check_band_options(min_elevation, max_elevation)
+    check_band_given(dems, min_elevation, max_elevation)
     aoh = aoh_from(aoh_kw, composition=False)
     if not polygons and out_file.suffix.lower() != ".csv":
         raise click.BadParameter(f"{out_file}: --no-polygons writes a table, use a .csv file "
@@ -72,10 +67,7 @@ def habitat(range_file: Path, layer: str | None, dems: tuple[Path, ...],
     if polygons and out_file.suffix.lower() not in DRIVERS:
         raise click.BadParameter(f"{out_file}: use a .geojson, .gpkg or .fgb file name",
                                  param_hint="'-o/--out'")
-    if out_file.exists() and not overwrite:
-        raise click.BadParameter(f"{out_file} exists; add --overwrite to replace it",
-                                 param_hint="'-o/--out'")
-    check_out_folder(out_file, "'-o/--out'")
+    check_output(out_file, overwrite)
     gdf = read_range(range_file, layer, where, presence, origin, seasonal)
     if not polygons:
         n, area = write_area_table(gdf, dems, min_elevation, max_elevation, layer,

@@ -247,6 +247,25 @@ def of_total(gdf) -> str:
     return f" of {total}" if total != len(gdf) else ""
 
 
+def check_band_given(dems: tuple[Path, ...], min_elevation: float | None,
+                     max_elevation: float | None) -> None:
+    """``habitat`` and ``area`` need a DEM and a band (one limit or both, not empty)."""
+    if not dems:
+        raise click.BadParameter("give at least one --dem", param_hint="'--dem'")
+    if min_elevation is None and max_elevation is None:
+        raise click.BadParameter("give --min-elevation, --max-elevation or both (the band)",
+                                 param_hint="'--min-elevation'")
+    check_band_options(min_elevation, max_elevation)
+
+
+def check_output(path: Path | None, overwrite: bool, hint: str = "'-o/--out'") -> None:
+    """An output file that exists needs --overwrite; its folder must exist."""
+    if path is not None and path.exists() and not overwrite:
+        raise click.BadParameter(f"{path} exists; add --overwrite to replace it",
+                                 param_hint=hint)
+    check_out_folder(path, hint)
+
+
 def check_out_folder(path: Path | None, hint: str) -> None:
     """A file output into a folder that does not exist is a usage error (not created silently:
     a typo in the folder name would hide the output)."""
