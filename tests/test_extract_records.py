@@ -53,3 +53,35 @@ def _records(text: str, gaz: Gazetteer) -> dict[str, tuple[set[str], tuple]]:
 ])
 def test_hmw_heading_and_original_name(text: str, expected: dict, gaz: Gazetteer) -> None:
     assert _records(text, gaz) == expected
+
+
+# several taxa in one sentence: taxa listed together share the places and bands of their
+# part of the sentence (common names, authorities and brackets may stand between them); a
+# taxon that is the subject of its own verb takes the places after it; a comparison
+# ("unlike B") or a verb between two taxa makes no list
+@pytest.mark.parametrize(("text", "expected"), [
+    ("Hylomyscus alpha is endemic to Kenya. H. beta, on the other hand, is endemic to "
+     "Uganda, while H. gamma is found in Burundi and Rwanda.",
+     {"Hylomyscus alpha": ({"KEN"}, (None, None)), "Hylomyscus beta": ({"UGA"}, (None, None)),
+      "Hylomyscus gamma": ({"BDI", "RWA"}, (None, None))}),
+    ("Carex aperta Boott, 1839 and Galium mexicanum Kunth, 1818 occur in Wyoming and "
+     "Heterotheca fulcrata (Greene, 1898) occurs in Montana.",
+     {"Carex aperta": ({"USA"}, (None, None)), "Galium mexicanum": ({"USA"}, (None, None)),
+      "Heterotheca fulcrata": ({"USA"}, (None, None))}),
+    ("Blyth's Tragopan Tragopan blythii, Great Hornbill Buceros bicornis and Ward's Trogon "
+     "Harpactes wardi were recorded in Bhutan at 2000-3000 m.",
+     {"Tragopan blythii": ({"BTN"}, (2000, 3000)), "Buceros bicornis": ({"BTN"}, (2000, 3000)),
+      "Harpactes wardi": ({"BTN"}, (2000, 3000))}),
+    ("We report new records from Ecuador of three glassfrogs: Centrolene peristictum "
+     "(Lynch, 1971), Cochranella midas (Lynch, 1973) and Cochranella spinosa (Taylor, 1949).",
+     {"Centrolene peristictum": ({"ECU"}, (None, None)),
+      "Cochranella midas": ({"ECU"}, (None, None)),
+      "Cochranella spinosa": ({"ECU"}, (None, None))}),
+    ("Moschus alpha (Smith, 1900), unlike Moschus beta (Jones, 1901), occurs in Nepal.",
+     {"Moschus alpha": ({"NPL"}, (None, None))}),
+    ("The Alpine Ibex (Capra ibex) once included the Siberian Ibex (C. i. sibirica), found "
+     "in Mongolia; and the Nubian Ibex (C. i. nubiana), found in Egypt.",
+     {"Capra ibex": ({"MNG"}, (None, None)), "Nubian ibex": ({"EGY"}, (None, None))}),
+])
+def test_taxa_listed_together(text: str, expected: dict, gaz: Gazetteer) -> None:
+    assert _records(text, gaz) == expected

@@ -2197,32 +2197,20 @@ def _extract_text(text: str, document: str, gaz: Gazetteer) -> list[TaxonRecord]
         if key is None:
             continue
         sentence_rec = rec = record(key)
-        # a sentence whose ";" clauses name different taxa ("the Alpine Ibex (C. i. ibex),
-        # found in ...; the Nubian Ibex (...), found in ..."): each clause's places go to
-        # the first taxon named in that clause
-        cuts = [0] + [k + 1 for k, ch in enumerate(s.text) if ch == ";"] + [len(s.text) + 1]
-        clause_key: list[tuple[int, int, tuple[str, str]]] = []
-        if len({t.key for t in own}) > 1:
-            for a0, b0 in zip(cuts, cuts[1:], strict=False):
-                first = next((t.key for t in own if a0 <= t.start - s.start < b0), None)
-                if first is not None:
-                    clause_key.append((a0, b0, first))
+        # which taxa a place of this sentence belongs to: segments of the sentence, each
+        # starting where a taxon (or a list of taxa) takes over (see _segments)
+        segs = [(a0, b0, record(k), [record(x) for x in co])
+                for a0, b0, k, co in _segments(s, own, key)]
 
-        def rec_at(pos: int, clause_key: list[tuple[int, int, tuple[str, str]]] = clause_key,
-                   sentence_rec: TaxonRecord = sentence_rec) -> TaxonRecord:
-            for a0, b0, k in clause_key:
+        def rec_at(pos: int, segs: list[tuple[int, int, TaxonRecord, list[TaxonRecord]]]
+                   = segs) -> TaxonRecord:
+            for a0, b0, r, _co in segs:
                 if a0 <= pos < b0:
-                    return record(k)
-            return sentence_rec
+                    return r
+            return segs[0][2]
 
-        # "Sturnira aratathomasi, S. erythromos and S. ludovici were captured in Caldas":
-        # the taxa listed together at the head of the sentence share its places and bands
-        # (binomials only: common names listed together are often one taxon's synonyms)
-        co_recs = ([record(k) for k in _coordinated(s, own) if k != key and k[0] == "sci"]
-                   if len({k for *_ab, k in clause_key}) <= 1 and own and own[0].key == key
-                   else [])
-        n_places, n_excl, n_elev = (len(sentence_rec.places), len(sentence_rec.excluded),
-                                    len(sentence_rec.elevations))
+        before = {id(r): (len(r.places), len(r.excluded), len(r.elevations))
+                  for _a, _b, r, _co in segs}
         sentence_text = " ".join(s.text.split())
         excluded_section = (bool(s.section) and _is_section(s.section, EXCLUDED_SECTIONS)
                             and not _is_section(s.section, RANGE_SECTIONS))
@@ -2323,11 +2311,8 @@ def _extract_text(text: str, document: str, gaz: Gazetteer) -> list[TaxonRecord]
                     alternatives=m.alternatives, match=m.match,
                 ))
         rec = sentence_rec
-        for co in co_recs:
-            co.places.extend(sentence_rec.places[n_places:])
-            co.excluded.extend(sentence_rec.excluded[n_excl:])
-            co.country_names.update(sentence_rec.country_names)
         if s.heading or excluded_section or sec_status not in (None, "native"):
+            _share_with_listed(segs, before, s.start)
             continue
         field_band = _field_band(s.text, s.section)
         if field_band is not None:
@@ -2347,8 +2332,7 @@ def _extract_text(text: str, document: str, gaz: Gazetteer) -> list[TaxonRecord]
                 scope = _band_scope(s.text, a, b, lo, hi, spans, sub, len(bands))
                 rec_at(a).elevations.append(_Elev(lo, hi, Evidence(
                     document, s.start + a, s.start + b, sentence_text), scope))
-        for co in co_recs:
-            co.elevations.extend(sentence_rec.elevations[n_elev:])
+        _share_with_listed(segs, before, s.start)
         rec.prefs.extend((h, Evidence(document, s.start + h.start, s.start + h.end,
                                       sentence_text)) for h in find_preferences(s.text))
     return list(records.values())
@@ -2415,30 +2399,135 @@ def _admin1_named_countries(text: str, places: Sequence[Any], offset: int) -> se
     return out
 
 
-_COORD_GAP_RE = re.compile(
-    r"^[\s,)]*(?:\([^()]{0,80}\))?[\s,]*(?:(?:and|&|y|et|or|as\s+well\s+as)\s+)?"
-    r"(?:the\s+)?$",
-    re.I)
+def _share_with_listed(segs: Sequence[tuple[int, int, TaxonRecord, list[TaxonRecord]]],
+                       before: dict[int, tuple[int, int, int]], offset: int) -> None:
+    """Give the taxa listed with a segment's first taxon the places, exclusions and
+    bands that this sentence gave to that taxon within the segment."""
+    for a0, b0, r, co in segs:
+        if not co:
+            continue
+        np_, ne, nv = before[id(r)]
+
+        def inside(ev: Evidence, a0: int = a0, b0: int = b0) -> bool:
+            return a0 <= ev.start - offset < b0
+
+        hits = [p for p in r.places[np_:] if inside(p.ev)]
+        excl = [x for x in r.excluded[ne:] if inside(x.ev)]
+        elevs = [e for e in r.elevations[nv:] if inside(e.ev)]
+        for c in co:
+            c.places.extend(hits)
+            c.excluded.extend(excl)
+            c.elevations.extend(elevs)
+            for p in hits:
+                for iso3 in {t[0] for t in p.targets}:
+                    if iso3 in r.country_names:
+                        c.country_names[iso3] = r.country_names[iso3]
+            for x in excl:
+                if x.iso3 and x.iso3 in r.country_names:
+                    c.country_names[x.iso3] = r.country_names[x.iso3]
 
 
-def _coordinated(s: Sentence, own: Sequence[_TaxonMention]) -> list[tuple[str, str]]:
-    """Keys of the taxa listed together from the first taxon of a sentence ("A, B and
-    C ..."), when they are two or more; else none."""
+#: Words between two taxa that end a list of taxa (a verb, a preposition, a comparison):
+#: "A and the moss mouse B" is a list, "A, unlike B", "A was found in Peru and B" are not.
+_LIST_BREAK_WORDS = frozenset("""
+is are was were be been being has have had occur occurs occurred occurring found recorded
+known from in at on to of with which that who whose while whereas unlike than but not also
+only between near within into by for like except including include includes see cf
+""".split())
+#: An authority between listed binomials ("Erebia dabanensis (Erschoff, 1871) and ...",
+#: "... Erschoff, 1871 and ...").
+_LIST_AUTHORITY_RE = re.compile(
+    rf"\([^()]{{0,80}}\)|{_AUTHORITY}")
+#: What follows a taxon (or a list of taxa) that is the subject of its own clause
+#: ("..., while H. vulcanorum is found in Burundi", "... and C was newly documented in
+#: Montana").
+_SUBJECT_VERB_RE = re.compile(
+    r"[ \t]*(?:\([^()]{0,80}\)[ \t]*)?(?:(?:also|only|newly|probably|possibly|just|mainly|"
+    r"then|now|still)[ \t]+)?(?:is|are|was|were|has\s+been|have\s+been|occurs?|occurred|"
+    r"ranges?|inhabits?|lives?|breeds?|extends?|appears?|remains?|represents?|reaches|"
+    r"reach)\b", re.I)
+
+
+def _taxon_lists(s: Sentence, own: Sequence[_TaxonMention]
+                 ) -> list[tuple[int, int, list[tuple[str, str]]]]:
+    """The taxa of a sentence grouped into lists: ``(start, end, keys)`` relative to the
+    sentence, in order. Two taxa are one list when only commas, brackets, "and"/"or" and
+    up to four words of a common name stand between them ("Blyth's Tragopan blythii,
+    Rufous-necked Aceros nipalensis and ...", "the bat N. microdon and the moss mouse P.
+    fuscus"), never a verb, a preposition or a terminal mark."""
     ordered = sorted(own, key=lambda t: t.start)
-    keys = [ordered[0].key]
-    prev = ordered[0]
-    for t in ordered[1:]:
-        if t.start < prev.end:
-            continue
-        if t.key == prev.key:  # "black musk deer (Moschus fuscus)": the same taxon
-            prev = t
-            continue
-        if not _COORD_GAP_RE.match(s.text[prev.end - s.start:t.start - s.start]):
-            break
-        if t.key not in keys:
-            keys.append(t.key)
-        prev = t
-    return keys if len(keys) > 1 else []
+    out: list[tuple[int, int, list[tuple[str, str]]]] = []
+    for t in ordered:
+        a, b = t.start - s.start, t.end - s.start
+        if out:
+            a0, b0, keys = out[-1]
+            if a < b0:
+                continue
+            gap = _LIST_AUTHORITY_RE.sub(" ", s.text[b0:a])
+            if not gap.strip(" \t\r\n()[]"):
+                # the same taxon again, or in apposition ("the Siberian Ibex (C. i.
+                # sibirica)"): not a second member of a list
+                out[-1] = (a0, b, keys)
+                continue
+            words = [w.lower() for w in _WORD_RE.findall(gap)]
+            joined = "," in gap or any(w in ("and", "or", "y", "et") for w in words) or "&" in gap
+            words = [w for w in words if w not in ("and", "or", "the", "a", "an", "y", "et")]
+            if joined and not re.search(r"[.;:!?]|\d", gap) and len(words) <= 4 and not any(
+                    w in _LIST_BREAK_WORDS for w in words):
+                if t.key not in keys:
+                    keys.append(t.key)
+                out[-1] = (a0, b, keys)
+                continue
+        out.append((a, b, [t.key]))
+    return out
+
+
+def _segments(s: Sentence, own: Sequence[_TaxonMention], key: tuple[str, str]
+              ) -> list[tuple[int, int, tuple[str, str], list[tuple[str, str]]]]:
+    """Parts of a sentence and the taxa their places and bands belong to:
+    ``(start, end, first key, keys listed with it)`` relative to the sentence.
+
+    The sentence's taxon ``key`` owns it from its start; a ";" clause that names a taxon
+    belongs to its first taxon ("the Alpine Ibex ..., found in ...; the Nubian Ibex ...,
+    found in ..."), and so does the rest of the sentence from a taxon that is the subject
+    of its own verb ("..., while H. vulcanorum is found in Burundi"). Binomials listed
+    together with a part's first taxon share its places ("Sturnira aratathomasi, S.
+    erythromos and S. ludovici were captured in Caldas"; "records of Ecuadorian
+    Glassfrogs: Centrolene peristictum, Centrolene prosoblepon, ..." when the sentence
+    names no other taxon).
+    """
+    n = len(s.text) + 1
+    lists = _taxon_lists(s, own) if own else []
+    starts: list[tuple[int, int]] = []  # (segment start, index of its list)
+    cuts = [0] + [k + 1 for k, ch in enumerate(s.text) if ch == ";"]
+    if len({t.key for t in own}) > 1:
+        for c0 in cuts[1:]:
+            li = next((i for i, (a, _b, _k) in enumerate(lists) if a >= c0), None)
+            nxt = next((c for c in cuts if c > c0), n)
+            if li is not None and lists[li][0] < nxt:
+                starts.append((c0, li))
+        for i, (a, b, _keys) in enumerate(lists):
+            if i > 0 and _SUBJECT_VERB_RE.match(s.text, b):
+                starts.append((a, i))
+    starts = sorted(set(starts))
+    segs: list[tuple[int, int, tuple[str, str], list[tuple[str, str]]]] = []
+    # the sentence's own part: its taxon, and the binomials listed with it when that
+    # taxon heads the first list, or when the sentence names one list of taxa only
+    head_end = starts[0][0] if starts else n
+    co: list[tuple[str, str]] = []
+    head = [keys for a, _b, keys in lists if a < head_end]
+    named = {k for keys in head for k in keys}
+    with_key = [keys for keys in head if key in keys]
+    if with_key and named <= set(max(with_key, key=len)):
+        co = [k for k in max(with_key, key=len) if k != key and k[0] == "sci"]
+    elif head and head[0][0] == key:
+        co = [k for k in head[0] if k != key and k[0] == "sci"]
+    segs.append((0, head_end, key, co))
+    for j, (a, li) in enumerate(starts):
+        b = starts[j + 1][0] if j + 1 < len(starts) else n
+        keys = lists[li][2]
+        segs.append((a, b, keys[0], [k for k in keys[1:] if k[0] == "sci"]))
+    return segs
 
 
 #: A status cue written after a place governs it when it starts at most this many
