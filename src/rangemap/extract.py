@@ -245,12 +245,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from rangemap import model
 from rangemap.errors import DataError
 from rangemap.gazetteer import Gazetteer, Mention
 from rangemap.preferences import find_all as find_preferences
 from rangemap.preferences import record_fields as preference_fields
 from rangemap.units import assemble as assemble_units
 from rangemap.units import says_whole, span_countries
+from rangemap.values import plain_number as _num
 
 __all__ = [
     "Evidence",
@@ -452,8 +454,8 @@ class Evidence:
     end: int
     sentence: str
 
-    def to_dict(self) -> dict[str, Any]:
-        """JSON form."""
+    def to_dict(self) -> model.Evidence:
+        """JSON form (the contract's :class:`rangemap.model.Evidence`)."""
         return {"document": self.document, "start": self.start, "end": self.end,
                 "sentence": self.sentence}
 
@@ -2785,7 +2787,7 @@ def read_document(path: str | Path) -> str:
 
 
 def extract_documents(paths: Sequence[str | Path], gaz: Gazetteer,
-                      include_uncertain: bool = False) -> dict[str, Any]:
+                      include_uncertain: bool = False) -> model.Extracted:
     """Read documents, extract and merge their taxa.
 
     Parameters
@@ -2838,7 +2840,3 @@ def extract_documents(paths: Sequence[str | Path], gaz: Gazetteer,
                              "message": f"{r.name} ({docs}): several elevation bands "
                              f"({alts}); kept the first, {band}; check elevation_other"})
     return {"species": species, "warnings": warnings}
-
-
-def _num(v: float) -> float | int:
-    return int(v) if float(v).is_integer() else v

@@ -80,6 +80,7 @@ from importlib import resources
 from typing import Any
 
 from rangemap.errors import DataError
+from rangemap.values import plain_number as _num
 
 __all__ = [
     "HabitatHit",
@@ -522,10 +523,6 @@ def find_slopes(sentence: str) -> list[SlopeHit]:
 
 
 # --------------------------------------------------------------------------- records
-
-def _num(v: float) -> float | int:
-    return int(v) if float(v).is_integer() else v
-
 
 def find_all(sentence: str) -> list[HabitatHit | SlopeHit]:
     """Habitat and slope hits of one sentence (what ``extract`` stores per taxon)."""

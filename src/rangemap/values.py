@@ -36,3 +36,9 @@ def text(v: Any) -> str | None:
         return None
     s = str(v).strip()
     return s or None
+
+
+def plain_number(v: float) -> float | int:
+    """A whole number as an int (``2500``, not ``2500.0``), others as they are: how the
+    extract contract writes limits, so the YAML and JSON read as the text said them."""
+    return int(v) if float(v).is_integer() else v
