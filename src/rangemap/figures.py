@@ -32,6 +32,7 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch, Rectangle
 
+from rangemap.bands import band_text
 from rangemap.fsutil import atomic_path, safe_child
 from rangemap.geo import antimeridian
 from rangemap.rasters.dem import source_name
@@ -73,18 +74,6 @@ def nice_scale_km(width_deg: float, lat: float) -> float:
 def _fmt_km2(v: Any) -> str:
     f = number(v)
     return "n/a" if f is None else f"{f:,.0f} km²"
-
-
-def band_text(lo: Any, hi: Any) -> str:
-    """Readable elevation band: '≥ 2,500 m', '2,500–4,000 m', '≤ 1,600 m'."""
-    a, b = number(lo), number(hi)
-    if a is not None and b is not None:
-        return f"{a:,.0f}–{b:,.0f} m"
-    if a is not None:
-        return f"≥ {a:,.0f} m"
-    if b is not None:
-        return f"≤ {b:,.0f} m"
-    return "no band"
 
 
 def habitat_rule(taxon: dict[str, Any]) -> str:
