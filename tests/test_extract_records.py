@@ -85,3 +85,39 @@ def test_hmw_heading_and_original_name(text: str, expected: dict, gaz: Gazetteer
 ])
 def test_taxa_listed_together(text: str, expected: dict, gaz: Gazetteer) -> None:
     assert _records(text, gaz) == expected
+
+
+def _names(text: str, gaz: Gazetteer) -> set[str]:
+    return {r.to_dict()["scientific_name"] or r.to_dict()["name"]
+            for r in merge_records(extract_text(text, "t.txt", gaz))}
+
+
+# false or split records: page phrases read as binomials, a genus that ends a place's
+# name, names in image file names, synonyms (another gender or spelling of the epithet,
+# the type locality of another name, "known historically as"), an authority with a
+# particle ("(de Blainville 1816)")
+@pytest.mark.parametrize(("text", "names", "place_owner", "countries"), [
+    ("Trifolium parryi A. Gray\nHabitat | Alpine meadows.\nSubspecies parryi is widespread "
+     "in Colorado. (Discussion copyrighted by Flora of North America.)\n",
+     {"Trifolium parryi"}, "Trifolium parryi", {"USA"}),
+    ("The genus Surdisorex represents Kenya's only endemic genus of shrews. Its species "
+     "are found in Kenya.",
+     {"Surdisorex"}, "Surdisorex", {"KEN"}),
+    ("New Zealand rock wren\n\nThe New Zealand rock wren (Xenicus gilviventris) is endemic to "
+     "the South Island of New Zealand. New Zealand wrens are small.",
+     {"Xenicus gilviventris"}, "Xenicus gilviventris", {"NZL"}),
+    ("LLareta (Azorella compacte phil.).jpg\nin Lauca National Park\n\nYareta (Azorella "
+     "compacta, known historically as Azorella yareta) grows in Peru and Bolivia.",
+     {"Azorella compacta"}, "Azorella compacta", {"PER", "BOL"}),
+    ("Oreamnos americanus (de Blainville 1816) . Type Locality: restricted to the type "
+     "locality of Ovis montanus Ord, 1815 , the Columbia River area. Distribution: SE "
+     "Alaska ( USA ) and S Yukon ( Canada ).",
+     {"Oreamnos americanus"}, "Oreamnos americanus", {"USA", "CAN"}),
+    ("Source. Flora zambesiaca 8(2): 73 (1990).\nLimosella australis R.Br.\nIn shallow "
+     "lakes. Zimbabwe and Malawi.",
+     {"Limosella australis"}, "Limosella australis", {"ZWE", "MWI"}),
+])
+def test_no_false_or_split_records(text: str, names: set[str], place_owner: str,
+                                   countries: set[str], gaz: Gazetteer) -> None:
+    assert _names(text, gaz) == names
+    assert _records(text, gaz)[place_owner][0] == countries

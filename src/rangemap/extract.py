@@ -928,7 +928,10 @@ nor now off one only onto other our out over own per same she should some such t
 upon very was way were what when where while whom whose why will with would you your
 inhabits inhabit inhabited ranges range ranged lived lives known called named seen
 recorded reported distributed native endemic often usually mainly mostly generally
-della delle dello degli dei dos das los las les des del
+della delle dello degli dei dos das los las les des del alla alle allo agli nel nella
+nelle sul sulla con tra fra para por una uno
+represents represent comprises comprise consists differs resembles uses shows appears
+remains reaches extends breeds feeds prefers requires belongs seems becomes grows
 von aus mit bei und der die das den dem für zur zum ein eine einer
 """.split())
 #: Capitalised words that never start a binomial ("The species", "In China").
@@ -940,6 +943,7 @@ males females male female adults adult young juveniles juvenile however although
 when where which who what why how during after before since until unless because
 if also only even still just like unlike recent studies scientists people humans
 species subspecies genus family order class phylum kingdom tribe common scientific
+flora fauna
 """.split())
 _EPITHET_STOP = _EPITHET_STOP | _GENUS_STOP
 #: Words naming kinds of places: "Zangbo river", "Anjaw district" are no binomials.
@@ -1030,7 +1034,9 @@ def _proper_name_tail(after: str) -> bool:
 _NAME_WORD_RE = re.compile(r"([^\W\d_][\w'’-]*)[ \t]+$")
 
 
-_AUTHORITY = (r"\(?[A-Z][\w'’.-]*(?:[ \t]+(?:&|and|et|ex|in|de|von|van|du|la|[A-Z][\w'’.-]*)"
+# a particle may lead ("(de Blainville 1816)")
+_AUTHORITY = (r"\(?(?:(?:de|d'|du|da|del|van|von|le|la)[ \t]+)?[A-Z][\w'’.-]*"
+              r"(?:[ \t]+(?:&|and|et|ex|in|de|von|van|du|la|[A-Z][\w'’.-]*)"
               r")*,?[ \t]*(?:1[6-9]|20)\d\d\)?")
 #: A binomial written with its authority and year ("Ochotona macrotis (Günther, 1875)").
 # the authority may follow a dash in flattened headers ("Tetraogallus caucasicus --
@@ -1085,6 +1091,8 @@ def _strong_binomials(text: str) -> list[tuple[int, int, str, str]]:
             g, e = m.group(1), m.group(2)
             if rx is _CUED_BINOMIAL_RE and not (g[0].isupper() and e.islower()):
                 continue
+            if rx is _PAREN_BINOMIAL_RE and _ENGLISH_END_RE.search(e):
+                continue  # "(Discussion copyrighted by Flora of North America ...)"
             if rx in (_LINE_BINOMIAL_RE, _NUMBERED_BINOMIAL_RE) and not _latinish(
                     g, e, lower_words):
                 continue  # "Scientific classification", "Needs updating"
@@ -1302,7 +1310,8 @@ _LATIN_END_RE = re.compile(
 _SYNONYM_CTX_RE = re.compile(
     r"(?:\bsyn(?:onym(?:s|y)?|s?\.)|\bbasionym|\boriginal\s+combination|"
     r"\bformerly\s+(?:known\s+as|classified\s+as|placed\s+in|treated\s+as|in)|"
-    r"\bpreviously\s+(?:known\s+as|classified\s+as|placed\s+in|in)|\bincludes?\b|=)"
+    r"\bpreviously\s+(?:known\s+as|classified\s+as|placed\s+in|in)|\bincludes?\b|=|"
+    r"\bknown\s+(?:historically|formerly|previously)\s+as|\btype\s+locality\s+of)"
     r"[^.;\n]{0,60}$"
     # the HMW/HBW "Taxonomy." field opens with the original name ("Taxonomy. Felis manul
     # Pallas, 1776, S of Lake Baikal, Russia.")
@@ -1342,7 +1351,8 @@ def _find_taxa(text: str, sentences: Sequence[Sentence]
                 line_start = text.rfind("\n", 0, c.start) + 1
                 if text[line_start:c.start].strip(" \t=*#-"):
                     m = None  # "English Himalayan Toad\nBufo abatus": not a header line
-        if not m or not _ok_pair(m.group(1), m.group(2)):
+        if not m or not _ok_pair(m.group(1), m.group(2)) or _FILE_NAME_AFTER_RE.match(
+                text, c.end + m.end(2)):
             continue
         binom = f"{m.group(1)} {m.group(2)}"
         key = ("sci", binom)
@@ -1419,6 +1429,9 @@ def _find_taxa(text: str, sentences: Sequence[Sentence]
         ep = tm.group(2).lower()
         if _ok_pair(tm.group(1), ep) and _latinish(tm.group(1), ep, set()):
             sci.append(_TaxonMention(tm.start(1), tm.end(2), ("sci", f"{tm.group(1)} {ep}")))
+    # a binomial in an image's file name ("LLareta (Azorella compacte phil.).jpg") is
+    # not a mention: misspelt there, it would make a second record or the subject
+    sci = [t for t in sci if not _FILE_NAME_AFTER_RE.match(text, t.end)]
     sci = _fold_synonyms(text, sentences, sci)
     # a derived group noun on its own ("the leopard", "Snow leopards") denotes the one
     # species of the document with that head; with several, it is left unresolved
@@ -1439,7 +1452,10 @@ def _find_taxa(text: str, sentences: Sequence[Sentence]
     sci_spans = [(t.start, t.end) for t in sci]
     genus = _genus_subject(text)
     if genus is not None:
-        for m in re.finditer(rf"\b{re.escape(genus)}\b(?![ \t]+[a-z]{{3,}}|\.)", text):
+        for m in re.finditer(rf"\b{re.escape(genus)}\b(?![ \t]+[a-z]{{3,}}|\.)|"
+                             rf"\b{re.escape(genus)}(?=[ \t]+([a-z]{{3,}}))", text):
+            if m.group(1) is not None and m.group(1) not in _EPITHET_STOP:
+                continue  # "Surdisorex represents" is the genus, "Surdisorex polulus" not
             if not any(a <= m.start() < b for a, b in sci_spans):
                 sci.append(_TaxonMention(m.start(), m.end(), ("gen", genus)))
     sci_starts = sorted(a for a, _b in sci_spans)
@@ -1458,8 +1474,15 @@ def _find_taxa(text: str, sentences: Sequence[Sentence]
             continue  # bare derived head that names no single species
         allm.append(c)
     allm.extend(sci)
+    # names in an image's file name ("NZ rock wren on rock.jpg") are not mentions
+    allm = [t for t in allm if not _FILE_NAME_AFTER_RE.match(text, t.end)]
     allm.sort(key=lambda t: (t.start, t.end))
     return allm, links
+
+
+#: The rest of a line that is an image's file name.
+_FILE_NAME_AFTER_RE = re.compile(
+    r"[^\n]{0,60}?\.(?:jpe?g|png|svg|gif|tiff?|webp)[ \t]*(?:\r?\n|$)", re.I)
 
 
 _GENUS_IS_RE = re.compile(
@@ -1470,7 +1493,7 @@ _GENUS_TITLE_RE = re.compile(
     r"taxonomy)\b[^\n]{0,40}?\bgenus\s+([A-Z][a-z]{3,})\b", re.I | re.M)
 _THE_GENUS_IS_RE = re.compile(
     r"\bThe\s+genus\s+([A-Z][a-z]{3,})\b(?:\s*\([^()]*\))?\s+(?:is|are|comprises|contains|"
-    r"includes|occurs|has|ranges)\b")
+    r"includes|occurs|has|ranges|represents)\b")
 
 
 def _genus_subject(text: str) -> str | None:
@@ -1633,7 +1656,9 @@ def _fold_synonyms(text: str, sentences: Sequence[Sentence], sci: list[_TaxonMen
     for t in sci:
         if t.key != first:
             g, e = t.key[1].split()
-            if (g != genus and _same_epithet(e, ep)) or synonym_ctx(t):
+            # another genus with the subject's epithet (an original combination), the
+            # epithet in another gender or spelling ("Azorella compacte"), a synonym cue
+            if _same_epithet(e, ep) or synonym_ctx(t):
                 t = _TaxonMention(t.start, t.end, first, t.display, t.initial, t.common,
                                   t.group, t.generic,
                                   None if t.subspecies is None else
@@ -2658,8 +2683,18 @@ def _names_vs_places(taxa: list[_TaxonMention], mentions: list[Mention],
         if t.common is not None and t.display is not None:
             counts[t.common] = counts.get(t.common, 0) + 1
     drop_places: set[int] = set()
+    # "New Zealand rockwren", "New Zealand wrens": a binomial whose genus is the end of a
+    # place's name, wherever it is written, is no taxon (nor are names linked to it)
+    literal: dict[tuple[str, str], list[bool]] = {}
+    for t in taxa:
+        if t.key[0] == "sci" and t.common is None:
+            literal.setdefault(t.key, []).append(
+                any(m.start < t.start < m.end for m in mentions))
+    place_tails = {k for k, v in literal.items() if all(v)}
     out: list[_TaxonMention] = []
     for t in taxa:
+        if t.key in place_tails:
+            continue
         inside = [j for j, m in enumerate(mentions) if t.start <= m.start and m.end <= t.end]
         if not inside or t.display is None or t.common is None:
             out.append(t)
