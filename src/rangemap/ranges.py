@@ -180,14 +180,14 @@ def assemble_units(record: RangeRecord) -> list[RangeUnit]:
     return units
 
 
-def validate_record(record: RangeRecord, bounds: Boundaries, where: str) -> None:
+def validate_record(record: RangeRecord, boundaries: Boundaries, where: str) -> None:
     """Check a record's names and elevation limits; raise DataError with a fix.
 
     Parameters
     ----------
     record : dict
         One entry of ``species``.
-    bounds : Boundaries
+    boundaries : Boundaries
         Boundaries to check names against.
     where : str
         File name used in messages.
@@ -199,7 +199,7 @@ def validate_record(record: RangeRecord, bounds: Boundaries, where: str) -> None
             raise DataError(f"{where}: {label}: {key} must be a number of metres or null, "
                             f"not {val!r}")
     check_band(lo, hi, f"{where}: {label}", "elevation_min_m", "elevation_max_m")
-    known = set(bounds.admin0["iso3"])
+    known = set(boundaries.admin0["iso3"])
     units = record.get("units") or assemble_units(record)
     for u in units:
         iso3 = u.get("iso3")
@@ -209,8 +209,8 @@ def validate_record(record: RangeRecord, bounds: Boundaries, where: str) -> None
             raise DataError(f"{where}: {label}: unknown country code {iso3!r}{hint}; "
                             "use an ISO 3166-1 alpha-3 code from the boundaries")
         region = u.get("region")
-        if region is not None and bounds.regions is not None:
-            rnames = bounds.region_names()
+        if region is not None and boundaries.regions is not None:
+            rnames = boundaries.region_names()
             if region not in rnames:
                 close = difflib.get_close_matches(str(region), rnames, n=3, cutoff=0.5)
                 hint = f" (did you mean {', '.join(repr(c) for c in close)}?)" if close else ""
@@ -218,7 +218,7 @@ def validate_record(record: RangeRecord, bounds: Boundaries, where: str) -> None
                                 "name from data/boundaries/regions.csv or drop 'region'")
         name = u.get("admin1")
         if name is not None:
-            names = bounds.admin1_names(iso3)
+            names = boundaries.admin1_names(iso3)
             if name not in names:
                 close = difflib.get_close_matches(str(name), names, n=3, cutoff=0.5)
                 hint = f" (did you mean {', '.join(repr(c) for c in close)}?)" if close else ""
@@ -226,7 +226,7 @@ def validate_record(record: RangeRecord, bounds: Boundaries, where: str) -> None
                                 f"{hint}; use a name from the boundaries' admin1_name")
 
 
-def load_ranges_yaml(path: str | os.PathLike[str], bounds: Boundaries) -> list[RangeRecord]:
+def load_ranges_yaml(path: str | os.PathLike[str], boundaries: Boundaries) -> list[RangeRecord]:
     """Read and validate a ``ranges.yaml`` written by ``rangemap extract -o``.
 
     Returns the list of species records, each with ``units``.
@@ -255,7 +255,7 @@ def load_ranges_yaml(path: str | os.PathLike[str], bounds: Boundaries) -> list[R
     for i, rec in enumerate(data["species"]):
         if not isinstance(rec, dict) or not (rec.get("name") or rec.get("scientific_name")):
             raise DataError(f"{p}: species entry {i + 1} needs a name or scientific_name")
-        validate_record(rec, bounds, str(p))
+        validate_record(rec, boundaries, str(p))
         check_units_agree(rec, str(p), _LazyLines(text, i, line_cache))
         rec = dict(rec)
         rec.update(normalize_record(rec, str(p)))  # habitat codes and slope limits
@@ -474,7 +474,7 @@ def clip_to_qualifiers(geom: shapely.Geometry, qualifiers: list[str] | tuple[str
     return antimeridian.rewrap(out) if wrap else out
 
 
-def range_units(records: list[RangeRecord], bounds: Boundaries) -> gpd.GeoDataFrame:
+def range_units(records: list[RangeRecord], boundaries: Boundaries) -> gpd.GeoDataFrame:
     """One row per (taxon, unit) with the unit's polygon.
 
     Columns: ``taxon_id``, ``species``, ``scientific_name``, ``rank``, ``iso3``,
@@ -501,7 +501,7 @@ def range_units(records: list[RangeRecord], bounds: Boundaries) -> gpd.GeoDataFr
         for u in units:
             if u.get("admin1") is not None and u.get("geometry") is None:
                 named_a1.setdefault(u["iso3"], []).append(
-                    bounds.admin1_geometry(u["iso3"], u["admin1"]))
+                    boundaries.admin1_geometry(u["iso3"], u["admin1"]))
         for u in units:
             iso3, a1 = u["iso3"], u.get("admin1")
             region = u.get("region")
@@ -509,12 +509,12 @@ def range_units(records: list[RangeRecord], bounds: Boundaries) -> gpd.GeoDataFr
             geom = u.get("geometry")  # set by range files (IUCN polygons) only
             extent = None
             if geom is None and region is not None:
-                geom = bounds.region_geometry(region, iso3)
-                extent = bounds.region_geometry(region)
+                geom = boundaries.region_geometry(region, iso3)
+                extent = boundaries.region_geometry(region)
                 if geom is None:
                     log.warning("%s: no polygon of region %r in %s (no regions.gpkg beside the "
                                 "boundaries?); the whole country is mapped", tid, region, iso3)
-                    geom = bounds.country_geometry(iso3)
+                    geom = boundaries.country_geometry(iso3)
                     extent = None
                 elif iso3 in named_a1:
                     # the named admin-1 units of the same country already map their part
@@ -523,8 +523,8 @@ def range_units(records: list[RangeRecord], bounds: Boundaries) -> gpd.GeoDataFr
                         continue
                     geom = rest
             if geom is None:
-                geom = (bounds.admin1_geometry(iso3, a1) if a1 is not None
-                        else bounds.country_geometry(iso3))
+                geom = (boundaries.admin1_geometry(iso3, a1) if a1 is not None
+                        else boundaries.country_geometry(iso3))
             if quals:
                 geom = clip_to_qualifiers(geom, quals, extent)
             evidence = "\n".join(
@@ -537,7 +537,7 @@ def range_units(records: list[RangeRecord], bounds: Boundaries) -> gpd.GeoDataFr
                 "scientific_name": rec.get("scientific_name"),
                 "rank": rec.get("rank", "species"),
                 "iso3": iso3,
-                "country": bounds.country_name(iso3),
+                "country": boundaries.country_name(iso3),
                 "admin1": a1,
                 "region": region,
                 "qualifiers": ", ".join(quals) or None,
@@ -603,7 +603,7 @@ def filter_iucn(gdf: gpd.GeoDataFrame, codes: dict[str, tuple[int, ...]] | None,
 
 def records_from_range_file(
     gdf: gpd.GeoDataFrame,
-    bounds: Boundaries,
+    boundaries: Boundaries,
     where: str,
     taxon_field: str = "sci_name",
     codes: dict[str, tuple[int, ...]] | None = None,
@@ -626,7 +626,7 @@ def records_from_range_file(
                         f"--taxon-field with one of: {', '.join(map(str, gdf.columns[:12]))}")
     kept = filter_iucn(gdf[gdf[taxon_field].notna()], codes, where)
     counts = {"features": int(len(gdf)), "kept": int(len(kept))}
-    a0 = bounds.admin0
+    a0 = boundaries.admin0
     records = []
     for name, grp in kept.groupby(taxon_field, sort=True):
         dissolved = shapely.union_all(shapely.make_valid(grp.geometry.values))
@@ -656,7 +656,8 @@ def records_from_range_file(
                  "into those countries")
         units.sort(key=lambda u: u["iso3"])
         records.append({"name": str(name), "scientific_name": str(name), "rank": "species",
-                        "countries": [{"iso3": u["iso3"], "name": bounds.country_name(u["iso3"]),
+                        "countries": [{"iso3": u["iso3"],
+                                       "name": boundaries.country_name(u["iso3"]),
                                        "evidence": u["evidence"]} for u in units],
                         "admin1": [], "elevation_min_m": None, "elevation_max_m": None,
                         "units": units})
