@@ -121,3 +121,30 @@ def test_no_false_or_split_records(text: str, names: set[str], place_owner: str,
                                    countries: set[str], gaz: Gazetteer) -> None:
     assert _names(text, gaz) == names
     assert _records(text, gaz)[place_owner][0] == countries
+
+
+# species accounts: in a page of several accounts (Red List profiles, a flora checklist)
+# a name line owns the paragraphs after it up to the next account; name lines with no
+# prose between them are one taxon's names (its synonyms); places before the first name
+# line belong to an account whose name is not in the text and go to no taxon
+@pytest.mark.parametrize(("text", "expected"), [
+    ("CR Eleutherodactylus alphus Smith, 1990 Critically Endangered\n\nGeographic Range "
+     "This species is known only from Pichincha Province, Ecuador.\n\nEN Eleutherodactylus "
+     "betus Rivero, 1963 Endangered\n\nGeographic Range This species has a patchy "
+     "distribution in Puerto Rico, and has an altitudinal range of 455-1,152m asl.\n",
+     {"Eleutherodactylus alphus": ({"ECU"}, (None, None)),
+      "Eleutherodactylus betus": ({"PRI"}, (455, 1152))}),
+    ("Erect perennial herb of open grasslands; 2,150-2,440 m. Malawi and Zambia.\n"
+     "Source. Flora zambesiaca 8(2): 156 (1990).\n\nLimosella australis R.Br.\n"
+     "Limosella subulata Ives\nSmall creeping herb of muddy lakesides. Zimbabwe and Malawi.\n"
+     "\nLindernia nummulariifolia (D.Don) Wettst.\nErect annual herb of wet grasslands. "
+     "Kenya and Uganda.\n",
+     {"Limosella australis": ({"ZWE", "MWI"}, (None, None)),
+      "Lindernia nummulariifolia": ({"KEN", "UGA"}, (None, None))}),
+    ("Duttaphrynus himalayanus (Günther, 1864)\n\nBufo abatus Ahl, 1925\nBufo cyphosus Ye, "
+     "1977\nTaxonomic Notes: Treated here as one species following Yang (1991).\n\n"
+     "Range Description: This species is found in Nepal and Bhutan.\n",
+     {"Duttaphrynus himalayanus": ({"NPL", "BTN"}, (None, None))}),
+])
+def test_species_accounts(text: str, expected: dict, gaz: Gazetteer) -> None:
+    assert _records(text, gaz) == expected

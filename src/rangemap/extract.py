@@ -2201,6 +2201,11 @@ def _extract_text(text: str, document: str, gaz: Gazetteer) -> list[TaxonRecord]
     for m in mentions:
         places_by_sent.setdefault(_sentence_index(starts, m.start), []).append(m)
 
+    # accounts: in a document of several species accounts (a checklist, a page of Red
+    # List profiles), each account's name line owns what follows it up to the next one
+    headers = _account_headers(text, sents, by_sent, main)
+    account: tuple[str, str] | None = None
+    before_first = bool(headers) and min(headers) > 0
     carry: tuple[str, str] | None = None
     prev_para, prev_section = -1, ""
     for i, s in enumerate(sents):
@@ -2211,16 +2216,22 @@ def _extract_text(text: str, document: str, gaz: Gazetteer) -> list[TaxonRecord]
             carry = None
         prev_para, prev_section = s.paragraph, s.section
         own = by_sent.get(i, [])
+        if i in headers:
+            account, before_first = headers[i], False
+        fallback = account or main
         if s.heading:
-            key = own[0].key if own else main
+            key = own[0].key if own else fallback
         elif _ANAPHORA_RE.match(s.text):
-            key = carry or main
+            key = carry or fallback
         elif own:
             key = own[0].key
         else:
-            key = carry or main
+            key = carry or fallback
+        # before the first name line of a checklist: the end of an account whose name is
+        # not in the text (its places are listed as excluded, not given to the next taxon)
+        foreign = before_first and not own and carry is None
         if not s.heading:
-            carry = key
+            carry = None if foreign else key
         if key is None:
             continue
         sentence_rec = rec = record(key)
@@ -2268,6 +2279,9 @@ def _extract_text(text: str, document: str, gaz: Gazetteer) -> list[TaxonRecord]
                     cues, ms, me, s.text, spans)
                 if s.heading:
                     status, reason = "non-range", "heading"
+                elif foreign:
+                    status, reason = "non-range", ("before the first species name line (the "
+                                                   "account of a taxon not named here)")
                 elif excluded_section:
                     status, reason = "non-range", f"section '{s.section}'"
                 elif sec_status not in (None, "native"):
@@ -2338,7 +2352,7 @@ def _extract_text(text: str, document: str, gaz: Gazetteer) -> list[TaxonRecord]
                     alternatives=m.alternatives, match=m.match,
                 ))
         rec = sentence_rec
-        if s.heading or excluded_section or sec_status not in (None, "native"):
+        if s.heading or foreign or excluded_section or sec_status not in (None, "native"):
             _share_with_listed(segs, before, s.start)
             continue
         field_band = _field_band(s.text, s.section)
@@ -2424,6 +2438,53 @@ def _admin1_named_countries(text: str, places: Sequence[Any], offset: int) -> se
                     and _REGION_OF_RE.match(text[r.end - offset:a.start - offset])):
                 out.add(a.countries[0])
     return out
+
+
+#: After a species name, the rest of a name line: an authority with its year, or up to
+#: five capitalised or abbreviated words to the end of the line ("Limosella australis
+#: R.Br.", "Lindernia nummulariifolia (D.Don) Wettst."), or the names in other languages.
+_HEADER_TAIL_RE = re.compile(
+    rf"[ \t]*(?:(?:subsp|var|ssp)\.[ \t]+[a-z]+[ \t]+)?(?:{_AUTHORITY}|"
+    r"(?:[(\[]?[A-Z][\w.'’-]*[)\]]?,?[ \t]*|(?:&|ex|et|in)[ \t]+){0,5}[ \t]*"
+    r"(?:<br\s*/?>[ \t]*)?(?:\r?\n|$)|"
+    r"French[ \t]*:)")
+
+
+def _account_headers(text: str, sents: Sequence[Sentence],
+                     by_sent: dict[int, list[_TaxonMention]],
+                     main: tuple[str, str] | None) -> dict[int, tuple[str, str]]:
+    """Sentences that start a species account: ``{index: key}``.
+
+    A name line is a paragraph that starts with a species name (after a number or a Red
+    List category: "CR Eleutherodactylus hamiotae Flores, 1993 ...", "Limosella australis
+    R.Br.") followed by its authority or the end of its line. Name lines with no prose
+    between them (headings and short lines only) are one taxon's names, the accepted name
+    and its synonyms: the document's subject if it is among them, else the first. Returned
+    only when a document has accounts of two or more taxa (one name line is simply the
+    document's subject).
+    """
+    runs: list[list[tuple[int, tuple[str, str]]]] = []
+    open_run = False
+    prev_para = -1
+    for i, s in enumerate(sents):
+        first_of_para = s.paragraph != prev_para
+        prev_para = s.paragraph
+        own = [t for t in by_sent.get(i, []) if t.key[0] == "sci"]
+        t = min(own, key=lambda x: x.start) if own else None
+        lead = text[s.start:t.start] if t is not None else ""
+        if (first_of_para and t is not None and len(lead) <= 12
+                and not re.search(r"[a-z]{3,}", lead) and _HEADER_TAIL_RE.match(text, t.end)):
+            if not open_run:
+                runs.append([])
+                open_run = True
+            runs[-1].append((i, t.key))
+        elif not s.heading and len(s.text.split()) >= 5:
+            open_run = False  # prose: the next name line starts another account
+    out: dict[int, tuple[str, str]] = {}
+    for run in runs:
+        keys = [k for _i, k in run]
+        out[run[0][0]] = main if main in keys else keys[0]
+    return out if len(set(out.values())) >= 2 else {}
 
 
 def _share_with_listed(segs: Sequence[tuple[int, int, TaxonRecord, list[TaxonRecord]]],
