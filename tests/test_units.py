@@ -74,10 +74,21 @@ def units_of(d: dict) -> set[tuple]:
         # a plain mention makes the unit whole again
         ("is found in northern India. It occurs in India.",
          {("IND", None, None, (), "whole-country")}),
-        # each statement counts on its own: a later bare mention adds the other countries
+        # a region named again after a statement placed it in some of its countries
+        # refers back to that part (labelling guide, clarification of 2026-12-02)
         ("is found in the Alps of Switzerland. It is found in the Alps.",
+         {("CHE", None, "Alps", (), "region")}),
+        ("is found in the Himalayas in India and Nepal. It lives at 3000-4000 m on the "
+         "southern slopes of the Himalayas.",
+         {(c, None, "Himalaya", (), "region") for c in ("IND", "NPL")}),
+        # ... but a region named alone first gives all its countries
+        ("is found in the Alps. It is found in the Alps of Switzerland.",
          {(c, None, "Alps", (), "region")
           for c in ("CHE", "FRA", "ITA", "AUT", "DEU", "SVN", "LIE")}),
+        # ... and another region named alone later still counts
+        ("is found in the Alps of Switzerland. It also occurs in the Caucasus.",
+         {("CHE", None, "Alps", (), "region")}
+         | {(c, None, "Caucasus", (), "region") for c in ("RUS", "GEO", "ARM", "AZE")}),
         # a former mention does not stop the region
         ("is found in the Rocky Mountains. It formerly occurred in Canada.",
          {("USA", None, "Rocky Mountains", (), "region"),

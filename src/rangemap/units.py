@@ -24,10 +24,16 @@ select part of it. The rules, per taxon record:
    otherwise in the range (rule ``region``): "Caucasus" is the Caucasus in
    Russia, Georgia, Armenia and Azerbaijan, never all of Russia; a country
    named elsewhere keeps its own units. Each statement counts on its own
-   (docs/LABELLING.md, rule 3): "native to the Himalayas of Nepal" and, in
-   another sentence, "forests of the Himalayas" give the whole Himalaya. It
-   never adds a country the text hedges ("probably occurs in Bhutan"): an
-   explicit hedge on a country wins over its implication by a region.
+   (docs/LABELLING.md, rule 3), with one exception (the guide's
+   clarification of 2026-12-02): a region named again, in a later sentence
+   of the same document that names none of its countries, after a range
+   statement has named it together with some of its countries ("Himalayas in
+   N India, Nepal and W China. ... the southern slopes of the Himalayas")
+   refers back to that part and adds no country; a region named alone first
+   ("found in the Himalaya. In the Himalaya of Nepal ...") gives all its
+   countries. It never adds a country the text hedges ("probably occurs in
+   Bhutan"): an explicit hedge on a country wins over its implication by a
+   region.
 4. **Spans.** "the Andes from Venezuela to Tierra del Fuego", "E Afghanistan
    E along Himalayas to Bhutan": a region named in a sentence with ``from X
    to Y`` (or ``X along R to Y``), where X and Y are places in the region's
@@ -179,6 +185,16 @@ def span_countries(sentence: str, region_countries: Sequence[str],
     return None
 
 
+def _doc(p: UnitPlace) -> str:
+    """Document of a place's evidence ("" when the evidence has none)."""
+    return str(getattr(p.ev, "document", ""))
+
+
+def _start(p: UnitPlace) -> int:
+    """Offset of a place's evidence in its document (0 when the evidence has none)."""
+    return int(getattr(p.ev, "start", 0))
+
+
 def _quals(hits: Iterable[UnitPlace]) -> list[str]:
     """Qualifiers of a unit named by ``hits`` (rule 5)."""
     out: list[str] = []
@@ -217,6 +233,13 @@ def assemble(places: Sequence[UnitPlace], country_names: dict[str, str],
     parts: dict[tuple[str, str], list[UnitPlace]] = {}  # (iso3, region) named with iso3
     free: dict[tuple[str, str], list[UnitPlace]] = {}   # region alone
     legacy: dict[tuple[str, str | None], list[UnitPlace]] = {}
+    # where each region is first placed with some of its countries (rule 3's exception):
+    # (document, region) -> offset of that mention
+    placed: dict[tuple[str, str], int] = {}
+    for p in places:
+        if p.kind == "region" and p.polygon and (p.span or p.named_with):
+            k = (_doc(p), p.name)
+            placed[k] = min(placed.get(k, _start(p)), _start(p))
     for p in places:
         if p.kind == "country":
             for iso3, _ in p.targets:
@@ -234,6 +257,9 @@ def assemble(places: Sequence[UnitPlace], country_names: dict[str, str],
                 for c in p.named_with:
                     if c in rc:
                         parts.setdefault((c, p.name), []).append(p)
+            elif _start(p) > placed.get((_doc(p), p.name), _start(p)):
+                # a later bare mention of a region already placed refers back to it
+                continue
             else:
                 for c in rc:
                     free.setdefault((c, p.name), []).append(p)
