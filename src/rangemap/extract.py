@@ -143,7 +143,11 @@ JSON-able result (``schema/ranges.schema.json``). The rules, in order:
      :data:`STATUS_CUE_SCOPE` characters away; else a cue starting at most
      :data:`NON_RANGE_REACH` characters after it that governs no later place
      ("In China, hunting ...", "Nepal, where it is extinct"; not "Nepal,
-     possibly Bhutan");
+     possibly Bhutan"); an uncertain cue after a contrast that refers back
+     ("Bhutan, but this needs verification") governs the places before it; an
+     uncertain cue about something other than presence ("possibly declining",
+     "probably the most common ...") governs nothing; "until <year>" governs
+     only a place before it;
    * ``native`` if the sentence has a :data:`DISTRIBUTION_CUES` pattern (found,
      occurs, inhabits, distributed, native to/of, lives in, known from, breeds
      in, grows in, from X to Y ...), is in a range section or field
@@ -309,6 +313,9 @@ DISTRIBUTION_CUES: tuple[str, ...] = (
     r"\bhabita[n]?\s+(?:en|los|las|el|la)\b", r"\bendémic[oa]s?\b", r"\bendemismos?\b",
     r"\brestricted\s+to\b", r"\bpresent\s+in\b", r"\bresident\s+in\b", r"\bbreeds?\s+in\b",
     r"\bspanning\b", r"\bextend(?:s|ing)?\b", r"\bfrom\b[^.;]*\bto\b",
+    # a presence stated or confirmed: "its presence in Bhutan was confirmed in 2010"
+    r"\bpresence\s+(?:in|on)\b",
+    r"\bconfirmed\s+(?:to\s+(?:occur|be\s+present)\s+)?(?:in|from|at|on)\b",
     # papers and abstracts: where a new taxon is described from, where a study found it
     r"\bdescribed\s+from\b", r"\bnew\s+(?:species|subspecies|genus)\b[^.;]{0,120}\bfrom\b",
     r"\b(?:surveys?|surveyed|sampled|captured|trapped)\b[^.;]{0,80}"
@@ -325,9 +332,12 @@ NON_RANGE_CUES: tuple[str, ...] = (
     r"\bnot\s+(?:found|present|known|recorded|reported)\b", r"\babsent\b",
     r"\b(?:does|do|did)\s*(?:not|n't)\s+(?:occur|live|breed|extend|range|grow)\b",
     r"\bnever\s+(?:been\s+)?(?:recorded|found|reported|seen|collected)\b",
+    r"\b(?:has|have|had)\s+not\s+been\s+(?:recorded|found|reported|seen|collected|observed)\b",
     r"\bno\s+(?:confirmed\s+)?(?:records?|evidence)\b",
     r"\blicen[cs]e\b", r"\blegislation\b", r"\bCITES\b", r"\bmuseums?\b",
     r"\bherbari(?:um|a)\b", r"\bquotas?\b",
+    # a record rejected: "a record from Bhutan is considered erroneous"
+    r"\berroneous(?:ly)?\b", r"\bin\s+error\b", r"\bmisidentifi(?:ed|cations?)\b",
 )
 
 #: Status cues other than "non-range" (regex, case-insensitive), by status. A place
@@ -341,14 +351,28 @@ STATUS_CUES: dict[str, tuple[str, ...]] = {
                r"\bhistorical(?:ly)?\b", r"\bno\s+longer\b", r"\bdisappeared\b",
                r"\bused\s+to\s+(?:occur|live|be\s+found)\b", r"\beradicated\b",
                r"\blast\s+(?:recorded|seen|reported|collected|observed)\b",
-               r"\bonce\s+(?:occurred|found|ranged|lived)\b"),
+               r"\bonce\s+(?:\w+\s+)?(?:occurred|found|ranged|lived|widespread|common|"
+               r"abundant|numerous|present)\b",
+               r"\bvanished\b", r"\bwiped\s+out\b", r"\bexterminated\b",
+               r"\b(?:been|was|were|is|are)\s+lost\s+from\b",
+               # after the place only (see _AFTER_ONLY_RE): "in Bangladesh until the 1930s"
+               r"\buntil\s+(?:the\s+)?(?:early\s+|mid-?|late\s+)?(?:1[5-9]\d\d|20[0-2]\d)s?\b"),
     "uncertain": (r"\bpossibl[ey]\b", r"\bprobabl[ey]\b", r"\bperhaps\b",
                   r"\bpresumabl[ey]\b", r"\blikely\b", r"\bunconfirmed\b",
                   r"\buncertain\b", r"\bdoubtful(?:ly)?\b", r"\bpotential(?:ly)?\b",
                   r"\bpredicted\b", r"\bexpected\s+to\s+occur\b",
-                  r"\b(?:may|might|could)\s+(?:also\s+)?(?:occur|be\s+found|be\s+present|"
-                  r"extend|range|live|inhabit|exist)\b",
-                  r"\b(?:needs?|requires?|awaits?|awaiting)\s+confirmation\b",
+                  r"\b(?:may|might|could)\s+(?:also\s+|still\s+|yet\s+|well\s+)?(?:have\s+)?"
+                  r"(?:occur(?:red)?|be(?:en)?\s+(?:found|present)|extend(?:ed)?|range[ds]?|"
+                  r"live[ds]?|inhabit(?:ed)?|exist(?:ed)?|survive[ds]?|persist(?:ed)?)\b",
+                  r"\b(?:needs?|requires?|awaits?|awaiting)\s+(?:further\s+)?"
+                  r"(?:confirmation|verification)\b",
+                  r"\bquestionable\b", r"\bunverified\b", r"\balmost\s+certainly\b",
+                  r"\bnot\s+(?:yet\s+)?(?:been\s+)?(?:confirmed|verified|accepted)\b",
+                  r"\b(?:is|are|remains?|was|were)\s+(?:still\s+)?(?:unknown|unclear)\b",
+                  r"\bwhether\s+(?:or\s+not\s+)?(?:it|they|the\s+species|this\s+species)\s+"
+                  r"(?:\w+\s+){0,2}?(?:occurs?|is\s+present|are\s+present|exists?|lives?|"
+                  r"breeds?|survives?)\b",
+                  r"\bshould\s+be\s+(?:looked|searched)\s+for\b",
                   r"\b(?:believed|thought|suspected|presumed|assumed|said)\s+(?:to|that)\b",
                   r"\breported\s+(?:as\s+occurring|to\s+occur|to\s+be\s+present)\b"),
     "vagrant": (r"\bvagrants?\b", r"\baccidentals?\b", r"\bstragglers?\b",
@@ -2631,7 +2655,7 @@ _SCOPE_BREAK_RE = re.compile(
     # a new subject with a range verb, or a field label inside a run-on sentence
     r"\b(?:this|the)\s+species\s+(?:\w+\s+)?(?:occurs|is\s+found|lives|inhabits|ranges)\b|"
     r"\bit\s+(?:\w+ly\s+)?(?:occurs|is\s+found|lives|inhabits|ranges)\b|"
-    r"(?-i:\b[A-Z][a-z]+(?:\s+[A-Z]?[a-z]+){0,2}:\s)",
+    r"(?-i:\b[A-Z][a-z]+(?:\s+[A-Z]?[a-z]+){0,2}:(?:\s|(?=[A-Z][a-z])|$))",
     re.I)
 #: A cue written before a place governs it only this close (characters).
 STATUS_CUE_SCOPE = 250
@@ -2639,6 +2663,25 @@ STATUS_CUE_SCOPE = 250
 _FORMER_BREAK_RE = re.compile(
     r"\bnow\b|\bcurrently\b|\btoday\b|\bstill\b|\bsurviv|\bremain|\bpersist", re.I)
 _QMARK_AFTER_RE = re.compile(r"\s?(?:\(\s*\?\s*\)|\?)")
+#: Cues that govern only a place written before them ("in Bangladesh until the 1930s";
+#: not "was not described until 1990 from Nepal").
+_AFTER_ONLY_RE = re.compile(r"until\b", re.I)
+#: What a hedge may be about instead of presence: "possibly declining", "probably the
+#: most common pheasant in Bhutan", "likely to be declining in Nepal" (the place is range).
+_NOT_PRESENCE_RE = re.compile(
+    r"\s*(?:to\s+)?(?:be\s+|been\s+|is\s+|are\s+|was\s+|were\s+)?(?:the\s+)?"
+    r"(?:most\s+|more\s+|less\s+|very\s+|quite\s+|fairly\s+|still\s+)?"
+    r"(?:declin\w*|decreas\w*|increas\w*|stable|common(?:est)?|rare(?:st)?|abundant|"
+    r"numerous|scarce|threatened|endangered|number(?:s|ing)?|outnumber\w*|larger|smaller|"
+    r"largest|smallest|commoner|rarer)\b", re.I)
+#: A hedge after a contrast that refers back to the clause before it: "reported from
+#: Bhutan, but this needs verification", "(...) though the identification is uncertain".
+_BACKREF_HEDGE_RE = re.compile(
+    r"^[^;]{0,60}?\b(?:but|although|though|however)\b,?\s+(?:this|these|that|it|"
+    r"(?:the|such)\s+(?:records?|reports?|identifications?|specimens?|observations?|"
+    r"sightings?|claims?))\b[^;]*$", re.I)
+#: "not recorded ... since 1920": a former range, not an absence.
+_NOT_SINCE_RE = re.compile(r"[^.;]{0,60}?\bsince\s+(?:the\s+)?(?:1[5-9]\d\d|20[0-2]\d)", re.I)
 _BRACKET_AFTER_RE = re.compile(r"\s*[(\[]([^()\[\]]{1,40})[)\]]")
 
 
@@ -2654,6 +2697,9 @@ def _status_spans(sentence: str) -> list[tuple[int, int, str, str]]:
     for h in hits:
         if out and h[0] < out[-1][1]:
             continue
+        if h[2] == "non-range" and re.search(r"\b(?:not|never)\b", h[3], re.I) \
+                and _NOT_SINCE_RE.match(sentence, h[1]):
+            h = (h[0], h[1], "former", h[3])  # "not recorded in Bangladesh since 1920"
         out.append(h)
     return out
 
@@ -2682,7 +2728,9 @@ def _governing_cue(cues: Sequence[tuple[int, int, str, str]], start: int, end: i
             return (inner[0][2], inner[0][3])
     before = [c for c in cues if c[1] <= start and start - c[1] <= STATUS_CUE_SCOPE
               and not _breaks(sentence[c[1]:start], c[2])
-              and not _closed_bracket(sentence, c[0], start)]
+              and not _closed_bracket(sentence, c[0], start)
+              and not _AFTER_ONLY_RE.match(c[3])
+              and not (c[2] == "uncertain" and _NOT_PRESENCE_RE.match(sentence, c[1]))]
     if before:
         c = max(before, key=lambda c: c[1])
         return (c[2], c[3])
@@ -2691,7 +2739,10 @@ def _governing_cue(cues: Sequence[tuple[int, int, str, str]], start: int, end: i
     for a, b, st, cue in cues:
         if a < end or a - end > NON_RANGE_REACH:
             continue
-        if st != "non-range" and _breaks(sentence[end:a], st):
+        if st == "uncertain" and _NOT_PRESENCE_RE.match(sentence, b):
+            continue  # "Bhutan, where it is possibly declining"
+        if st != "non-range" and _breaks(sentence[end:a], st) \
+                and not (st == "uncertain" and _BACKREF_HEDGE_RE.match(sentence[end:a])):
             continue
         if sentence.rfind("(", end, a) > sentence.rfind(")", end, a):
             continue  # "Nepal and India (extinct)": a bracket is about the name before it

@@ -1,0 +1,87 @@
+"""General rules for prose accounts: hedges and status, elevation bands, taxa in prose.
+
+Each case is a short synthetic text written for the rule it checks (never a copy of an
+evaluation text).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from rangemap.extract import extract_text, merge_records
+from rangemap.gazetteer import Gazetteer
+
+BOUNDARIES = Path(__file__).resolve().parents[1] / "data" / "boundaries" / "boundaries.gpkg"
+LEAD = "Snow leopard\n\nThe snow leopard (Panthera uncia) occurs in Nepal. "
+
+
+@pytest.fixture(scope="module")
+def gaz() -> Gazetteer:
+    assert BOUNDARIES.is_file(), f"{BOUNDARIES} is missing"
+    return Gazetteer.load(BOUNDARIES)
+
+
+def _record(text: str, gaz: Gazetteer) -> dict:
+    recs = merge_records(extract_text(text, "t.txt", gaz))
+    (rec,) = [r for r in recs if r.scientific_name == "Panthera uncia"]
+    return rec.to_dict()
+
+
+def _status(d: dict, iso3: str) -> str | None:
+    """Status of a country: its range status when mapped, else its excluded status."""
+    for c in d["countries"]:
+        if c["iso3"] == iso3:
+            return str(c["status"])
+    return next((str(x["status"]) for x in d["excluded"] if x["iso3"] == iso3), None)
+
+
+# hedges, former range and rejected records the cue list reads (labelling guide: what
+# counts as range); each sentence follows "The snow leopard ... occurs in Nepal."
+@pytest.mark.parametrize(("sentence", "iso3", "status"), [
+    # uncertain
+    ("The records from Bhutan are questionable.", "BTN", "uncertain"),
+    ("There are unverified reports from Bhutan.", "BTN", "uncertain"),
+    ("Its presence in Bhutan is unknown.", "BTN", "uncertain"),
+    ("Its status in Bhutan is unclear.", "BTN", "uncertain"),
+    ("Reports from Bhutan have not been confirmed.", "BTN", "uncertain"),
+    ("Its occurrence in Bhutan has not been confirmed.", "BTN", "uncertain"),
+    ("Records from Bhutan need verification.", "BTN", "uncertain"),
+    ("It may have occurred in Bhutan.", "BTN", "uncertain"),
+    ("It might still survive in Bhutan.", "BTN", "uncertain"),
+    ("It almost certainly occurs in Bhutan.", "BTN", "uncertain"),
+    ("It is not known whether it occurs in Bhutan.", "BTN", "uncertain"),
+    ("It should be looked for in Bhutan.", "BTN", "uncertain"),
+    ("Sight records from Bhutan are not accepted.", "BTN", "uncertain"),
+    # a hedge after a contrast that refers back to the clause before it
+    ("It was reported from Bhutan, but this needs verification.", "BTN", "uncertain"),
+    ("It has been reported from Bhutan, but the record needs confirmation.", "BTN",
+     "uncertain"),
+    ("It was reported from Bhutan (Ali 1987) but this has not been confirmed.", "BTN",
+     "uncertain"),
+    ("It has been recorded from Bhutan, though the identification is uncertain.", "BTN",
+     "uncertain"),
+    # former range
+    ("It occurred in Bangladesh until the 1930s.", "BGD", "former"),
+    ("It has not been recorded in Bangladesh since 1920.", "BGD", "former"),
+    ("In Bangladesh it has not been seen since 1960.", "BGD", "former"),
+    ("It was once widespread in Bangladesh.", "BGD", "former"),
+    ("It has vanished from Bangladesh.", "BGD", "former"),
+    ("It has been lost from Bangladesh.", "BGD", "former"),
+    # a rejected record is not range
+    ("A record from Bhutan is considered erroneous.", "BTN", "non-range"),
+    # "until <year>" governs only a place written before it
+    ("It was not described until 1990 from material found in Bhutan.", "BTN", "native"),
+    # a hedge about something other than presence leaves the place in the range
+    ("It is found in Bhutan, where it is possibly declining.", "BTN", "native"),
+    ("It occurs in India, where it is likely the most common cat.", "IND", "native"),
+    # a presence stated or confirmed is range
+    ("It has been confirmed in Bhutan.", "BTN", "native"),
+    ("Its presence in Bhutan was confirmed in 2010.", "BTN", "native"),
+    # a field label glued to its value ends the cue before it ("probably ... Native:Bhutan")
+    ("It probably occurs in Tibet [::Countries] Native:Bhutan; India.", "BTN", "native"),
+    ("It probably occurs in Tibet [::Countries] Native:Bhutan; India.", "CHN", "uncertain"),
+])
+def test_hedges_and_status(gaz: Gazetteer, sentence: str, iso3: str, status: str) -> None:
+    assert _status(_record(LEAD + sentence, gaz), iso3) == status
