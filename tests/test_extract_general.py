@@ -85,3 +85,71 @@ def _status(d: dict, iso3: str) -> str | None:
 ])
 def test_hedges_and_status(gaz: Gazetteer, sentence: str, iso3: str, status: str) -> None:
     assert _status(_record(LEAD + sentence, gaz), iso3) == status
+
+
+def _taxa(text: str, gaz: Gazetteer) -> dict[str | None, tuple[str, set[str]]]:
+    """scientific name -> (display name, countries) of every record of ``text``."""
+    out = {}
+    for r in merge_records(extract_text(text, "t.txt", gaz)):
+        d = r.to_dict()
+        out[r.scientific_name] = (r.name, {c["iso3"] for c in d["countries"]})
+    return out
+
+
+# taxa named in prose without brackets or authority: in apposition after a common name
+# introduced by an article, listed beside a binomial that is a taxon, abbreviated in a
+# list; a list of taxa (even across ";" and group labels) shares the sentence's places
+@pytest.mark.parametrize(("text", "expected"), [
+    ("The moss mouse Pseudohydromys fuscus and the giant rat Mallomys rothschildi were "
+     "recorded in Papua New Guinea.",
+     {"Pseudohydromys fuscus": {"PNG"}, "Mallomys rothschildi": {"PNG"}}),
+    ("Owls live in Kenya. It is eaten by the Sooty Owl, Tyto tenebricosa, in Kenya.",
+     {"Tyto tenebricosa": {"KEN"}}),
+    ("Four species are known from Mexico: Ambystoma rivulare, Pseudoeurycea bellii bellii, "
+     "P. leprosa and P. robertsi.",
+     {"Ambystoma rivulare": {"MEX"}, "Pseudoeurycea bellii": {"MEX"},
+      "Pseudoeurycea leprosa": {"MEX"}, "Pseudoeurycea robertsi": {"MEX"}}),
+    ("Frogs: Litoria angiana, L. arfakiana, Nyctimystes disrupter, N. foricula; skinks: "
+     "Emoia pallidiceps; and the snake Natrix montana are reported from Simbai in Papua "
+     "New Guinea.",
+     {k: {"PNG"} for k in ("Litoria angiana", "Litoria arfakiana", "Nyctimystes disrupter",
+                           "Nyctimystes foricula", "Emoia pallidiceps", "Natrix montana")}),
+    # clauses of different taxa keep their own places
+    ("The Alpine Ibex (Capra ibex) is found in Italy; the Nubian Ibex (Capra nubiana) is "
+     "found in Egypt.", {"Capra ibex": {"ITA"}, "Capra nubiana": {"EGY"}}),
+])
+def test_taxa_in_prose(gaz: Gazetteer, text: str, expected: dict) -> None:
+    got = _taxa(text, gaz)
+    assert {k: v[1] for k, v in got.items() if k in expected} == expected
+
+
+@pytest.mark.parametrize(("text", "absent"), [
+    # an article phrase ending in a function word, a short "genus": no taxon
+    ("The ornithology of the Mwa nihana Forest in Tanzania is known. Panthera uncia is "
+     "found in Nepal.", "Mwa nihana"),
+    ("Panthera uncia is found in a large Alpine area in Switzerland.", "Alpine area"),
+    # an abbreviation outside a list, with two genera of that initial, stays unresolved
+    ("Panthera uncia (Schreber, 1775) and Psammomys obesus (Cretzschmar, 1828) live in "
+     "Nepal. Several species live in Nepal, including P. albertus.", "Panthera albertus"),
+])
+def test_no_taxon_from_prose_noise(gaz: Gazetteer, text: str, absent: str) -> None:
+    got = _taxa(text, gaz)
+    assert absent not in got
+    assert all(absent != v[0] for v in got.values())
+
+
+def test_common_name_before_binomial_is_kept(gaz: Gazetteer) -> None:
+    got = _taxa("The Giant panda, Ailuropoda melanoleuca, lives in China. The giant panda "
+                "is rare.", gaz)
+    assert got["Ailuropoda melanoleuca"][0].lower() == "giant panda"
+
+
+@pytest.mark.parametrize(("sentence", "expected"), [
+    # "N and M m" closing a list of altitudes is a list of points, not a band
+    ("Nets were set at elevations of 400, 600, 800, 1700 and 1800 m.", []),
+    ("It lives at elevations between 1700 and 1800 m.", [(1700.0, 1800.0)]),
+    ("It occurs at altitudes of 2,000 and 3,500 m.", [(2000.0, 3500.0)]),
+])
+def test_elevation_lists_are_points(sentence: str, expected: list) -> None:
+    from rangemap.extract import parse_elevations
+    assert [(lo, hi) for lo, hi, _a, _b in parse_elevations(sentence)] == expected

@@ -433,6 +433,7 @@ which who what how why there here then also only even still just very per among 
 found seen saw recorded observed reported sighted spotted killed hunted caught trapped
 include includes including included like unlike called named known see saw against
 unidentified unknown unnamed undetermined unidentifiable
+abstract summary introduction keywords résumé resumen
 """.split())
 
 #: Sentence openings that refer back to the previous sentence's taxon.
@@ -1135,7 +1136,12 @@ def _strong_binomials(text: str) -> list[tuple[int, int, str, str]]:
         # the genus abbreviated elsewhere ("Lophophorus impejanus ... L. lhuysii"); after a
         # capitalised common name ("Himalayan Monal Lophophorus impejanus occurs")
         initial_used = any(i == g[0] for _a, i in abbr_at)
-        appos = re.search(r"(?:[A-Z][a-z'’-]+[ \t]+){1,3}$", text[max(0, m.start() - 60):m.start()])
+        before = text[max(0, m.start() - 60):m.start()]
+        appos = re.search(r"(?:[A-Z][a-z'’-]+[ \t]+){1,3}$", before)
+        # after a common name introduced by an article ("the moss mouse Pseudohydromys
+        # fuscus", "the Sooty Owl, Tyto tenebricosa"), when the genus looks Latin too
+        appos = appos or (len(g) >= 4 and bool(_ARTICLE_APPOS_RE.search(before))
+                          and bool(_LATIN_GENUS_END_RE.search(g)))
         if (g[0], e) in abbrs or any(
                 m.end() <= a <= m.end() + 40 and i == g[0] for a, i in abbr_at) or (
                 (initial_used or appos) and _latinish(g, e, lower_words)) or (
@@ -1150,7 +1156,49 @@ def _strong_binomials(text: str) -> list[tuple[int, int, str, str]]:
         line = text[line_start:line_end if line_end >= 0 else len(text)]
         if _ok_pair(g, e) and len(line.split()) <= 10 and _latinish(g, e, lower_words):
             out.append((m.start(2), m.end(3), g, e))
-    return sorted(set(out))
+    return sorted(set(out) | _listed_with(text, out, lower_words))
+
+
+#: What separates the items of a list of binomials: ", ", " and ", "; ", a trinomial's
+#: third word or an abbreviated binomial in between ("A b c, D. e, F g").
+_LIST_SEP_RE = re.compile(
+    r"(?:[ \t]+[a-z]{3,})?(?:[ \t]*,[ \t]*(?:[A-Z]\.[ \t]?[a-z]{3,}(?:[ \t]+[a-z]{3,})?"
+    r"[ \t]*,[ \t]*)*|[ \t]*;[ \t]*(?:[a-z]+:[ \t]*)?(?:and[ \t]+)?(?:the[ \t]+[a-z]+[ \t]+)?|"
+    r"[ \t]+(?:and|&|or)[ \t]+|[ \t]*,[ \t]*(?:and|&)[ \t]+)")
+
+
+#: Between a binomial and an abbreviation of its genus in one list ("Nyctimystes
+#: disrupter, N. foricula, N. kubori"): separators and other abbreviated binomials.
+_ABBR_LIST_GAP_RE = re.compile(
+    r"(?:[ \t]+[a-z]{3,})?(?:[ \t]*(?:,|and|&)[ \t]*(?:and[ \t]+)?"
+    r"(?:[A-Z]\.[ \t]?[a-z]{3,}(?:[ \t]+[a-z]{3,})?)?)*[ \t]*(?:,|and|&)?[ \t]*")
+
+
+def _listed_with(text: str, strong: Sequence[tuple[int, int, str, str]],
+                 lower_words: set[str]) -> set[tuple[int, int, str, str]]:
+    """Binomial-shaped pairs listed right next to a strong binomial ("Ambystoma rivulare,
+    Pseudoeurycea bellii bellii, P. leprosa"): Latin genus and epithet endings, a genus
+    not written in lower case in the text."""
+    found = set(strong)
+    todo = list(strong)
+    while todo:
+        a, b, _g, _e = todo.pop()
+        nxt = re.compile(_LIST_SEP_RE.pattern + r"([A-Z][a-z]{2,})[ \t]+([a-z]{3,})\b")
+        m = nxt.match(text, b)
+        cands = [m] if m else []
+        for p in re.finditer(r"\b([A-Z][a-z]{2,})[ \t]+([a-z]{3,})\b", text[max(0, a - 120):a]):
+            if _LIST_SEP_RE.fullmatch(text[max(0, a - 120) + p.end():a]):
+                cands.append(p)
+        for c in cands:
+            off = 0 if c is m else max(0, a - 120)
+            g, e = c.group(c.lastindex - 1), c.group(c.lastindex)
+            item = (off + c.start(c.lastindex - 1), off + c.end(c.lastindex), g, e)
+            if item in found or not _ok_pair(g, e) or not _LATIN_GENUS_END_RE.search(g) \
+                    or not _latinish(g, e, lower_words):
+                continue
+            found.add(item)
+            todo.append(item)
+    return found - set(strong)
 
 
 _ENGLISH_END_RE = re.compile(r"(?:tion|sion|ing|ness|ment|ed|ly|ity|ism|ist|ure|ence|ance)$")
@@ -1158,6 +1206,16 @@ _ENGLISH_END_RE = re.compile(r"(?:tion|sion|ing|ness|ment|ed|ly|ity|ism|ist|ure|
 #: Otocolobus manul French: Manul / German: Manul / Spanish: Manul").
 _VERNACULARS_AFTER_RE = re.compile(
     r"[ \t]*(?:\r?\n[ \t]*)?French[ \t]*:")
+#: A common name introduced by an article right before a binomial, lower-case head
+#: ("the moss mouse ", "a pygmy possum ", "the Pygmy ringtail ", "the Sooty Owl, ").
+_FUNCTION_WORD = (r"(?!(?:the|of|in|on|at|and|or|to|from|with|by|for|a|an|as|is|are|was|"
+                  r"were|its|their|this|that|these|those|which|genus|species|family)\b)")
+_ARTICLE_APPOS_RE = re.compile(
+    rf"\b(?:[Tt]he|[Aa]n?)[ \t]+(?:{_FUNCTION_WORD}[A-Za-z][\w'’-]*[ \t]+){{0,2}}"
+    rf"{_FUNCTION_WORD}(?:[a-z][\w'’-]*[ \t]+|[A-Za-z][\w'’-]*,[ \t]+)$")
+#: Endings of Latin genus names (Pseudohydromys, Rattus, Emoia, Natrix, Tyto, Litoria).
+_LATIN_GENUS_END_RE = re.compile(
+    r"(?:us|a|um|is|ys|ops|ps|x|on|es|o|er|as|os|yx|ma|ix)$")
 
 
 def _latinish(genus: str, epithet: str, lower_words: set[str]) -> bool:
@@ -1214,6 +1272,7 @@ def _document_groups(text: str, strong: Sequence[tuple[int, int, str, str]] = ()
     """
     groups: dict[str, bool] = dict.fromkeys(GROUP_NOUNS, True)
     builtin = _group_re(GROUP_NOUNS)
+    lower_words = set(re.findall(r"\b[a-z]{3,}\b", text))
 
     stop = _HEAD_STOP | NON_TAXON_MODIFIERS | _EPITHET_STOP | _GENUS_STOP
 
@@ -1251,6 +1310,12 @@ def _document_groups(text: str, strong: Sequence[tuple[int, int, str, str]] = ()
         sep = re.search(r"[ \t]*(?:--|[-–—:,])?[ \t]*$", before)
         head_part = before[:sep.start()] if sep else before
         if head_part.strip():
+            prev_pair = re.search(r"\b([A-Z][a-z]{2,})[ \t]+([a-z]{3,})[ \t]*$", head_part)
+            if sep and "," in sep.group() and prev_pair \
+                    and _LATIN_GENUS_END_RE.search(prev_pair.group(1)) \
+                    and prev_pair.group(1).lower() not in lower_words \
+                    and not _ENGLISH_END_RE.search(prev_pair.group(2)):
+                continue  # a list of binomials ("Ambystoma rivulare, Pseudoeurycea bellii")
             learn(head_part + " ")
             continue
         # binomial at the start of its line: the previous line, if a short header
@@ -1329,7 +1394,7 @@ _ABBR_TRINOMIAL_RE = re.compile(r"\b([A-Z])\.\s?([a-z])\.\s?([a-z]{3,})\b")
 #: Endings of Latin epithets (a third lower-case word is a subspecies only with one).
 _LATIN_END_RE = re.compile(
     r"(?:us|a|um|is|i|ae|ensis|ii|es|ix|ex|ax|on|or|er|ns|ys|yx|as|os|ata|ica|ana|ina|ei|"
-    r"ium|oides|ops|ps|ma|x)$")
+    r"ium|oides|ops|ps|ma|x|are|ale|ile|ense)$")
 #: Context that makes a binomial a synonym of the document's subject.
 _SYNONYM_CTX_RE = re.compile(
     r"(?:\bsyn(?:onym(?:s|y)?|s?\.)|\bbasionym|\boriginal\s+combination|"
@@ -1434,6 +1499,15 @@ def _find_taxa(text: str, sentences: Sequence[Sentence]
               and _latinish(m.group(1) + "x", ep, set())):
             g = next(iter(initials[m.group(1)]))
             sci.append(_TaxonMention(m.start(1), m.end(2), ("sci", f"{g} {ep}")))
+        elif ep not in _EPITHET_STOP and _latinish(m.group(1) + "x", ep, set()):
+            # several known genera with that initial: the nearest one written before it
+            # in a list ("Nyctimystes disrupter, N. foricula" beside Natrix montana)
+            near = [t for t in sci if t.end <= m.start() and m.start() - t.end <= 150
+                    and t.key[1][0] == m.group(1) and " " in t.key[1]
+                    and _ABBR_LIST_GAP_RE.fullmatch(text[t.end:m.start()])]
+            if near:
+                g = max(near, key=lambda t: t.end).key[1].split()[0]
+                sci.append(_TaxonMention(m.start(1), m.end(2), ("sci", f"{g} {ep}")))
     # trinomials: a third Latin word (or ssp./subsp./var. and one) makes a subspecies of
     # the species record ("Moschus moschiferus sachalinensis", "M. m. parvipes")
     sci = [_with_subspecies(text, t) for t in sci]
@@ -1848,6 +1922,11 @@ def _is_ft(unit: str | None) -> bool:
     return bool(unit) and unit.lower().rstrip(".") in ("ft", "feet", "foot")
 
 
+#: "1700 and 1800 m" closing a list of altitudes ("400, 600, ..., 1700 and 1800 m").
+_LIST_AND_RE = re.compile(r"\s*(?:m\s+)?(?:and|y|und|et|&)\s*", re.I)
+_NUM_LIST_BEFORE_RE = re.compile(r"\d[\d,.]*\s*(?:m\b\s*)?,\s*$")
+
+
 def parse_elevations(sentence: str, distribution: bool = False
                      ) -> list[tuple[float | None, float | None, int, int]]:
     """Elevation statements in one sentence (rule 7 of the module docs).
@@ -1881,6 +1960,10 @@ def parse_elevations(sentence: str, distribution: bool = False
         prep = re.sub(r"\s+", " ", (m.group("prep") or "").lower())
         if not strong and (_is_km(m.group("u")) or _is_km(m.group("u2"))):
             continue  # kilometres are distances unless altitude is named
+        if m.group("lo") is not None and _LIST_AND_RE.fullmatch(
+                sentence[m.end("lo"):m.start("hi")]) and _NUM_LIST_BEFORE_RE.search(
+                sentence[max(0, m.start() - 40):m.start()]):
+            continue  # "at elevations of 400, 600, ..., 1700 and 1800 m": points, no band
         if m.group("lo") is not None:
             u1, u2 = m.group("u1") or m.group("u2"), m.group("u2")
             lo, hi = _to_m(m.group("lo"), u1), _to_m(m.group("hi"), u2)
