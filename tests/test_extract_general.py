@@ -153,3 +153,9 @@ def test_common_name_before_binomial_is_kept(gaz: Gazetteer) -> None:
 def test_elevation_lists_are_points(sentence: str, expected: list) -> None:
     from rangemap.extract import parse_elevations
     assert [(lo, hi) for lo, hi, _a, _b in parse_elevations(sentence)] == expected
+
+
+def test_binomial_named_as_a_species(gaz: Gazetteer) -> None:
+    got = _taxa("Interest grew after a new and distinct species of , Nectarinia rufipennis, "
+                "was found in Tanzania. The species Tyto alba occurs in Kenya.", gaz)
+    assert "Nectarinia rufipennis" in got and got["Tyto alba"][1] == {"KEN"}

@@ -1140,7 +1140,8 @@ def _strong_binomials(text: str) -> list[tuple[int, int, str, str]]:
         appos = re.search(r"(?:[A-Z][a-z'’-]+[ \t]+){1,3}$", before)
         # after a common name introduced by an article ("the moss mouse Pseudohydromys
         # fuscus", "the Sooty Owl, Tyto tenebricosa"), when the genus looks Latin too
-        appos = appos or (len(g) >= 4 and bool(_ARTICLE_APPOS_RE.search(before))
+        appos = appos or (len(g) >= 4 and bool(_ARTICLE_APPOS_RE.search(before)
+                                               or _SPECIES_APPOS_RE.search(before))
                           and bool(_LATIN_GENUS_END_RE.search(g)))
         if (g[0], e) in abbrs or any(
                 m.end() <= a <= m.end() + 40 and i == g[0] for a, i in abbr_at) or (
@@ -1213,6 +1214,10 @@ _FUNCTION_WORD = (r"(?!(?:the|of|in|on|at|and|or|to|from|with|by|for|a|an|as|is|
 _ARTICLE_APPOS_RE = re.compile(
     rf"\b(?:[Tt]he|[Aa]n?)[ \t]+(?:{_FUNCTION_WORD}[A-Za-z][\w'’-]*[ \t]+){{0,2}}"
     rf"{_FUNCTION_WORD}(?:[a-z][\w'’-]*[ \t]+|[A-Za-z][\w'’-]*,[ \t]+)$")
+#: A binomial named as a species ("a new species of , Nectarinia rufipennis", "the
+#: species Tyto alba", "a distinct species of sunbird, Nectarinia rufipennis").
+_SPECIES_APPOS_RE = re.compile(
+    r"\b(?:species|subspecies|taxon)(?:[ \t]+of(?:[ \t]+[a-z]+)?)?[ \t]*,?[ \t]*$")
 #: Endings of Latin genus names (Pseudohydromys, Rattus, Emoia, Natrix, Tyto, Litoria).
 _LATIN_GENUS_END_RE = re.compile(
     r"(?:us|a|um|is|ys|ops|ps|x|on|es|o|er|as|os|yx|ma|ix)$")
