@@ -258,7 +258,9 @@ def test_matches_schema(result: dict) -> None:
         ("Altitudinal range 2.5–5 km.", [(2500, 5000)]),
         ("It lives above 1.200 m altitude.", [(1200, None)]),
         ("It lives on slopes above 2 050 m.", [(2050, None)]),
-        ("Forests; (1500–)2000–3000(–3500) m.", [(2000, 3000)]),
+        # bracketed extremes widen the band (labelling guide, clarification 2026-12-02)
+        ("Forests; (1500–)2000–3000(–3500) m.", [(1500, 3500)]),
+        ("Its range is 1,600-2,300(-2,450) m a.s.l.", [(1600, 2450)]),
         ("Las especies se distribuyen entre 1500 y 5400 m snm.", [(1500, 5400)]),
         ("Sie lebt in Höhen zwischen 1700 m und 3062 m.", [(1700, 3062)]),  # German
         ("Sie lebt in 1700 bis 3000 m Meereshöhe.", [(1700, 3000)]),

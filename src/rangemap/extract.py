@@ -212,7 +212,8 @@ JSON-able result (``schema/ranges.schema.json``). The rules, in order:
    * "From sea level to 2,000 m", "lowlands to 1,500 m" give 0-2000, 0-1500;
      "to at least 4,000 m" an upper limit; "to tree-line at 4,400 m" an upper
      limit; a lower and an upper bound of one sentence are one band ("from
-     3200 m to tree-line in 4400 m").
+     3200 m to tree-line in 4400 m"); bracketed extremes widen the band
+     ("(1500–)2000–3000(–3500) m" is 1500-3500).
    * Each statement has a *scope*: ``point`` (one altitude: "seen at 3,200
      m"), ``subspecies``, ``seasonal`` (winter, breeding, descends ...),
      ``extreme`` (rarely, occasionally, as high as ...), ``record`` (an
@@ -1950,7 +1951,11 @@ def parse_elevations(sentence: str, distribution: bool = False
     if not (strong or weak or distribution):
         return []
     # flora extremes in brackets, "(1500–)2000–3000(–3500) m": blanked (same length, so
-    # the spans still slice the sentence); the band is the unbracketed one
+    # the spans still slice the sentence) and read beside the band they widen (labelling
+    # guide, clarification of 2026-12-02): 1500-3500
+    extremes = [(x.start(), x.end(), bool(re.match(r"\(\s*\d", x.group())),
+                 re.search(_NUM, x.group()).group())  # type: ignore[union-attr]
+                for x in _EXTREME_BRACKET_RE.finditer(sentence)]
     sentence = _EXTREME_BRACKET_RE.sub(lambda m: " " * len(m.group()), sentence)
     out: list[tuple[float | None, float | None, int, int]] = []
     for m in _SEA_RE.finditer(sentence):
@@ -1983,6 +1988,11 @@ def parse_elevations(sentence: str, distribution: bool = False
         if m.group("lo") is not None:
             bounds: tuple[float | None, float | None] = (min(lo, hi), max(lo, hi))
             bounded = True
+            for xa, xb, lower, num in extremes:
+                if lower and xb <= m.start() and not sentence[xb:m.start()].strip():
+                    bounds = (min(bounds[0] or 0.0, _to_m(num, u2)), bounds[1])
+                elif not lower and m.start() < xa < m.end():
+                    bounds = (bounds[0], max(bounds[1] or 0.0, _to_m(num, u2)))
         elif prep in _MIN_PREPS:
             bounds, bounded = (lo, None), True
         elif prep in _MAX_PREPS:
@@ -2333,7 +2343,9 @@ def _extract_text(text: str, document: str, gaz: Gazetteer) -> list[TaxonRecord]
         fallback = account or main
         if s.heading:
             key = own[0].key if own else fallback
-        elif _ANAPHORA_RE.match(s.text):
+        elif (ana := _ANAPHORA_RE.match(s.text)) and not (
+                own and not s.text[ana.end():own[0].start - s.start].strip()):
+            # (not "The species Tyto alba occurs ...": a name right after is the taxon)
             key = carry or fallback
         elif own:
             key = own[0].key
