@@ -159,3 +159,100 @@ def test_binomial_named_as_a_species(gaz: Gazetteer) -> None:
     got = _taxa("Interest grew after a new and distinct species of , Nectarinia rufipennis, "
                 "was found in Tanzania. The species Tyto alba occurs in Kenya.", gaz)
     assert "Nectarinia rufipennis" in got and got["Tyto alba"][1] == {"KEN"}
+
+
+
+# which band wins (labelling guide, elevation rules 2-6): the species-wide band over
+# regional, seasonal, subspecies and extreme ones; a breeding band before a winter one;
+# metres over feet; bounds alone; a point is no band. Each text follows "The snow leopard
+# (Panthera uncia) lives in Nepal."
+@pytest.mark.parametrize(("text", "band"), [
+    ('It occurs at 2,000–4,000 m. In winter it descends to 1,500 m.',
+     (2000, 4000)),
+    ('In Nepal it occurs at 3,000–4,000 m. It is found at 2,500–4,500 m.',
+     (2500, 4500)),
+    ('It lives at 8,000–12,000 ft (2,438–3,658 m).',
+     (2438, 3658)),
+    ('It lives at 2,438–3,658 m (8,000–12,000 ft).',
+     (2438, 3658)),
+    ('It is found up to 4,000 m.',
+     (None, 4000)),
+    ('It is found above 2,500 m.',
+     (2500, None)),
+    ('It occurs from sea level to 2,000 m.',
+     (0, 2000)),
+    ('The subspecies P. u. baikalensis lives at 2,000–2,500 m; the species occurs at '
+     '1,500–3,000 m.',
+     (1500, 3000)),
+    ('It breeds at 3,000–4,500 m and winters at 1,500–3,000 m.',
+     (3000, 4500)),
+    ('It winters at 1,500–3,000 m and breeds at 3,000–4,500 m.',
+     (3000, 4500)),
+    ('It is found between 1,200 and 3,600 m, mostly at 2,000–3,000 m.',
+     (1200, 3600)),
+    ('It occurs at elevations of 1,000–2,000 m in the south and 2,500–3,500 m in the north.',
+     (1000, 2000)),
+    ('It is found at altitudes of up to 5,000 m, rarely to 5,500 m.',
+     (None, 5000)),
+    ('It occurs at 4000-5000 m (13,000-16,400 ft).',
+     (4000, 5000)),
+    ('It has been recorded as high as 5,200 m.',
+     (None, 5200)),
+    ('It lives at 3,000–4,000 m, occasionally up to 4,800 m.',
+     (3000, 4000)),
+    ('It occurs from 2,000 to 4,000 m in Nepal and from 1,500 to 3,500 m in India.',
+     (2000, 4000)),
+    ('The species is found at 600–1,800 m in the Western Ghats.',
+     (600, 1800)),
+    ('Subspecies P. u. uncioides occurs at 1,000–2,000 m, subspecies P. u. baikalensis at '
+     '2,000–3,000 m.',
+     (1000, 2000)),
+    ('It occurs at 3,000–5,000 m. In summer it moves up to 5,500 m, in winter down to 2,000 m.',
+     (3000, 5000)),
+    ('Its altitudinal range is 3,000–5,000 m, though in winter it descends to 2,000 m.',
+     (3000, 5000)),
+    ('Altitudinal range: 6,500–13,000 ft.',
+     (1981, 3962)),
+    ('It lives in mountainous areas to 17,000 feet.',
+     (None, 5182)),
+    ('It occurs at 1,500–4,000 m, but is most common at 2,500–3,500 m.',
+     (1500, 4000)),
+    ('A nest was found at 4,100 m.',
+     (None, None)),
+    ('It was photographed at 4,350 m in 2012.',
+     (None, None)),
+    ('It was photographed at 4,350 m in 2012. It occurs at 3,000–4,000 m.',
+     (3000, 4000)),
+    ('Elevation: 2,000–3,500 m. It has been seen as high as 4,800 m.',
+     (2000, 3500)),
+    ('It ranges from 1,000 m to 3,000 m.',
+     (1000, 3000)),
+    ('It is found at between 1000 and 3000 metres above sea level.',
+     (1000, 3000)),
+    ('It inhabits forests from 300 to 2,500 m.',
+     (300, 2500)),
+    ('It inhabits alpine meadows between 2,700 m and 4,000 m; in Bhutan it has been '
+     'recorded at 2,400 m.',
+     (2700, 4000)),
+    ('In Bhutan it has been recorded at 2,400 m. It inhabits alpine meadows between '
+     '2,700 m and 4,000 m.',
+     (2700, 4000)),
+    ('It is found at 2,400-4,900 m (mostly 3,000-4,000 m).',
+     (2400, 4900)),
+    ('It occurs in lowlands up to 1,500 m.',
+     (0, 1500)),
+    ('It occurs between 1.500 and 3.000 m.',
+     (1500, 3000)),
+    ('It occurs between 1 500 and 3 000 m altitude.',
+     (1500, 3000)),
+    ('It occurs between 5,000 and 10,000 feet.',
+     (1524, 3048)),
+    ('It is usually found above 3,000 m, sometimes as low as 2,500 m.',
+     (3000, None)),
+])
+def test_which_band_wins(gaz: Gazetteer, text: str, band: tuple) -> None:
+    recs = merge_records(extract_text(
+        "Snow leopard\n\nThe snow leopard (Panthera uncia) lives in Nepal. " + text, "t.txt",
+        gaz))
+    (rec,) = [r for r in recs if r.scientific_name == "Panthera uncia"]
+    assert (rec.elevation_min_m, rec.elevation_max_m) == band

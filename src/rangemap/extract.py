@@ -221,7 +221,8 @@ JSON-able result (``schema/ranges.schema.json``). The rules, in order:
      right after a place when the sentence gives several bands), else
      ``species``. The band (``elevation_min_m``, ``elevation_max_m``) is the
      structured fields, else the first species-wide statement, else the first
-     regional/record/subspecies/extreme one, else the first seasonal one --
+     regional/record/subspecies/extreme or breeding-season one, else the first
+     other seasonal one (winter) --
      never a union; a single altitude is never a band; an upper limit alone
      has no lower limit. The other statements are listed in
      ``elevation_other``; species-wide statements that disagree with the band
@@ -302,6 +303,8 @@ DISTRIBUTION_CUES: tuple[str, ...] = (
     r"\bbreed(?:s|ing)?\s+(?:\w+ly\s+)?(?:in|on|throughout|across|from)\b",
     r"\b(?:occurs?|lives?|found|present|resident)\s+\w+ly\s+(?:in|on|throughout|across)\b",
     r"\bwinters?\s+(?:\w+ly\s+)?(?:in|on|to)\b", r"\bvisitors?\s+to\b",
+    # "lives at 3,000-4,000 m", "breeds at", "winters at", "nests at"
+    r"\b(?:liv(?:es|e|ing)|breed(?:s|ing)?|winter(?:s|ing)?|nest(?:s|ing)?)\s+(?:\w+ly\s+)?at\b",
     r"\bgrow(?:s|ing)?\s+(?:\w+ly\s+)?(?:in|on|at|throughout|across)\b",
     r"\b(?:surviv(?:es?|ing)|persist(?:s|ing)?|remains?)\s+(?:\w+ly\s+)?(?:in|on)\b",
     r"\b(?:re)?discovered\s+(?:in|on|at)\b",
@@ -548,6 +551,9 @@ class _Elev:
     #: what the band covers: "field" (structured field), "species" (species-wide
     #: prose), "regional", "seasonal", "subspecies", "extreme", "point" (one altitude)
     scope: str = "species"
+    #: a seasonal band of the breeding range ("breeds at 3,000-4,500 m"): it ranks with
+    #: the regional ones, before winter bands (labelling guide, elevation rule 3)
+    breeding: bool = False
 
 
 @dataclass
@@ -609,7 +615,8 @@ class TaxonRecord:
             return lo, hi, [e for e in evs if all(e is not c for c in chosen)], False
         for scopes in (("species",), ("regional", "record", "subspecies", "extreme"),
                        ("seasonal",)):
-            cands = [e for e in evs if e.scope in scopes]
+            cands = [e for e in evs if e.scope in scopes
+                     or (e.breeding and e.scope == "seasonal" and "regional" in scopes)]
             if cands:
                 first = cands[0]
                 conflict = scopes == ("species",) and any(
@@ -1868,7 +1875,8 @@ _ELEV_RE = re.compile(
 )
 _STRONG_ELEV_RE = re.compile(
     r"altitud|elevation|\ba\.?\s?s\.?\s?l\b|\bmasl\b|sea[\s-]+level|\bm?\.?\s?s\.?n\.?m\b|"
-    r"\bh(?:ö|oe)hen?\b|\bmeeresh(?:ö|oe)he\b|\bü\.\s?(?:NN|M\.)", re.I)  # German
+    r"\bh(?:ö|oe)hen?\b|\bmeeresh(?:ö|oe)he\b|\bü\.\s?(?:NN|M\.)|"  # German
+    r"\bas\s+(?:high|low)\s+as\b", re.I)
 _WEAK_ELEV_RE = re.compile(
     r"\b(?:alpine|sub-?alpine|montane|mountains?|mountainous|highlands?|hills?|slopes?|"
     r"peaks?|plateaus?|tree-?line|timberline|forests?|woodlands?|meadows?|grasslands?|"
@@ -2080,6 +2088,8 @@ _SEASON_RE = re.compile(
 _EXTREME_RE = re.compile(
     r"\b(?:rarely|occasionally|exceptionally|sometimes|once|casually|stragglers?|vagrants?|"
     r"as\s+(?:high|low)\s+as|extremes?|record(?:ed)?\s+(?:up\s+)?to)\b", re.I)
+_BREEDING_RE = re.compile(r"\b(?:breed(?:s|ing)?|nest(?:s|ing)?|summers?)\b", re.I)
+_WINTER_RE = re.compile(r"\b(?:winter\w*|non-?breeding|descend\w*)\b", re.I)
 _SUBSP_WORD_RE = re.compile(r"\b(?:subspecies|ssp\.|subsp\.|races?|nominate)\b", re.I)
 _CLAUSE_CUT_RE = re.compile(r";|,\s|\(|\)|\s[-–—]\s|\bwhile\b|\bwhereas\b|\bbut\b", re.I)
 
@@ -2092,7 +2102,9 @@ def _clause(sentence: str, a: int, b: int) -> tuple[int, int]:
     return left, right
 
 
-_FRONTED_RE = re.compile(r"\s*(?:In|At|From|Within|Across|Throughout)\b[^,;]{0,100}?,")
+_FRONTED_RE = re.compile(
+    r"\s*(?:In|At|From|Within|Across|Throughout)\b[^,;]{0,100}?"
+    r"(?:,|(?=\s(?:it|they|this\s+species|the\s+species)\s))")
 _BETWEEN_PLACE_BAND_RE = re.compile(
     r"^[\s,:(]*(?:(?:it\s+)?(?:is|occurs|lives|ranges)\s+)?(?:at|from|between|up\s+to|to|"
     r"around|about)?\s*(?:(?:altitudes?|elevations?)\s+)?(?:of\s+)?$", re.I)
@@ -2485,9 +2497,14 @@ def _extract_text(text: str, document: str, gaz: Gazetteer) -> list[TaxonRecord]
             rec.elevations.append(_Elev(lo, hi, Evidence(document, s.start + a, s.start + b,
                                                          sentence_text), "field"))
         else:
-            sub = any(t.subspecies for t in own)
             bands = parse_elevations(s.text, bool(dist))
             for lo, hi, a, b in bands:
+                # a subspecies named in the band's own ";" clause ("ssp. x at 2,000 m; the
+                # species at 1,500-3,000 m": only the first band is the subspecies')
+                c0 = s.text.rfind(";", 0, a) + 1
+                c1 = s.text.find(";", b)
+                c1 = len(s.text) if c1 < 0 else c1
+                sub = any(t.subspecies and c0 <= t.start - s.start < c1 for t in own)
                 gov = _governing_cue(cues, a, b, s.text, spans, backward=False)
                 # a hedge ("thought to occur at 2,000-4,000 m") is the guide's uncertain
                 # class of places, not of bands: the band stays; former, introduced and
@@ -2495,8 +2512,14 @@ def _extract_text(text: str, document: str, gaz: Gazetteer) -> list[TaxonRecord]
                 if gov is not None and gov[0] not in ("reintroduced", "uncertain"):
                     continue
                 scope = _band_scope(s.text, a, b, lo, hi, spans, sub, len(bands))
+                # the words since the previous band ("winters at X and breeds at Y")
+                left = max([_clause(s.text, a, b)[0]] + [pb for _l, _h, _pa, pb in bands
+                                                         if pb <= a])
+                breeding = scope == "seasonal" and bool(
+                    _BREEDING_RE.search(s.text[left:b])) and not _WINTER_RE.search(
+                    s.text[left:b])
                 rec_at(a).elevations.append(_Elev(lo, hi, Evidence(
-                    document, s.start + a, s.start + b, sentence_text), scope))
+                    document, s.start + a, s.start + b, sentence_text), scope, breeding))
         _share_with_listed(segs, before, s.start)
         rec.prefs.extend((h, Evidence(document, s.start + h.start, s.start + h.end,
                                       sentence_text)) for h in find_preferences(s.text))
