@@ -69,6 +69,9 @@ def _status(d: dict, iso3: str) -> str | None:
     ("It was once widespread in Bangladesh.", "BGD", "former"),
     ("It has vanished from Bangladesh.", "BGD", "former"),
     ("It has been lost from Bangladesh.", "BGD", "former"),
+    # an absence about other places leaves the place before it in the range
+    ("It is known only from Lake Patzcuaro in Michoacan, Mexico, and has not been recorded "
+     "from other localities.", "MEX", "native"),
     # a rejected record is not range
     ("A record from Bhutan is considered erroneous.", "BTN", "non-range"),
     # "until <year>" governs only a place written before it

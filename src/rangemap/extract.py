@@ -2803,6 +2803,11 @@ _BACKREF_HEDGE_RE = re.compile(
     r"^[^;]{0,60}?\b(?:but|although|though|however)\b,?\s+(?:this|these|that|it|"
     r"(?:the|such)\s+(?:records?|reports?|identifications?|specimens?|observations?|"
     r"sightings?|claims?))\b[^;]*$", re.I)
+#: An absence about other places, not the one before it ("... Michoacan, Mexico, and has
+#: not been recorded from other localities", "not found elsewhere").
+_ELSEWHERE_RE = re.compile(
+    r"\s*(?:elsewhere|(?:from|in|at|on)\s+(?:any\s+)?(?:other|further|additional|more)\b|"
+    r"(?:from|in|at|on)\s+(?:\w+\s+){0,2}(?:elsewhere|outside))", re.I)
 #: "not recorded ... since 1920": a former range, not an absence.
 _NOT_SINCE_RE = re.compile(r"[^.;]{0,60}?\bsince\s+(?:the\s+)?(?:1[5-9]\d\d|20[0-2]\d)", re.I)
 _BRACKET_AFTER_RE = re.compile(r"\s*[(\[]([^()\[\]]{1,40})[)\]]")
@@ -2864,6 +2869,8 @@ def _governing_cue(cues: Sequence[tuple[int, int, str, str]], start: int, end: i
             continue
         if st == "uncertain" and _NOT_PRESENCE_RE.match(sentence, b):
             continue  # "Bhutan, where it is possibly declining"
+        if st == "non-range" and _ELSEWHERE_RE.match(sentence, b):
+            continue  # "known only from Michoacan, and has not been recorded elsewhere"
         if st != "non-range" and _breaks(sentence[end:a], st) \
                 and not (st == "uncertain" and _BACKREF_HEDGE_RE.match(sentence[end:a])):
             continue
