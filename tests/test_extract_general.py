@@ -259,3 +259,12 @@ def test_which_band_wins(gaz: Gazetteer, text: str, band: tuple) -> None:
         gaz))
     (rec,) = [r for r in recs if r.scientific_name == "Panthera uncia"]
     assert (rec.elevation_min_m, rec.elevation_max_m) == band
+
+
+def test_title_before_a_separator_names_the_subject(gaz: Gazetteer) -> None:
+    """A page title "Common Name - Section" names the taxon written again in the text."""
+    text = ("Snow Leopard - Range and Habitat\n\nRange and Habitat\n\n"
+            "The snow leopard inhabits the mountains of Nepal and Bhutan.\n")
+    recs = merge_records(extract_text(text, "t.txt", gaz))
+    assert [r.name.lower() for r in recs] == ["snow leopard"]
+    assert {c["iso3"] for c in recs[0].to_dict()["countries"]} == {"NPL", "BTN"}

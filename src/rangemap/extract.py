@@ -1250,6 +1250,11 @@ def _title_name(text: str) -> tuple[int, int, str] | None:
     end = text.find("\n", start)
     end = len(text) if end < 0 else end
     line = text[start:end]
+    # a page title with a site or section after a separator: "Mountain Goat - Range and
+    # Habitat", "Snow Leopard | Animal Diversity Web"
+    sep = re.search(r"\s(?:-|–|—|\|)\s|:\s", line)
+    if sep and sep.start() > 0:
+        line = line[:sep.start()]
     core = re.match(r"^[\s=*#-]*(.*?)[\s=*#:-]*$", line)
     if not core:
         return None
