@@ -268,3 +268,35 @@ def test_title_before_a_separator_names_the_subject(gaz: Gazetteer) -> None:
     recs = merge_records(extract_text(text, "t.txt", gaz))
     assert [r.name.lower() for r in recs] == ["snow leopard"]
     assert {c["iso3"] for c in recs[0].to_dict()["countries"]} == {"NPL", "BTN"}
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    # a plural subject refers back to the taxa listed before it in the paragraph
+    ("Hylomyscus endorobae (Heller, 1910) together with Hylomyscus denniae (Thomas, 1906) "
+     "and H. vulcanorum form a group. These three species are similar. However, because "
+     "they inhabit montane forests above 2,000 m in Kenya, they are isolated.",
+     {k: ({"KEN"}, 2000) for k in ("Hylomyscus endorobae", "Hylomyscus denniae",
+                                   "Hylomyscus vulcanorum")}),
+    # ", while" starts a clause about another taxon
+    ("Hylomyscus denniae (Thomas, 1906) is endemic to the Ruwenzori Mountains of Uganda, "
+     "while Hylomyscus vulcanorum (Lavrenchenko, 1998) is found in Burundi and Rwanda.",
+     {"Hylomyscus denniae": ({"UGA"}, None),
+      "Hylomyscus vulcanorum": ({"BDI", "RWA"}, None)}),
+])
+def test_sentences_about_several_taxa(gaz: Gazetteer, text: str, expected: dict) -> None:
+    recs = {r.scientific_name: r for r in merge_records(extract_text(text, "t.txt", gaz))}
+    got = {k: ({c["iso3"] for c in recs[k].to_dict()["countries"]}, recs[k].elevation_min_m)
+           for k in expected}
+    assert got == expected
+
+
+@pytest.mark.parametrize(("name", "iso3"), [
+    ("the Democratic Republic of the Congo", "COD"),
+    ("the Democratic Republic of Congo", "COD"),
+    ("the D.R. Congo", "COD"),
+    ("DR Congo", "COD"),
+    ("the Republic of the Congo", "COG"),
+    ("Congo-Brazzaville", "COG"),
+])
+def test_congo_names(gaz: Gazetteer, name: str, iso3: str) -> None:
+    assert [m.countries for m in gaz.find_mentions(f"It is found in {name}.")] == [(iso3,)]

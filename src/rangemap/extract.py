@@ -1625,6 +1625,15 @@ def _genus_subject(text: str) -> str | None:
     return None
 
 
+#: English words with a Latin-looking ending that follow a binomial in prose.
+_ENGLISH_TAILS = frozenset("""
+together whether either neither rather further other another after under over never ever
+however whatever wherever area era idea data extra ultra plus thus versus bonus minus
+census focus status campus corpus virus genus apparatus basis thesis analysis axis
+crisis emphasis hypothesis oasis synopsis diagnosis nexus onus radius mucus
+""".split())
+
+
 def _with_subspecies(text: str, t: _TaxonMention) -> _TaxonMention:
     """A binomial mention extended by a trinomial's third word, if any."""
     m = _TRINOMIAL_TAIL_RE.match(text, t.end)
@@ -1633,8 +1642,9 @@ def _with_subspecies(text: str, t: _TaxonMention) -> _TaxonMention:
     ep = m.group("ep")
     if ep in _EPITHET_STOP or ep in NON_TAXON_MODIFIERS:
         return t
-    if not m.group("rank") and not _LATIN_END_RE.search(ep):
-        return t
+    if not m.group("rank") and (not _LATIN_END_RE.search(ep) or ep in _ENGLISH_TAILS
+                                or _ENGLISH_END_RE.search(ep)):
+        return t  # "H. endorobae together with ...", "P. uncia whether ..."
     return _TaxonMention(t.start, m.end(), t.key,
                          subspecies=f"{t.key[1]} {ep}")
 
@@ -2347,18 +2357,29 @@ def _extract_text(text: str, document: str, gaz: Gazetteer) -> list[TaxonRecord]
     before_first = bool(headers) and min(headers) > 0
     carry: tuple[str, str] | None = None
     prev_para, prev_section = -1, ""
+    # the taxa of the last sentence that listed several ("A together with B and C ..."),
+    # for a later plural subject ("They inhabit ...", "These three species ...")
+    group: list[tuple[str, str]] = []
     for i, s in enumerate(sents):
         # the previous sentence's taxon does not reach over a paragraph, a new section or
         # a field label written inline ("... the size of a large house cat. Habitat. High
         # (3000-4500 m) ...": the habitat is the subject's, not the house cat's)
         if s.paragraph != prev_para or s.section != prev_section or _bare_label(s.text):
             carry = None
+            group = []
         prev_para, prev_section = s.paragraph, s.section
         own = by_sent.get(i, [])
         if i in headers:
             account, before_first = headers[i], False
         fallback = account or main
-        if s.heading:
+        plural = bool(group) and not own and not s.heading and bool(
+            _PLURAL_SUBJECT_RE.match(s.text))
+        if own:
+            listed = max((keys for _a, _b, keys in _taxon_lists(s, own)), key=len)
+            group = [k for k in listed if k[0] == "sci"] if len(listed) > 1 else []
+        if plural:
+            key = group[0]
+        elif s.heading:
             key = own[0].key if own else fallback
         elif (ana := _ANAPHORA_RE.match(s.text)) and not (
                 own and not s.text[ana.end():own[0].start - s.start].strip()):
@@ -2380,6 +2401,8 @@ def _extract_text(text: str, document: str, gaz: Gazetteer) -> list[TaxonRecord]
         # starting where a taxon (or a list of taxa) takes over (see _segments)
         segs = [(a0, b0, record(k), [record(x) for x in co])
                 for a0, b0, k, co in _segments(s, own, key)]
+        if plural:  # "These three species ...": the taxa last listed together
+            segs = [(0, len(s.text) + 1, record(group[0]), [record(k) for k in group[1:]])]
 
         def rec_at(pos: int, segs: list[tuple[int, int, TaxonRecord, list[TaxonRecord]]]
                    = segs) -> TaxonRecord:
@@ -2665,6 +2688,14 @@ def _share_with_listed(segs: Sequence[tuple[int, int, TaxonRecord, list[TaxonRec
             for x in excl:
                 if x.iso3 and x.iso3 in r.country_names:
                     c.country_names[x.iso3] = r.country_names[x.iso3]
+
+
+#: A plural subject that refers back to the taxa listed before ("They exclusively inhabit
+#: ...", "However, because they ...", "These three species ...", "Both species ...").
+_PLURAL_SUBJECT_RE = re.compile(
+    r"[\W_]*(?:(?:however|thus|therefore|moreover|because|since|as|and|but)[,\s]+)*"
+    r"(?:they|these(?:\s+\w+)?\s+(?:species|taxa|animals|plants|birds)|both(?:\s+species)?|"
+    r"all\s+(?:three|four|five|six|of\s+them)(?:\s+species)?)\b", re.I)
 
 
 #: Words between two taxa that end a list of taxa (a verb, a preposition, a comparison):
