@@ -111,6 +111,17 @@ JSON-able result (``schema/ranges.schema.json``). The rules, in order:
      no other species is mentioned more than half as often, a bare built-in
      group noun ("musk deer were seen in Nuristan") denotes that species,
      unless generic ("all/other/most ... musk deer", "musk deer species").
+   * In prose also (issue #12, general rules): a binomial in apposition after a
+     common name introduced by an article ("the moss mouse Pseudohydromys
+     fuscus", "the Sooty Owl, Tyto tenebricosa") or after "species (of)" ("a new
+     species of , Nectarinia rufipennis"), when genus and epithet look Latin; a
+     binomial listed right beside one that is a taxon ("Ambystoma rivulare,
+     Pseudoeurycea bellii bellii, P. leprosa"), which then teaches no common-name
+     head; an abbreviation whose initial fits several known genera takes the genus
+     of the binomial it is listed after ("Nyctimystes disrupter, N. foricula"); a
+     title's part before " - ", " | " or ": " is a title ("Mountain Goat - Range
+     and Habitat"). An English word after a binomial ("together") is no
+     subspecies epithet.
 
 3. The taxon of a sentence: if the sentence begins with an anaphoric subject
    (:data:`ANAPHORA`: "It", "They", "This species" ...) it is the taxon of
@@ -119,7 +130,11 @@ JSON-able result (``schema/ranges.schema.json``). The rules, in order:
    document's subject (rule 2). The ";" clauses of a sentence that name
    different taxa each go to their own first taxon; binomials listed together
    at the head of a sentence ("A, B and C were captured in X") share its
-   places and bands.
+   places and bands; so do the taxa of one list across ";" and group labels
+   ("Frogs: A, B; skinks: C; and the snake D are reported from X"). ", while" and
+   ", whereas" also start a clause. A plural subject ("They ...", "These three
+   species ...") in a sentence naming no taxon refers back to the taxa last
+   listed together in the paragraph, which share its places and bands.
 
 4. The *status* of each place found by the gazetteer in a sentence, in order:
    * ``non-range``, reason ``"heading"``, in a heading;
