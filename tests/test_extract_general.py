@@ -300,3 +300,11 @@ def test_sentences_about_several_taxa(gaz: Gazetteer, text: str, expected: dict)
 ])
 def test_congo_names(gaz: Gazetteer, name: str, iso3: str) -> None:
     assert [m.countries for m in gaz.find_mentions(f"It is found in {name}.")] == [(iso3,)]
+
+
+def test_image_file_name_names_no_taxon(gaz: Gazetteer) -> None:
+    text = ("Yareta\n\nLLareta (Azorella compacte phil.).jpg\nin Lauca National Park, Chile\n\n"
+            "Yareta or llareta (Azorella compacta) is native to South America. It grows in "
+            "the Andes in Peru and Bolivia.\n")
+    got = _taxa(text, gaz)
+    assert "Azorella compacte" not in got and got["Azorella compacta"][1] == {"PER", "BOL"}

@@ -1443,6 +1443,9 @@ _SYNONYM_CTX_RE = re.compile(
 def _find_taxa(text: str, sentences: Sequence[Sentence]
                ) -> tuple[list[_TaxonMention], dict[str, tuple[str, str]]]:
     """All taxon mentions in text order, and the common-name -> record key links."""
+    # an image file name ("LLareta (Azorella compacte phil.).jpg" in an infobox) names
+    # no taxon: blanked (same length, so offsets still slice the text)
+    text = _IMAGE_FILE_RE.sub(lambda m: " " * len(m.group()), text)
     strong = _strong_binomials(text)
     groups = _document_groups(text, strong)
     commons = _find_common_names(text, sentences, groups)
@@ -1640,6 +1643,8 @@ def _genus_subject(text: str) -> str | None:
     return None
 
 
+#: An image file name on one line ("LLareta (Azorella compacte phil.).jpg").
+_IMAGE_FILE_RE = re.compile(r"[^\n|]{0,120}?\.(?:jpe?g|png|gif|svg|tiff?|webp)\b", re.I)
 #: English words with a Latin-looking ending that follow a binomial in prose.
 _ENGLISH_TAILS = frozenset("""
 together whether either neither rather further other another after under over never ever
