@@ -303,8 +303,22 @@ def test_congo_names(gaz: Gazetteer, name: str, iso3: str) -> None:
 
 
 def test_image_file_name_names_no_taxon(gaz: Gazetteer) -> None:
-    text = ("Yareta\n\nLLareta (Azorella compacte phil.).jpg\nin Lauca National Park, Chile\n\n"
+    text = ("Yareta\n\nLLareta (Azorella compacte phil.).jpg\n\n"
             "Yareta or llareta (Azorella compacta) is native to South America. It grows in "
             "the Andes in Peru and Bolivia.\n")
     got = _taxa(text, gaz)
     assert "Azorella compacte" not in got and got["Azorella compacta"][1] == {"PER", "BOL"}
+
+
+def test_field_notes_and_photo_captions(gaz: Gazetteer) -> None:
+    """A field guide's "Field notes" section is no back matter; a photo caption ending in
+    its country is a record; "Taxonomic Notes" stays out of the range."""
+    text = ("Erebia meolans\n\nPiedmont Ringlet\n\nValais, Switzerland, June 2017\n\n"
+            "Field notes and information\n\nWidespread and common in Andorra.\n\n"
+            "Distribution & Flight: Sporadic from Spain to Italy.\n\n"
+            "Taxonomic Notes: A population in Austria is sometimes assigned here.\n")
+    (rec,) = [r for r in merge_records(extract_text(text, "t.txt", gaz))
+              if r.scientific_name == "Erebia meolans"]
+    d = rec.to_dict()
+    assert {c["iso3"] for c in d["countries"]} == {"CHE", "AND", "ESP", "ITA"}
+    assert [a["boundary_name"] for a in d["admin1"]] == ["Valais"]

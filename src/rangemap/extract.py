@@ -851,7 +851,9 @@ def _ends_terminal(line: str) -> bool:
 
 def _is_section(heading: str, words: Sequence[str]) -> bool:
     h = " ".join(_WORD_RE.findall(heading.lower()))
-    return any(re.search(r"\b" + re.escape(w), h) for w in words)
+    # "Notes", "Taxonomic Notes" are notes; "Field notes and information" is a field
+    # guide's account (range statements, photo records), not back matter
+    return any(re.search(r"(?<!field )\b" + re.escape(w), h) for w in words)
 
 
 def split_sentences(text: str) -> list[Sentence]:
@@ -2197,6 +2199,27 @@ northeast northwest southeast southwest ne nw se sw ec wc nc sc
 """.split())
 
 
+_MONTHS = (r"(?:January|February|March|April|May|June|July|August|September|October|"
+           r"November|December|Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sept?|Oct|Nov|Dec)\.?")
+#: What may follow a caption's country: a date ("July 2017", "2011") and table rules.
+_CAPTION_TAIL_RE = re.compile(rf"\s*(?:,\s*(?:{_MONTHS}\s+)?(?:1[89]|20)\d\d)?[\s|]*$")
+
+
+def _is_caption(line: str, places: Sequence[Any], offset: int) -> bool:
+    """Whether a heading line is a photo caption ending in a country: "Valais,
+    Switzerland, June 2017", "Asturias Mts, Spain, July 2011", "Lobelia giberroa,
+    Bwindi Impenetrable Forest, Rwanda | |" (two or more comma-separated parts)."""
+    countries = [m for m in places if m.kind == "country"]
+    if not countries or line.count(",") < 1:
+        return False
+    last = max(countries, key=lambda m: m.end)
+    if any(m.start > last.start for m in places):
+        return False
+    before = line[:last.start - offset]
+    return bool(re.search(r",\s*$", before)) and bool(
+        _CAPTION_TAIL_RE.fullmatch(line, last.end - offset))
+
+
 def _place_list(sentence: str, spans: Sequence[tuple[int, int]]) -> bool:
     """Whether a sentence is a bare list of places ("W Sichuan, E Xizang, NW Yunnan"):
     outside brackets ("(Muli)") it has only place names, compass words and connectives."""
@@ -2452,6 +2475,11 @@ def _extract_text(text: str, document: str, gaz: Gazetteer) -> list[TaxonRecord]
         spans = [(m.start - s.start, m.end - s.start) for m in places]
         if dist is None and not s.heading and _place_list(s.text, spans):
             dist = "list of places"
+        # a photo caption ending in its country ("Valais, Switzerland, June 2017") is a
+        # record of the page's taxon, not a heading
+        caption = s.heading and not excluded_section and _is_caption(s.text, places, s.start)
+        if caption:
+            dist = "photo caption"
         if places:
             named_here = {t[0] for m in places if m.kind == "country" for t in m.targets}
             named_here |= _admin1_named_countries(s.text, places, s.start)
@@ -2459,9 +2487,9 @@ def _extract_text(text: str, document: str, gaz: Gazetteer) -> list[TaxonRecord]
                 ms, me = m.start - s.start, m.end - s.start
                 rec = rec_at(ms)
                 status, reason = "native", ""
-                gov = None if (s.heading or excluded_section) else _governing_cue(
-                    cues, ms, me, s.text, spans)
-                if s.heading:
+                gov = None if ((s.heading and not caption) or excluded_section) \
+                    else _governing_cue(cues, ms, me, s.text, spans)
+                if s.heading and not caption:
                     status, reason = "non-range", "heading"
                 elif foreign:
                     status, reason = "non-range", ("before the first species name line (the "
