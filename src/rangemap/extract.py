@@ -2767,6 +2767,13 @@ _SUBJECT_VERB_RE = re.compile(
     r"reach)\b", re.I)
 
 
+#: Phrases that join two taxa of a list like "and".
+_LIST_JOIN_RE = re.compile(r"\b(?:together|along)\s+with\b|\bas\s+well\s+as\b", re.I)
+#: A list going on after a group label: "; skinks: ", "; and the snake ".
+_LIST_LABEL_GAP_RE = re.compile(
+    r"[ \t]*(?:,[ \t]*)?;[ \t]*(?:[a-z]+:[ \t]*)?(?:and[ \t]+)?(?:the[ \t]+(?:[a-z]+[ \t]+)?)?")
+
+
 def _taxon_lists(s: Sentence, own: Sequence[_TaxonMention]
                  ) -> list[tuple[int, int, list[tuple[str, str]]]]:
     """The taxa of a sentence grouped into lists: ``(start, end, keys)`` relative to the
@@ -2788,11 +2795,15 @@ def _taxon_lists(s: Sentence, own: Sequence[_TaxonMention]
                 # sibirica)"): not a second member of a list
                 out[-1] = (a0, b, keys)
                 continue
+            # "A together with B", "A along with B", "A as well as B"; a list that goes on
+            # after a group label ("Frogs: A, B; skinks: C; and the snake D")
+            gap = _LIST_JOIN_RE.sub(" and ", gap)
+            labelled = bool(_LIST_LABEL_GAP_RE.fullmatch(gap))
             words = [w.lower() for w in _WORD_RE.findall(gap)]
             joined = "," in gap or any(w in ("and", "or", "y", "et") for w in words) or "&" in gap
             words = [w for w in words if w not in ("and", "or", "the", "a", "an", "y", "et")]
-            if joined and not re.search(r"[.;:!?]|\d", gap) and len(words) <= 4 and not any(
-                    w in _LIST_BREAK_WORDS for w in words):
+            if labelled or joined and not re.search(r"[.;:!?]|\d", gap) and len(words) <= 4 \
+                    and not any(w in _LIST_BREAK_WORDS for w in words):
                 if t.key not in keys:
                     keys.append(t.key)
                 out[-1] = (a0, b, keys)
