@@ -45,3 +45,51 @@ def test_flora_bracketed_extremes(gaz: Gazetteer, habitat: str, band: tuple) -> 
             f"{habitat}\n")
     rec = _one(text, gaz)
     assert (rec["elevation_min_m"], rec["elevation_max_m"]) == band
+
+
+# --------------------------------------------------------------------------- IUCN lists
+
+def _statuses(rec: dict[str, Any]) -> dict[str, str]:
+    out = {c["iso3"]: "native" for c in rec["countries"]}
+    for x in rec["excluded"]:
+        if x.get("iso3") and x["iso3"] not in out:
+            out[x["iso3"]] = x["status"]
+    return out
+
+
+_IUCN_HEAD = "Ochotona iliensis\n\nRange Description: This species lives in mountains.\n\n"
+
+
+# IUCN presence labels, inline or bare with their values on the lines below, and
+# BirdLife's country table: each label gives the places of its values their status
+@pytest.mark.parametrize(("body", "expected"), [
+    ("Country Occurrence:\nNative, Extant (resident): China (Xinjiang); Kazakhstan\n"
+     "Native, Possibly Extant (resident): Kyrgyzstan\nNative, Extinct Post-1500: Mongolia\n",
+     {"CHN": "native", "KAZ": "native", "KGZ": "uncertain", "MNG": "former"}),
+    ("Country Occurrence\nNative, Extant (resident)\nChina (Xinjiang)\nKazakhstan\n"
+     "Native, Possibly Extant (resident)\nKyrgyzstan\nNative, Extinct Post-1500\nMongolia\n",
+     {"CHN": "native", "KAZ": "native", "KGZ": "uncertain", "MNG": "former"}),
+    ("Countries of occurrence\nNative:\nBhutan; China (Gansu)\nNepal\nPossibly extant:\n"
+     "Myanmar\nRegionally extinct:\nAfghanistan\nIntroduced:\nNew Zealand\n",
+     {"BTN": "native", "CHN": "native", "NPL": "native", "MMR": "uncertain",
+      "AFG": "former", "NZL": "introduced"}),
+    ("Extant & Origin Uncertain: Nepal\nPresence Uncertain: Bhutan\n",
+     {"NPL": "native", "BTN": "uncertain"}),
+    ("Distribution\nCountry/Territory\tPresence\tOrigin\tResident\tBreeding\tNon-breeding\n"
+     "Afghanistan\tExtant\tNative\tYes\nPakistan\tPossibly Extant\tNative\tYes\n"
+     "Tajikistan\tExtant\tNative\tYes\nMyanmar\tExtinct\tNative\tYes\n"
+     "Japan    Extant    Introduced    Yes\nNepal Extant Origin Uncertain Yes\n",
+     {"AFG": "native", "PAK": "uncertain", "TJK": "native", "MMR": "former",
+      "JPN": "introduced", "NPL": "native"}),
+])
+def test_iucn_presence_labels(gaz: Gazetteer, body: str, expected: dict) -> None:
+    rec = _one(_IUCN_HEAD + body, gaz)
+    assert _statuses(rec) == expected
+    if "Xinjiang" in body:  # a value line is no heading: its admin-1 unit is range
+        assert [a["boundary_name"] for a in rec["admin1"]] == ["Xinjiang"]
+
+
+def test_iucn_value_lines_end_at_a_heading(gaz: Gazetteer) -> None:
+    text = (_IUCN_HEAD + "Native, Possibly Extant (resident)\nMyanmar\nPopulation\n"
+            "It is common. It is found in Nepal.\n")
+    assert _statuses(_one(text, gaz)) == {"MMR": "uncertain", "NPL": "native"}

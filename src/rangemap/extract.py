@@ -26,6 +26,11 @@ JSON-able result (``schema/ranges.schema.json``). The rules, in order:
      capital ("M. leucogaster") or after :data:`ABBREVIATIONS` ("ca.", "Mt.").
      Citation markers after the punctuation ("habitat.[3] The") stay with
      the sentence they close.
+   * An IUCN presence label ("Native, Possibly Extant (resident): Myanmar") gives
+     the places of its value its status; a bare one gives it to each following
+     value line ("China (Xinjiang)", never a heading) up to a blank line, a label,
+     a known heading or prose. A BirdLife country-table row ("Pakistan  Possibly
+     Extant  Native  Yes") is a sentence whose columns give its status.
    * A paragraph is a heading, or a run of lines ending at a blank line or
      at a line that ends with terminal punctuation.
    * After a back-matter heading (:data:`BACK_MATTER_SECTIONS`: "See also",
@@ -407,7 +412,8 @@ RANGE_STATUSES: tuple[str, ...] = ("native", "reintroduced")
 #: lists "Native:", "Regionally extinct:", "Presence uncertain:" ...); matched as word
 #: prefixes of the lower-cased label, first hit wins.
 STATUS_SECTIONS: tuple[tuple[str, str], ...] = (
-    ("reintroduced", "reintroduced"), ("introduced", "introduced"),
+    ("possibly extant", "uncertain"), ("reintroduced", "reintroduced"),
+    ("introduced", "introduced"),
     ("possibly extinct", "uncertain"), ("extinct", "former"), ("extirpated", "former"),
     ("origin uncertain", "native"), ("presence uncertain", "uncertain"),
     ("uncertain", "uncertain"),
@@ -518,6 +524,9 @@ class Sentence:
     paragraph: int
     section: str
     heading: bool = False
+    #: offsets in ``text`` of a status label's own words ("Native, Possibly Extant",
+    #: a table row's "Extinct Native"): they give the status, they are not cues
+    label_span: tuple[int, int] | None = None
 
 
 @dataclass
@@ -821,6 +830,38 @@ _LOWER_LABEL_RE = re.compile(r"^\s*([a-z][a-z]+(?:[ \t]+[a-z]+){0,2})[ \t]*:[ \t
 _ABBR_TRINOMIAL_LINE_RE = re.compile(r"\b[A-Z]\.\s?[a-z]\.\s?[a-z]{3,}\b")
 
 
+#: IUCN presence and origin words of a country list ("Native, Extant (resident)",
+#: "Native, Possibly Extant (resident)", "Native, Extinct Post-1500", "Extant & Origin
+#: Uncertain") and of BirdLife's country table ("Pakistan  Possibly Extant  Native  Yes").
+_PRESENCE = (r"(?:possibly\s+extant|extant|possibly\s+extinct|regionally\s+extinct|"
+             r"extinct(?:\s+post-?\s?1500)?|presence\s+uncertain)")
+_ORIGIN = (r"(?:native|introduced|reintroduced|vagrant|origin\s+uncertain|"
+           r"assisted\s+colonisation)")
+_SEASON = r"(?:\s*\((?:resident|breeding|non-?breeding|passage|seasonal[^()\n]{0,40})\))?"
+_PRESENCE_LABEL_RE = re.compile(
+    rf"^(?P<label>(?:{_ORIGIN}\s*[,;]?\s*)?{_PRESENCE}(?:\s*(?:&|and|,)\s*{_ORIGIN})?"
+    rf"{_SEASON}|{_ORIGIN}(?=\s*:))\s*(?::\s*(?P<value>\S.*?))?\s*:?\s*$", re.I)
+_PRESENCE_ROW_RE = re.compile(
+    rf"^(?P<place>[^\s.:;][^.:;\t]{{0,60}}?)\s+(?P<label>{_PRESENCE}\s+{_ORIGIN})\b.*$",
+    re.I)
+#: Headings that end the list of values under a bare status label.
+_LIST_END_WORDS: tuple[str, ...] = (
+    "population", "additional data", "range map", "fao", "large marine", "systems",
+    "ecology", "habitat", "threat", "conservation", "use and trade", "bibliography",
+)
+
+
+def _value_line(line: str) -> bool:
+    """Whether a line under a bare status label ("Native, Extant (resident)") is one of
+    its values ("China (Xinjiang)", "Afghanistan; Bhutan"), not a new heading or prose."""
+    if line.endswith(":") or _label(line) is not None:
+        return False
+    if re.search(r"[.!?]\s+[A-Z]", line) or len(line.split()) > 40:
+        return False
+    return not (len(line.split()) <= 4 and _is_section(
+        line, RANGE_SECTIONS + EXCLUDED_SECTIONS + _LABEL_WORDS + _LIST_END_WORDS))
+
+
 def _label(block: str) -> str | None:
     """The field label a paragraph starts with ("Distribution:", "Distribution."), if any."""
     m = _LABEL_RE.match(block)
@@ -874,6 +915,7 @@ def split_sentences(text: str) -> list[Sentence]:
     para = -1
     block: list[tuple[int, int]] = []
     after_label = False  # the previous line was a label without a value ("Countries occurrence:")
+    value_section: str | None = None  # under a bare status label: its values' section
 
     def flush() -> None:
         nonlocal para
@@ -894,6 +936,36 @@ def split_sentences(text: str) -> list[Sentence]:
         if not stripped:
             flush()
             continue
+        s = lstart + (len(raw) - len(raw.lstrip()))
+        e = lstart + len(raw.rstrip())
+        pm = None if back_matter else _PRESENCE_LABEL_RE.match(stripped)
+        row = None if (back_matter or pm) else _PRESENCE_ROW_RE.match(stripped)
+        if pm or row:
+            # an IUCN status label ("Native, Possibly Extant (resident): Myanmar", or
+            # bare, its values on the lines below) or a BirdLife table row: the label's
+            # words give the places of the line (or of the lines below) their status
+            flush()
+            para += 1
+            after_label = False
+            m = pm or row
+            assert m is not None
+            label = " ".join(m.group("label").split())
+            span = (m.start("label"), m.end("label"))
+            if pm and not pm.group("value"):
+                out.append(Sentence(s, e, text[s:e], para, label, heading=True,
+                                    label_span=span))
+                value_section = label
+            else:
+                out.append(Sentence(s, e, text[s:e], para, label, label_span=span))
+                value_section = None
+            continue
+        if value_section is not None:
+            if _value_line(stripped):
+                flush()
+                para += 1
+                out.append(Sentence(s, e, text[s:e], para, value_section))
+                continue
+            value_section = None
         labelled = _label(stripped) is not None and not stripped.endswith(":")
         continuing = (bool(block) and not _ends_terminal(text[block[-1][0]:block[-1][1]])
                       and not labelled)
@@ -912,8 +984,6 @@ def split_sentences(text: str) -> list[Sentence]:
         if heading:
             flush()
             para += 1
-            s = lstart + (len(raw) - len(raw.lstrip()))
-            e = lstart + len(raw.rstrip())
             if not back_matter:
                 section = stripped.rstrip(":.").strip()
                 back_matter = _is_section(stripped, BACK_MATTER_SECTIONS)
@@ -2464,6 +2534,8 @@ def _extract_text(text: str, document: str, gaz: Gazetteer) -> list[TaxonRecord]
         if s.section and s.text.startswith(s.section):
             # the label's own words ("Extant & Origin Uncertain:") are its status, not cues
             cues = [c for c in cues if c[0] >= len(s.section)]
+        if s.label_span is not None:
+            cues = [c for c in cues if not s.label_span[0] <= c[0] < s.label_span[1]]
         dist = _first(_DIST_RE, s.text)
         if dist is None and s.section and (_is_section(s.section, RANGE_SECTIONS)
                                            or sec_status == "native"):
