@@ -93,3 +93,31 @@ def test_iucn_value_lines_end_at_a_heading(gaz: Gazetteer) -> None:
     text = (_IUCN_HEAD + "Native, Possibly Extant (resident)\nMyanmar\nPopulation\n"
             "It is common. It is found in Nepal.\n")
     assert _statuses(_one(text, gaz)) == {"MMR": "uncertain", "NPL": "native"}
+
+
+# --------------------------------------------------------------------------- ADW
+
+_ADW = ("Lagopus muta\nrock ptarmigan\n\nGeographic Range\nRock ptarmigans are found in "
+        "Iceland, Greenland and Japan.\n\nHabitat\nRock ptarmigans breed in alpine tundra. "
+        "In Japan they occur between 2,400 and 3,000 m.\n\n{field}\n")
+
+
+# Animal Diversity Web's header: the binomial, its common name on the next line; the
+# bare field "Range elevation" labels the value on the line below
+@pytest.mark.parametrize(("field", "band"), [
+    ("Range elevation\n0 to 2800 m\n0.00 to 9186.35 ft", (0, 2800)),
+    ("Range elevation: 0 to 2800 m", (0, 2800)),
+    ("Average elevation\n2000 m\n6561.68 ft", (2400, 3000)),  # one altitude is no band
+])
+def test_adw_header_and_elevation_field(gaz: Gazetteer, field: str, band: tuple) -> None:
+    rec = _one(_ADW.format(field=field), gaz)
+    assert (rec["scientific_name"], rec["name"]) == ("Lagopus muta", "rock ptarmigan")
+    assert {c["iso3"] for c in rec["countries"]} == {"ISL", "GRL", "JPN"}
+    assert (rec["elevation_min_m"], rec["elevation_max_m"]) == band
+
+
+def test_line_after_binomial_not_written_again_is_no_name(gaz: Gazetteer) -> None:
+    text = ("Lagopus muta\nScientific Information\n\nIt is found in Iceland and Japan. "
+            "Scientific notes follow.\n")
+    rec = _one(text, gaz)
+    assert rec["common_names"] == []

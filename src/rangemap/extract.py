@@ -64,7 +64,9 @@ JSON-able result (``schema/ranges.schema.json``). The rules, in order:
    * *Trinomials* ("Moschus moschiferus sachalinensis", "M. m. parvipes",
      "Rhododendron arboreum subsp. cinnamomeum") denote their species record,
      which lists them under ``subspecies``; their places are the species'.
-   * A common name directly followed by its binomial after a line break, comma
+   * A binomial alone on its line followed by a short common name on the next
+     line that is written again ("Lagopus muta" / "rock ptarmigan") is linked to
+     it. A common name directly followed by its binomial after a line break, comma
      or dash ("Black Musk-deer / Moschus fuscus") or in apposition ("the musk
      deer Moschus cupreus": the bare group noun is then no genus record) is
      linked to it. With no taxon otherwise, a capitalised common name that is
@@ -207,7 +209,8 @@ JSON-able result (``schema/ranges.schema.json``). The rules, in order:
 7. Elevation
    * Structured fields win: "Upper elevation limit (metres): 4000", "Lower
      elevation limit (metres): 1500", "Elevation: 2000–3500 m", "Range
-     elevation: 2500 to 5200 m", "Altitude (ft): 8000-9000".
+     elevation: 2500 to 5200 m", "Altitude (ft): 8000-9000"; a bare field label
+     on its own line labels the next line ("Range elevation" / "0 to 2800 m").
    * Quantities in metres (m, metres, meters), feet (ft, feet; converted
      x 0.3048 and rounded to the metre) or kilometres (only with an altitude
      word: "2.5–5 km"); thousands written "2,500", "2.500" or "2 500" (thin
@@ -988,7 +991,10 @@ def split_sentences(text: str) -> list[Sentence]:
                 section = stripped.rstrip(":.").strip()
                 back_matter = _is_section(stripped, BACK_MATTER_SECTIONS)
             out.append(Sentence(s, e, text[s:e], para, section, heading=True))
-            after_label = stripped.endswith(":")
+            # a bare elevation field ("Range elevation" then "2300 to 6100 m", Animal
+            # Diversity Web) labels the next line too
+            after_label = stripped.endswith(":") or bool(
+                _FIELD_RE.match(stripped.rstrip(":") + ": 0"))
             continue
         if after_label:  # a label's value is a paragraph of its own
             flush()
@@ -1409,7 +1415,7 @@ def _document_groups(text: str, strong: Sequence[tuple[int, int, str, str]] = ()
             found = head_noun(text[max(0, m.start() - 80):m.start()])
             if found is not None:
                 groups.setdefault(found[0], False)
-    for a, _b, _g, _e in strong:
+    for a, b, _g, _e in strong:
         line_start = text.rfind("\n", 0, a) + 1
         before = text[line_start:a]
         sep = re.search(r"[ \t]*(?:--|[-–—:,])?[ \t]*$", before)
@@ -1423,6 +1429,11 @@ def _document_groups(text: str, strong: Sequence[tuple[int, int, str, str]] = ()
                 continue  # a list of binomials ("Ambystoma rivulare, Pseudoeurycea bellii")
             learn(head_part + " ")
             continue
+        # a binomial alone on its line, its common name on the next (Animal Diversity
+        # Web's header "Lagopus muta" / "rock ptarmigan")
+        nxt = _name_line_after(text, b)
+        if nxt is not None:
+            learn(text[nxt[0]:nxt[1]] + " ")
         # binomial at the start of its line: the previous line, if a short header
         prev_end = line_start - 1
         if prev_end <= 0:
@@ -1443,6 +1454,37 @@ def _document_groups(text: str, strong: Sequence[tuple[int, int, str, str]] = ()
             if len(re.findall(rf"\b{stem}", text, re.I)) >= 2:  # written at least twice
                 learn(m.group(1) + " ")
     return groups
+
+
+def _name_line_after(text: str, end: int) -> tuple[int, int] | None:
+    """The next line's span when the binomial ending at ``end`` is alone on its line
+    (an authority may follow) and that next non-blank line is a short common name: 2 to
+    4 words of letters ("rock ptarmigan", "Large-eared Pika"), no section heading."""
+    line_end = text.find("\n", end)
+    if line_end < 0:
+        return None
+    rest = text[end:line_end]
+    if rest.strip() and not re.fullmatch(r"\s*\(?[A-Z][^\n]{0,60}\d{4}\)?\s*", rest):
+        return None
+    line_start = text.rfind("\n", 0, end) + 1
+    if re.search(r"[^\W\d_]", text[line_start:end].split()[0] if text[line_start:end].split()
+                 else "") is None:
+        return None
+    m = re.match(r"(?:[ \t]*\r?\n)+[ \t]*([^\W\d_][\w'’-]*(?:[ \t]+[^\W\d_][\w'’-]*){1,3})"
+                 r"[ \t]*(?:\r?\n|$)", text[line_end:])
+    if not m:
+        return None
+    phrase = m.group(1)
+    if _is_section(phrase, RANGE_SECTIONS + EXCLUDED_SECTIONS + _LABEL_WORDS) or re.fullmatch(
+            r"[A-Z][a-z]+ [a-z]+", phrase):
+        return None  # a heading ("Geographic Range") or another binomial
+    # written again (as "Rock ptarmigans ..."), like a title that is a common name: a
+    # page heading ("Scientific Information") is not
+    words = phrase.split()
+    pat = r"[\s-]+".join(re.escape(w) for w in words[:-1] + [_singular(words[-1])])
+    if not re.search(rf"\b{pat}", text[line_end + m.end(1):], re.I):
+        return None
+    return (line_end + m.start(1), line_end + m.end(1))
 
 
 _SUBJECT_NAME_RE = re.compile(
@@ -1564,6 +1606,15 @@ def _find_taxa(text: str, sentences: Sequence[Sentence]
                 break
             links.setdefault(prev.key[1], key)
             j -= 1
+    # a binomial alone on its line and its common name on the next ("Lagopus muta" /
+    # "rock ptarmigan"): linked
+    for _a, b, g, e in strong:
+        nxt = _name_line_after(text, b)
+        if nxt is None:
+            continue
+        for c in species_commons:
+            if nxt[0] <= c.start and c.end <= nxt[1] and c.common is not None:
+                links.setdefault(c.common, ("sci", f"{g} {e}"))
     # genera seen in two or more binomial-shaped pairs
     pair_counts: dict[tuple[str, str], int] = {}
     for m in _BINOMIAL_RE.finditer(text):
@@ -1582,6 +1633,10 @@ def _find_taxa(text: str, sentences: Sequence[Sentence]
         if (genus, ep) not in strong_pairs and (
                 _ENGLISH_END_RE.search(ep) or ep in NON_TAXON_MODIFIERS):
             continue  # "Polylepis ranging", "Moschus found"
+        if (genus, ep) not in strong_pairs and genus not in known_genera and any(
+                c.start <= m.start(1) and m.end(2) <= c.end for c in species_commons
+                if c.common in links):
+            continue  # "Rock ptarmigans" written twice: a linked common name, no binomial
         if genus in known_genera or (genus, ep) in repeated or (genus, ep) in strong_pairs:
             epithets.setdefault(ep, genus)
             sci.append(_TaxonMention(m.start(1), m.end(2), ("sci", f"{genus} {ep}")))
@@ -2640,6 +2695,13 @@ def _extract_text(text: str, document: str, gaz: Gazetteer) -> list[TaxonRecord]
             _share_with_listed(segs, before, s.start)
             continue
         field_band = _field_band(s.text, s.section)
+        if (field_band is None and s.section and re.match(r"\d", s.text)
+                and len(s.text.split()) <= 8):
+            # the value line under a bare field label ("Range elevation" / "2300 to 6100 m")
+            lab = s.section + ": "
+            fb = _field_band(lab + s.text) if _FIELD_RE.match(lab + "0") else None
+            if fb is not None:
+                field_band = (fb[0], fb[1], fb[2] - len(lab), fb[3] - len(lab))
         if field_band is not None:
             lo, hi, a, b = field_band
             rec.elevations.append(_Elev(lo, hi, Evidence(document, s.start + a, s.start + b,
