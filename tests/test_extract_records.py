@@ -148,3 +148,16 @@ def test_no_false_or_split_records(text: str, names: set[str], place_owner: str,
 ])
 def test_species_accounts(text: str, expected: dict, gaz: Gazetteer) -> None:
     assert _records(text, gaz) == expected
+
+
+# a ";"-separated list of taxa with group labels shares the places of its last clause; a
+# word before a web address is no binomial
+def test_labelled_list_and_url(gaz: Gazetteer) -> None:
+    text = ("Pdf File https://doi.org/10.1/x Abstract Frogs: Litoria angiana (Boulenger, "
+            "1915), Litoria arfakiana (Peters, 1878); skinks: Sphenomorphus flavipes (Parker, "
+            "1936), Emoia pallida (Brown, 1953); and the snake Natrix montana (Jong, 1926) are "
+            "reported from Simbai in Papua New Guinea.")
+    assert _records(text, gaz) == {
+        k: ({"PNG"}, (None, None)) for k in ("Litoria angiana", "Litoria arfakiana",
+                                             "Sphenomorphus flavipes", "Emoia pallida",
+                                             "Natrix montana")}

@@ -1692,7 +1692,8 @@ def _find_taxa(text: str, sentences: Sequence[Sentence]
             sci.append(_TaxonMention(tm.start(1), tm.end(2), ("sci", f"{tm.group(1)} {ep}")))
     # a binomial in an image's file name ("LLareta (Azorella compacte phil.).jpg") is
     # not a mention: misspelt there, it would make a second record or the subject
-    sci = [t for t in sci if not _FILE_NAME_AFTER_RE.match(text, t.end)]
+    sci = [t for t in sci if not _FILE_NAME_AFTER_RE.match(text, t.end)
+           and not _URL_AFTER_RE.match(text, t.end)]
     sci = _fold_synonyms(text, sentences, sci)
     # a derived group noun on its own ("the leopard", "Snow leopards") denotes the one
     # species of the document with that head; with several, it is left unresolved
@@ -1741,6 +1742,8 @@ def _find_taxa(text: str, sentences: Sequence[Sentence]
     return allm, links
 
 
+#: After a "binomial", a web address ("File https://doi.org/...").
+_URL_AFTER_RE = re.compile(r"://")
 #: The rest of a line that is an image's file name.
 _FILE_NAME_AFTER_RE = re.compile(
     r"[^\n]{0,60}?\.(?:jpe?g|png|svg|gif|tiff?|webp)[ \t]*(?:\r?\n|$)", re.I)
