@@ -322,3 +322,25 @@ def test_field_notes_and_photo_captions(gaz: Gazetteer) -> None:
     d = rec.to_dict()
     assert {c["iso3"] for c in d["countries"]} == {"CHE", "AND", "ESP", "ITA"}
     assert [a["boundary_name"] for a in d["admin1"]] == ["Valais"]
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    # the subject of a record statement, and the taxa listed beside it
+    ("Allium kermesinum is new for Austria; Carex rupestris and Draba dubia are new for "
+     "Slovenia.", {"Allium kermesinum": {"AUT"}, "Carex rupestris": {"SVN"},
+                   "Draba dubia": {"SVN"}}),
+    # a genus written with two or more epithets, and the list it heads
+    ("Cercyon alpinus , Cercyon tatricus , Helophorus montenegrinus and Paracymus "
+     "scutellaris are recorded for the first time in Switzerland.",
+     {k: {"CHE"} for k in ("Cercyon alpinus", "Cercyon tatricus", "Helophorus montenegrinus",
+                           "Paracymus scutellaris")}),
+])
+def test_record_statements_name_taxa(gaz: Gazetteer, text: str, expected: dict) -> None:
+    got = _taxa(text, gaz)
+    assert {k: v[1] for k, v in got.items() if k in expected} == expected
+
+
+def test_url_is_no_binomial(gaz: Gazetteer) -> None:
+    got = _taxa("Download .Pdf File https://doi.org/10.1/x. Panthera uncia (Schreber, 1775) "
+                "is found in Nepal.", gaz)
+    assert set(got) == {"Panthera uncia"}

@@ -340,6 +340,11 @@ DISTRIBUTION_CUES: tuple[str, ...] = (
     r"\bhabita[n]?\s+(?:en|los|las|el|la)\b", r"\bendémic[oa]s?\b", r"\bendemismos?\b",
     r"\brestricted\s+to\b", r"\bpresent\s+in\b", r"\bresident\s+in\b", r"\bbreeds?\s+in\b",
     r"\bspanning\b", r"\bextend(?:s|ing)?\b", r"\bfrom\b[^.;]*\bto\b",
+    # a record statement: "recorded for the first time in Switzerland", "new for Austria",
+    # "newly documented in Wyoming"
+    r"\b(?:recorded|reported|found|documented|collected)\s+for\s+the\s+first\s+time\s+"
+    r"(?:in|from)\b", r"\bnew\s+(?:for|to)\s+(?:the\s+)?[A-Z]",
+    r"\bnewly\s+(?:recorded|documented|reported|found)\b",
     # a presence stated or confirmed: "its presence in Bhutan was confirmed in 2010"
     r"\bpresence\s+(?:in|on)\b",
     r"\bconfirmed\s+(?:to\s+(?:occur|be\s+present)\s+)?(?:in|from|at|on)\b",
@@ -1046,6 +1051,7 @@ _ABBR_BINOMIAL_RE = re.compile(r"\b([A-Z])\.\s?([a-z]{3,})\b")
 _PAREN_BINOMIAL_RE = re.compile(r"\(\s*([A-Z][a-z]{2,})\s+([a-z]{3,})\b[^()\n]{0,80}\)")
 _PAREN_GENUS_RE = re.compile(r"\(\s*(?:genus\s+)?([A-Z][a-z]{2,})\s*\)")
 _EPITHET_STOP = frozenset("""
+http https www doi
 and are the was were has have had for with from that this which who species spp genus
 also not but can may its their into than then there these those being been family
 contains includes include living live lives occurs occur found is deer musk
@@ -1258,7 +1264,30 @@ def _strong_binomials(text: str) -> list[tuple[int, int, str, str]]:
         line = text[line_start:line_end if line_end >= 0 else len(text)]
         if _ok_pair(g, e) and len(line.split()) <= 10 and _latinish(g, e, lower_words):
             out.append((m.start(2), m.end(3), g, e))
+    # a binomial that is the subject of a record statement ("Allium kermesinum is new for
+    # Austria", "Carex aperta ... were newly documented in Wyoming"), and a genus written
+    # with two or more epithets ("Cercyon alpinus, Cercyon castaneipennis"), when the
+    # pairs look Latin
+    by_genus: dict[str, set[str]] = {}
+    for m in _BINOMIAL_RE.finditer(text):
+        g, e = m.group(1), m.group(2)
+        if not _ok_pair(g, e) or not _LATIN_GENUS_END_RE.search(g) \
+                or not _latinish(g, e, lower_words):
+            continue
+        by_genus.setdefault(g, set()).add(e)
+        if _RECORD_VERB_AFTER_RE.match(text, m.end()):
+            out.append((m.start(1), m.end(2), g, e))
+    for m in _BINOMIAL_RE.finditer(text):
+        if len(by_genus.get(m.group(1), ())) >= 2 and m.group(2) in by_genus[m.group(1)]:
+            out.append((m.start(1), m.end(2), m.group(1), m.group(2)))
     return sorted(set(out) | _listed_with(text, out, lower_words))
+
+
+#: After a binomial (and its authority), a statement that it is recorded somewhere.
+_RECORD_VERB_AFTER_RE = re.compile(
+    rf"(?:[ \t]*,?[ \t]*{_AUTHORITY})?[ \t]+(?:is|are|was|were|has[ \t]+been|have[ \t]+been)"
+    r"[ \t]+(?:\w+ly[ \t]+)?(?:new|recorded|reported|found|known|endemic|native|"
+    r"distributed|restricted|confined|documented|collected|present|widespread)\b")
 
 
 #: What separates the items of a list of binomials: ", ", " and ", "; ", a trinomial's
