@@ -161,3 +161,23 @@ def test_labelled_list_and_url(gaz: Gazetteer) -> None:
         k: ({"PNG"}, (None, None)) for k in ("Litoria angiana", "Litoria arfakiana",
                                              "Sphenomorphus flavipes", "Emoia pallida",
                                              "Natrix montana")}
+
+
+# a survey or checklist text that lists three or more species: the study area's places
+# (sentences that name no taxon) are those of every listed species; the study area's
+# altitudinal span is no species' band; without a survey cue, or with fewer than three
+# listed species, the places stay with the subject
+@pytest.mark.parametrize(("text", "expected"), [
+    ("Bird surveys were carried out in Eaglenest Wildlife Sanctuary, Arunachal Pradesh, "
+     "India. The survey recorded three threatened species (Blyth's Tragopan Tragopan "
+     "blythii, Rufous-necked Hornbill Aceros nipalensis and Rusty-bellied Shortwing "
+     "Brachypteryx hyperythra).",
+     {k: ({"IND"}, (None, None)) for k in ("Tragopan blythii", "Aceros nipalensis",
+                                           "Brachypteryx hyperythra")}),
+    ("Blyth's tragopan (Tragopan blythii) is found in Arunachal Pradesh, India. It is "
+     "larger than Aceros nipalensis (Hodgson, 1836), Brachypteryx hyperythra (Jerdon, 1844) "
+     "and Buceros bicornis (Linnaeus, 1758).",
+     {"Tragopan blythii": ({"IND"}, (None, None))}),
+])
+def test_inventory_study_area(text: str, expected: dict, gaz: Gazetteer) -> None:
+    assert _records(text, gaz) == expected

@@ -2553,6 +2553,9 @@ def _extract_text(text: str, document: str, gaz: Gazetteer) -> list[TaxonRecord]
     # accounts: in a document of several species accounts (a checklist, a page of Red
     # List profiles), each account's name line owns what follows it up to the next one
     headers = _account_headers(text, sents, by_sent, main)
+    # a survey or checklist abstract: the study area's places (sentences that name no
+    # taxon) are those of every species it lists, not only of the first one
+    inventory = [] if headers else _inventory_species(text, sents, by_sent)
     account: tuple[str, str] | None = None
     before_first = bool(headers) and min(headers) > 0
     carry: tuple[str, str] | None = None
@@ -2592,6 +2595,8 @@ def _extract_text(text: str, document: str, gaz: Gazetteer) -> list[TaxonRecord]
         # before the first name line of a checklist: the end of an account whose name is
         # not in the text (its places are listed as excluded, not given to the next taxon)
         foreign = before_first and not own and carry is None
+        study_area = (bool(inventory) and not own and carry is None and not s.heading
+                      and account is None and key == main)
         if not s.heading:
             carry = None if foreign else key
         if key is None:
@@ -2725,6 +2730,9 @@ def _extract_text(text: str, document: str, gaz: Gazetteer) -> list[TaxonRecord]
         rec = sentence_rec
         if s.heading or foreign or excluded_section or sec_status not in (None, "native"):
             _share_with_listed(segs, before, s.start)
+            if study_area:
+                _share_study_area(sentence_rec, [record(k) for k in inventory if k != key],
+                                  before[id(sentence_rec)])
             continue
         field_band = _field_band(s.text, s.section)
         if (field_band is None and s.section and re.match(r"\d", s.text)
@@ -2763,6 +2771,9 @@ def _extract_text(text: str, document: str, gaz: Gazetteer) -> list[TaxonRecord]
                 rec_at(a).elevations.append(_Elev(lo, hi, Evidence(
                     document, s.start + a, s.start + b, sentence_text), scope, breeding))
         _share_with_listed(segs, before, s.start)
+        if study_area:
+            _share_study_area(sentence_rec, [record(k) for k in inventory if k != key],
+                              before[id(sentence_rec)])
         rec.prefs.extend((h, Evidence(document, s.start + h.start, s.start + h.end,
                                       sentence_text)) for h in find_preferences(s.text))
     return list(records.values())
@@ -2874,6 +2885,48 @@ def _account_headers(text: str, sents: Sequence[Sentence],
         keys = [k for _i, k in run]
         out[run[0][0]] = main if main in keys else keys[0]
     return out if len(set(out.values())) >= 2 else {}
+
+
+#: Words of a survey, checklist or faunistic/floristic records text.
+_INVENTORY_CUE_RE = re.compile(
+    r"\b(?:surveys?|inventory|inventories|checklists?|check-list|species\s+list|"
+    r"(?:new|first)\s+(?:\w+\s+)?records?|records\s+of|recorded|herpetofauna|avifauna|"
+    r"(?:mammal|bird|amphibian|reptile|insect|beetle)\s+fauna|floristic|faunistic|"
+    r"collections?\s+(?:of|from)|species\s+richness|were\s+(?:observed|collected|found))\b",
+    re.I)
+
+
+def _inventory_species(text: str, sents: Sequence[Sentence],
+                       by_sent: dict[int, list[_TaxonMention]]) -> list[tuple[str, str]]:
+    """The species of a survey or checklist text, in order: the binomials it names in
+    lists of two or more, when there are three or more of them and the text has a
+    survey or records cue ("Bird surveys were carried out in ..., Arunachal Pradesh,
+    India. The survey recorded three threatened (Blyth's Tragopan blythii, ...)");
+    else none."""
+    if not _INVENTORY_CUE_RE.search(text):
+        return []
+    out: list[tuple[str, str]] = []
+    for i, s in enumerate(sents):
+        own = by_sent.get(i, [])
+        if len({t.key for t in own}) < 2:
+            continue
+        for _a, _b, keys in _taxon_lists(s, own):
+            sci = [k for k in keys if k[0] == "sci"]
+            if len(sci) >= 2:
+                out.extend(k for k in sci if k not in out)
+    return out if len(out) >= 3 else []
+
+
+def _share_study_area(rec: TaxonRecord, others: Sequence[TaxonRecord],
+                      before: tuple[int, int, int]) -> None:
+    """Give the places (not the bands: a study area's altitudinal span is no species'
+    band) that one sentence gave to ``rec`` to the other species of an inventory."""
+    np_, ne, _nv = before
+    for c in others:
+        c.places.extend(rec.places[np_:])
+        c.excluded.extend(rec.excluded[ne:])
+        for iso3, name in rec.country_names.items():
+            c.country_names.setdefault(iso3, name)
 
 
 def _share_with_listed(segs: Sequence[tuple[int, int, TaxonRecord, list[TaxonRecord]]],
