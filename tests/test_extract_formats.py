@@ -121,3 +121,28 @@ def test_line_after_binomial_not_written_again_is_no_name(gaz: Gazetteer) -> Non
             "Scientific notes follow.\n")
     rec = _one(text, gaz)
     assert rec["common_names"] == []
+
+
+# --------------------------------------------------------------------------- IUCN prose
+
+# "in litt." / "pers. comm." end no sentence, so the statement keeps its countries
+# together; feature names and Romance articles hide a place; a unit named in the
+# sentence resolves a homonym better than a region spanning both meanings
+@pytest.mark.parametrize(("text", "countries", "admin1"), [
+    ("The tragopan (Tragopan melanocephalus) has a range in the western Himalayas "
+     "(A. Rahmani in litt. 2012), occurring from north Pakistan east to Himachal Pradesh, India.",
+     {"PAK", "IND"}, {("IND", "Himachal Pradesh")}),
+    ("The tragopan (Tragopan melanocephalus) occurs in the Himalayas "
+     "(J. Smith pers. comm. 2014), in Pakistan and India.", {"PAK", "IND"}, set()),
+    ("The pine (Pinus nelsonii) occurs around the Sierra Peña Nevada in Nuevo León, Mexico.",
+     {"MEX"}, {("MEX", "Nuevo León")}),
+    ("The frog (Telmatobius edaphonastes) is known only from the Bolivian Andes, "
+     "at La Siberia, between Cochabamba and Santa Cruz.",
+     {"BOL"}, {("BOL", "Cochabamba"), ("BOL", "Santa Cruz")}),
+    ("The tragopan (Tragopan melanocephalus) occurs in north Pakistan, the largest "
+     "population in Palas Valley.", {"PAK"}, set()),
+])
+def test_iucn_prose_places(gaz: Gazetteer, text: str, countries: set, admin1: set) -> None:
+    rec = _one(text, gaz)
+    assert {c["iso3"] for c in rec["countries"]} == countries
+    assert {(a["country_iso3"], a["boundary_name"]) for a in rec["admin1"]} == admin1

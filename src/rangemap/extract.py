@@ -481,6 +481,9 @@ ABBREVIATIONS: frozenset[str] = frozenset({
     "ca", "c", "approx", "mt", "mts", "st", "dr", "no", "nos", "fig", "figs", "vs", "rep",
     "dem", "is", "sp", "spp", "ssp", "subsp", "var", "cf", "e.g", "i.e", "eg", "ie", "al",
     "etc", "prov", "dist", "co", "jr", "sr", "mr", "mrs", "ms", "prof", "ft", "vol", "pp",
+    # personal sources in IUCN/BirdLife text: "(A. Rahmani in litt. 2012)", "pers. comm.
+    # 2014", "pers. obs.", "unpubl. data"
+    "litt", "comm", "obs", "unpubl", "pers",
 })
 
 _COMPASS_WORDS = {

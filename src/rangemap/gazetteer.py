@@ -40,12 +40,16 @@ Matching rules (:meth:`Gazetteer.find_mentions`)
 4. Boundary-layer admin-1 names made only of generic words
    (:data:`GENERIC_ADMIN1_WORDS`: "Central", "Western", "Nord" ...), names
    whose words are all single letters ("K.P.") and one-word alternate names
-   of one or two letters (Natural Earth's "Lu" for Louth) are never matched;
+   of one or two letters (Natural Earth's "Lu" for Louth) are never matched
+   ("The Valley", Anguilla, is generic: "Palas Valley" names no Anguilla);
    explicit ``aliases.csv`` rows are always matched.
 5. A name with several meanings ("Punjab": IND and PAK; "Georgia": a country
    and a US state; "Kashmir": a region and a KAS unit) is resolved by context.
-   Each meaning scores 2 if one of its countries is named unambiguously in the
-   same sentence, 1 if elsewhere in the text, else 0; the best-scoring
+   Each meaning scores 2.5 if one of its countries is named unambiguously in
+   the same sentence as a country or an admin-1 unit, 2 if a region named there
+   spans it ("the Bolivian Andes ... Cochabamba and Santa Cruz" is Bolivia's
+   Santa Cruz, not Argentina's, though the Andes span both), 1 if named
+   elsewhere in the text, else 0; the best-scoring
    meanings are kept, then only the highest kind (country > region > admin1).
    If meanings of that kind remain in several countries they are all kept
    (the mention's ``targets`` lists all of them) unless they span more than
@@ -63,7 +67,10 @@ Matching rules (:meth:`Gazetteer.find_mentions`)
    :data:`FOREIGN_GENERIC_AFTER_NAME`) or followed by a feature word
    (:data:`FEATURE_AFTER`: "Lima river", "Victoria Falls", "Mexico City",
    "Sagarmatha National Park"; "Range", "Mountains", "Hills" only when
-   capitalised), or ending a list of proper names that closes with a plural
+   capitalised), or after a capitalised feature word and one or two
+   capitalised names ("Sierra Peña Nevada", "Cerro San Pedro"), or after a
+   capitalised Romance article (:data:`ARTICLES_BEFORE`: "La Siberia", a
+   Bolivian locality), or ending a list of proper names that closes with a plural
    feature word ("Khaptad, Sagarmatha and Langtang National Parks"). Names
    in the index are matched first, so "Tian Shan" (a
    region) is never "Shan" (an admin-1 unit of Myanmar) and "Altai Republic"
@@ -142,7 +149,7 @@ GENERIC_ADMIN1_WORDS: frozenset[str] = frozenset({
     "islands", "lakes", "lake", "river", "rivers", "plateau", "plateaux", "littoral",
     "savanes", "mountain", "mountains", "highlands", "lowlands", "border", "federal",
     "national", "district", "region", "province", "state", "territory", "city", "zone",
-    "neutral", "gulf", "cordillera", "laguna", "and", "of", "the",
+    "neutral", "gulf", "cordillera", "laguna", "and", "of", "the", "valley", "valleys",
 })
 
 #: Compass words: a multi-word name starting with one must be capitalised.
@@ -163,6 +170,10 @@ FEATURE_BEFORE: frozenset[str] = frozenset({
     "cordillera", "serra", "nevado", "pic", "peak", "laguna", "salar", "quebrada", "bahia",
     "paso", "desierto",
 })
+#: Romance articles that, capitalised before a name, make it part of a proper name: "La
+#: Siberia" (a Bolivian locality) is not Siberia, "El Altai" no region (a name written
+#: with its article, "La Rioja", "El Salvador", is matched whole first).
+ARTICLES_BEFORE: frozenset[str] = frozenset({"la", "el", "los", "las", "le", "les"})
 #: Words joining a feature word to its name: "Gulf of Mexico", "Salar de Atacama".
 _FEATURE_JOIN = frozenset({"of", "de", "del", "da", "do", "di", "la"})
 #: Admin-1 names that are also a generic word of another language when written after a
@@ -696,11 +707,14 @@ class Gazetteer:
         doc_countries: set[str] = set()
         named0: set[str] = set()  # countries named as countries or by a region
         sent_countries: dict[int, set[str]] = {}
+        sent_named: dict[int, set[str]] = {}  # named as a country or an admin-1 unit
         for start, _end, entries, _how in raw:
             if len(entries) == 1 and entries[0].kind in ("country", "admin1", "region"):
                 cs = entries[0].countries
                 doc_countries |= cs
                 sent_countries.setdefault(sent_of(start), set()).update(cs)
+                if entries[0].kind != "region":
+                    sent_named.setdefault(sent_of(start), set()).update(cs)
                 if entries[0].kind != "admin1":
                     named0 |= cs
         out: list[Mention] = []
@@ -708,8 +722,14 @@ class Gazetteer:
             chosen = entries
             if len(entries) > 1:
                 here = sent_countries.get(sent_of(start), set())
+                named_here = sent_named.get(sent_of(start), set())
 
-                def score(e: _Entry, here: set[str] = here) -> float:
+                # a country or unit named in the sentence beats one a region there spans
+                # ("the Bolivian Andes ... Cochabamba and Santa Cruz": Bolivia's)
+                def score(e: _Entry, here: set[str] = here,
+                          named_here: set[str] = named_here) -> float:
+                    if e.countries & named_here:
+                        return 2.5
                     if e.countries & here:
                         return 2
                     if e.countries & doc_countries:
@@ -999,6 +1019,19 @@ def _in_feature_name(text: str, folded: str, toks: Sequence[tuple[int, int, str]
                 and text[toks[i - 2][0]].isupper() \
                 and "\n" not in folded[toks[i - 2][0]:toks[i][0]]:
             return True
+        if prev in ARTICLES_BEFORE and gap.strip() == "" and "\n" not in gap \
+                and text[toks[i - 1][0]].isupper():
+            return True  # "La Siberia"
+        # a feature word before one or two capitalised names: "Sierra Peña Nevada",
+        # "Cerro San Pedro", "Sierra San Pedro Martír"
+        for k in (2, 3):
+            if i - k < 0 or words[i - k] not in FEATURE_BEFORE:
+                continue
+            between = range(i - k, i)
+            if all(text[toks[x][0]].isupper() for x in between) and all(
+                    folded[toks[x][1]:toks[x + 1][0]].strip(" .") == ""
+                    and "\n" not in folded[toks[x][1]:toks[x + 1][0]] for x in between):
+                return True
     if j < len(words):
         gap = folded[toks[j - 1][1]:toks[j][0]]
         if gap.strip(" -") == "" and "\n" not in gap:
