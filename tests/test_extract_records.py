@@ -181,3 +181,22 @@ def test_labelled_list_and_url(gaz: Gazetteer) -> None:
 ])
 def test_inventory_study_area(text: str, expected: dict, gaz: Gazetteer) -> None:
     assert _records(text, gaz) == expected
+
+
+# record identity: a name the text gives the subject ("sometimes referred to as N.
+# cranbrooki") is a synonym; an epithet glued by PDF text to the next word ("Parnassius
+# accogyanglaputsai subspec. nov." beside "P. acco") is the species with a subspecies; a
+# derived epithet ("ornithopodioides") is not split
+@pytest.mark.parametrize(("text", "names"), [
+    ("Naemorhedus baileyi (Pocock, 1914)\n\nThis species, sometimes referred to as N. "
+     "cranbrooki, inhabits forests in southeastern Tibet, China.",
+     {"Naemorhedus baileyi"}),
+    ("1. Parnassius accogyanglaputsai subspec. nov. (plate 1)\n\nThe district lies in the "
+     "range of P. acco Gray, 1852, in Xizang, China.",
+     {"Parnassius acco"}),
+    ("Carex ornithopoda (Willd., 1805) and Carex ornithopodioides (Hausm., 1854) occur in "
+     "Austria.",
+     {"Carex ornithopoda", "Carex ornithopodioides"}),
+])
+def test_synonyms_and_glued_names(text: str, names: set[str], gaz: Gazetteer) -> None:
+    assert _names(text, gaz) == names

@@ -1579,7 +1579,8 @@ _SYNONYM_CTX_RE = re.compile(
     r"(?:\bsyn(?:onym(?:s|y)?|s?\.)|\bbasionym|\boriginal\s+combination|"
     r"\bformerly\s+(?:known\s+as|classified\s+as|placed\s+in|treated\s+as|in)|"
     r"\bpreviously\s+(?:known\s+as|classified\s+as|placed\s+in|in)|\bincludes?\b|=|"
-    r"\bknown\s+(?:historically|formerly|previously)\s+as|\btype\s+locality\s+of)"
+    r"\bknown\s+(?:historically|formerly|previously)\s+as|\btype\s+locality\s+of|"
+    r"\breferred\s+to\s+as|\b(?:sometimes|also)\s+(?:known|called)(?:\s+as)?)"
     r"[^.;\n]{0,60}$"
     # the HMW/HBW "Taxonomy." field opens with the original name ("Taxonomy. Felis manul
     # Pallas, 1776, S of Lake Baikal, Russia.")
@@ -1722,6 +1723,7 @@ def _find_taxa(text: str, sentences: Sequence[Sentence]
         ep = tm.group(2).lower()
         if _ok_pair(tm.group(1), ep) and _latinish(tm.group(1), ep, set()):
             sci.append(_TaxonMention(tm.start(1), tm.end(2), ("sci", f"{tm.group(1)} {ep}")))
+    sci = _unglue_epithets(text, sci)
     # a binomial in an image's file name ("LLareta (Azorella compacte phil.).jpg") is
     # not a mention: misspelt there, it would make a second record or the subject
     sci = [t for t in sci if not _FILE_NAME_AFTER_RE.match(text, t.end)
@@ -1772,6 +1774,45 @@ def _find_taxa(text: str, sentences: Sequence[Sentence]
     allm = [t for t in allm if not _FILE_NAME_AFTER_RE.match(text, t.end)]
     allm.sort(key=lambda t: (t.start, t.end))
     return allm, links
+
+
+#: Endings that derive one epithet from another ("ornithopoda" -> "ornithopodioides"):
+#: an epithet that goes on with one is a name of its own, not two glued words.
+_DERIVED_EPITHET_RE = re.compile(
+    r"[a-z]{0,2}(?:oides|ensis|iformis|icola|ophila|ophil(?:us|a|um)|phyll(?:us|a|um)|"
+    r"ifolia|ifolius|iflora|icarpa|ianus|iana|ellus|ella|ulus|ula)$")
+
+
+def _unglue_epithets(text: str, sci: list[_TaxonMention]) -> list[_TaxonMention]:
+    """Split an epithet glued by PDF text to the next word ("Parnassius
+    accogyanglaputsai subspec. nov." with "P. acco" written elsewhere) into the species
+    and a subspecies: an epithet that starts with another epithet of the same genus
+    (written in full or abbreviated in the text) and goes on for four letters or more."""
+    known: dict[str, set[str]] = {}
+    for t in sci:
+        g, e = t.key[1].split()[:2] if t.key[0] == "sci" and " " in t.key[1] else ("", "")
+        if g:
+            known.setdefault(g, set()).add(e)
+    for m in _ABBR_BINOMIAL_RE.finditer(text):
+        for g in known:
+            if g[0] == m.group(1):
+                known[g].add(m.group(2))
+    out = []
+    for t in sci:
+        if t.key[0] == "sci" and " " in t.key[1] and t.subspecies is None:
+            g, e = t.key[1].split()[:2]
+            # (not a fragment of the same word split by a PDF space: "Arabis ste lulata")
+            stem = max((p for p in known.get(g, ()) if len(p) >= 4 and e.startswith(p)
+                        and len(e) - len(p) >= 6 and p not in _EPITHET_STOP
+                        and not _DERIVED_EPITHET_RE.match(e[len(p):])
+                        and not re.search(rf"\b{p}\s+{e[len(p):]}\b", text)), key=len,
+                       default=None)
+            if stem is not None:
+                t = _TaxonMention(t.start, t.end, ("sci", f"{g} {stem}"), t.display,
+                                  t.initial, t.common, t.group, t.generic,
+                                  f"{g} {stem} {e[len(stem):]}")
+        out.append(t)
+    return out
 
 
 #: After a "binomial", a web address ("File https://doi.org/...").
