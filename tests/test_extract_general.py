@@ -344,3 +344,16 @@ def test_url_is_no_binomial(gaz: Gazetteer) -> None:
     got = _taxa("Download .Pdf File https://doi.org/10.1/x. Panthera uncia (Schreber, 1775) "
                 "is found in Nepal.", gaz)
     assert set(got) == {"Panthera uncia"}
+
+
+def test_image_file_name_gives_no_cue_and_no_place(gaz: Gazetteer) -> None:
+    """ "Zoo" and "Salzburg" in a gallery file name are neither a cue nor a place; the
+    caption after it is read; a file name never reaches back over a sentence end."""
+    text = ("Rupicapra rupicapra (Linnaeus, 1758) is found in Italy.\n\n"
+            "Gamse (Rupicapra rupicapra) Zoo Salzburg 2014 g-crop.jpg Rupicapra rupicapra "
+            "occurs in Turkey and the Caucasus.\n")
+    got = _taxa(text, gaz)
+    assert got["Rupicapra rupicapra"][1] == {"ITA", "TUR", "RUS", "GEO", "ARM", "AZE"}
+    from rangemap.extract import _IMAGE_FILE_RE
+    assert [m.group() for m in _IMAGE_FILE_RE.finditer("It lives in Slovenia. photo.jpg")] \
+        == [" photo.jpg"]

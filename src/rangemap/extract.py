@@ -138,8 +138,10 @@ JSON-able result (``schema/ranges.schema.json``). The rules, in order:
    different taxa each go to their own first taxon; binomials listed together
    at the head of a sentence ("A, B and C were captured in X") share its
    places and bands; so do the taxa of one list across ";" and group labels
-   ("Frogs: A, B; skinks: C; and the snake D are reported from X"). ", while" and
-   ", whereas" also start a clause. A plural subject ("They ...", "These three
+   ("Frogs: A, B; skinks: C; and the snake D are reported from X"; "together
+   with", "along with", "as well as" join a list too), and a taxon that is the
+   subject of its own verb later in the sentence (", while B is found in Y") takes
+   the places after it. A plural subject ("They ...", "These three
    species ...") in a sentence naming no taxon refers back to the taxa last
    listed together in the paragraph, which share its places and bands.
 
@@ -1847,7 +1849,8 @@ def _genus_subject(text: str) -> str | None:
 
 
 #: An image file name on one line ("LLareta (Azorella compacte phil.).jpg").
-_IMAGE_FILE_RE = re.compile(r"[^\n|]{0,120}?\.(?:jpe?g|png|gif|svg|tiff?|webp)\b", re.I)
+_IMAGE_FILE_RE = re.compile(
+    r"(?:[^\n|.!?]|[.!?](?=\S)){0,100}?\.(?:jpe?g|png|gif|svg|tiff?|webp)\b", re.I)
 #: English words with a Latin-looking ending that follow a binomial in prose.
 _ENGLISH_TAILS = frozenset("""
 together whether either neither rather further other another after under over never ever
@@ -2535,6 +2538,9 @@ def _extract_text(text: str, document: str, gaz: Gazetteer) -> list[TaxonRecord]
     taxa, links = _find_taxa(text, sents)
     taxa, mentions = _names_vs_places(taxa, mentions, links)
     mentions = _drop_region_modifiers(text, mentions)
+    # a place in an image's file name ("... Zoo Salzburg 2014 g-crop.jpg") is none
+    files = [(m.start(), m.end()) for m in _IMAGE_FILE_RE.finditer(text)]
+    mentions = [m for m in mentions if not any(a <= m.start < b for a, b in files)]
     taxa = [t for t in taxa if not _SPECIES_GROUP_RE.match(text, t.end)]
     taxa = _single_species_genus(taxa)
 
@@ -3173,6 +3179,9 @@ _BRACKET_AFTER_RE = re.compile(r"\s*[(\[]([^()\[\]]{1,40})[)\]]")
 
 def _status_spans(sentence: str) -> list[tuple[int, int, str, str]]:
     """Status cues of a sentence as (start, end, status, cue), in order."""
+    # a word in an image's file name ("Gämse (Rupicapra rupicapra) Zoo Salzburg 2014
+    # g-crop.jpg") is no cue: blanked (same length, so offsets hold)
+    sentence = _IMAGE_FILE_RE.sub(lambda m: " " * len(m.group()), sentence)
     hits = [(m.start(), m.end(), "non-range", " ".join(m.group().split()))
             for rx in _NONRANGE_RE for m in rx.finditer(sentence)]
     hits += [(m.start(), m.end(), st, " ".join(m.group().split()))
