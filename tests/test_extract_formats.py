@@ -146,3 +146,19 @@ def test_iucn_prose_places(gaz: Gazetteer, text: str, countries: set, admin1: se
     rec = _one(text, gaz)
     assert {c["iso3"] for c in rec["countries"]} == countries
     assert {(a["country_iso3"], a["boundary_name"]) for a in rec["admin1"]} == admin1
+
+
+# --------------------------------------------------------------------------- MSW3/HMW lines
+
+# the authority after a binomial is no place; a ";" clause is a statement of its own, so
+# a region listed in a clause that names none of its countries implies them (guide rule 3)
+@pytest.mark.parametrize(("text", "countries"), [
+    ("CR Eleutherodactylus hamiotae Flores, 1993 Critically Endangered Country "
+     "Distribution: Brazil", {"BRA"}),
+    ("Mustela altaica Pallas, 1811. Distribution: Pamir and Tien Shan ranges; also NE "
+     "China and Mongolia.", {"TJK", "AFG", "CHN", "KGZ", "KAZ", "UZB", "MNG"}),
+    ("Mustela altaica Pallas, 1811. Distribution: Pamir and Tien Shan ranges in China "
+     "and Mongolia.", {"CHN", "MNG"}),
+])
+def test_msw3_hmw_lines(gaz: Gazetteer, text: str, countries: set) -> None:
+    assert {c["iso3"] for c in _one(text, gaz)["countries"]} == countries

@@ -1941,7 +1941,14 @@ def _is_author_citation(text: str, start: int, end: int) -> bool:
         return False
     if m.group("co"):
         return True
+    if _BINOMIAL_BEFORE_RE.search(text[max(0, start - 80):start]):
+        return True  # the authority of a name ("Eleutherodactylus hamiotae Flores, 1993")
     return bool(re.search(r"[(;]\s*$", text[max(0, start - 3):start]))
+
+
+#: A binomial (or trinomial) right before an author-year: the name's authority.
+_BINOMIAL_BEFORE_RE = re.compile(
+    r"\b[A-Z][a-z]{2,}[ \t]+(?:\([A-Z][a-z]+\)[ \t]+)?[a-z]{3,}(?:[ \t]+[a-z]{3,})?[ \t]+\(?$")
 
 
 _EMAIL_RE = re.compile(r"\b[\w.+-]+@[\w-]+\.[\w.-]+\b")
@@ -2762,8 +2769,8 @@ def _extract_text(text: str, document: str, gaz: Gazetteer) -> list[TaxonRecord]
                         "add it to data/boundaries/aliases.csv if that is right"))
                 prefix = text[s.start:m.start]
                 rdef = gaz.region_def(m.name) if m.kind == "region" else None
-                named_with = tuple(c for c in m.countries if c in named_here) \
-                    if m.kind == "region" else ()
+                named_with = tuple(c for c in m.countries if c in _clause_named(
+                    s.text, places, s.start, ms, named_here)) if m.kind == "region" else ()
                 span = None if rdef is None else span_countries(
                     s.text, rdef.countries,
                     [(x.start - s.start, x.end - s.start, x.countries) for x in places
@@ -2858,6 +2865,23 @@ def _drop_region_modifiers(text: str, mentions: list[Mention]) -> list[Mention]:
 
 _REGION_OF_RE = re.compile(
     r"^\s*,?\s*(?:in|of|within)\s+(?:the\s+)?(?:[A-Za-z]+(?:ern|ral)\s+)?$", re.I)
+
+
+def _clause_named(text: str, places: Sequence[Any], offset: int, at: int,
+                  named: set[str]) -> set[str]:
+    """Of the countries ``named`` in a sentence, those named in the ";" clause at ``at``:
+    a clause is a statement of its own (labelling guide rule 3), so "Altai, Tien Shan,
+    Pamir, and Himalayan ranges; also C China, Mongolia ..." names none of the
+    Himalaya's countries in its first statement."""
+    if ";" not in text:
+        return named
+    a = text.rfind(";", 0, at) + 1
+    b = text.find(";", at)
+    b = len(text) if b < 0 else b
+    inside = [p for p in places if a <= p.start - offset < b]
+    here = {t[0] for p in inside if p.kind == "country" for t in p.targets}
+    here |= _admin1_named_countries(text, inside, offset)
+    return named & here
 
 
 def _admin1_named_countries(text: str, places: Sequence[Any], offset: int) -> set[str]:
