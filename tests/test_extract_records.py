@@ -174,6 +174,11 @@ def test_labelled_list_and_url(gaz: Gazetteer) -> None:
      "Brachypteryx hyperythra).",
      {k: ({"IND"}, (None, None)) for k in ("Tragopan blythii", "Aceros nipalensis",
                                            "Brachypteryx hyperythra")}),
+    ("Floristic records from the Karawanken. Abstract. New records from the eastern "
+     "Karawanken (Slovenia and Austria) are reported. Carex rupestris (Allioni, 1785), "
+     "Draba dubia (Suter, 1802) and Pedicularis rosea (Wulfen, 1781) are new there.",
+     {k: ({"SVN", "AUT"}, (None, None)) for k in ("Carex rupestris", "Draba dubia",
+                                                 "Pedicularis rosea")}),
     ("Blyth's tragopan (Tragopan blythii) is found in Arunachal Pradesh, India. It is "
      "larger than Aceros nipalensis (Hodgson, 1836), Brachypteryx hyperythra (Jerdon, 1844) "
      "and Buceros bicornis (Linnaeus, 1758).",

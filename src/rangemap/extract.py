@@ -2616,6 +2616,7 @@ def _extract_text(text: str, document: str, gaz: Gazetteer) -> list[TaxonRecord]
     account: tuple[str, str] | None = None
     before_first = bool(headers) and min(headers) > 0
     carry: tuple[str, str] | None = None
+    carry_doc = False  # the carried taxon is the document's subject by default only
     prev_para, prev_section = -1, ""
     # the taxa of the last sentence that listed several ("A together with B and C ..."),
     # for a later plural subject ("They inhabit ...", "These three species ...")
@@ -2652,9 +2653,13 @@ def _extract_text(text: str, document: str, gaz: Gazetteer) -> list[TaxonRecord]
         # before the first name line of a checklist: the end of an account whose name is
         # not in the text (its places are listed as excluded, not given to the next taxon)
         foreign = before_first and not own and carry is None
-        study_area = (bool(inventory) and not own and carry is None and not s.heading
-                      and account is None and key == main)
+        # a statement of the study area: no taxon named, and none carried over from an
+        # earlier sentence that named one (anaphora and plural subjects are taxa's)
+        study_area = (bool(inventory) and not own and (carry is None or carry_doc)
+                      and not plural and not s.heading and account is None and key == main
+                      and not _ANAPHORA_RE.match(s.text))
         if not s.heading:
+            carry_doc = study_area or (carry_doc and not own and carry is not None)
             carry = None if foreign else key
         if key is None:
             continue
