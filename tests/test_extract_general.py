@@ -54,6 +54,11 @@ def _status(d: dict, iso3: str) -> str | None:
     ("It is not known whether it occurs in Bhutan.", "BTN", "uncertain"),
     ("It should be looked for in Bhutan.", "BTN", "uncertain"),
     ("Sight records from Bhutan are not accepted.", "BTN", "uncertain"),
+    ("It reportedly occurs in Bhutan.", "BTN", "uncertain"),
+    ("It is apparently present in Bhutan.", "BTN", "uncertain"),
+    ("There are anecdotal reports from Bhutan.", "BTN", "uncertain"),
+    ("Records from Bhutan are dubious.", "BTN", "uncertain"),
+    ("It has been claimed from Bhutan.", "BTN", "uncertain"),
     # a hedge after a contrast that refers back to the clause before it
     ("It was reported from Bhutan, but this needs verification.", "BTN", "uncertain"),
     ("It has been reported from Bhutan, but the record needs confirmation.", "BTN",

@@ -401,6 +401,9 @@ STATUS_CUES: dict[str, tuple[str, ...]] = {
                   r"\b(?:needs?|requires?|awaits?|awaiting)\s+(?:further\s+)?"
                   r"(?:confirmation|verification)\b",
                   r"\bquestionable\b", r"\bunverified\b", r"\balmost\s+certainly\b",
+                  r"\b(?:reportedly|allegedly|supposedly|purportedly|apparently)\b",
+                  r"\b(?:anecdotal|unsubstantiated|unreliable|unclear|dubious)\b",
+                  r"\bclaim(?:s|ed)?\b",
                   r"\bnot\s+(?:yet\s+)?(?:been\s+)?(?:confirmed|verified|accepted)\b",
                   r"\b(?:is|are|remains?|was|were)\s+(?:still\s+)?(?:unknown|unclear)\b",
                   r"\bwhether\s+(?:or\s+not\s+)?(?:it|they|the\s+species|this\s+species)\s+"
