@@ -179,6 +179,13 @@ def test_labelled_list_and_url(gaz: Gazetteer) -> None:
      "Draba dubia (Suter, 1802) and Pedicularis rosea (Wulfen, 1781) are new there.",
      {k: ({"SVN", "AUT"}, (None, None)) for k in ("Carex rupestris", "Draba dubia",
                                                  "Pedicularis rosea")}),
+    ("Field observations on salamanders of Nevado de Toluca\nField observations on the "
+     "salamanders\nAbstract. The salamander fauna of Estado de México, Mexico, is reviewed. "
+     "Four species have been reported from this volcano: Ambystoma rivulare (Taylor, 1940), "
+     "Pseudoeurycea bellii (Gray, 1850), P. leprosa and P. robertsi. The species list was "
+     "first recorded in 1938.",
+     {k: ({"MEX"}, (None, None)) for k in ("Ambystoma rivulare", "Pseudoeurycea bellii",
+                                           "Pseudoeurycea leprosa", "Pseudoeurycea robertsi")}),
     ("Blyth's tragopan (Tragopan blythii) is found in Arunachal Pradesh, India. It is "
      "larger than Aceros nipalensis (Hodgson, 1836), Brachypteryx hyperythra (Jerdon, 1844) "
      "and Buceros bicornis (Linnaeus, 1758).",

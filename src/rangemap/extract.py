@@ -1340,7 +1340,9 @@ def _listed_with(text: str, strong: Sequence[tuple[int, int, str, str]],
     return found - set(strong)
 
 
-_ENGLISH_END_RE = re.compile(r"(?:tion|sion|ing|ness|ment|ed|ly|ity|ism|ist|ure|ence|ance)$")
+#: English endings, singular or plural ("Field observations", "Species descriptions").
+_ENGLISH_END_RE = re.compile(
+    r"(?:(?:tion|sion|ing|ness|ment|ism|ist|ure|ence|ance)s?|ed|ly|ity|ities|nesses)$")
 #: After a binomial, its names in other languages (the HMW/HBW heading "28. Pallas's Cat
 #: Otocolobus manul French: Manul / German: Manul / Spanish: Manul").
 _VERNACULARS_AFTER_RE = re.compile(
@@ -2744,7 +2746,9 @@ def _extract_text(text: str, document: str, gaz: Gazetteer) -> list[TaxonRecord]
                     status, cue = gov
                     reason = (f"non-range context '{cue}'" if status == "non-range"
                               else f"{status} ('{cue}')")
-                elif not dist:
+                elif not dist and not study_area:
+                    # (the study area of a survey needs no cue: "The salamander fauna
+                    # of Nevado de Toluca, Estado de México, Mexico, is reviewed.")
                     status, reason = "non-range", "no distribution cue"
                 if m.match == "far" and (status in RANGE_STATUSES or status == "uncertain"):
                     # gazetteer rule 8: an admin-1 name of a far-away country, probably
