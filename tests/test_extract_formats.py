@@ -162,3 +162,20 @@ def test_iucn_prose_places(gaz: Gazetteer, text: str, countries: set, admin1: se
 ])
 def test_msw3_hmw_lines(gaz: Gazetteer, text: str, countries: set) -> None:
     assert {c["iso3"] for c in _one(text, gaz)["countries"]} == countries
+
+
+# a status bracket that closes a bare list clause covers the whole list (MSW3 style);
+# after a verb it stays on the name before it
+@pytest.mark.parametrize(("line", "expected"), [
+    ("Distribution: Nepal; Chile and Argentina (introduced); Bhutan.",
+     {"NPL": "native", "CHL": "introduced", "ARG": "introduced", "BTN": "native"}),
+    ("Distribution: Nepal, India; Morocco, Algeria, Tunisia (extinct).",
+     {"NPL": "native", "IND": "native", "MAR": "former", "DZA": "former", "TUN": "former"}),
+    ("Distribution: it occurs in Nepal and India (extinct).",
+     {"NPL": "native", "IND": "former"}),
+    ("Distribution: Nepal and India (Sikkim); Bhutan.",
+     {"NPL": "native", "IND": "native", "BTN": "native"}),
+])
+def test_msw3_status_bracket_after_list(gaz: Gazetteer, line: str, expected: dict) -> None:
+    rec = _one(f"Cervus elaphus Linnaeus, 1758.\n{line}\n", gaz)
+    assert _statuses(rec) == expected

@@ -3278,6 +3278,8 @@ def _governing_cue(cues: Sequence[tuple[int, int, str, str]], start: int, end: i
                 and not (st == "uncertain" and _BACKREF_HEDGE_RE.match(sentence[end:a])):
             continue
         if sentence.rfind("(", end, a) > sentence.rfind(")", end, a):
+            if st != "non-range" and _list_bracket(sentence, start, a):
+                return (st, cue)  # "; Chile and Argentina (introduced);" in a list
             continue  # "Nepal and India (extinct)": a bracket is about the name before it
         later = [p for p in places if p[0] >= b and not _breaks(sentence[b:p[0]], st)]
         if later and st != "non-range":
@@ -3293,6 +3295,28 @@ _OUTSIDE_RE = re.compile(
     r"(?:(?<!the\s)(?<!the\sfar\s)(?<!\w)(?:north|south|east|west)(?:-?(?:east|west))?(?:wards?)?"
     r"\s+of|\boutside(?:\s+of)?|\bbeyond|\bexcept(?:\s+in)?|"
     r"\b(?:boundar(?:y|ies)|borders?|frontiers?)\s+with)\s+(?:the\s+)?$", re.I)
+
+
+#: What may stand between the places of a bare list: separators, compass words.
+_LIST_FILLER_RE = re.compile(
+    r"(?:[\s,&]|\band\b|\bor\b|\bthe\b|\b(?:north|south|east|west|central|northern|"
+    r"southern|eastern|western)\b|[A-Z][\w'’.-]*)*")
+
+
+def _list_bracket(sentence: str, start: int, cue: int) -> bool:
+    """Whether the status bracket holding ``cue`` closes a bare list clause that the
+    place at ``start`` belongs to: the ";"-, ":"- or sentence-delimited clause has only
+    names, compass words and separators before the bracket, and ends right after it
+    (MSW3 "...; Chile and Argentina (introduced); ..." -- both introduced; a sentence
+    with a verb, "occurs in Nepal and India (extinct)", keeps the bracket on India)."""
+    open_ = sentence.rfind("(", 0, cue)
+    close = sentence.find(")", cue)
+    if open_ < 0 or close < 0 or len(sentence[open_ + 1:close].split()) > 2:
+        return False
+    a = max(sentence.rfind(";", 0, start), sentence.rfind(":", 0, start)) + 1
+    if not _LIST_FILLER_RE.fullmatch(sentence[a:open_]):
+        return False
+    return re.match(r"\s*(?:[;.]|$)", sentence[close + 1:]) is not None
 
 
 def _closed_bracket(sentence: str, cue: int, start: int) -> bool:
