@@ -467,3 +467,35 @@ def test_country_adjectives_before_a_region(real: Gazetteer, text: str,
                                             countries: list) -> None:
     ms = real.find_mentions(text)
     assert [m.countries[0] for m in ms if m.kind == "country"] == countries
+
+
+# rule 10: a unit's own name shadows the alternate names other units of the same country
+# list (Natural Earth gives Lord Howe Island the alternate name "New South Wales"); an
+# alternate name that no unit of its country bears still matches, and another country's
+# unit of that name stays a homonym for rule 5
+@pytest.mark.parametrize(
+    ("text", "targets"),
+    [("Found in Eastland.", (("AAA", "Eastland"),)),
+     ("Found in Westmark.", (("AAA", "Westmark"),)),
+     ("Found in Old Eastland.", (("AAA", "Islet"),)),
+     ("Found in Northshire.", (("AAA", "Northshire"), ("BBB", "Southfold")))],
+)
+def test_own_name_shadows_other_units_alternate_names(text: str, targets: tuple) -> None:
+    g = Gazetteer([("AAA", "Aland"), ("BBB", "Bland")],
+                  [("AAA", "Eastland", []), ("AAA", "Islet", ["Eastland", "Old Eastland"]),
+                   ("AAA", "Westmark", []), ("AAA", "Northshire", ["Westmark"]),
+                   ("BBB", "Southfold", ["Northshire"])])
+    [m] = g.find_mentions(text)
+    assert m.targets == targets
+    assert g.boundary_admin1("AAA", "Eastland") == "Eastland"
+
+
+@pytest.mark.parametrize(
+    ("text", "targets"),
+    [("Found in New South Wales.", (("AUS", "New South Wales"),)),
+     ("Found in Napo, Ecuador.", (("ECU", "Napo"),)),
+     ("Found in Tungurahua, Ecuador.", (("ECU", "Tungurahua"),))],
+)
+def test_own_name_shadows_alternates_in_the_boundaries(real: Gazetteer, text: str,
+                                                      targets: tuple) -> None:
+    assert [m.targets for m in real.find_mentions(text) if m.kind == "admin1"] == [targets]

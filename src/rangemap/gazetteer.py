@@ -100,6 +100,11 @@ Matching rules (:meth:`Gazetteer.find_mentions`)
 9. Country adjectives before a region (:data:`COUNTRY_ADJECTIVES`: "Swiss,
    Italian, and French Alps", "French Pyrenees") are mentions of those
    countries, so the region's statement names its countries.
+10. A unit's own boundary name shadows the alternate names that other units of
+    the same country list: Natural Earth gives Lord Howe Island the alternate
+    name "New South Wales" and Tungurahua "Napo", yet "New South Wales" and
+    "Napo" denote only the units that bear those names. Another country's
+    unit of that name is still a homonym (rule 5).
 """
 
 from __future__ import annotations
@@ -403,6 +408,7 @@ class _Entry:
     targets: tuple[tuple[str, str | None], ...]
     needs_capital: bool
     explicit: bool = False
+    alternate: bool = False  # an admin-1 unit's alternate name from the boundary layer
 
     @property
     def countries(self) -> frozenset[str]:
@@ -424,6 +430,21 @@ class _Index:
                 return
         entries.append(entry)
         self.max_len = max(self.max_len, len(key))
+
+
+def _shadow_alternates(idx: _Index) -> None:
+    """Rule 10: a unit's own name shadows other units' alternate names in its country.
+
+    Natural Earth lists "New South Wales" as an alternate name of Lord Howe Island,
+    "Napo" of Tungurahua, "Valencia" of Alicante: such a name denotes the unit that
+    bears it, never the units that merely list it (other countries' meanings stay,
+    for rule 5).
+    """
+    for key, entries in idx.by_key.items():
+        owners = {e.targets[0][0] for e in entries if e.kind == "admin1" and not e.alternate}
+        if owners and any(e.alternate and e.targets[0][0] in owners for e in entries):
+            idx.by_key[key] = [e for e in entries if not (
+                e.alternate and e.targets[0][0] in owners)]
 
 
 class Gazetteer:
@@ -484,7 +505,9 @@ class Gazetteer:
                 key = _key(nm)
                 if _generic(key) or (nm is not a1 and len(key) == 1 and len(key[0]) <= 2):
                     continue  # a one- or two-letter alternate name ("Lu") is never matched
-                idx.add(key, _Entry("admin1", a1, ((iso3, a1),), True))
+                idx.add(key, _Entry("admin1", a1, ((iso3, a1),), True,
+                                    alternate=_key(a1) != key))
+        _shadow_alternates(idx)
         grouped: dict[tuple[str, str], list[AliasRow]] = {}
         for row in aliases:
             grouped.setdefault((row.kind, fold(row.alias)), []).append(row)
@@ -613,8 +636,10 @@ class Gazetteer:
         return sorted(self._admin1.get(iso3, {}).values())
 
     def boundary_admin1(self, iso3: str, name: str) -> str | None:
-        """Boundary admin-1 name for ``name`` (a boundary name or alias) in ``iso3``."""
-        return self._admin1_alias.get(iso3, {}).get(fold(name.strip()))
+        """Boundary admin-1 name for ``name`` (a boundary name or alias) in ``iso3``; a
+        unit's own name wins over another unit's alternate name (rule 10)."""
+        key = fold(name.strip())
+        return self._admin1.get(iso3, {}).get(key) or self._admin1_alias.get(iso3, {}).get(key)
 
     def has_admin1(self, iso3: str, name: str) -> bool:
         """Whether ``name`` (boundary name or alias, any case) is an admin-1 unit of ``iso3``."""
