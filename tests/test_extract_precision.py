@@ -103,3 +103,62 @@ def test_species_group_is_not_its_head_species(text: str, expected: list,
 def test_organisation_names_are_not_range(text: str, expected: set[str],
                                           gaz: Gazetteer) -> None:
     assert _countries(text, gaz) == expected
+
+
+def _ranges(text: str, gaz: Gazetteer) -> dict[str, set[str]]:
+    """Scientific name -> range countries (units) of every record of ``text``."""
+    return {r.scientific_name or r.name: {u["iso3"] for u in r.to_dict()["units"]}
+            for r in merge_records(extract_text(text, "t.txt", gaz))}
+
+
+# a place said of a taxon named only in comparison, as a relative, prey or host is the
+# range of neither taxon (labelling guide: such a taxon is named in passing); a taxon
+# that opens a contrasting clause ("whereas P. y occurs in ...") gets its own places
+@pytest.mark.parametrize(("text", "subject", "other"), [
+    ("Moschus meminna is found in Peru. It differs from Moschus fuscus, which occurs in Ecuador.",
+     {"PER"}, set()),
+    ("Moschus meminna is found in Peru. It is most similar to M. fuscus from Ecuador and "
+     "Bolivia.", {"PER"}, set()),
+    ("Moschus meminna is found in Peru. Moschus meminna differs from its congener M. fuscus "
+     "of Ecuador by its larger size.", {"PER"}, set()),
+    ("Moschus meminna is found in Peru. Its closest relative is the northern M. fuscus, "
+     "known from Ecuador.", {"PER"}, set()),
+    ("Moschus meminna is found in Peru. Unlike Moschus fuscus, Moschus meminna also occurs "
+     "in Bolivia.", {"PER", "BOL"}, set()),
+    ("Moschus meminna, unlike M. fuscus, occurs in Peru.", {"PER"}, set()),
+    ("Moschus meminna is found in Peru. It is close to M. fuscus, found in Ecuador.",
+     {"PER"}, set()),
+    ("Moschus meminna is found in Peru. It differs from Moschus fuscus by its larger size and is "
+     "known from Bolivia.", {"PER", "BOL"}, set()),
+    ("Moschus meminna is found in Peru and Bolivia, whereas Moschus fuscus occurs in Ecuador.",
+     {"PER", "BOL"}, {"ECU"}),
+    ("Moschus meminna is found in Peru, while M. fuscus is restricted to Ecuador.",
+     {"PER"}, {"ECU"}),
+    ("Moschus meminna is found in Peru. It is sympatric with Moschus fuscus in Bolivia.",
+     {"PER"}, set()),
+])
+def test_places_of_related_taxa(text: str, subject: set[str], other: set[str],
+                                gaz: Gazetteer) -> None:
+    got = _ranges(text, gaz)
+    assert got["Moschus meminna"] == subject
+    assert got.get("Moschus fuscus", set()) == other
+
+
+def test_predator_in_apposition_takes_no_subject_place(gaz: Gazetteer) -> None:
+    text = ("The musk deer Moschus fuscus is found in Nepal. Its main predator, the snow "
+            "leopard (Panthera uncia), also ranges into Bhutan.")
+    assert _ranges(text, gaz)["Moschus fuscus"] == {"NPL"}
+
+
+# a paper's "Introduction" heading run into a flattened page is no "introduced" cue;
+# "introduction of ... to" still is
+@pytest.mark.parametrize(("text", "expected"), [
+    ("Moschus meminna. Notes on its range. Introduction The frog Moschus meminna is found in Peru.",
+     {"PER"}),
+    ("Moschus meminna. INTRODUCTION Moschus meminna is found in Peru.", {"PER"}),
+    ("Moschus meminna occurs in Peru. The introduction of Moschus meminna to Chile "
+     "failed.", {"PER"}),
+])
+def test_introduction_heading_is_no_status_cue(text: str, expected: set[str],
+                                               gaz: Gazetteer) -> None:
+    assert _ranges(text, gaz)["Moschus meminna"] == expected

@@ -144,6 +144,12 @@ JSON-able result (``schema/ranges.schema.json``). The rules, in order:
    the places after it. A plural subject ("They ...", "These three
    species ...") in a sentence naming no taxon refers back to the taxa last
    listed together in the paragraph, which share its places and bands.
+   A taxon named only as another's relative, prey, host or term of
+   comparison ("differs from", "similar to", "unlike", "than", "its congener",
+   "closest relative", "predator", "feeds on") is never the sentence's taxon
+   nor listed with it, and a place said of it (the nearest taxon named before
+   the place, with nothing between that returns to the subject) is non-range
+   for both ("It differs from P. x, which occurs in Ecuador").
 
 4. The *status* of each place found by the gazetteer in a sentence, in order:
    * ``non-range``, reason ``"heading"``, in a heading;
@@ -156,6 +162,8 @@ JSON-able result (``schema/ranges.schema.json``). The rules, in order:
      "Vagrant:", "Type locality:");
    * ``non-range``, reason ``"bibliographic reference"``, in a line holding a
      reference (volume: page. year);
+   * ``non-range``, reason ``"place of another taxon ..."``, when said of a
+     taxon named only in comparison or as relative, prey or host (rule 3);
    * the status of the cue that governs it (:data:`NON_RANGE_CUES`: trade,
      protection, captivity, hunting, museums, absence; :data:`STATUS_CUES`:
      uncertain, former, introduced, reintroduced, vagrant, type locality): a
@@ -2635,13 +2643,18 @@ def _extract_text(text: str, document: str, gaz: Gazetteer) -> list[TaxonRecord]
             group = []
         prev_para, prev_section = s.paragraph, s.section
         own = by_sent.get(i, [])
+        # taxa named only as another taxon's relative, prey, host or comparison ("It
+        # differs from P. x", "Unlike P. x, ...", "its predator, the snow leopard"):
+        # never the sentence's taxon nor listed with it
+        related = {id(t) for t in own if _is_related(s.text, t.start - s.start)}
+        free = [t for t in own if id(t) not in related]
         if i in headers:
             account, before_first = headers[i], False
         fallback = account or main
         plural = bool(group) and not own and not s.heading and bool(
             _PLURAL_SUBJECT_RE.match(s.text))
-        if own:
-            listed = max((keys for _a, _b, keys in _taxon_lists(s, own)), key=len)
+        if free:
+            listed = max((keys for _a, _b, keys in _taxon_lists(s, free)), key=len)
             group = [k for k in listed if k[0] == "sci"] if len(listed) > 1 else []
         if plural:
             key = group[0]
@@ -2651,8 +2664,8 @@ def _extract_text(text: str, document: str, gaz: Gazetteer) -> list[TaxonRecord]
                 own and not s.text[ana.end():own[0].start - s.start].strip()):
             # (not "The species Tyto alba occurs ...": a name right after is the taxon)
             key = carry or fallback
-        elif own:
-            key = own[0].key
+        elif free:
+            key = free[0].key
         else:
             key = carry or fallback
         # before the first name line of a checklist: the end of an account whose name is
@@ -2672,7 +2685,7 @@ def _extract_text(text: str, document: str, gaz: Gazetteer) -> list[TaxonRecord]
         # which taxa a place of this sentence belongs to: segments of the sentence, each
         # starting where a taxon (or a list of taxa) takes over (see _segments)
         segs = [(a0, b0, record(k), [record(x) for x in co])
-                for a0, b0, k, co in _segments(s, own, key)]
+                for a0, b0, k, co in _segments(s, free, key)]
         if plural:  # "These three species ...": the taxa last listed together
             segs = [(0, len(s.text) + 1, record(group[0]), [record(k) for k in group[1:]])]
 
@@ -2682,6 +2695,14 @@ def _extract_text(text: str, document: str, gaz: Gazetteer) -> list[TaxonRecord]
                 if a0 <= pos < b0:
                     return r
             return segs[0][2]
+
+        def related_at(pos: int, s: Sentence = s, own: list[_TaxonMention] = own,
+                       related: set[int] = related, key: tuple[str, str] = key) -> bool:
+            """Whether the place at ``pos`` is said of a taxon named only in passing (in
+            comparison, as a relative, prey or host): the labelling guide maps it for
+            neither taxon."""
+            other = _attached_taxon(s, own, related, pos)
+            return other is not None and other != key
 
         before = {id(r): (len(r.places), len(r.excluded), len(r.elevations))
                   for _a, _b, r, _co in segs}
@@ -2742,6 +2763,9 @@ def _extract_text(text: str, document: str, gaz: Gazetteer) -> list[TaxonRecord]
                     status, reason = "non-range", "name of an organisation"
                 elif _OUTSIDE_RE.search(s.text[max(0, ms - 40):ms]):
                     status, reason = "non-range", "reference point ('south of', 'outside')"
+                elif related_at(ms):
+                    status, reason = "non-range", ("place of another taxon, named in "
+                                                   "comparison or as relative, prey or host")
                 elif gov is not None:
                     status, cue = gov
                     reason = (f"non-range context '{cue}'" if status == "non-range"
@@ -3049,6 +3073,69 @@ _PLURAL_SUBJECT_RE = re.compile(
     r"[\W_]*(?:(?:however|thus|therefore|moreover|because|since|as|and|but)[,\s]+)*"
     r"(?:they|these(?:\s+\w+)?\s+(?:species|taxa|animals|plants|birds)|both(?:\s+species)?|"
     r"all\s+(?:three|four|five|six|of\s+them)(?:\s+species)?)\b", re.I)
+#: Words right before a taxon's name that make it another taxon's relative, prey, host
+#: or term of comparison ("differs from its congener", "similar to", "unlike", "than",
+#: "its closest relative is the", "preys on", "host plant"), up to four words between.
+_RELATION_BEFORE_RE = re.compile(
+    r"(?:\b(?:differs?|differing|different|distinguished|distinguishable|separable|"
+    r"separated|diagnosed)\s+from|\b(?:similar|closest|close|closely\s+related|related|"
+    r"allied|sister(?:\s+(?:species|taxon|group))?)\s+to|\bunlike|\bthan|"
+    r"\bresembl(?:es|ing|ance\s+to)|\bcompared\s+(?:with|to)|\bcomparison\s+(?:with|to)|"
+    r"\bin\s+contrast\s+to|\bconfused\s+with|\bcongen(?:ers?|eric)|\brelatives?|"
+    r"\bsister\s+(?:species|taxon)\s+of|\bpredators?|\bprey(?:s|ed|ing)?(?:\s+(?:up)?on)?|"
+    r"\bhosts?|\bfood\s+plants?|\bfeed(?:s|ing)?\s+(?:\w+ly\s+)?(?:up)?on|"
+    r"\bparasit\w*\s+(?:of|on)|\bpollinated\s+by|\bversus|\bvs\.?|\bcompetitors?)"
+    r"(?:[\s,:(]+(?!(?:and|or|but|whereas|while)\b)[\w'’.-]+){0,4}?[\s,:(]*$", re.I)
+
+#: What ends the statement about a related taxon ("P. x by its larger size, and is known
+#: from Peru", "(unlike P. x from Ecuador) it occurs in Peru"): the subject again.
+_RELATED_END_RE = re.compile(
+    r";|\bbut\b|\bwhereas\b|\bwhile\b|\balthough\b|\bthough\b|\bhowever\b|"
+    r"\band\s+(?:it\s+|is\s+|are\s+|also\s+|only\s+|was\s+)*(?:native|found|occurs?|"
+    r"present|resident|breeds|widespread|common|inhabits|lives|known|recorded|distributed|"
+    r"restricted|endemic|confined|ranges?)\b|"
+    r"\b(?:it|this\s+species|the\s+new\s+species|the\s+species)\s+(?:\w+ly\s+)?(?:occurs|"
+    r"is|lives|inhabits|ranges|was)\b", re.I)
+
+
+#: After a comparison inserted between commas ("P. y, unlike P. x, occurs in Peru"), the
+#: main clause's finite verb returns to the subject (a participle does not: "similar to
+#: P. x, found in Ecuador" is said of P. x).
+_INSERTED_END_RE = re.compile(
+    r",\s+(?:also\s+|only\s+|still\s+|mainly\s+)*(?:occurs?|is|are|lives?|inhabits?|"
+    r"ranges?|breeds?|was|were|has|have)\b", re.I)
+
+
+def _is_related(sentence: str, pos: int) -> bool:
+    """Whether the taxon named at ``sentence[pos:]`` is named as another taxon's
+    relative, prey, host or term of comparison (:data:`_RELATION_BEFORE_RE`)."""
+    return bool(_RELATION_BEFORE_RE.search(sentence, max(0, pos - 80), pos))
+
+
+def _attached_taxon(s: Sentence, own: Sequence[_TaxonMention], related: set[int],
+                    pos: int) -> tuple[str, str] | None:
+    """The taxon named only in passing that a place at ``s.text[pos:]`` is said of: the
+    nearest taxon named before the place, when it is a related one ("similar to P. x
+    from Ecuador") and nothing between returns to the subject; else ``None``."""
+    before = [t for t in own if t.end - s.start <= pos]
+    if not before:
+        return None
+    t = max(before, key=lambda t: t.end)
+    if id(t) not in related:
+        return None
+    a, b = t.start - s.start, t.end - s.start
+    between = s.text[b:pos]
+    if _RELATED_END_RE.search(between):
+        return None
+    cue = _RELATION_BEFORE_RE.search(s.text, max(0, a - 80), a)
+    if cue is not None and s.text[:cue.start()].rstrip().endswith(",") \
+            and _INSERTED_END_RE.search(between):
+        return None
+    opened = s.text.rfind("(", 0, a)
+    if opened > s.text.rfind(")", 0, a) and ")" in between \
+            and s.text[opened + 1:a].strip():
+        return None  # "(unlike P. x of Ecuador) it occurs in Peru", not "(P. x)"
+    return t.key
 
 
 #: Words between two taxa that end a list of taxa (a verb, a preposition, a comparison):
@@ -3213,6 +3300,12 @@ _NOT_SINCE_RE = re.compile(r"[^.;]{0,60}?\bsince\s+(?:the\s+)?(?:1[5-9]\d\d|20[0
 _BRACKET_AFTER_RE = re.compile(r"\s*[(\[]([^()\[\]]{1,40})[)\]]")
 
 
+#: A paper's section heading run into the text of a flattened page ("... Ecuadorian
+#: Hillstar. Introduction extreme north Ecuador ..."): not a cue, unless it introduces
+#: something somewhere ("Introduction of goats to ...").
+_HEADING_CUE_RE = re.compile(r"(?:Introduction|INTRODUCTION)(?!\s+(?:of|to|into|in)\b)")
+
+
 def _status_spans(sentence: str) -> list[tuple[int, int, str, str]]:
     """Status cues of a sentence as (start, end, status, cue), in order."""
     # a word in an image's file name ("Gämse (Rupicapra rupicapra) Zoo Salzburg 2014
@@ -3221,7 +3314,9 @@ def _status_spans(sentence: str) -> list[tuple[int, int, str, str]]:
     hits = [(m.start(), m.end(), "non-range", " ".join(m.group().split()))
             for rx in _NONRANGE_RE for m in rx.finditer(sentence)]
     hits += [(m.start(), m.end(), st, " ".join(m.group().split()))
-             for st, rx in _STATUS_RE for m in rx.finditer(sentence)]
+             for st, rx in _STATUS_RE for m in rx.finditer(sentence)
+             if not _HEADING_CUE_RE.fullmatch(m.group())
+             or not _HEADING_CUE_RE.match(sentence, m.start())]
     # "reintroduced" also matches the introduced pattern's tail: keep the longer cue
     hits.sort(key=lambda h: (h[0], -(h[1] - h[0])))
     out: list[tuple[int, int, str, str]] = []
