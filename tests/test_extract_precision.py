@@ -162,3 +162,68 @@ def test_predator_in_apposition_takes_no_subject_place(gaz: Gazetteer) -> None:
 def test_introduction_heading_is_no_status_cue(text: str, expected: set[str],
                                                gaz: Gazetteer) -> None:
     assert _ranges(text, gaz)["Moschus meminna"] == expected
+
+
+# a locality given by its bearing or distance from a town names the town as a reference
+# point, not as range ("113 km W. of Madang")
+@pytest.mark.parametrize(("text", "expected"), [
+    ("Moschus meminna was found at Kodari, 20 km N. of Bagmati, Nepal.", (set(), {"NPL"})),
+    ("Moschus meminna occurs in the hills SE of Lima, Peru.", (set(), {"PER"})),
+    ("Moschus meminna occurs 30 km from Cusco, Peru.", (set(), {"PER"})),
+    ("Moschus meminna occurs in SE Bolivia and in the N of India.", (set(), {"BOL", "IND"})),
+    ("Moschus meminna occurs in Bagmati, Nepal.", ({"Bagmati"}, {"NPL"})),
+])
+def test_bearing_and_distance_from_a_town(text: str, expected: tuple,
+                                          gaz: Gazetteer) -> None:
+    [rec] = merge_records(extract_text(text, "t.txt", gaz))
+    d = rec.to_dict()
+    assert ({a["boundary_name"] for a in d["admin1"]}, {u["iso3"] for u in d["units"]}) \
+        == expected
+
+
+# an author's postal address run into the text of a flattened page (postal code, street
+# number, e-mail, country in capitals, footnote number, institution: two kinds or more)
+# is not range; a range statement with a number in it still is
+@pytest.mark.parametrize(("text", "expected"), [
+    ("Moschus meminna in Peru. 1Centro de Estudios, Calle Real s/n, 43350, Pachuca, "
+     "Hidalgo, MEXICO 2Laboratorio de Zoología, Facultad de Ciencias, Distrito Federal "
+     "04510, MEXICO Abstract.—Moschus meminna is distributed in Puno, Peru.",
+     {"PER"}),
+    ("Moschus meminna. Jan Novak, Slovačka 26, SR-21000 Novi Sad, Serbia; Eva Horak, "
+     "Nádražní 7, 11000 Praha, Czech Republic. Moschus meminna is distributed in Bolivia.",
+     {"BOL"}),
+    ("Moschus meminna is distributed in Puno and Cusco, Peru, at 3,500 m (12345 records).",
+     {"PER"}),
+])
+def test_addresses_in_flattened_text_are_not_range(text: str, expected: set[str],
+                                                   gaz: Gazetteer) -> None:
+    assert _countries(text, gaz) == expected
+
+
+# a place that ends an organisation's name ("University of Alaska", "Universidad
+# Autónoma del Estado de Hidalgo", "Zoological Survey of India") is not range
+@pytest.mark.parametrize(("text", "expected"), [
+    ("Moschus meminna occurs in Nepal (specimens at the Zoological Survey of India).",
+     {"NPL"}),
+    ("Moschus meminna is found in Puebla, as collected by the Universidad Autónoma del "
+     "Estado de Hidalgo.", {"Puebla"}),
+    ("Moschus meminna is found in Puebla and Hidalgo.", {"Puebla", "Hidalgo"}),
+])
+def test_place_ending_an_organisation_name(text: str, expected: set[str],
+                                           gaz: Gazetteer) -> None:
+    [rec] = merge_records(extract_text(text, "t.txt", gaz))
+    d = rec.to_dict()
+    got = {a["boundary_name"] for a in d["admin1"]} or {c["iso3"] for c in d["countries"]}
+    assert got == expected
+
+
+# the first word of a region's name used as an adjective ("the Balkan populations", in a
+# text naming the Balkan Peninsula) is not the admin-1 unit of that name
+@pytest.mark.parametrize(("text", "expected"), [
+    ("Moschus meminna lives in the Balkan Peninsula; the Balkan populations are small.",
+     False),
+    ("Moschus meminna lives in Balkan, Turkmenistan, and in the Balkan Peninsula.", True),
+])
+def test_region_head_word_as_adjective(text: str, expected: bool, gaz: Gazetteer) -> None:
+    [rec] = merge_records(extract_text(text, "t.txt", gaz))
+    assert ("TKM" in {u["iso3"] for u in rec.to_dict()["units"]}) is expected

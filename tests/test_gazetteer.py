@@ -499,3 +499,14 @@ def test_own_name_shadows_other_units_alternate_names(text: str, targets: tuple)
 def test_own_name_shadows_alternates_in_the_boundaries(real: Gazetteer, text: str,
                                                       targets: tuple) -> None:
     assert [m.targets for m in real.find_mentions(text) if m.kind == "admin1"] == [targets]
+
+
+@pytest.mark.parametrize(
+    ("text", "kinds"),
+    [("the Sierra Peña Nevada, Mexico", ["country"]),
+     ("the Cerro San Pedro Nevada", []),
+     ("in Nevada and Utah", ["admin1", "admin1"]),
+     ("Sierra Madre, Nevada", ["admin1"])],
+)
+def test_feature_word_two_names_back(real: Gazetteer, text: str, kinds: list) -> None:
+    assert [m.kind for m in real.find_mentions(text)] == kinds

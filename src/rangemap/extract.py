@@ -162,6 +162,12 @@ JSON-able result (``schema/ranges.schema.json``). The rules, in order:
      "Vagrant:", "Type locality:");
    * ``non-range``, reason ``"bibliographic reference"``, in a line holding a
      reference (volume: page. year);
+   * ``non-range`` in an author's address (a line with an e-mail address or an
+     institution and no range statement; in flattened text, marks of two kinds
+     of a postal address around the name: :func:`_in_address`), an author-year
+     citation, a cited work's title, an organisation's name ("University of
+     Alaska"), or as a reference point ("south of Canada", "113 km W. of
+     Madang", "20 km from Cusco");
    * ``non-range``, reason ``"place of another taxon ..."``, when said of a
      taxon named only in comparison or as relative, prey or host (rule 3);
    * the status of the cue that governs it (:data:`NON_RANGE_CUES`: trade,
@@ -1918,6 +1924,16 @@ _ORG_AFTER_RE = re.compile(
     r"Council|Institute|University|Commission|Bureau|Herbarium|Academy)\b")
 
 
+#: Before a place name, the head of an organisation's name that ends in it ("University
+#: of Alaska", "Universidad Autónoma del Estado de Hidalgo", "Zoological Survey of
+#: India"): the place names the organisation, it is not range.
+_ORG_BEFORE_RE = re.compile(
+    r"\b(?:Universit(?:y|ies)|Universidad|Universidade|Université|Universität|Institute|"
+    r"Instituto|Institut|Museum|Museo|Musée|Academy|Academia|Survey|Society|Ministry|"
+    r"Ministerio|Department|Departamento|Herbarium|College|Council|Commission|Bureau|"
+    r"Agency|Service|Foundation|Fundación|Centre|Center|Centro|Laboratory|Laboratorio)"
+    r"(?:\s+(?:of|de|del|da|do|des|di|für|for|the|la|and|y|&|[A-Z][\w'’.-]*)){0,6}\s+$")
+
 _TITLE_WORD = r"(?:[A-Z][\w'’.-]*|of|and|the|in|to|for|de|la|del|et|&)"
 #: A capitalised title run after a name, closed by a year in parentheses: "... Including
 #: Ceylon and Burma (1939)".
@@ -1982,6 +1998,44 @@ def _is_affiliation(line: str) -> bool:
     if _EMAIL_RE.search(line) or _COPYRIGHT_RE.search(line):
         return True
     return bool(_INSTITUTION_RE.search(line)) and _first(_DIST_RE, line) is None
+
+
+#: Marks of a postal address, by kind: a postal code (5-6 digits, "SR-21000", "C.P.
+#: 04510"), a street or house number ("Slovačka 26", "Galeana # 3", "s/n", "Km 4.5",
+#: "P.O. Box"), an e-mail address, a country in capitals after a comma (", MEXICO"), a
+#: footnote number glued to a name ("1Predio", "³Laboratorio"), an institution.
+_ADDRESS_MARKS: tuple[re.Pattern[str], ...] = (
+    re.compile(r"(?<![\w.,])(?:[A-Z]{1,3}-)?\d{5,6}(?![\w.,]|\s*(?:m|ft|km|mm|cm|g|kg)\b)"
+               r"|\bC\.\s?P\.\s?\d{4,6}\b"),
+    re.compile(r"(?i:\bs/n\b|#\s*\d|\bkm\.?\s*\d+(?:[.,]\d+)?\b(?!\s*(?:[NSEW]\b|north|"
+               r"south|east|west|from|of|long|wide|away))|\bP\.?\s?O\.?\s+Box\b|"
+               r"\b(?:calle|avenida|av\.|street|st\.|road|rd\.|carretera|apartado|bulevar|"
+               r"boulevard|ulica|strasse|straße)\b)"
+               r"|\b[A-Z][a-zà-ž]+\s+\d{1,4}(?:/\d{1,4})?,"),
+    _EMAIL_RE,
+    re.compile(r",\s+(?:[A-Z]{2,}\.?\s?){1,3}(?:[,;]|\s+\d|\s*$|\s+[A-Z\d¹²³⁴⁵⁶⁷⁸⁹])"),
+    re.compile(r"(?:^|\s)(?:\d{1,2}|[¹²³⁴⁵⁶⁷⁸⁹*†‡§])(?:,\d)?[A-Z][a-zà-ž]{2,}"),
+    _INSTITUTION_RE,
+)
+#: Prose: three lower-case words in a row ("in the state of") -- an address has none.
+_PROSE_RUN_RE = re.compile(r"\b[a-zà-ž]+\s+[a-zà-ž]+\s+[a-zà-ž]+\b")
+
+
+def _in_address(sentence: str, start: int, end: int) -> bool:
+    """Whether the name at ``sentence[start:end]`` is part of a postal address (an
+    author's affiliation run into the text of a flattened page): in the stretch around
+    it that holds no prose (three lower-case words in a row), marks of at least two
+    kinds of :data:`_ADDRESS_MARKS`."""
+    before = sentence[max(0, start - 160):start]
+    runs = list(_PROSE_RUN_RE.finditer(before))
+    if runs:
+        before = before[runs[-1].end():]
+    after = sentence[end:end + 80]
+    run = _PROSE_RUN_RE.search(after)
+    if run:
+        after = after[:run.start()]
+    window = before + sentence[start:end] + after
+    return sum(1 for rx in _ADDRESS_MARKS if rx.search(window)) >= 2
 
 
 #: A line longer than this is flattened text (a whole page on one line): its own
@@ -2753,13 +2807,15 @@ def _extract_text(text: str, document: str, gaz: Gazetteer) -> list[TaxonRecord]
                 elif (_CITATION_RE.search(_line_at(text, m.start, s.text))
                       or _JOURNAL_HEADER_RE.search(s.text[max(0, ms - 50):me + 50])):
                     status, reason = "non-range", "bibliographic reference"
-                elif _is_affiliation(_line_at(text, m.start, s.text)):
+                elif _is_affiliation(_line_at(text, m.start, s.text)) \
+                        or _in_address(s.text, ms, me):
                     status, reason = "non-range", "author affiliation"
                 elif _is_author_citation(s.text, ms, me):
                     status, reason = "non-range", "author of a cited work"
                 elif _in_work_title(s.text, ms, me):
                     status, reason = "non-range", "title of a cited work"
-                elif _ORG_AFTER_RE.match(s.text, me):
+                elif _ORG_AFTER_RE.match(s.text, me) \
+                        or _ORG_BEFORE_RE.search(s.text, max(0, ms - 120), ms):
                     status, reason = "non-range", "name of an organisation"
                 elif _OUTSIDE_RE.search(s.text[max(0, ms - 40):ms]):
                     status, reason = "non-range", "reference point ('south of', 'outside')"
@@ -2884,9 +2940,16 @@ def _drop_region_modifiers(text: str, mentions: list[Mention]) -> list[Mention]:
 
     "Maritime Alps", "Western Ghats": an admin-1 name (Maritime, Togo; Western, Kenya)
     followed by nothing but spaces and then a region name is part of that region's
-    name, not a place of its own (the whole name wins, as in "Tian Shan").
+    name, not a place of its own (the whole name wins, as in "Tian Shan"); so is the
+    first word of a region name of the document used as an adjective ("the Balkan
+    populations" beside "the Balkan Peninsula").
     """
     regions = {m.start for m in mentions if m.kind == "region"}
+    # the first word of a region's longer name, used alone as its adjective ("the
+    # Balkan populations" in a text naming the Balkan Peninsula) is not the admin-1
+    # unit of that name (Balkan, Turkmenistan)
+    heads = {m.surface.split()[0].lower() for m in mentions
+             if m.kind == "region" and len(m.surface.split()) > 1}
     out = []
     for m in mentions:
         if m.kind == "admin1":
@@ -2894,6 +2957,8 @@ def _drop_region_modifiers(text: str, mentions: list[Mention]) -> list[Mention]:
             while j < len(text) and text[j] in " \t":
                 j += 1
             if j > m.end and j in regions and "\n" not in text[m.end:j]:
+                continue
+            if m.surface.lower() in heads and j > m.end and text[j:j + 1].islower():
                 continue
         out.append(m)
     return out
@@ -3389,7 +3454,12 @@ def _governing_cue(cues: Sequence[tuple[int, int, str, str]], start: int, end: i
 _OUTSIDE_RE = re.compile(
     r"(?:(?<!the\s)(?<!the\sfar\s)(?<!\w)(?:north|south|east|west)(?:-?(?:east|west))?(?:wards?)?"
     r"\s+of|\boutside(?:\s+of)?|\bbeyond|\bexcept(?:\s+in)?|"
-    r"\b(?:boundar(?:y|ies)|borders?|frontiers?)\s+with)\s+(?:the\s+)?$", re.I)
+    r"\b(?:boundar(?:y|ies)|borders?|frontiers?)\s+with|"
+    # a locality given by its distance or bearing from a town: "113 km W. of Madang",
+    # "SE of Lima", "20 km from Cusco"
+    r"(?-i:(?<!the\s)\b(?:[NSEW]|NE|NW|SE|SW|[NS][NS]?[EW])\.?)\s+of|"
+    r"\b\d+(?:[.,]\d+)?\s*(?:km|mi|miles|kilometres|kilometers)\.?\s+(?:from|of))"
+    r"\s+(?:the\s+)?$", re.I)
 
 
 #: What may stand between the places of a bare list: separators, compass words.
