@@ -510,3 +510,27 @@ def test_own_name_shadows_alternates_in_the_boundaries(real: Gazetteer, text: st
 )
 def test_feature_word_two_names_back(real: Gazetteer, text: str, kinds: list) -> None:
     assert [m.kind for m in real.find_mentions(text)] == kinds
+
+
+# rule 11: a one-word admin-1 name that is an ordinary English word is not matched at a
+# sentence start; "The Valley" needs its article
+@pytest.mark.parametrize(
+    ("text", "admin1"),
+    [("Male differs from the female by its red face.", []),
+     ("Plumage grey. Male larger.", []),
+     ("It breeds on atolls near Male, Maldives.", ["Malé"]),
+     ("found in the Palas Valley of Pakistan", []),
+     ("found on The Snares, New Zealand", ["The Snares"]),
+     ("found on snares and in traps", []),
+     ("Yunnan: common.", ["Yunnan"])],
+)
+def test_common_word_admin1_names(real: Gazetteer, text: str, admin1: list) -> None:
+    assert [m.name for m in real.find_mentions(text) if m.kind == "admin1"] == admin1
+
+
+def test_common_word_admin1_list_matches_boundaries(real: Gazetteer) -> None:
+    # every listed word is the folded name of a boundary admin-1 unit
+    from rangemap.gazetteer import COMMON_WORD_ADMIN1
+    names = {fold(n).removeprefix("the ") for iso3 in real.iso3s
+             for n in real.admin1_names(iso3)}
+    assert COMMON_WORD_ADMIN1 <= names

@@ -105,6 +105,11 @@ Matching rules (:meth:`Gazetteer.find_mentions`)
     name "New South Wales" and Tungurahua "Napo", yet "New South Wales" and
     "Napo" denote only the units that bear those names. Another country's
     unit of that name is still a homonym (rule 5).
+11. A one-word admin-1 name that is also an ordinary English word
+    (:data:`COMMON_WORD_ADMIN1`: "Male" for Malé, "Reading", "Delta", "Lot") is
+    not matched at the start of a sentence, where its capital proves nothing
+    ("Male differs from ..."); one whose boundary name begins with "The" ("The
+    Snares", New Zealand) is matched only with its article.
 """
 
 from __future__ import annotations
@@ -135,6 +140,7 @@ __all__ = [
     "COMMON_WORD_NAMES",
     "GENERIC_ADMIN1_WORDS",
     "MAX_AMBIGUOUS_COUNTRIES",
+    "COMMON_WORD_ADMIN1",
 ]
 
 #: Country names that are also ordinary English words: matched only when capitalised.
@@ -155,6 +161,20 @@ GENERIC_ADMIN1_WORDS: frozenset[str] = frozenset({
     "savanes", "mountain", "mountains", "highlands", "lowlands", "border", "federal",
     "national", "district", "region", "province", "state", "territory", "city", "zone",
     "neutral", "gulf", "cordillera", "laguna", "and", "of", "the", "valley", "valleys",
+})
+
+#: One-word admin-1 names of the boundary file that are also ordinary English words
+#: (lower-case entries of Debian wamerican 2020.12.07-2's word list; regenerate with
+#: ``scripts/common_word_admin1.py``): rule 11.
+COMMON_WORD_ADMIN1: frozenset[str] = frozenset({
+    "acre", "afar", "antique", "apace", "apes", "ascension", "bale", "bar", "bay", "bender",
+    "bled", "bologna", "bong", "bury", "cabanas", "cascade", "chin", "colon", "cork",
+    "dauphin", "debar", "delta", "derby", "down", "encamp", "falcon", "fife", "grad",
+    "hackney", "harrow", "highland", "jersey", "liege", "limerick", "lira", "lot", "male",
+    "maritime", "mascara", "mayo", "meta", "midlands", "mono", "moray", "muscat", "ogre",
+    "oriental", "pecs", "pest", "pita", "pool", "quiche", "reading", "ruse", "saga",
+    "shanghai", "slough", "snares", "store", "surrey", "unity", "van", "var",
+    "wellington", "yap",
 })
 
 #: Compass words: a multi-word name starting with one must be capitalised.
@@ -505,6 +525,9 @@ class Gazetteer:
                 key = _key(nm)
                 if _generic(key) or (nm is not a1 and len(key) == 1 and len(key[0]) <= 2):
                     continue  # a one- or two-letter alternate name ("Lu") is never matched
+                if len(key) == 1 and key[0] in COMMON_WORD_ADMIN1 \
+                        and fold(nm).startswith("the "):
+                    key = ("the", *key)  # "The Snares" needs its article
                 idx.add(key, _Entry("admin1", a1, ((iso3, a1),), True,
                                     alternate=_key(a1) != key))
         _shadow_alternates(idx)
@@ -864,6 +887,10 @@ class Gazetteer:
                     continue
                 capital = text[start].isupper()
                 ok = [e for e in entries if capital or not e.needs_capital]
+                if length == 1 and words[i] in COMMON_WORD_ADMIN1 and _sentence_initial(
+                        text, start):
+                    # rule 11: "Male differs from ..." is no Malé
+                    ok = [e for e in ok if e.kind != "admin1" or e.explicit]
                 if not ok:
                     continue
                 i += length
@@ -1256,6 +1283,16 @@ def _generic(key: tuple[str, ...]) -> bool:
     return not key or all(t in GENERIC_ADMIN1_WORDS for t in key) or all(
         len(t) == 1 for t in key
     )
+
+
+def _sentence_initial(text: str, start: int) -> bool:
+    """Whether ``text[start:]`` begins a sentence (its capital proves nothing): only
+    white space, quotes or brackets between it and the text's start or a ``. ! ? : ;``
+    or dash."""
+    j = start - 1
+    while j >= 0 and (text[j].isspace() or text[j] in "\"'“‘([«"):
+        j -= 1
+    return j < 0 or text[j] in ".!?:;—–"
 
 
 _SIMPLE_SENT_RE = re.compile(r"[^.!?\n]+[.!?]*")
