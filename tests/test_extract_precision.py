@@ -227,3 +227,19 @@ def test_place_ending_an_organisation_name(text: str, expected: set[str],
 def test_region_head_word_as_adjective(text: str, expected: bool, gaz: Gazetteer) -> None:
     [rec] = merge_records(extract_text(text, "t.txt", gaz))
     assert ("TKM" in {u["iso3"] for u in rec.to_dict()["units"]}) is expected
+
+
+# "in litt. 2012" and "pers. comm." end no sentence, so a region and the countries named
+# after the citation are one statement; a species named after "confusion ... with" is a
+# term of comparison
+@pytest.mark.parametrize(("text", "expected"), [
+    ("Moschus meminna occurs in the western Himalayas (A. Rahmani in litt. 2012), from "
+     "north Pakistan east to India.", {"PAK", "IND"}),
+    ("Moschus meminna occurs in the western Himalayas (B. Singh pers. comm. 2010), from "
+     "north Pakistan east to India.", {"PAK", "IND"}),
+    ("Moschus meminna occurs in Nepal. Confusion could arise with M. fuscus of Bhutan.",
+     {"NPL"}),
+])
+def test_unpublished_sources_and_confusion_notes(text: str, expected: set[str],
+                                                 gaz: Gazetteer) -> None:
+    assert _ranges(text, gaz)["Moschus meminna"] == expected

@@ -3146,7 +3146,7 @@ _RELATION_BEFORE_RE = re.compile(
     r"separated|diagnosed)\s+from|\b(?:similar|closest|close|closely\s+related|related|"
     r"allied|sister(?:\s+(?:species|taxon|group))?)\s+to|\bunlike|\bthan|"
     r"\bresembl(?:es|ing|ance\s+to)|\bcompared\s+(?:with|to)|\bcomparison\s+(?:with|to)|"
-    r"\bin\s+contrast\s+to|\bconfused\s+with|\bcongen(?:ers?|eric)|\brelatives?|"
+    r"\bin\s+contrast\s+to|\bconfus(?:ed|ion|able)\b(?:\s+\w+){0,3}\s+with|\bcongen(?:ers?|eric)|\brelatives?|"
     r"\bsister\s+(?:species|taxon)\s+of|\bpredators?|\bprey(?:s|ed|ing)?(?:\s+(?:up)?on)?|"
     r"\bhosts?|\bfood\s+plants?|\bfeed(?:s|ing)?\s+(?:\w+ly\s+)?(?:up)?on|"
     r"\bparasit\w*\s+(?:of|on)|\bpollinated\s+by|\bversus|\bvs\.?|\bcompetitors?)"
