@@ -534,3 +534,19 @@ def test_common_word_admin1_list_matches_boundaries(real: Gazetteer) -> None:
     names = {fold(n).removeprefix("the ") for iso3 in real.iso3s
              for n in real.admin1_names(iso3)}
     assert COMMON_WORD_ADMIN1 <= names
+
+
+# a country name that holds a shorter name of another country maps its own country
+@pytest.mark.parametrize(
+    ("text", "iso3"),
+    [("in the Democratic Republic of the Congo", ["COD"]),
+     ("in Uganda and the D.R. Congo", ["UGA", "COD"]),
+     ("in DR Congo and DRC", ["COD", "COD"]),
+     ("in the Republic of the Congo", ["COG"]),
+     ("in Northern Ireland", ["GBR"]),
+     ("in Ireland", ["IRL"]),
+     ("in Bosnia-Herzegovina", ["BIH"])],
+)
+def test_country_names_holding_another_countrys_name(real: Gazetteer, text: str,
+                                                     iso3: list) -> None:
+    assert [m.countries[0] for m in real.find_mentions(text)] == iso3
