@@ -243,3 +243,20 @@ def test_region_head_word_as_adjective(text: str, expected: bool, gaz: Gazetteer
 def test_unpublished_sources_and_confusion_notes(text: str, expected: set[str],
                                                  gaz: Gazetteer) -> None:
     assert _ranges(text, gaz)["Moschus meminna"] == expected
+
+
+# "range" naming mountains ("mountain range", "a range of hills", "the Alaska Range") is no
+# distribution cue; the taxon's range, a "Range:" label and "Geographic Range" still are
+@pytest.mark.parametrize(("text", "expected"), [
+    ("Moschus meminna occurs in Nepal. The Andes of Peru are the longest mountain range.",
+     {"NPL"}),
+    ("Moschus meminna occurs in Nepal. A range of hills crosses Bhutan.", {"NPL"}),
+    ("Moschus meminna occurs in Nepal. The Alaska Range lies in the United States.",
+     {"NPL"}),
+    ("Moschus meminna occurs in Nepal. Its range includes Bhutan.", {"NPL", "BTN"}),
+    ("Moschus meminna occurs in Nepal. Geographic Range Bhutan and Sikkim.",
+     {"NPL", "BTN", "IND"}),
+])
+def test_mountain_range_is_no_distribution_cue(text: str, expected: set[str],
+                                               gaz: Gazetteer) -> None:
+    assert _countries(text, gaz) == expected

@@ -2513,8 +2513,32 @@ def _place_list(sentence: str, spans: Sequence[tuple[int, int]]) -> bool:
     return not words
 
 
+#: "range" as a noun of the relief, not the taxon's range: "mountain range(s)", "a range
+#: of hills", a capitalised name ("the Alaska Range", "Bismarck-Schrader Range").
+_MOUNTAIN_BEFORE_RE = re.compile(r"\bmountains?\s+$", re.I)
+_CAPITAL_BEFORE_RE = re.compile(r"([A-Z][\w'’.-]*)\s+$")
+#: Capitalised words before "Range" in labels and headings, not in mountains' names.
+_RANGE_LABEL_WORDS = frozenset({
+    "geographic", "geographical", "breeding", "native", "global", "current", "known",
+    "natural", "distribution", "species", "wintering", "winter", "summer", "elevation",
+    "elevational", "altitudinal", "altitude", "home", "historic", "historical", "and"})
+_RELIEF_AFTER_RE = re.compile(r"\s+of\s+(?:mountains|hills|peaks)\b", re.I)
+
+
+def _relief_range(text: str, m: re.Match[str]) -> bool:
+    """Whether the cue ``m`` is the word "range" naming mountains, not a distribution."""
+    word = m.group()
+    if word.lower() not in ("range", "ranges"):
+        return False
+    before = text[max(0, m.start() - 40):m.start()]
+    cap = _CAPITAL_BEFORE_RE.search(before)
+    if word[0].isupper() and cap and cap.group(1).lower() not in _RANGE_LABEL_WORDS:
+        return True  # "the Alaska Range" (not "Geographic Range", "Range: ...")
+    return bool(_MOUNTAIN_BEFORE_RE.search(before) or _RELIEF_AFTER_RE.match(text, m.end()))
+
+
 def _first(patterns: Sequence[re.Pattern[str]], text: str) -> str | None:
-    hits = [m for m in (p.search(text) for p in patterns) if m]
+    hits = [m for p in patterns for m in p.finditer(text) if not _relief_range(text, m)]
     if not hits:
         return None
     best = min(hits, key=lambda m: m.start())
