@@ -550,3 +550,18 @@ def test_common_word_admin1_list_matches_boundaries(real: Gazetteer) -> None:
 def test_country_names_holding_another_countrys_name(real: Gazetteer, text: str,
                                                      iso3: list) -> None:
     assert [m.countries[0] for m in real.find_mentions(text)] == iso3
+
+
+# rule 12: an admin-1 name placed in another country is a place of that name there
+@pytest.mark.parametrize(
+    ("text", "match"),
+    [("Santiago Province, Chile", "elsewhere"),
+     ("Santiago (Chile)", "elsewhere"),
+     ("Sichuan, Nepal and Bhutan", "exact"),      # a list
+     ("Sichuan Province, China", "exact"),        # its own country
+     ("Sichuan in China", "exact"),
+     ("Ladakh (Pakistan) and India", "exact")],  # its country is named too
+)
+def test_admin1_placed_in_another_country(real: Gazetteer, text: str, match: str) -> None:
+    [m] = [m for m in real.find_mentions(text) if m.kind == "admin1"]
+    assert m.match == match

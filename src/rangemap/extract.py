@@ -2859,6 +2859,10 @@ def _extract_text(text: str, document: str, gaz: Gazetteer) -> list[TaxonRecord]
                     # another place of this name (a status such as 'introduced' is kept)
                     status, reason = "non-range", ("far from every country the document "
                                                    "names (another place of this name?)")
+                elif m.match == "elsewhere" and status in RANGE_STATUSES + ("uncertain",):
+                    # gazetteer rule 12: "Santiago Province, Chile" is not the Dominican unit
+                    status, reason = "non-range", ("another place of this name, in the "
+                                                   "country named after it")
                 ev = Evidence(document, m.start, m.end, sentence_text)
                 for iso3 in m.countries:
                     name = gaz.country_name(iso3)

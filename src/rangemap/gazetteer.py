@@ -110,6 +110,10 @@ Matching rules (:meth:`Gazetteer.find_mentions`)
     not matched at the start of a sentence, where its capital proves nothing
     ("Male differs from ..."); one whose boundary name begins with "The" ("The
     Snares", New Zealand) is matched only with its article.
+12. An admin-1 name followed by another country ("Santiago Province, Chile",
+    "Victoria (Argentina)", "Cordoba in Spain"; a bare comma is a list: "Sichuan,
+    Nepal") is a place of that name in that country, not the unit, when the text
+    never names the unit's own country: it is marked ``match="elsewhere"``.
 """
 
 from __future__ import annotations
@@ -349,8 +353,8 @@ class Mention:
     alternatives : tuple of str
         Other meanings of the name that context ruled out, as
         ``"<kind> <name> (<ISO3>, ...)"`` (rule 5).
-    match : {"exact", "fuzzy", "far"}
-        How the name was matched (rules 7 and 8).
+    match : {"exact", "fuzzy", "far", "elsewhere"}
+        How the name was matched (rules 7, 8 and 12).
     """
 
     start: int
@@ -807,6 +811,18 @@ class Gazetteer:
                     and not self._near(m.countries[0], resolved):
                 out[k] = Mention(m.start, m.end, m.surface, m.kind, m.targets, m.name,
                                  m.alternatives, "far")  # probably another place of this name
+        # rule 12: an admin-1 name followed by another country ("Santiago Province, Chile"
+        # is not the Dominican province) is a place of that name in that country
+        countries_at = {m.start: m for m in out if m.kind == "country"}
+        named_countries = {c for m in out if m.kind == "country" for c in m.countries}
+        for k, m in enumerate(out):
+            if m.kind != "admin1" or m.match != "exact" or set(m.countries) & named_countries:
+                continue  # "Ladakh (Pakistan)" in a text naming India stays Indian
+            tail = _APPOSED_COUNTRY_RE.match(text, m.end)
+            c = countries_at.get(tail.end()) if tail else None
+            if c is not None and not set(c.countries) & set(m.countries):
+                out[k] = Mention(m.start, m.end, m.surface, m.kind, m.targets, m.name,
+                                 m.alternatives, "elsewhere")
         # a region written with a capitalised compass word ("Southern Alps" in a text about
         # New Zealand) none of whose countries is near a country the text names is
         # another range of that name
@@ -1036,6 +1052,14 @@ _ADJ_LIST_BEFORE_RE = re.compile(
 #: Scorer of rule 7 when set (a test counts comparisons through it); else ``fuzz.ratio``.
 _SCORER: Any = None
 
+
+#: Between an admin-1 name and the country it is said to lie in: "Santiago Province, ",
+#: "Cordoba (", "Victoria Department of ".
+#: A bare comma is not enough: "Sichuan, Nepal, Bhutan" is a list.
+_APPOSED_COUNTRY_RE = re.compile(
+    r"(?:\s+(?:Province|Department|Dept\.|District|State|Region|County|Municipality|"
+    r"Oblast|Prefecture|Parish|Canton)\s*(?:,|\(|\s+in|\s+of)|\s*\(|\s+(?:in|of))"
+    r"\s*(?:the\s+)?")
 
 #: A capitalised compass word right before a name: part of the name ("Southern Alps").
 _CAP_COMPASS_BEFORE_RE = re.compile(r"\b(?:North|South|East|West)(?:ern)?[ -]$")
