@@ -260,3 +260,10 @@ def test_unpublished_sources_and_confusion_notes(text: str, expected: set[str],
 def test_mountain_range_is_no_distribution_cue(text: str, expected: set[str],
                                                gaz: Gazetteer) -> None:
     assert _countries(text, gaz) == expected
+
+
+def test_glued_compass_abbreviation_is_a_qualifier(gaz: Gazetteer) -> None:
+    text = "Moschus meminna\n\nDistribution: SETajikistan,NPakistan, NWIndia.\n"
+    [rec] = merge_records(extract_text(text, "t.txt", gaz))
+    got = {c["iso3"]: c["qualifiers"] for c in rec.to_dict()["countries"]}
+    assert got == {"TJK": ["south-eastern"], "PAK": ["northern"], "IND": ["north-western"]}

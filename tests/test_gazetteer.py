@@ -565,3 +565,17 @@ def test_country_names_holding_another_countrys_name(real: Gazetteer, text: str,
 def test_admin1_placed_in_another_country(real: Gazetteer, text: str, match: str) -> None:
     [m] = [m for m in real.find_mentions(text) if m.kind == "admin1"]
     assert m.match == match
+
+
+# words run together by PDF text: a compass abbreviation glued to a name ("SETajikistan",
+# "NWIndia") and a name broken by a hyphen whose line break became a space ("Paki- stan")
+@pytest.mark.parametrize(
+    ("text", "iso3"),
+    [("SETajikistan,NPakistan, NWIndia", ["TJK", "PAK", "IND"]),
+     ("Paki- stan and Bhu-\ntan", ["PAK", "BTN"]),
+     ("Si- chuan", ["CHN"]),
+     ("north- and south-facing slopes of Nepal", ["NPL"]),
+     ("the Sichuan- Yunnan border", ["CHN", "CHN"])],
+)
+def test_words_run_together_or_broken(real: Gazetteer, text: str, iso3: list) -> None:
+    assert [m.countries[0] for m in real.find_mentions(text)] == iso3

@@ -2124,7 +2124,7 @@ _QUAL_OF_RE = re.compile(
     r"\s+of\s+(?:the\s+)?$",
     re.I,
 )
-_QUAL_ABBR_RE = re.compile(r"(?:^|[\s(,;])(?P<a>NE|NW|SE|SW|N|S|E|W|C)\.?\s+$")
+_QUAL_ABBR_RE = re.compile(r"(?:^|[\s(,;])(?P<a>NE|NW|SE|SW|N|S|E|W|C)(?:\.?\s+|(?<=[NSEW]))$")
 
 
 def _norm_compass(word: str) -> str:

@@ -114,6 +114,9 @@ Matching rules (:meth:`Gazetteer.find_mentions`)
     "Victoria (Argentina)", "Cordoba in Spain"; a bare comma is a list: "Sichuan,
     Nepal") is a place of that name in that country, not the unit, when the text
     never names the unit's own country: it is marked ``match="elsewhere"``.
+13. PDF text: a compass abbreviation glued to a name is split off ("SETajikistan",
+    "NWIndia"), and two words joined by a hyphen and white space ("Paki- stan")
+    match the name they make together, the first capitalised, the second not.
 """
 
 from __future__ import annotations
@@ -283,7 +286,9 @@ def fold(text: str) -> str:
     return text.translate(_FOLD)
 
 
-_CAMEL_RE = re.compile(r"(?<=[a-z\u00df-\u00ff])(?=[A-Z\u00c0-\u00de])")
+_CAMEL_RE = re.compile(r"(?<=[a-z\u00df-\u00ff])(?=[A-Z\u00c0-\u00de])|"
+                       # a compass abbreviation glued to a name: "SETajikistan", "NWIndia"
+                       r"(?<=\b[NSEW])(?=[A-Z][a-z]{2})|(?<=\b[NS][EW])(?=[A-Z][a-z]{2})")
 
 
 def _tokenize(text: str, folded: str | None = None) -> list[tuple[int, int, str]]:
@@ -881,6 +886,15 @@ class Gazetteer:
         out: list[tuple[int, int, list[_Entry], str]] = []
         i = 0
         while i < n:
+            if i + 1 < n and _BROKEN_GAP_RE.match(folded[toks[i][1]:toks[i + 1][0]]) \
+                    and text[toks[i][0]].isupper() and text[toks[i + 1][0]].islower():
+                # a name broken by a hyphen whose line break became a space (PDF text):
+                # "Paki- stan" (not "Sichuan- Yunnan", not "north- and south-facing")
+                joined = by_key.get((words[i] + words[i + 1],), [])
+                if joined and (words[i] + words[i + 1]) not in _FUZZY_STOP:
+                    out.append((toks[i][0], toks[i + 1][1], joined, "exact"))
+                    i += 2
+                    continue
             if words[i] not in self._first_tokens:
                 i += 1
                 continue
@@ -1318,6 +1332,9 @@ def _sentence_initial(text: str, start: int) -> bool:
         j -= 1
     return j < 0 or text[j] in ".!?:;—–"
 
+
+#: Between the halves of a word broken at a line end whose break became a space.
+_BROKEN_GAP_RE = re.compile(r"-[ \t]*\r?\n?[ \t]*$")
 
 _SIMPLE_SENT_RE = re.compile(r"[^.!?\n]+[.!?]*")
 
