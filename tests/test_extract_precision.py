@@ -54,6 +54,9 @@ def test_region_of_one_admin1_is_that_countrys_part(text: str, expected: set[str
      "Moschus meminna occurs in Bolivia.", {"BOL"}),
     ("Moschus meminna occurs in Bolivia and in Rocha, Uruguay.", {"BOL", "URY"}),
     ("Moschus meminna occurs in Bolivia and Austria in 1997.", {"BOL", "AUT"}),
+    # a work cited by its title and year
+    ("Moschus meminna occurs in Bolivia (Flora of Peru 2003; Smith 2005).", {"BOL"}),
+    ("Moschus meminna occurs in Bolivia and in the south of Peru 2003.", {"BOL", "PER"}),
 ])
 def test_citation_names_are_not_range(text: str, expected: set[str],
                                       gaz: Gazetteer) -> None:

@@ -1958,6 +1958,12 @@ def _in_work_title(text: str, start: int, end: int) -> bool:
 _PERSONAL_COMM_RE = re.compile(r"^,?\s+(?:in\s+litt\b|pers\.?\s*(?:comm|obs)\b)", re.I)
 
 
+#: A work cited by a title "X of <place>" and a year, opening a citation bracket or
+#: following a citation separator: "(Flora of China 2003)", "; Fauna of British India".
+_WORK_OF_BEFORE_RE = re.compile(
+    r"[(;]\s*(?:[A-Z][\w'’.-]*\s+){1,3}(?:of|de|del|do|da|des)\s+(?:the\s+)?$")
+
+
 def _is_author_citation(text: str, start: int, end: int) -> bool:
     """Whether the name at ``text[start:end]`` is an author's name in an author-year
     citation: followed by a co-author or "et al." and a year, or by a year alone when
@@ -1972,6 +1978,8 @@ def _is_author_citation(text: str, start: int, end: int) -> bool:
         return True
     if _BINOMIAL_BEFORE_RE.search(text[max(0, start - 80):start]):
         return True  # the authority of a name ("Eleutherodactylus hamiotae Flores, 1993")
+    if _WORK_OF_BEFORE_RE.search(text, max(0, start - 60), start):
+        return True  # "(Flora of China 2003)": a work cited by its title and year
     return bool(re.search(r"[(;]\s*$", text[max(0, start - 3):start]))
 
 
