@@ -270,3 +270,30 @@ def test_glued_compass_abbreviation_is_a_qualifier(gaz: Gazetteer) -> None:
     [rec] = merge_records(extract_text(text, "t.txt", gaz))
     got = {c["iso3"]: c["qualifiers"] for c in rec.to_dict()["countries"]}
     assert got == {"TJK": ["south-eastern"], "PAK": ["northern"], "IND": ["north-western"]}
+
+
+# a surname in a taxon's authority ("Flores, 1993", "(Flores and Rodríguez)") is no place;
+# a bracketed place after a binomial still is
+@pytest.mark.parametrize(("text", "expected"), [
+    ("Moschus meminna Flores, 1993 occurs in Uruguay.", {"URY"}),
+    ("Moschus meminna (Flores and Rodríguez) occurs in Uruguay.", {"URY"}),
+    ("Moschus meminna occurs in Flores, Uruguay.", {"Flores"}),
+    ("Moschus meminna (Ecuador) is also known from Peru.", {"ECU", "PER"}),
+])
+def test_authority_names_are_not_places(text: str, expected: set[str],
+                                        gaz: Gazetteer) -> None:
+    [rec] = merge_records(extract_text(text, "t.txt", gaz))
+    d = rec.to_dict()
+    assert ({a["boundary_name"] for a in d["admin1"]} or {c["iso3"] for c in d["countries"]}) \
+        == expected
+
+
+# the first ";" clause of an anaphoric sentence is the anaphora's taxon, even when another
+# taxon is named later in that clause
+def test_first_clause_keeps_the_anaphora(gaz: Gazetteer) -> None:
+    text = ("Moschus meminna occurs in Nepal. It is found at 3,300-5,100 m in Bhutan, "
+            "higher than Moschus fuscus and M. berezovskii (Smith 2001; Jones 2012).")
+    recs = {r.scientific_name: r for r in merge_records(extract_text(text, "t.txt", gaz))}
+    m = recs["Moschus meminna"]
+    assert (m.elevation_min_m, m.elevation_max_m) == (3300, 5100)
+    assert {u["iso3"] for u in m.to_dict()["units"]} == {"NPL", "BTN"}

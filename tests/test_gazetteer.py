@@ -579,3 +579,20 @@ def test_admin1_placed_in_another_country(real: Gazetteer, text: str, match: str
 )
 def test_words_run_together_or_broken(real: Gazetteer, text: str, iso3: list) -> None:
     assert [m.countries[0] for m in real.find_mentions(text)] == iso3
+
+
+@pytest.mark.parametrize(
+    ("text", "kinds"),
+    [("known from La Siberia, on the border", []),     # a local place name in English prose
+     ("en La Patagonia de Chile", ["region", "country"]),  # Spanish: the region
+     ("in La Rioja, Spain", ["admin1", "country"])],   # a name that holds its article
+)
+def test_romance_article_before_a_name(real: Gazetteer, text: str, kinds: list) -> None:
+    assert [m.kind for m in real.find_mentions(text)] == kinds
+
+
+def test_homonym_prefers_a_country_named_over_one_a_region_implies(real: Gazetteer) -> None:
+    # the Andes imply Argentina too, but Cochabamba names Bolivia itself
+    ms = real.find_mentions("on the slopes of the Andes between Cochabamba and Santa Cruz.")
+    [sc] = [m for m in ms if m.surface == "Santa Cruz"]
+    assert sc.targets == (("BOL", "Santa Cruz"),)

@@ -1964,12 +1964,25 @@ _WORK_OF_BEFORE_RE = re.compile(
     r"[(;]\s*(?:[A-Z][\w'’.-]*\s+){1,3}(?:of|de|del|do|da|des)\s+(?:the\s+)?$")
 
 
+#: After a name that follows a binomial (:data:`_BINOMIAL_BEFORE_RE`), the rest of its
+#: authority: co-authors and a closing bracket or a year ("(Flores and Rodríguez)").
+_AUTHORITY_TAIL_RE = re.compile(
+    r"^(?P<co>(?:\s*(?:,|&|and|et|ex|y)\s*[A-Z][\w'’.-]+)+)?\s*"
+    r"(?:\)|,?\s+(?P<year>(?:1[6-9]|20)\d\d)\b)")
+
+
 def _is_author_citation(text: str, start: int, end: int) -> bool:
     """Whether the name at ``text[start:end]`` is an author's name in an author-year
     citation: followed by a co-author or "et al." and a year, or by a year alone when
     the name opens a parenthesis or follows a citation separator ("; "), or by "in
     litt." / "pers. comm." (an unpublished source)."""
     if _PERSONAL_COMM_RE.match(text[end:end + 30]):
+        return True
+    before = _BINOMIAL_BEFORE_RE.search(text[max(0, start - 80):start])
+    tail = _AUTHORITY_TAIL_RE.match(text[end:end + 60]) if before else None
+    if tail and (tail.group("co") or tail.group("year")):
+        # a taxon's authority: "E. hamiotae Flores, 1993", "P. x (Flores and Rodríguez)"
+        # (not "P. x (Ecuador)")
         return True
     m = _AUTHOR_YEAR_RE.match(text[end:end + 60])
     if m is None:

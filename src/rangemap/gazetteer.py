@@ -206,6 +206,10 @@ FEATURE_BEFORE: frozenset[str] = frozenset({
 #: Siberia" (a Bolivian locality) is not Siberia, "El Altai" no region (a name written
 #: with its article, "La Rioja", "El Salvador", is matched whole first).
 ARTICLES_BEFORE: frozenset[str] = frozenset({"la", "el", "los", "las", "le", "les"})
+#: Romance words before such an article: the text is Spanish, French or Italian, and the
+#: article is only the article of the region ("en La Patagonia", "de Los Andes").
+_ROMANCE_BEFORE_ARTICLE = frozenset({
+    "en", "de", "del", "por", "y", "a", "desde", "hasta", "entre", "dans", "et", "da", "di"})
 #: Words joining a feature word to its name: "Gulf of Mexico", "Salar de Atacama".
 _FEATURE_JOIN = frozenset({"of", "de", "del", "da", "do", "di", "la"})
 #: Admin-1 names that are also a generic word of another language when written after a
@@ -1110,8 +1114,9 @@ def _in_feature_name(text: str, folded: str, toks: Sequence[tuple[int, int, str]
                 and "\n" not in folded[toks[i - 2][0]:toks[i][0]]:
             return True
         if prev in ARTICLES_BEFORE and gap.strip() == "" and "\n" not in gap \
-                and text[toks[i - 1][0]].isupper():
-            return True  # "La Siberia"
+                and text[toks[i - 1][0]].isupper() \
+                and not (i > 1 and words[i - 2] in _ROMANCE_BEFORE_ARTICLE):
+            return True  # "La Siberia" (but Spanish "en La Patagonia" is Patagonia)
         # a feature word before one or two capitalised names: "Sierra Peña Nevada",
         # "Cerro San Pedro", "Sierra San Pedro Martír"
         for k in (2, 3):
