@@ -197,8 +197,9 @@ def test_inventory_study_area(text: str, expected: dict, gaz: Gazetteer) -> None
 
 # record identity: a name the text gives the subject ("sometimes referred to as N.
 # cranbrooki") is a synonym; an epithet glued by PDF text to the next word ("Parnassius
-# accogyanglaputsai subspec. nov." beside "P. acco") is the species with a subspecies; a
-# derived epithet ("ornithopodioides") is not split
+# accogyanglaputsai subspec. nov." beside "P. acco") is the species with a subspecies; an
+# epithet split by a PDF space ("Arabis ste lulata") is the name written whole elsewhere;
+# a derived epithet ("ornithopodioides") is not split
 @pytest.mark.parametrize(("text", "names"), [
     ("Naemorhedus baileyi (Pocock, 1914)\n\nThis species, sometimes referred to as N. "
      "cranbrooki, inhabits forests in southeastern Tibet, China.",
@@ -206,6 +207,10 @@ def test_inventory_study_area(text: str, expected: dict, gaz: Gazetteer) -> None
     ("1. Parnassius accogyanglaputsai subspec. nov. (plate 1)\n\nThe district lies in the "
      "range of P. acco Gray, 1852, in Xizang, China.",
      {"Parnassius acco"}),
+    ("New localities of Carex ornithopodoides (Hausm., 1854), Arabis ste lulata and Salix "
+     "serpi lifolia are presented.\nPovzetek. Carex ornithopodoides, Arabis stelulata in "
+     "Salix serpilifolia.",
+     {"Carex ornithopodoides", "Arabis stelulata", "Salix serpilifolia"}),
     ("Carex ornithopoda (Willd., 1805) and Carex ornithopodioides (Hausm., 1854) occur in "
      "Austria.",
      {"Carex ornithopoda", "Carex ornithopodioides"}),

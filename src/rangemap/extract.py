@@ -1745,6 +1745,7 @@ def _find_taxa(text: str, sentences: Sequence[Sentence]
         if _ok_pair(tm.group(1), ep) and _latinish(tm.group(1), ep, set()):
             sci.append(_TaxonMention(tm.start(1), tm.end(2), ("sci", f"{tm.group(1)} {ep}")))
     sci = _unglue_epithets(text, sci)
+    sci = _rejoin_split_epithets(text, sci)
     # a binomial in an image's file name ("LLareta (Azorella compacte phil.).jpg") is
     # not a mention: misspelt there, it would make a second record or the subject
     sci = [t for t in sci if not _FILE_NAME_AFTER_RE.match(text, t.end)
@@ -1802,6 +1803,24 @@ def _find_taxa(text: str, sentences: Sequence[Sentence]
 _DERIVED_EPITHET_RE = re.compile(
     r"[a-z]{0,2}(?:oides|ensis|iformis|icola|ophila|ophil(?:us|a|um)|phyll(?:us|a|um)|"
     r"ifolia|ifolius|iflora|icarpa|ianus|iana|ellus|ella|ulus|ula)$")
+
+
+def _rejoin_split_epithets(text: str, sci: list[_TaxonMention]) -> list[_TaxonMention]:
+    """An epithet split by a PDF space ("Arabis ste lulata", "Salix serpi lifolia") is
+    the binomial written whole elsewhere in the text ("Arabis stelulata")."""
+    keys = {t.key[1] for t in sci if t.key[0] == "sci"}
+    out = []
+    for t in sci:
+        if t.key[0] == "sci" and " " in t.key[1]:
+            # the fragment is the next word, or the third word read as a subspecies
+            m = re.match(r"[ \t]+([a-z]{1,})\b", text[t.end:t.end + 30])
+            frag = t.subspecies.split()[-1] if t.subspecies else (m.group(1) if m else "")
+            if frag and f"{t.key[1]}{frag}" in keys:
+                t = _TaxonMention(t.start, t.end + (m.end() if m and not t.subspecies else 0),
+                                  ("sci", f"{t.key[1]}{frag}"), t.display, t.initial,
+                                  t.common, t.group, t.generic)
+        out.append(t)
+    return out
 
 
 def _unglue_epithets(text: str, sci: list[_TaxonMention]) -> list[_TaxonMention]:
