@@ -179,3 +179,22 @@ def test_msw3_hmw_lines(gaz: Gazetteer, text: str, countries: set) -> None:
 def test_msw3_status_bracket_after_list(gaz: Gazetteer, line: str, expected: dict) -> None:
     rec = _one(f"Cervus elaphus Linnaeus, 1758.\n{line}\n", gaz)
     assert _statuses(rec) == expected
+
+
+# flattened pages: a field label inside a paragraph sets the section of what follows
+@pytest.mark.parametrize(("text", "countries", "excluded"), [
+    # IUCN headings run into their text
+    ("CR Arthroleptis crusculum Angel, 1950 Geographic Range This species is known only from "
+     "Guinea. Population It is rare. Conservation Measures The species occurs in a reserve "
+     "whose part in Liberia was added in 1982.", {"GIN"}, {"LBR"}),
+    # HMW/HBW labels written inline
+    ("29. Tibetan Fox Vulpes ferrilata French: Renard du Tibet Taxonomy. Vulpes ferrilatus "
+     "Hodgson, 1842, Tibet. Monotypic. Distribution. Widespread in China. In Nepal, N of "
+     "the Himalaya, especially in the Mustang area. Descriptive notes. Larger than foxes "
+     "of India.", {"CHN", "NPL"}, {"IND"}),
+])
+def test_flattened_inline_sections(gaz: Gazetteer, text: str, countries: set,
+                                   excluded: set) -> None:
+    rec = _one(text, gaz)
+    assert {c["iso3"] for c in rec["countries"]} == countries
+    assert excluded <= {x["iso3"] for x in rec["excluded"]}

@@ -957,7 +957,7 @@ def split_sentences(text: str) -> list[Sentence]:
         label = _label(text[bstart:bend])
         if label and not back_matter:
             local = label
-        _split_block(text, bstart, bend, para, local, out)
+        _split_block(text, bstart, bend, para, local, out, not back_matter)
         block.clear()
 
     for lstart, lend in lines:
@@ -1036,8 +1036,35 @@ def split_sentences(text: str) -> list[Sentence]:
     return out
 
 
+#: IUCN assessment headings run into their text in flattened pages and books ("Geographic
+#: Range This species is known ...", "Conservation Measures The species occurs in ...").
+_RUN_IN_HEADING_RE = re.compile(
+    r"(Geographic\s+Range|Range\s+Description|Population|Habitat\s+and\s+Ecology|"
+    r"Major\s+Threats|Threats|Conservation\s+Measures|Conservation\s+Actions|"
+    r"Use\s+and\s+Trade|Distribution\s+and\s+population|Data\s+Providers|Bibliography)"
+    r"[ \t]+(?=[A-Z])")
+
+
+def _inline_section(seg: str, first: bool) -> str | None:
+    """The section a sentence inside a flattened paragraph opens: an IUCN heading run
+    into its text ("Major Threats The primary threat ..."), or, after the paragraph's
+    first sentence, a bare label ("Habitat.", "Descriptive notes.") or a known field label
+    ("DISTRIBUTION: Arid areas ...")."""
+    m = _RUN_IN_HEADING_RE.match(seg)
+    if m:
+        return " ".join(m.group(1).split())
+    if first:
+        return None
+    if _bare_label(seg):
+        return seg.rstrip(".").strip()
+    lab = _label(seg)
+    if lab and _is_section(lab, RANGE_SECTIONS + EXCLUDED_SECTIONS + _LABEL_WORDS):
+        return lab
+    return None
+
+
 def _split_block(text: str, start: int, end: int, para: int, section: str,
-                 out: list[Sentence]) -> None:
+                 out: list[Sentence], inline: bool = True) -> None:
     chunk = text[start:end]
     cuts = [0]
     for m in _SENT_END_RE.finditer(chunk):
@@ -1057,12 +1084,18 @@ def _split_block(text: str, start: int, end: int, para: int, section: str,
             continue  # "Hebei, ?Liaoning": a hedge before a name ends no sentence
         cuts.append(p_end)
     cuts.append(len(chunk))
-    for a, b in zip(cuts, cuts[1:], strict=False):
+    for k, (a, b) in enumerate(zip(cuts, cuts[1:], strict=False)):
         seg = chunk[a:b]
         if not seg.strip():
             continue
         s = start + a + (len(seg) - len(seg.lstrip()))
         e = start + a + len(seg.rstrip())
+        if inline:
+            # a flattened page: a field label inside the paragraph sets the section of
+            # its sentence and the ones after it
+            sec = _inline_section(text[s:e], k == 0)
+            if sec is not None:
+                section = sec
         out.append(Sentence(s, e, text[s:e], para, section))
 
 
