@@ -44,7 +44,7 @@ def _records(text: str, gaz: Gazetteer) -> dict[str, tuple[set[str], tuple]]:
     ("17. Andean Wild Cat Leopardus andinus French: Chat andin Taxonomy. Felis andina "
      "Cornalia, 1865. Monotypic. Distribution. SW Bolivia and NE Chile . Descriptive notes. "
      "About the size of a large house cat. Habitat. High (3000-4500 m), "
-     "rocky treeless zone in the Andes mountains.",
+     "rocky treeless zone in the Andes mountains of Bolivia.",
      {"Leopardus andinus": ({"BOL", "CHL"}, (3000, 4500))}),
     ("28. Steppe Cat Otocolobus manul Other common names: Manul Taxonomy. Felis manul "
      "Pallas, 1776. Subspecies and Distribution. O. m. manul Pallas, 1776 — Mongolia . "
