@@ -198,3 +198,25 @@ def test_flattened_inline_sections(gaz: Gazetteer, text: str, countries: set,
     rec = _one(text, gaz)
     assert {c["iso3"] for c in rec["countries"]} == countries
     assert excluded <= {x["iso3"] for x in rec["excluded"]}
+
+
+# Flora of North America's state abbreviations and MSW3's "Ladak"; an abbreviated state
+# inside a journal title ("Proc. Biol. Soc. Wash.") is a reference, not range
+@pytest.mark.parametrize(("text", "admin1"), [
+    ("Pinus albicaulis Engelmann, Trans. Acad. Sci. St. Louis 2: 209. 1863.\n\n"
+     "Habitat: Subalpine forests; 1300--3700 m.\nDistribution: Alta.; Idaho, Wash., Tex., "
+     "N.Dak., W.Va.; Nfld., N.W.T., P.E.I.\n",
+     {("CAN", "Alberta"), ("USA", "Idaho"), ("USA", "Washington"), ("USA", "Texas"),
+      ("USA", "North Dakota"), ("USA", "West Virginia"), ("CAN", "Newfoundland and Labrador"),
+      ("CAN", "Northwest Territories"), ("CAN", "Prince Edward Island")}),
+    ("Marmota himalayana Hodgson, 1841.\nDistribution:Montane regions of W China, Nepal, "
+     "and N India to Ladak.\n", {("IND", "Jammu and Kashmir")}),
+    ("Neotomodon alstoni Merriam, 1898 . Proc. Biol. Soc. Washington, 12:128 .\n"
+     "DISTRIBUTION: Cordillera Transvolcanica, Mexico, from WC Michoacan eastwards to C "
+     "Veracruz.\nCOMMENT: See Misc. Publ. Univ. Kans. Mus. Nat. Hist., 51:223-230.\n",
+     {("MEX", "Michoacán"), ("MEX", "Veracruz")}),
+])
+def test_state_abbreviations_and_journal_titles(gaz: Gazetteer, text: str,
+                                                admin1: set) -> None:
+    rec = _one(text, gaz)
+    assert {(a["country_iso3"], a["boundary_name"]) for a in rec["admin1"]} == admin1

@@ -1956,6 +1956,11 @@ _CITATION_RE = re.compile(
 #: ("HERPETOZOA 13 (3/4): 99 - 131 99 Wien, 30. Dezember 2000"); a place within 50
 #: characters of it is the publisher's town, not range (a paper's title further on in
 #: the same flattened line is not caught).
+#: An abbreviated word of a journal's or institution's title right before a place: "Proc.
+#: Biol. Soc. Wash.", "Misc. Publ. Univ. Kans. Mus.", "Occas. Pap. Mus. Zool. Univ. Mich.".
+_JOURNAL_WORD_BEFORE_RE = re.compile(
+    r"\b(?:Soc|Univ|Mus|Acad|Publ|Proc|Bull|Jour|Trans|Ann|Mag|Hist|Sci|Zool|Bot|Occas|"
+    r"Pap|Contrib|Misc|Rep|Mem|Herb|Natl|Nat|Biol|Geol|Surv|Ser|Rev)\.[ \t]*$")
 _JOURNAL_HEADER_RE = re.compile(
     r"\b\d{1,4}\s*\(\d{1,3}(?:\s*[/–-]\s*\d{1,3})?\)\s*:\s*\d{1,4}\s*[-–]\s*\d{1,4}\b")
 
@@ -2902,7 +2907,8 @@ def _extract_text(text: str, document: str, gaz: Gazetteer) -> list[TaxonRecord]
                 elif sec_status not in (None, "native"):
                     status, reason = sec_status, f"{sec_status} (section '{s.section}')"
                 elif (_CITATION_RE.search(_line_at(text, m.start, s.text))
-                      or _JOURNAL_HEADER_RE.search(s.text[max(0, ms - 50):me + 50])):
+                      or _JOURNAL_HEADER_RE.search(s.text[max(0, ms - 50):me + 50])
+                      or _JOURNAL_WORD_BEFORE_RE.search(text[max(0, m.start - 12):m.start])):
                     status, reason = "non-range", "bibliographic reference"
                 elif _is_affiliation(_line_at(text, m.start, s.text)) \
                         or _in_address(s.text, ms, me):
