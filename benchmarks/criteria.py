@@ -187,7 +187,7 @@ def main() -> None:
               f"({args.dem.name}, band {args.band[0]}-{args.band[1]} m; × elev. = against "
               "the elevation-only run of the same code):\n")
         print("| variant | engine wall s (median; runs) | × elev. | CPU s (engine + workers, "
-              "median) | × elev. | habitat km² | cells | boundary edges |")
+              "median; runs) | × elev. | habitat km² | cells | boundary edges |")
         print("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
         for name, _, _, ref in rows:
             base = statistics.median(times[ref])
@@ -195,7 +195,8 @@ def main() -> None:
             med = statistics.median(times[name])
             cmed = statistics.median(cpus[name])
             runs = ", ".join(f"{t:.2f}" for t in times[name])
-            print(f"| {name} | {med:.2f} ({runs}) | {med / base:.2f} | {cmed:.2f} | "
+            cruns = ", ".join(f"{t:.2f}" for t in cpus[name])
+            print(f"| {name} | {med:.2f} ({runs}) | {med / base:.2f} | {cmed:.2f} ({cruns}) | "
                   f"{cmed / cbase:.2f} | {out[name]['km2']:,.1f} | {out[name]['cells']:,} | "
                   f"{out[name]['edges']:,} |")
         times = {name: [] for name, *_ in rows}

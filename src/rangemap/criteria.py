@@ -55,9 +55,12 @@ class BlockData:
     valid : numpy.ndarray or None
         Cells with data (None: all).
     halo : numpy.ndarray or None
-        float32 DEM values of the block plus a one-cell border, missing neighbours
-        (outside the DEM, or nodata) NaN (the slope fills them, see horn_gradient2); set when a
-        criterion has ``halo = 1``.
+        float32 DEM values of the block plus a one-cell border (set when a criterion has
+        ``halo = 1``; :func:`rangemap.rasters.dem.block_halo`).  Exact at the cells that
+        can still be habitat (in the range, with data, in the band or its wide margin)
+        and their neighbours: missing neighbours there (outside the DEM, or nodata) are
+        NaN (the slope fills them, see horn_gradient2).  Elsewhere it may hold any
+        finite value (the border is not read next to cells that cannot be habitat).
     rows : (first, stop) or None
         The block rows where some cell can still be habitat (in the range, with data, in
         the widest elevation band); a criterion may leave the values of other rows
