@@ -474,3 +474,18 @@ def test_landcover_grid_equals_the_per_cell_classes(tmp_path, seed) -> None:
                                        crit.summary(cells, mk, areas), rtol=1e-12, atol=0)
     finally:
         src.dataset.close()
+
+
+@pytest.mark.parametrize("chunk", [1, 7, 1 << 17])
+def test_masked_values_equal_a_boolean_gather(monkeypatch, chunk) -> None:
+    """Row chunks of indices give a[m] in C order, whatever the chunk size."""
+    from rangemap import criteria
+
+    monkeypatch.setattr(criteria, "_CHUNK", chunk)
+    rng = np.random.default_rng(chunk)
+    for dtype in ("int16", "float32", "uint8"):
+        a = rng.integers(-100, 100, (23, 17)).astype(dtype)
+        for m in (rng.random(a.shape) < 0.3, np.zeros(a.shape, bool), np.ones(a.shape, bool)):
+            got = criteria.masked_values(a, m)
+            assert got.dtype == a.dtype
+            np.testing.assert_array_equal(got, a[m])
