@@ -611,7 +611,8 @@ def test_tolerance_is_chosen_before_rendering(
     ranges, habitat, taxa = _heavy_frames(units=4, half_w=2.0)
     bound = 400_000
     paths = write_maps(ranges, habitat, taxa, tmp_path, tolerance=0.0, max_page_bytes=bound)
-    assert renders == ["index.html", "musk-deer.html"]  # one render per page, no retries
+    # one render per page, no retries (the index is written last, once every page is)
+    assert renders == ["musk-deer.html", "index.html"]
     sizes = [p.stat().st_size for p in paths]
     assert all(s <= bound for s in sizes)
     assert max(sizes) > bound / 2  # ... and not needlessly coarse
@@ -955,13 +956,12 @@ def test_index_for_many_taxa_has_no_layer_list_and_shares_shapes(tmp_path: Path)
     assert "Range units (all taxa)" not in _read(few[0])
 
 
-def test_index_shapes_are_deduplicated() -> None:
+def test_index_shapes_are_deduplicated(tmp_path: Path) -> None:
     ranges, habitat, taxa = _many_taxa(6)
-    by_id = {t["taxon_id"]: publish._Taxon(info=t, stem=t["slug"], colour="#000000")
-             for t in taxa}
-    publish._collect_units(ranges, habitat, by_id)
-    geoms, ix = publish._index_shapes(list(by_id.values()))
-    assert len(geoms) == 4
+    writer = publish.MapWriter(taxa, tmp_path, extent=publish.maps_extent(ranges, habitat, taxa))
+    writer.add(ranges, habitat)
+    shapes, ix = writer._index_shapes()
+    assert len(shapes) == 4
     assert ix[0] == ix[2] == ix[4] and ix[1] == ix[3] and ix[0] != ix[1]
 
 

@@ -25,6 +25,8 @@ import copy
 import hashlib
 import json
 import logging
+import pickle
+from collections import OrderedDict
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -36,6 +38,7 @@ import shapely
 from rangemap import engine
 from rangemap.criteria import Criterion, ElevationBand, LandCover, SlopeLimits, describe_all
 from rangemap.errors import DataError
+from rangemap.fsutil import GeometrySpool, Spill
 from rangemap.geo.geodesy import geodesic_area_km2
 from rangemap.landcover import (
     DEFAULT_LABEL,
@@ -179,10 +182,20 @@ class SharedResults:
     a copy (fallback flags are set per taxon).  The key is the polygon's WKB digest, the
     band, the criteria's keys, the margin and the polygon mode; the DEMs are the same
     for every call within one build.
+
+    At most ``keep`` results stay in memory (the most recently used); older ones are
+    pickled to an anonymous temporary file (:class:`~rangemap.fsutil.Spill`) and read
+    back when a later taxon needs them, so memory does not grow with the number of
+    distinct units of a build.
     """
 
-    def __init__(self) -> None:
-        self._results: dict[str, Any] = {}
+    def __init__(self, keep: int = 256) -> None:
+        self._recent: OrderedDict[str, Any] = OrderedDict()
+        # spilled: (where the pickled result lies, its geometry's row in the spool)
+        self._spilled: dict[str, tuple[tuple[int, int], int]] = {}
+        self._spill: Spill | None = None
+        self._geoms: GeometrySpool | None = None
+        self.keep = keep
         self.computed = 0
         self.reused = 0
 
@@ -194,22 +207,62 @@ class SharedResults:
              [c.key() for c in criteria], float(margin_m), bool(polygons)],
             sort_keys=True, default=str).encode()).hexdigest()
 
+    def __contains__(self, key: str) -> bool:
+        return key in self._recent or key in self._spilled
+
+    def _put(self, key: str, res: Any) -> None:
+        self._recent[key] = res
+        self._recent.move_to_end(key)
+        while len(self._recent) > self.keep:
+            old, value = self._recent.popitem(last=False)
+            if old not in self._spilled:
+                if self._spill is None or self._geoms is None:
+                    self._spill, self._geoms = Spill(), GeometrySpool()
+                # the geometry by the spool, which keeps its precision grid (pickle does not)
+                row = self._geoms.extend([value.geometry])
+                self._spilled[old] = (self._spill.put(pickle.dumps(
+                    replace(value, geometry=None), protocol=pickle.HIGHEST_PROTOCOL)), row)
+
+    def _get(self, key: str) -> Any:
+        if key in self._recent:
+            self._recent.move_to_end(key)
+            return copy.copy(self._recent[key])
+        assert self._spill is not None and self._geoms is not None
+        where, row = self._spilled[key]
+        res = pickle.loads(self._spill.get(*where))
+        res.geometry = self._geoms.read(row, row + 1)[0]
+        self._put(key, res)
+        return copy.copy(res)
+
     def habitats(self, geoms: list, dems: list, bands: list, margin_m: float, *,
                  polygons: bool, executor: Any, criteria: list) -> list:
         """:func:`rangemap.engine.habitats`, computing only the units not seen before."""
         keys = [self.key(g, tuple(b), tuple(c), margin_m, polygons)
                 for g, b, c in zip(geoms, bands, criteria, strict=True)]
-        todo = list(dict.fromkeys(k for k in keys if k not in self._results))
+        todo = list(dict.fromkeys(k for k in keys if k not in self))
         first = {k: keys.index(k) for k in todo}
+        fresh: dict[str, Any] = {}
         if todo:
             idx = [first[k] for k in todo]
-            fresh = engine.habitats([geoms[i] for i in idx], dems, [bands[i] for i in idx],
-                                    margin_m, polygons=polygons, executor=executor,
-                                    criteria=[criteria[i] for i in idx])
-            self._results.update(zip(todo, fresh, strict=True))
+            fresh = dict(zip(todo, engine.habitats(
+                [geoms[i] for i in idx], dems, [bands[i] for i in idx], margin_m,
+                polygons=polygons, executor=executor, criteria=[criteria[i] for i in idx]),
+                strict=True))
         self.computed += len(todo)
         self.reused += len(keys) - len(todo)
-        return [copy.copy(self._results[k]) for k in keys]
+        out = [copy.copy(fresh[k]) if k in fresh else self._get(k) for k in keys]
+        for k, res in fresh.items():
+            self._put(k, res)
+        return out
+
+    def close(self) -> None:
+        """Drop every result (and the temporary file)."""
+        self._recent.clear()
+        self._spilled.clear()
+        if self._spill is not None and self._geoms is not None:
+            self._spill.close()
+            self._geoms.close()
+        self._spill = self._geoms = None
 
 
 def habitats_with_fallbacks(geoms: list, dems: list, bands: list, criteria: list,

@@ -17,6 +17,10 @@ import time
 import unicodedata
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
+
+import numpy as np
+import shapely
 
 #: Prefix of temporary files; a killed run can leave them, the next run removes them.
 TMP_PREFIX = ".rangemap-tmp-"
@@ -70,6 +74,112 @@ def atomic_path(path: str | os.PathLike[str], suffix: str | None = None) -> Iter
     finally:
         if tmp_path.exists():
             tmp_path.unlink()
+
+
+class Spill:
+    """Bytes parked in an anonymous temporary file, read back by (offset, length).
+
+    For what a build must keep but not hold in memory (habitat geometries,
+    engine results shared between taxa): the file has no name, so it vanishes
+    when closed or when the process ends, killed or not.
+    """
+
+    def __init__(self) -> None:
+        self._fh = tempfile.TemporaryFile()
+        self._end = 0
+
+    def put(self, data: bytes) -> tuple[int, int]:
+        """Append ``data``; return its (offset, length)."""
+        self._fh.seek(self._end)
+        self._fh.write(data)
+        at = self._end
+        self._end += len(data)
+        return at, len(data)
+
+    def get(self, offset: int, length: int) -> bytes:
+        """The bytes stored at (offset, length)."""
+        self._fh.seek(offset)
+        return self._fh.read(length)
+
+    @property
+    def nbytes(self) -> int:
+        """Bytes written so far."""
+        return self._end
+
+    def close(self) -> None:
+        self._fh.close()
+
+
+class GeometrySpool:
+    """Geometries parked in a :class:`Spill` as WKB, by row position in the order added.
+
+    A build's habitat stage adds each taxon's habitat polygons as they come and
+    keeps only their attributes in memory; the writers read the geometries back a
+    few taxa at a time (:meth:`read`), so the polygons of a batch are never all in
+    memory at once.  What WKB leaves out is kept too: a geometry's precision grid
+    (set where the engine snapped pieces of several DEMs together) is put back, so
+    a geometry read back is the same to every later operation (``set_precision``
+    to the same grid is then a no-op, as it was before spooling).
+    """
+
+    def __init__(self) -> None:
+        self._spill = Spill()
+        self._at: list[int] = []  # offset of each row, -1 for a missing geometry
+        self._len: list[int] = []
+        self._grid: list[float] = []
+        self._types: set[int] = set()
+        self._has_z = False
+
+    def __len__(self) -> int:
+        return len(self._at)
+
+    def extend(self, geoms: Any) -> int:
+        """Append geometries (one per row); return the position of the first."""
+        first = len(self._at)
+        arr = np.empty(len(geoms), dtype=object)
+        arr[:] = list(geoms)
+        present = ~shapely.is_missing(arr)
+        self._types |= set(shapely.get_type_id(arr[present]).tolist())
+        full = arr[present][~shapely.is_empty(arr[present])]
+        self._has_z = self._has_z or bool(shapely.has_z(full).any())
+        grids = np.zeros(len(arr))
+        grids[present] = shapely.get_precision(arr[present])
+        for wkb, grid in zip(shapely.to_wkb(arr), grids, strict=True):
+            if wkb is None:
+                self._at.append(-1)
+                self._len.append(0)
+            else:
+                at, n = self._spill.put(wkb)
+                self._at.append(at)
+                self._len.append(n)
+            self._grid.append(float(grid))
+        return first
+
+    def kinds(self) -> tuple[set[int], bool]:
+        """Geometry type ids (``shapely.get_type_id``) of all rows; any with Z."""
+        return set(self._types), self._has_z
+
+    def read(self, start: int, stop: int) -> np.ndarray:
+        """Geometries of rows ``start`` to ``stop`` (exclusive), as an object array."""
+        at = np.asarray(self._at[start:stop], dtype=np.int64)
+        n = np.asarray(self._len[start:stop], dtype=np.int64)
+        grid = np.asarray(self._grid[start:stop], dtype=float)
+        out = np.full(len(at), None, dtype=object)
+        present = at >= 0
+        if present.any():
+            lo = int(at[present].min())
+            hi = int((at[present] + n[present]).max())
+            blob = self._spill.get(lo, hi - lo)
+            out[present] = shapely.from_wkb(
+                [blob[a - lo:a - lo + k] for a, k in zip(at[present], n[present], strict=True)])
+        for g in set(grid[present & (grid > 0)].tolist()):
+            sel = present & (grid == g)
+            # the coordinates are on the grid already: pointwise sets the grid, moves nothing
+            out[sel] = shapely.set_precision(out[sel], g, mode="pointwise")
+        return out
+
+    def close(self) -> None:
+        self._spill.close()
 
 
 def write_text_atomic(path: str | os.PathLike[str], text: str) -> None:

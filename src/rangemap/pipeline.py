@@ -17,6 +17,7 @@ import os
 import platform
 import shutil
 import sqlite3
+import sys
 import tempfile
 import time
 from collections import OrderedDict
@@ -55,6 +56,7 @@ from rangemap.errors import (
 from rangemap.extract import extract_documents
 from rangemap.fsutil import (
     TMP_PREFIX,
+    GeometrySpool,
     atomic_path,
     created_time,
     data_file,
@@ -482,12 +484,26 @@ def _save_cached(path: Path, key: str, habitat: gpd.GeoDataFrame, aoo_km2: float
 
 @dataclass
 class HabitatRun:
-    """Habitat of all taxa, and which taxa were computed or taken from the cache."""
+    """Habitat of all taxa, and which taxa were computed or taken from the cache.
 
-    habitat: gpd.GeoDataFrame
+    ``habitat`` holds the attributes of every (taxon, unit) row (HABITAT_FIELDS, no
+    geometry); the geometries lie in ``geometry`` (same row order): a build of
+    thousands of taxa never holds all its habitat polygons at once.
+    """
+
+    habitat: pd.DataFrame
+    geometry: GeometrySpool
     taxon_aoo_km2: dict[str, float]
     rebuilt: list[str]
     reused: list[str]
+    #: EOO of each taxon's habitat (km², unrounded), measured while its polygons were at hand.
+    taxon_eoo_km2: dict[str, float] = field(default_factory=dict)
+
+    def frame(self, start: int = 0, stop: int | None = None) -> gpd.GeoDataFrame:
+        """Rows ``start`` to ``stop`` with their geometry (the dtypes of the whole table)."""
+        stop = len(self.habitat) if stop is None else stop
+        return gpd.GeoDataFrame(self.habitat.iloc[start:stop].reset_index(drop=True),
+                                geometry=self.geometry.read(start, stop), crs="EPSG:4326")
 
 
 def habitat_incremental(units: gpd.GeoDataFrame, dems: DemStack, out: Path,
@@ -498,9 +514,12 @@ def habitat_incremental(units: gpd.GeoDataFrame, dems: DemStack, out: Path,
     """Habitat of every unit, reusing each taxon's cached result when its key is unchanged.
 
     ``criteria`` gives each taxon's criteria after the elevation band (by taxon id).
+    Each taxon's polygons go to the run's :class:`GeometrySpool` as soon as they are
+    computed; only the attributes stay in memory.
     """
-    parts: list[gpd.GeoDataFrame] = []
-    run = HabitatRun(habitat=gpd.GeoDataFrame(), taxon_aoo_km2={}, rebuilt=[], reused=[])
+    parts: list[pd.DataFrame] = []
+    run = HabitatRun(habitat=pd.DataFrame(), geometry=GeometrySpool(), taxon_aoo_km2={},
+                     rebuilt=[], reused=[])
     # units that several taxa share (same polygon, band and criteria) are computed once
     shared = SharedResults()
     for tid in dict.fromkeys(units["taxon_id"]):
@@ -513,23 +532,28 @@ def habitat_incremental(units: gpd.GeoDataFrame, dems: DemStack, out: Path,
         if cached is not None and len(cached[0]) == len(sub):
             if progress is not None:
                 progress(len(sub), len(units), f"{tid} (cached)")
-            parts.append(cached[0])
+            hab = cached[0]
             run.taxon_aoo_km2[tid] = cached[1]
             run.reused.append(tid)
-            continue
-        hab, keys = compute_habitat(
-            sub, dems, margin_m,
-            None if progress is None else _UnitsOf(progress, len(units)),
-            workers, scheduler, crit, shared)
-        run.taxon_aoo_km2[tid] = 4.0 * len(keys)
-        _save_cached(path, key, hab, run.taxon_aoo_km2[tid])
-        parts.append(hab)
-        run.rebuilt.append(tid)
-    run.habitat = gpd.GeoDataFrame(pd.concat(parts, ignore_index=True), geometry="geometry",
-                                   crs="EPSG:4326")
+        else:
+            hab, keys = compute_habitat(
+                sub, dems, margin_m,
+                None if progress is None else _UnitsOf(progress, len(units)),
+                workers, scheduler, crit, shared)
+            run.taxon_aoo_km2[tid] = 4.0 * len(keys)
+            _save_cached(path, key, hab, run.taxon_aoo_km2[tid])
+            run.rebuilt.append(tid)
+        run.taxon_eoo_km2[tid] = eoo_km2(list(hab.geometry.values))
+        run.geometry.extend(hab.geometry.values)
+        parts.append(pd.DataFrame(hab.drop(columns=hab.geometry.name)))
+        del hab
+    # the attributes of all rows concatenated at once: the same dtypes as the whole
+    # habitat table had when it was built with its geometry
+    run.habitat = pd.concat(parts, ignore_index=True)
     if shared.reused:
         log.info("habitat: %d unit results computed, %d shared between taxa",
                  shared.computed, shared.reused)
+    shared.close()
     return run
 
 
@@ -699,16 +723,8 @@ def _json_value(v: Any) -> Any:
     return v
 
 
-def geojson_text(gdf: gpd.GeoDataFrame, decimals: int = 7) -> str:
-    """RFC 7946 FeatureCollection text of a lon/lat GeoDataFrame.
-
-    Written here rather than by GDAL's ``RFC7946=YES`` writer, whose
-    antimeridian cutter turns polygons that touch ±180° (Chukotka) into
-    GeometryCollections with stray lines.  Our geometries already lie in
-    [-180, 180]; exterior rings are made counter-clockwise, holes clockwise,
-    coordinates rounded to ``decimals`` (~1 cm at 7), no ``crs`` member, one
-    feature per row with every property present (fixed schema).
-    """
+def geojson_features(gdf: gpd.GeoDataFrame, decimals: int = 7) -> list[str]:
+    """The Feature texts of :func:`geojson_text`, one per row."""
     if gdf.crs is not None and gdf.crs.to_epsg() != 4326:
         gdf = gdf.to_crs(4326)
     geoms = shapely.orient_polygons([as_multi(snap(g, decimals)) for g in gdf.geometry.values])
@@ -719,7 +735,149 @@ def geojson_text(gdf: gpd.GeoDataFrame, decimals: int = 7) -> str:
                            ensure_ascii=False, default=str)
         gtext = "null" if geom is None else shapely.to_geojson(geom)
         parts.append(f'{{"type": "Feature", "properties": {props}, "geometry": {gtext}}}')
-    return '{"type": "FeatureCollection", "features": [\n' + ",\n".join(parts) + "\n]}\n"
+    return parts
+
+
+_GEOJSON_HEAD = '{"type": "FeatureCollection", "features": [\n'
+_GEOJSON_TAIL = "\n]}\n"
+
+
+def geojson_text(gdf: gpd.GeoDataFrame, decimals: int = 7) -> str:
+    """RFC 7946 FeatureCollection text of a lon/lat GeoDataFrame.
+
+    Written here rather than by GDAL's ``RFC7946=YES`` writer, whose
+    antimeridian cutter turns polygons that touch ±180° (Chukotka) into
+    GeometryCollections with stray lines.  Our geometries already lie in
+    [-180, 180]; exterior rings are made counter-clockwise, holes clockwise,
+    coordinates rounded to ``decimals`` (~1 cm at 7), no ``crs`` member, one
+    feature per row with every property present (fixed schema).
+    """
+    return _GEOJSON_HEAD + ",\n".join(geojson_features(gdf, decimals)) + _GEOJSON_TAIL
+
+
+def layer_geometry_type(type_ids: set[int], has_z: bool = False) -> str:
+    """The GeoPackage layer type pyogrio infers for a column of these geometry types.
+
+    The same rule as ``pyogrio.write_dataframe(promote_to_multi=True)`` applies to a
+    whole column, for layers written a few rows at a time (the first rows alone
+    could infer another type).  ``type_ids``: ``shapely.get_type_id`` values.
+    """
+    types = {_TYPE_NAMES[t] for t in type_ids if t in _TYPE_NAMES}
+    kind = "Unknown"
+    if len(types) == 1:
+        kind = next(iter(types))
+        if kind in ("Point", "LineString", "Polygon"):
+            kind = f"Multi{kind}"
+    elif len(types) == 2:
+        for single in ("Polygon", "LineString", "Point"):
+            if types == {single, f"Multi{single}"}:
+                kind = f"Multi{single}"
+    return f"{kind} Z" if has_z and kind != "Unknown" else kind
+
+
+def _geometry_kinds(geoms: Any) -> tuple[set[int], bool]:
+    """(geometry type ids, any 3-D coordinates among the non-empty ones)."""
+    arr = np.empty(len(geoms), dtype=object)
+    arr[:] = list(geoms)
+    present = ~shapely.is_missing(arr)
+    full = arr[present][~shapely.is_empty(arr[present])]
+    return set(shapely.get_type_id(arr[present]).tolist()), bool(shapely.has_z(full).any())
+
+
+_TYPE_NAMES = {0: "Point", 1: "LineString", 2: "LinearRing", 3: "Polygon", 4: "MultiPoint",
+               5: "MultiLineString", 6: "MultiPolygon", 7: "GeometryCollection"}
+
+
+class LayerWriter:
+    """GeoJSON (RFC 7946) and GeoPackage layers, written a few taxa at a time.
+
+    ``with LayerWriter(out, cats, kinds) as w: w.add(ranges_rows, habitat_rows)``
+    appends rows to ``geojson/ranges.geojson``, ``geojson/habitat.geojson`` and
+    the two layers of ``rangemap.gpkg`` as they come, so a build never holds
+    every habitat polygon (or every feature's text) at once.  Each file is a
+    temporary until the block ends without error; then the GeoJSON files are
+    closed (the text is the same as :func:`geojson_text` of all rows), the QGIS
+    styles added and every file moved into place.  ``kinds`` gives each layer's
+    geometry types over all its rows (:func:`_geometry_kinds`), so the
+    GeoPackage layers get the type a single write of all rows would have.
+    Rows must come with the dtypes of the whole table (slices of it).
+    """
+
+    def __init__(self, out: Path, categories: list[tuple[str, str]],
+                 kinds: dict[str, tuple[set[int], bool]]) -> None:
+        self.out = out
+        self.qml = {"ranges": styles.ranges_qml(categories),
+                    "habitat": styles.habitat_qml(categories)}
+        self.kinds = kinds
+        self._stack = contextlib.ExitStack()
+        self._fh: dict[str, Any] = {}
+        self._count = {"ranges": 0, "habitat": 0}
+        self._gpkg: Path | None = None
+        self._layers: set[str] = set()
+        self.written: list[Path] = []
+
+    def __enter__(self) -> LayerWriter:
+        with contextlib.ExitStack() as undo:
+            undo.push(self._stack)
+            for name in ("ranges", "habitat"):
+                tmp = self._stack.enter_context(
+                    atomic_path(self.out / "geojson" / f"{name}.geojson"))
+                fh = self._stack.enter_context(open(tmp, "w", encoding="utf-8"))
+                fh.write(_GEOJSON_HEAD)
+                self._fh[name] = fh
+            self._gpkg = self._stack.enter_context(atomic_path(self.out / "rangemap.gpkg"))
+            undo.pop_all()
+        return self
+
+    def add(self, ranges: gpd.GeoDataFrame | None = None,
+            habitat: gpd.GeoDataFrame | None = None) -> None:
+        """Append rows to the layers (ranges first: the GeoPackage's layer order)."""
+        assert self._gpkg is not None, "use LayerWriter in a with block"
+        for name, gdf in (("ranges", ranges), ("habitat", habitat)):
+            if gdf is None or (not len(gdf) and name in self._layers):
+                continue
+            fh = self._fh[name]
+            for text in geojson_features(gdf):
+                fh.write(text if self._count[name] == 0 else ",\n" + text)
+                self._count[name] += 1
+            first = not self._layers
+            self._layers.add(name)
+            types, has_z = self.kinds[name]
+            pyogrio.write_dataframe(
+                gdf, self._gpkg, layer=name, driver="GPKG",
+                # GeoPackage 1.3: the GDAL in Debian's QGIS 3.22 warns on 1.4 files.
+                dataset_options={"VERSION": "1.3"} if first else {},
+                promote_to_multi=True, append=not first,
+                geometry_type=layer_geometry_type(types, has_z))
+
+    def __exit__(self, *exc: Any) -> None:
+        try:
+            if exc[0] is None:
+                for fh in self._fh.values():
+                    fh.write(_GEOJSON_TAIL)
+                    fh.close()
+                assert self._gpkg is not None
+                if self._layers != {"ranges", "habitat"}:
+                    raise ValueError("LayerWriter: both layers need an add() (rows may be empty)")
+                styles.add_gpkg_styles(self._gpkg, self.qml)
+        except BaseException:
+            self._stack.__exit__(*sys.exc_info())
+            raise
+        self._stack.__exit__(*exc)
+        if exc[0] is None:
+            for name in ("ranges", "habitat"):
+                dest = self.out / "geojson" / f"{name}.geojson"
+                self.written += [dest, styles.write_qml_sidecars(dest, self.qml[name])]
+            self.written.append(self.out / "rangemap.gpkg")
+
+
+def layer_categories(habitat: pd.DataFrame,
+                     taxa: list[dict[str, Any]] | None = None) -> list[tuple[str, str]]:
+    """(value, label) per taxon for the QGIS styles: from ``taxa``, else the habitat rows."""
+    if taxa:
+        return styles.taxon_categories(taxa)
+    return [(str(t), str(n)) for t, n in
+            habitat[["taxon_id", "species"]].drop_duplicates().itertuples(index=False)]
 
 
 def write_layers(ranges: gpd.GeoDataFrame, habitat: gpd.GeoDataFrame, out: Path,
@@ -727,27 +885,15 @@ def write_layers(ranges: gpd.GeoDataFrame, habitat: gpd.GeoDataFrame, out: Path,
     """Write GeoJSON (RFC 7946) and GeoPackage layers atomically, with QGIS styles.
 
     Each GeoJSON gets a ``.qml`` sidecar and the GeoPackage a ``layer_styles``
-    table, so either opens in QGIS styled by taxon and labelled.
+    table, so either opens in QGIS styled by taxon and labelled.  (All rows at
+    once; a build streams them through :class:`LayerWriter`.)
     """
-    if taxa:
-        cats = styles.taxon_categories(taxa)
-    else:
-        cats = [(str(t), str(n)) for t, n in
-                habitat[["taxon_id", "species"]].drop_duplicates().itertuples(index=False)]
-    qml = {"ranges": styles.ranges_qml(cats), "habitat": styles.habitat_qml(cats)}
-    written = []
-    for gdf, name in ((ranges, "ranges"), (habitat, "habitat")):
-        dest = out / "geojson" / f"{name}.geojson"
-        write_text_atomic(dest, geojson_text(gdf))
-        written.append(dest)
-        written.append(styles.write_qml_sidecars(dest, qml[name]))
-    gpkg = out / "rangemap.gpkg"
-    with atomic_path(gpkg) as tmp:
-        _write_vector(ranges, tmp, "ranges", "GPKG")
-        _write_vector(habitat, tmp, "habitat", "GPKG", append_to=tmp)
-        styles.add_gpkg_styles(tmp, qml)
-    written.append(gpkg)
-    return written
+    kinds = {"ranges": _geometry_kinds(ranges.geometry.values),
+             "habitat": _geometry_kinds(habitat.geometry.values)}
+    writer = LayerWriter(out, layer_categories(habitat, taxa), kinds)
+    with writer:
+        writer.add(ranges, habitat)
+    return writer.written
 
 
 def summary_csv(habitat: gpd.GeoDataFrame) -> str:
@@ -762,16 +908,25 @@ def summary_csv(habitat: gpd.GeoDataFrame) -> str:
 
 
 def taxa_table(records: list[dict[str, Any]], ranges: gpd.GeoDataFrame,
-               habitat: gpd.GeoDataFrame,
-               taxon_aoo_km2: dict[str, float] | None = None) -> list[dict[str, Any]]:
-    """One summary dict per mapped taxon (for maps and the manifest)."""
+               habitat: pd.DataFrame,
+               taxon_aoo_km2: dict[str, float] | None = None,
+               taxon_eoo_km2: dict[str, float] | None = None) -> list[dict[str, Any]]:
+    """One summary dict per mapped taxon (for maps and the manifest).
+
+    ``habitat`` needs a geometry only when ``taxon_eoo_km2`` (the EOO of each
+    taxon's habitat, measured earlier) is not given.
+    """
     out = []
+    by_taxon_h = {k: v for k, v in habitat.groupby("taxon_id", sort=False)}
+    by_taxon_r = {k: v for k, v in ranges.groupby("taxon_id", sort=False)}
     for rec in records:
         tid = taxon_id(rec)
-        h = habitat[habitat["taxon_id"] == tid]
-        r = ranges[ranges["taxon_id"] == tid]
+        h = by_taxon_h.get(tid, habitat.iloc[:0])
+        r = by_taxon_r.get(tid, ranges.iloc[:0])
         if not len(r):
             continue
+        eoo = (taxon_eoo_km2[tid] if taxon_eoo_km2 is not None and tid in taxon_eoo_km2
+               else eoo_km2(list(h.geometry.values)))
         out.append({
             "taxon_id": tid,
             "slug": tid,
@@ -780,7 +935,7 @@ def taxa_table(records: list[dict[str, Any]], ranges: gpd.GeoDataFrame,
             "rank": rec.get("rank", "species"),
             "units": int(len(r)),
             "habitat_km2": round(float(h["area_km2"].sum()), 3),
-            "eoo_km2": round(eoo_km2(list(h.geometry.values)), 3),
+            "eoo_km2": round(eoo, 3),
             "aoo_km2": (taxon_aoo_km2 or {}).get(tid),
             "range_km2": round(float(h["range_area_km2"].sum()), 3),
             "elevation_min_m": None if is_null(r["elevation_min_m"].iloc[0])
@@ -822,6 +977,83 @@ def taxon_aoh_summary(h: pd.DataFrame) -> dict[str, Any]:
         "landcover_shares": {k: round(v / weight, 6) for k, v in sorted(shares.items())}
         if weight else None,
     }
+
+
+#: Habitat rows handed to the writers at a time (whole taxa): bounds the polygons in memory.
+PUBLISH_CHUNK_ROWS = 200
+
+
+def _taxon_chunks(taxon_ids: Any, rows: int = PUBLISH_CHUNK_ROWS) -> list[tuple[int, int]]:
+    """(start, stop) row spans of whole taxa (runs of one id), about ``rows`` rows each."""
+    ids = list(taxon_ids)
+    spans: list[tuple[int, int]] = []
+    start = 0
+    for i in range(1, len(ids) + 1):
+        if i == len(ids) or (ids[i] != ids[i - 1] and i - start >= rows):
+            spans.append((start, i))
+            start = i
+    return [s for s in spans if s[1] > s[0]]
+
+
+def publish_outputs(ranges: gpd.GeoDataFrame, run: HabitatRun, taxa: list[dict[str, Any]],
+                    stage: Path, admin0: gpd.GeoDataFrame, dems: list[Path], *,
+                    figures: bool = True, self_contained: bool = False,
+                    band_layers: tuple[float, dict[str, tuple]] | None = None) -> list[Path]:
+    """Write the layers, summary, maps and figures of a build into ``stage``; return the files.
+
+    The habitat polygons are read back from ``run.geometry`` a few taxa at a time
+    (:data:`PUBLISH_CHUNK_ROWS`) and handed to streaming writers
+    (:class:`LayerWriter`, :class:`rangemap.publish.MapWriter`, the figures), twice:
+    the first pass writes the layers and figures and measures the maps' extent, the
+    second writes the map pages; the index comes last.  Peak memory is then that of
+    a chunk, whatever the number of taxa.  The files are the same as writing every
+    row at once (``write_layers``, ``write_maps``, ``write_figures``).
+    ``band_layers``: (margin, criteria by taxon) for the band-sensitivity layers.
+    """
+    from rangemap.publish import MapWriter, maps_extent, union_extent  # folium: ~0.9 s
+
+    habitat = run.habitat
+    chunks = _taxon_chunks(habitat["taxon_id"])
+    taxon_pos = {str(t["taxon_id"]): i for i, t in enumerate(taxa)}
+
+    def rows(a: int, b: int) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame, list[dict]]:
+        h = run.frame(a, b)
+        ids = set(h["taxon_id"])
+        r = ranges[ranges["taxon_id"].isin(ids)].reset_index(drop=True)
+        sub = [taxa[i] for i in sorted(taxon_pos[t] for t in ids if t in taxon_pos)]
+        return r, h, sub
+
+    kinds = {"ranges": _geometry_kinds(ranges.geometry.values),
+             "habitat": run.geometry.kinds()}
+    extents = []
+    figure_files: list[Path] = []
+    if figures:
+        from rangemap.figures import write_figures  # matplotlib: only when figures are made
+    layers = LayerWriter(stage, layer_categories(habitat, taxa), kinds)
+    with layers:
+        if not chunks:
+            layers.add(ranges, run.frame(0, 0))
+        for a, b in chunks:
+            r, h, sub = rows(a, b)
+            layers.add(r, h)
+            extents.append(maps_extent(r, h, sub))
+            if figures:
+                figure_files += write_figures(r, h, sub, stage / "figures", admin0, dems=dems)
+            del r, h
+    staged = list(layers.written)
+    write_text_atomic(stage / "summary.csv", summary_csv(habitat))
+    staged.append(stage / "summary.csv")
+    with DemStack(dems) as band_stack:
+        maps = MapWriter(taxa, stage / "maps", admin0, extent=union_extent(extents),
+                         relief=dems, self_contained=self_contained,
+                         band_layers=None if band_layers is None else
+                         band_habitat(band_stack, band_layers[0], band_layers[1]))
+        for a, b in chunks:
+            r, h, _ = rows(a, b)
+            maps.add(r, h)
+            del r, h
+        staged += maps.finish()
+    return staged + figure_files
 
 
 def _versions() -> dict[str, str]:
@@ -1099,44 +1331,36 @@ def _build(*, docs: str | os.PathLike[str], dems: list[str | os.PathLike[str]] |
                      "bounds": list(s.bounds)} for s in stack]
         coarse = {s.name: s.resolution_label for s in stack if s.res_deg > COARSE_DEM_DEG}
     result.timings["habitat_s"] = time.perf_counter() - t1
-    coverage_warnings(habitat)
-    coarse_dem_warnings(habitat, coarse)
-    # --strict: refuse before anything is staged or moved into place.
-    check_strict()
-    ranges = units.copy()
-    ranges["range_area_km2"] = habitat["range_area_km2"].values
-    ranges = ranges[RANGE_FIELDS + ["geometry"]]
-    # A column of nulls would otherwise be typed String in the GeoPackage.
-    for df in (ranges, habitat):
-        df["elevation_min_m"] = df["elevation_min_m"].astype("float64")
-        df["elevation_max_m"] = df["elevation_max_m"].astype("float64")
-    result.ranges, result.habitat = ranges, habitat
-    result.taxa = taxa_table(mapped, ranges, habitat, run.taxon_aoo_km2)
+    try:
+        coverage_warnings(habitat)
+        coarse_dem_warnings(habitat, coarse)
+        # --strict: refuse before anything is staged or moved into place.
+        check_strict()
+        ranges = units.copy()
+        ranges["range_area_km2"] = habitat["range_area_km2"].values
+        ranges = ranges[RANGE_FIELDS + ["geometry"]]
+        # A column of nulls would otherwise be typed String in the GeoPackage.
+        for df in (ranges, habitat):
+            df["elevation_min_m"] = df["elevation_min_m"].astype("float64")
+            df["elevation_max_m"] = df["elevation_max_m"].astype("float64")
+        result.ranges, result.habitat = ranges, habitat
+        result.taxa = taxa_table(mapped, ranges, habitat, run.taxon_aoo_km2, run.taxon_eoo_km2)
 
-    t2 = time.perf_counter()
-    # Everything is written into a staging folder first and moved into place
-    # only when complete, manifest last: a killed build leaves the previous
-    # outputs as they were (the next run removes the stale staging folder).
-    stage = out / f"{TMP_PREFIX}stage"
-    if stage.exists():
-        shutil.rmtree(stage)
-    stage.mkdir(parents=True)
-    staged = write_layers(ranges, habitat, stage, result.taxa)
-    write_text_atomic(stage / "summary.csv", summary_csv(habitat))
-    staged.append(stage / "summary.csv")
-    from rangemap.publish import write_maps  # folium (about 0.9 s): only when maps are made
-
-    admin0 = bounds.admin0[["iso3", "name", "geometry"]]
-    with DemStack(dem_paths) as band_stack:
-        staged += write_maps(ranges, habitat, result.taxa, stage / "maps", admin0,
-                             relief=dem_paths, self_contained=self_contained,
-                             band_layers=band_habitat(band_stack, elevation_margin, criteria)
-                             if band_layers else None)
-    if figures:
-        from rangemap.figures import write_figures  # matplotlib: only when figures are made
-
-        staged += write_figures(ranges, habitat, result.taxa, stage / "figures", admin0,
-                                dems=dem_paths)
+        t2 = time.perf_counter()
+        # Everything is written into a staging folder first and moved into place
+        # only when complete, manifest last: a killed build leaves the previous
+        # outputs as they were (the next run removes the stale staging folder).
+        stage = out / f"{TMP_PREFIX}stage"
+        if stage.exists():
+            shutil.rmtree(stage)
+        stage.mkdir(parents=True)
+        admin0 = bounds.admin0[["iso3", "name", "geometry"]]
+        staged = publish_outputs(
+            ranges, run, result.taxa, stage, admin0, dem_paths, figures=figures,
+            self_contained=self_contained,
+            band_layers=(elevation_margin, criteria) if band_layers else None)
+    finally:
+        run.geometry.close()
     make_reproducible(staged)
     rels = [os.path.relpath(Path(p).resolve(), stage.resolve()) for p in staged]
     result.timings["publish_s"] = time.perf_counter() - t2

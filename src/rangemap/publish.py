@@ -43,7 +43,7 @@ from branca.element import Element, MacroElement
 from folium import plugins
 
 from rangemap.errors import DataError
-from rangemap.fsutil import atomic_path, safe_child, slugify, write_text_atomic
+from rangemap.fsutil import GeometrySpool, atomic_path, safe_child, slugify, write_text_atomic
 from rangemap.landcover import shares_text
 from rangemap.palette import PALETTE, taxon_colour
 from rangemap.rasters.relief import relief_overlay
@@ -376,6 +376,8 @@ class _Taxon:
     stem: str
     colour: str
     units: list[_Unit] = field(default_factory=list)
+    #: Units drawn, kept once the page is written and ``units`` dropped.
+    n_units: int | None = None
 
     @property
     def taxon_id(self) -> str:
@@ -490,8 +492,11 @@ def _boundaries_wrapped(polys: np.ndarray) -> np.ndarray:
 
 def _collect_units(
     ranges: gpd.GeoDataFrame, habitat: gpd.GeoDataFrame, taxa: dict[str, _Taxon]
-) -> None:
-    """Attach one :class:`_Unit` per (taxon, range unit) to ``taxa``."""
+) -> set[str]:
+    """Attach one :class:`_Unit` per (taxon, range unit) to ``taxa``.
+
+    Returns the taxon ids of rows that are not in ``taxa`` (not drawn).
+    """
     hab_rows: dict[tuple[str, str, str], Any] = {}
     for _, row in habitat.iterrows():
         hab_rows.setdefault(_key(row["taxon_id"], row["iso3"], row["admin1"]), row)
@@ -552,8 +557,7 @@ def _collect_units(
             skipped.add(key[0])
             continue
         taxa[key[0]].units.append(make(None, row))
-    if skipped:
-        log.warning("publish: %d taxon id(s) in the data but not in taxa; not drawn", len(skipped))
+    return skipped
 
 
 # --------------------------------------------------------------------------- geometry
@@ -762,19 +766,40 @@ class _Shapes:
     is actually written at that tolerance.
     """
 
-    def __init__(self, geoms: Iterable[Any], min_tolerance: float = 0.0) -> None:
-        self.geoms = _object_array(geoms)
+    def __init__(self, geoms: Iterable[Any] = (), min_tolerance: float = 0.0, *,
+                 count: int | None = None,
+                 loader: Callable[[np.ndarray], np.ndarray] | None = None) -> None:
+        # ``loader(positions)`` gives the geometries at those positions when they are
+        # not held here (the index's shapes lie in a temporary file: see MapWriter)
+        self.geoms = _object_array(geoms) if loader is None else None
+        self._count = len(self.geoms) if self.geoms is not None else int(count or 0)
+        self._load = loader if loader is not None else self._held
         self._min_tol = min_tolerance
         self._display: dict[float, np.ndarray] = {}
         self._nbytes: dict[float, np.ndarray] = {}
         self._json: dict[float, np.ndarray] = {}
+
+    def __len__(self) -> int:
+        return self._count
+
+    def _held(self, ix: np.ndarray) -> np.ndarray:
+        assert self.geoms is not None
+        return self.geoms[ix]
+
+    def prefill(self, tolerance: float, nbytes: np.ndarray, json_texts: np.ndarray) -> None:
+        """Sizes and GeoJSON texts at ``tolerance`` made earlier, shape by shape."""
+        tol = self._tol(tolerance)
+        n = len(self)
+        self._display[tol] = np.full(n, None, dtype=object)  # not needed: texts are given
+        self._nbytes[tol] = np.asarray(nbytes, dtype=np.int64)
+        self._json[tol] = np.asarray(json_texts, dtype=object)
 
     def _tol(self, tolerance: float) -> float:
         return max(tolerance, self._min_tol)
 
     def _ensure(self, ix: np.ndarray, tol: float) -> None:
         if tol not in self._display:
-            n = len(self.geoms)
+            n = len(self)
             self._display[tol] = np.full(n, None, dtype=object)
             self._nbytes[tol] = np.full(n, -1, dtype=np.int64)
             self._json[tol] = np.full(n, None, dtype=object)
@@ -784,7 +809,7 @@ class _Shapes:
         # publishing's memory
         for k in range(0, len(todo), _SIMPLIFY_CHUNK):
             part = todo[k:k + _SIMPLIFY_CHUNK]
-            display = _display_geoms(self.geoms[part], tol)
+            display = _display_geoms(self._load(part), tol)
             self._display[tol][part] = display
             self._nbytes[tol][part] = _geojson_nbytes(display)
 
@@ -844,7 +869,7 @@ class _BoundaryLines:
         """(indices of lines inside the view, clipped display lines crossing its edge)."""
         key = (extent, max(tolerance, _BOUNDARY_MIN_TOLERANCE))
         if key not in self._pages:
-            n = len(self._shapes.geoms)
+            n = len(self._shapes)
             disp = self._shapes.display(range(n), tolerance)
             keep = ~shapely.is_missing(disp)
             w, s, e, n_ = box = _view_box(extent)
@@ -1019,7 +1044,8 @@ def _summary_table(taxa: list[_Taxon]) -> str:
     for t in taxa:
         info = t.info
         units = info.get("units")
-        n_units = int(units) if _num(units) is not None else len(t.units)
+        n_units = (int(units) if _num(units) is not None
+                   else len(t.units) if t.n_units is None else t.n_units)
         rule = _text(info.get("elevation_rule"))
         sci = _text(info.get("scientific_name")) or ""
         lo = _num(info.get("elevation_min_m"))
@@ -1464,7 +1490,7 @@ def _page_data(
     if page.is_index:
         ix = page.geom_ix()
         texts = dict(zip(ix, shapes.json(ix, tolerance), strict=True))
-        n = len(shapes.geoms)
+        n = len(shapes)
         index_geoms = "[" + ",".join(texts.get(i) or "null" for i in range(n)) + "]"
     else:
         layers = _layer_fcs(page.layers, shapes, tolerance)
@@ -1882,84 +1908,163 @@ def write_maps(
     Notes
     -----
     Geometry is simplified and rounded to 5 decimals for display only.  All
-    document-derived text is escaped; every file is written atomically.  Pages
-    are rendered and written one at a time, and every simplified shape of a
-    taxon page is dropped once the page is written, so memory does not grow
-    with the number of taxa beyond the inputs and the index's coarse shapes.
+    document-derived text is escaped; every file is written atomically.  This is
+    :class:`MapWriter` given every row at once; a build hands it a few taxa at a
+    time instead, so the habitat polygons are never all in memory.
     """
-    out_dir = Path(out_dir)
-    shared = not self_contained
+    taxon_ids = [str(t.get("taxon_id")) for t in taxa]
+    writer = MapWriter(
+        taxa, out_dir, boundaries, extent=maps_extent(ranges, habitat, taxa),
+        tolerance=tolerance, max_page_bytes=max_page_bytes, osm_overlay=osm_overlay,
+        title=title, relief=relief, self_contained=self_contained, band_layers=band_layers,
+    )
+    writer.add(ranges, habitat, taxon_ids)
+    return writer.finish()
+
+
+_WORLD = (-180.0, -60.0, 180.0, 80.0)
+
+
+def _prepare_rows(
+    ranges: gpd.GeoDataFrame, habitat: gpd.GeoDataFrame
+) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
     _require(ranges, _RANGE_COLUMNS, "ranges")
     _require(habitat, _HABITAT_COLUMNS, "habitat")
-    if boundaries is not None:
-        _require(boundaries, ("geometry",), "boundaries")
-        boundaries = _to_4326(boundaries, "boundaries")
-    ranges = _to_4326(ranges, "ranges")
-    habitat = _to_4326(habitat, "habitat")
-    stems = _page_stems(taxa, out_dir)
-    page_bound = max_page_bytes or (LIGHT_PAGE_BYTES if shared else MAX_PAGE_BYTES)
-    index_bound = max_page_bytes or MAX_PAGE_BYTES
+    return _to_4326(ranges, "ranges"), _to_4326(habitat, "habitat")
 
-    by_id: dict[str, _Taxon] = {}
-    ordered: list[_Taxon] = []
-    for i, (info, stem) in enumerate(zip(taxa, stems, strict=True)):
-        tid = str(info["taxon_id"])
-        if tid in by_id:
-            raise DataError(f"taxa[{i}]: duplicate taxon_id {tid!r}")
-        t = _Taxon(info=info, stem=stem, colour=taxon_colour(i))
-        by_id[tid] = t
-        ordered.append(t)
-    _collect_units(ranges, habitat, by_id)
-    world = (-180.0, -60.0, 180.0, 80.0)
 
-    def extent_of(ts: list[_Taxon]) -> tuple[float, float, float, float]:
-        return (
-            _extent(g for t in ts for u in t.units for g in (u.range_geom, u.habitat_geom)) or world
-        )
+def _units_extent(ts: Iterable[_Taxon]) -> tuple[float, float, float, float] | None:
+    return _extent(g for t in ts for u in t.units for g in (u.range_geom, u.habitat_geom))
 
-    all_extent = extent_of(ordered)
-    lines = _BoundaryLines(boundaries, all_extent) if boundaries is not None else None
-    has_lines = lines is not None and len(lines._shapes.geoms) > 0
-    reliefs = _Relief(list(relief or []), out_dir, shared)
-    coarse = COARSE_FACTOR * tolerance
-    written: list[Path] = []
-    extra: list[Path] = []
 
-    # ---- the index: every distinct shape once, coarse
-    index_geoms, index_ix = _index_shapes(ordered)
-    index_shapes = _Shapes(index_geoms)
-    n_units = sum(len(t.units) for t in ordered)
-    many = len(ordered) > INDEX_LAYER_LIST_MAX
-    how = ("Click the map to list every taxon there; search, sort and pick taxa in the table "
-           "below.")
-    index_page = _Page(
-        what="index.html",
-        title=_esc(title),
-        header=_header_html(
-            _esc(title),
-            f"{len(ordered)} taxa, {n_units} range units. " + how
-            + ("" if many else " Toggle taxa in the layer list."),
-            back_link=False,
-        ),
-        taxa=ordered,
-        is_index=True,
-        extent=all_extent,
-        legend=_legend_html([] if many else ordered, link=True, back_link=False),
-        body=_summary_table(ordered),
-        relief=reliefs.for_extent(all_extent),
-        shared=shared,
-        index_ix=index_ix,
-        boundaries=has_lines,
-    )
-    text, _ = _render_fitted(index_page, index_shapes, lines, _tolerances(coarse), index_bound,
-                             osm_overlay)
-    write_text_atomic(out_dir / "index.html", text)
-    written.append(out_dir / "index.html")
-    del text, index_shapes, index_page
+def maps_extent(
+    ranges: gpd.GeoDataFrame, habitat: gpd.GeoDataFrame, taxa: list[dict[str, Any]]
+) -> tuple[float, float, float, float] | None:
+    """The extent the maps of these rows cover (as drawn: parts across ±180 moved east).
 
-    # ---- one page per taxon, written as soon as it is rendered
-    for t in ordered:
+    None when there is no shape.  The extent of several groups of rows is the
+    union of theirs (:func:`union_extent`); :class:`MapWriter` needs the extent of
+    all rows before its first page, because the country outlines of every page
+    are cut from the lines of the whole area.
+    """
+    ranges, habitat = _prepare_rows(ranges, habitat)
+    tmp = {str(t["taxon_id"]): _Taxon(info=t, stem="", colour="") for t in taxa
+           if "taxon_id" in t}
+    _collect_units(ranges, habitat, tmp)
+    return _units_extent(tmp.values())
+
+
+def union_extent(
+    extents: Iterable[tuple[float, float, float, float] | None],
+) -> tuple[float, float, float, float] | None:
+    """The box around several extents (None entries ignored; None if all are)."""
+    boxes = [e for e in extents if e is not None]
+    if not boxes:
+        return None
+    b = np.asarray(boxes, dtype=float)
+    return (float(b[:, 0].min()), float(b[:, 1].min()), float(b[:, 2].max()),
+            float(b[:, 3].max()))
+
+
+class MapWriter:
+    """The maps folder, written a few taxa at a time.
+
+    ``MapWriter(taxa, out_dir, boundaries, extent=...)``, then :meth:`add` with the
+    range and habitat rows of some taxa (every row of a taxon in the same call),
+    then :meth:`finish`.  Each taxon's page (and detail file) is written as soon
+    as its rows arrive; what the index needs is kept small: per distinct shape its
+    display text at the index's tolerance, its size, and its full geometry in an
+    anonymous temporary file (read back only if the index must be coarsened to
+    fit its size bound).  So memory does not grow with the number of taxa beyond
+    the index's coarse shapes and a row of figures per taxon.  The pages are the
+    same, byte for byte, as those :func:`write_maps` writes with every row at once
+    (which uses this class).  Arguments as for :func:`write_maps`; ``extent`` is
+    :func:`maps_extent` of all rows.
+    """
+
+    def __init__(
+        self,
+        taxa: list[dict[str, Any]],
+        out_dir: Path,
+        boundaries: gpd.GeoDataFrame | None = None,
+        *,
+        extent: tuple[float, float, float, float] | None,
+        tolerance: float = DEFAULT_TOLERANCE_DEG,
+        max_page_bytes: int | None = None,
+        osm_overlay: bool = True,
+        title: str = "Species ranges and habitat",
+        relief: list[Path] | None = None,
+        self_contained: bool = False,
+        band_layers: Callable[..., tuple[list[Any], list[Any]] | None] | None = None,
+    ) -> None:
+        self.out_dir = out_dir = Path(out_dir)
+        self.shared = shared = not self_contained
+        if boundaries is not None:
+            _require(boundaries, ("geometry",), "boundaries")
+            boundaries = _to_4326(boundaries, "boundaries")
+        stems = _page_stems(taxa, out_dir)
+        self.page_bound = max_page_bytes or (LIGHT_PAGE_BYTES if shared else MAX_PAGE_BYTES)
+        self.index_bound = max_page_bytes or MAX_PAGE_BYTES
+        self.by_id: dict[str, _Taxon] = {}
+        self.ordered: list[_Taxon] = []
+        for i, (info, stem) in enumerate(zip(taxa, stems, strict=True)):
+            tid = str(info["taxon_id"])
+            if tid in self.by_id:
+                raise DataError(f"taxa[{i}]: duplicate taxon_id {tid!r}")
+            t = _Taxon(info=info, stem=stem, colour=taxon_colour(i))
+            self.by_id[tid] = t
+            self.ordered.append(t)
+        self.tolerance = tolerance
+        self.osm_overlay = osm_overlay
+        self.title = title
+        self.band_layers = band_layers
+        self.extent = extent or _WORLD
+        self.lines = _BoundaryLines(boundaries, self.extent) if boundaries is not None else None
+        self.has_lines = self.lines is not None and len(self.lines._shapes) > 0
+        self.reliefs = _Relief(list(relief or []), out_dir, shared)
+        # the index's relief first: tiles are made (and listed) in the order pages ask
+        self.index_relief = self.reliefs.for_extent(self.extent)
+        self.coarse = COARSE_FACTOR * tolerance
+        self._pages: dict[str, Path] = {}
+        self._details: dict[str, Path] = {}
+        self._n_units: dict[str, int] = {}
+        self._skipped: set[str] = set()
+        # the index: per taxon, the (range or habitat, digest) of its shapes in order;
+        # per distinct digest: (size, text) at the index's tolerance and where the
+        # full shape lies in the temporary file
+        self._index_seq: dict[str, list[bytes]] = {}
+        self._index_shape: dict[bytes, tuple[int, str | None, int]] = {}
+        self._spill: GeometrySpool | None = None
+
+    def add(
+        self, ranges: gpd.GeoDataFrame, habitat: gpd.GeoDataFrame,
+        taxon_ids: Iterable[str] | None = None,
+    ) -> list[Path]:
+        """Write the pages of the taxa these rows belong to (and of ``taxon_ids``).
+
+        Every row of a taxon must come in one call; a taxon named in ``taxon_ids``
+        without rows gets a page without units.  Returns the files written.
+        """
+        ranges, habitat = _prepare_rows(ranges, habitat)
+        fresh = {k: t for k, t in self.by_id.items() if k not in self._pages}
+        self._skipped |= _collect_units(ranges, habitat, fresh)
+        want = {str(k) for k in taxon_ids} if taxon_ids is not None else set()
+        for part in (ranges, habitat):
+            want |= {str(k) for k in part["taxon_id"]}
+        late = sorted(k for k in want if k in self._pages)
+        if late:
+            raise ValueError(f"MapWriter.add: rows of taxon {late[0]!r} after its page")
+        files = []
+        for t in self.ordered:
+            if t.taxon_id in want:
+                files += self._write_taxon(t)
+        return files
+
+    def _write_taxon(self, t: _Taxon) -> list[Path]:
+        out_dir, shared, tolerance = self.out_dir, self.shared, self.tolerance
+        lines, coarse = self.lines, self.coarse
         path = safe_child(out_dir, f"{t.stem}.html")
+        self._index_add(t)
         geoms = [u.range_geom for u in t.units] + [u.habitat_geom for u in t.units]
         n = len(t.units)
         band = _band(t.info.get("elevation_min_m"), t.info.get("elevation_max_m"))
@@ -1969,7 +2074,7 @@ def write_maps(
             _Layer(_layer_label(t.colour, f"{_esc(t.name)}: habitat {_esc(band)}"),
                    _habitat_style(t.colour), list(range(n, 2 * n))),
         ]
-        layers += _band_layers(t, band_layers, geoms)
+        layers += _band_layers(t, self.band_layers, geoms)
         shapes = _Shapes(geoms)
         sci = _text(t.info.get("scientific_name"))
         heading = _esc(t.name) + (f" <i>({_esc(sci)})</i>" if sci else "")
@@ -1977,7 +2082,7 @@ def write_maps(
         sub = f"{len(t.units)} range units · habitat {_esc(band)}" + (
             f" ({_esc(rule)})" if rule else ""
         )
-        extent = extent_of([t])
+        extent = _units_extent([t]) or _WORLD
         page = _Page(
             what=f"{t.stem}.html",
             title=_esc(t.name),
@@ -1987,13 +2092,14 @@ def write_maps(
             extent=extent,
             legend=_legend_html([t], link=False, back_link=True),
             body=_units_table(t),
-            relief=reliefs.for_extent(extent),
+            relief=self.reliefs.for_extent(extent),
             shared=shared,
             layers=layers,
             popups_js=_popup_array_js(t),
-            boundaries=has_lines,
+            boundaries=self.has_lines,
         )
         tols = _tolerances(coarse if shared else tolerance)
+        files = []
         if shared and coarse > tolerance:
             # the detail file: range and habitat at the finer tolerance, bounded too (the
             # band layers, for comparison at a glance, stay at the page's level)
@@ -2004,27 +2110,132 @@ def write_maps(
             )
             page.detail = f"detail/{t.stem}.js"
             detail_text = _detail_js(t.stem, _layer_fcs(layers[:2], shapes, dtol))
-        text, _ = _render_fitted(page, shapes, lines, tols, page_bound, osm_overlay)
+        text, _ = _render_fitted(page, shapes, lines, tols, self.page_bound, self.osm_overlay)
         if page.detail is not None:
             dpath = safe_child(out_dir, page.detail)
             write_text_atomic(dpath, detail_text)
-            extra.append(dpath)
+            self._details[t.taxon_id] = dpath
+            files.append(dpath)
             del detail_text
         write_text_atomic(path, text)
-        written.append(path)
+        self._pages[t.taxon_id] = path
+        files.append(path)
         del text, shapes, page
         if lines is not None:
             lines.forget_pages()
+        # what the index needs of the taxon is kept; its shapes and units go
+        self._n_units[t.taxon_id] = len(t.units)
+        t.units = []
+        return files
 
-    if shared:
-        outlines = None
-        if has_lines and lines is not None:
-            texts = lines.json(all_extent, _BOUNDARY_MIN_TOLERANCE)
-            outlines = "window.RM = window.RM || {};\nRM.boundaries = " + _feature_collection(
-                (None, g) for g in texts) + ";\n"
-        extra += _write_assets(out_dir, outlines)
-        extra += reliefs.written
-    return written + extra
+    def _index_add(self, t: _Taxon) -> None:
+        """Keep the taxon's shapes for the index: display text at its tolerance, size, and
+        the full shape in the temporary file (for coarsening), once per distinct shape."""
+        seq: list[bytes] = []
+        new: dict[bytes, Any] = {}
+        for u in t.units:
+            for g, kind in ((u.range_geom, b"r"), (u.habitat_geom, b"h")):
+                if g is None or g.is_empty:
+                    continue
+                k = hashlib.blake2b(shapely.to_wkb(g), digest_size=16).digest()
+                seq.append(kind + k)
+                if k not in self._index_shape and k not in new:
+                    new[k] = g
+        self._index_seq[t.taxon_id] = seq
+        if not new:
+            return
+        if self._spill is None:
+            self._spill = GeometrySpool()
+        disp = _display_geoms(list(new.values()), self.coarse)
+        sizes = _geojson_nbytes(disp)
+        texts = _geojson_strings(disp)
+        first = self._spill.extend(list(new.values()))
+        for j, (k, size, text) in enumerate(zip(new, sizes, texts, strict=True)):
+            self._index_shape[k] = (int(size), text, first + j)
+
+    def _index_shapes(self) -> tuple[_Shapes, list[tuple[list[int], list[int]]]]:
+        """The index's distinct shapes (numbered in taxon order) and each taxon's positions."""
+        order: dict[bytes, int] = {}
+        index_ix = []
+        for t in self.ordered:
+            lists: tuple[list[int], list[int]] = ([], [])
+            for item in self._index_seq.get(t.taxon_id, []):
+                acc = lists[0] if item[:1] == b"r" else lists[1]
+                i = order.setdefault(item[1:], len(order))
+                if i not in acc:
+                    acc.append(i)
+            index_ix.append(lists)
+        keys = list(order)
+        spill = self._spill
+
+        def load(ix: np.ndarray) -> np.ndarray:
+            assert spill is not None
+            rows = [self._index_shape[keys[i]][2] for i in ix]
+            return _object_array(spill.read(r, r + 1)[0] for r in rows)
+
+        shapes = _Shapes(count=len(keys), loader=load)
+        shapes.prefill(
+            self.coarse,
+            np.asarray([self._index_shape[k][0] for k in keys], dtype=np.int64),
+            _object_array(self._index_shape[k][1] for k in keys),
+        )
+        return shapes, index_ix
+
+    def finish(self) -> list[Path]:
+        """Write the pages still missing (taxa without rows), the index and the shared
+        assets; return every file: index first, then the taxon pages in the order of
+        ``taxa``, the detail files, the assets."""
+        for t in self.ordered:
+            if t.taxon_id not in self._pages:
+                self._write_taxon(t)
+        if self._skipped:
+            log.warning("publish: %d taxon id(s) in the data but not in taxa; not drawn",
+                        len(self._skipped))
+        ordered, out_dir, lines = self.ordered, self.out_dir, self.lines
+        index_shapes, index_ix = self._index_shapes()
+        n_units = sum(self._n_units.values())
+        many = len(ordered) > INDEX_LAYER_LIST_MAX
+        how = ("Click the map to list every taxon there; search, sort and pick taxa in the "
+               "table below.")
+        for t in ordered:
+            t.n_units = self._n_units.get(t.taxon_id, 0)
+        index_page = _Page(
+            what="index.html",
+            title=_esc(self.title),
+            header=_header_html(
+                _esc(self.title),
+                f"{len(ordered)} taxa, {n_units} range units. " + how
+                + ("" if many else " Toggle taxa in the layer list."),
+                back_link=False,
+            ),
+            taxa=ordered,
+            is_index=True,
+            extent=self.extent,
+            legend=_legend_html([] if many else ordered, link=True, back_link=False),
+            body=_summary_table(ordered),
+            relief=self.index_relief,
+            shared=self.shared,
+            index_ix=index_ix,
+            boundaries=self.has_lines,
+        )
+        text, _ = _render_fitted(index_page, index_shapes, lines, _tolerances(self.coarse),
+                                 self.index_bound, self.osm_overlay)
+        write_text_atomic(out_dir / "index.html", text)
+        del text, index_shapes, index_page
+        if self._spill is not None:
+            self._spill.close()
+            self._spill = None
+        written = [out_dir / "index.html"] + [self._pages[t.taxon_id] for t in ordered]
+        extra = [self._details[t.taxon_id] for t in ordered if t.taxon_id in self._details]
+        if self.shared:
+            outlines = None
+            if self.has_lines and lines is not None:
+                texts = lines.json(self.extent, _BOUNDARY_MIN_TOLERANCE)
+                outlines = "window.RM = window.RM || {};\nRM.boundaries = " + (
+                    _feature_collection((None, g) for g in texts) + ";\n")
+            extra += _write_assets(out_dir, outlines)
+            extra += self.reliefs.written
+        return written + extra
 
 
 def _band_layers(
@@ -2073,29 +2284,3 @@ def _band_style(colour: str, kind: str) -> dict[str, Any]:
                 "fillColor": colour, "fillOpacity": 0.15}
     return {"color": "#222222", "weight": 0.8, "opacity": 0.9, "fillColor": colour,
             "fillOpacity": 0.8}
-
-
-def _index_shapes(ordered: list[_Taxon]) -> tuple[list[Any], list[tuple[list[int], list[int]]]]:
-    """Distinct range and habitat shapes of all taxa, and each taxon's positions in them.
-
-    Taxa that share a unit (or the same habitat in it) share one shape, so the
-    index grows with the distinct shapes, not with taxa times units.
-    """
-    seen: dict[bytes, int] = {}
-    geoms: list[Any] = []
-    out = []
-    for t in ordered:
-        lists: tuple[list[int], list[int]] = ([], [])
-        for u in t.units:
-            for g, acc in ((u.range_geom, lists[0]), (u.habitat_geom, lists[1])):
-                if g is None or g.is_empty:
-                    continue
-                k = hashlib.blake2b(shapely.to_wkb(g), digest_size=16).digest()
-                i = seen.get(k)
-                if i is None:
-                    i = seen[k] = len(geoms)
-                    geoms.append(g)
-                if i not in acc:
-                    acc.append(i)
-        out.append(lists)
-    return geoms, out
