@@ -136,3 +136,40 @@ def test_extracted_embedded_documents_agree(tmp_path) -> None:
                   encoding="utf-8")
     records = load_ranges_yaml(ry, Boundaries.load(default_boundaries()))
     assert sum(len(r["units"]) for r in records) > 20
+
+
+_LAYOUTS = {
+    # what 'extract -o' writes: species items at column 0, other keys after
+    "extract": {"species": [{"name": "a", "admin1": [{"name": "x", "evidence": []}],
+                             "note": "a long sentence " * 12},
+                            {"name": "b", "elevation_min_m": 1500.0}],
+                "warnings": [{"code": "c", "message": "m"}]},
+    "species only": {"species": [{"name": "a"}, {"name": "b", "units": []}]},
+    "empty": {"species": []},
+}
+
+
+@pytest.mark.parametrize("name", sorted(_LAYOUTS))
+def test_ranges_yaml_parsed_entry_by_entry_is_the_whole_parse(name) -> None:
+    from rangemap.ranges import _species_entries, parse_ranges_yaml
+
+    text = yaml.safe_dump(_LAYOUTS[name], sort_keys=False, allow_unicode=True, width=100)
+    assert parse_ranges_yaml(text) == yaml.safe_load(text)
+    if name != "empty":
+        assert _species_entries(text) is not None  # the entry-wise path was taken
+
+
+@pytest.mark.parametrize("text", [
+    # an alias to an anchor of another entry: only the whole parse resolves it
+    "species:\n- name: a\n  ev: &e [1, 2]\n- name: b\n  ev: *e\n",
+    # indented items, comments, a document marker, an empty key, flow style
+    "# reviewed\nspecies:\n  - name: a\n  - name: b\n",
+    "---\nspecies:\n- name: a\n",
+    "species:\nwarnings: []\n",
+    "species: [{name: a}, {name: b}]\n",
+    "species:\n- name: a\n# a comment\n\n- name: b\n  elevation_min_m: 1e3\nwarnings:\n- x\n",
+])
+def test_ranges_yaml_unusual_layouts_parse_as_before(text) -> None:
+    from rangemap.ranges import parse_ranges_yaml
+
+    assert parse_ranges_yaml(text) == yaml.safe_load(text)

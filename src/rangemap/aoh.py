@@ -174,6 +174,10 @@ def _without_habitat_filter(crit: tuple[Criterion, ...]) -> tuple[Criterion, ...
                  for c in crit)
 
 
+#: Engine results :class:`SharedResults` keeps in memory; older ones go to a temporary file.
+SHARED_KEEP = 256
+
+
 class SharedResults:
     """Results of the engine kept for one build, by (unit polygon, band, criteria).
 
@@ -183,19 +187,19 @@ class SharedResults:
     band, the criteria's keys, the margin and the polygon mode; the DEMs are the same
     for every call within one build.
 
-    At most ``keep`` results stay in memory (the most recently used); older ones are
-    pickled to an anonymous temporary file (:class:`~rangemap.fsutil.Spill`) and read
-    back when a later taxon needs them, so memory does not grow with the number of
-    distinct units of a build.
+    At most ``keep`` (:data:`SHARED_KEEP`) results stay in memory (the most recently
+    used); older ones go to an anonymous temporary file (pickled, the geometry through a
+    :class:`~rangemap.fsutil.GeometrySpool`) and are read back when a later taxon needs
+    them, so memory does not grow with the number of distinct units of a build.
     """
 
-    def __init__(self, keep: int = 256) -> None:
+    def __init__(self, keep: int | None = None) -> None:
         self._recent: OrderedDict[str, Any] = OrderedDict()
         # spilled: (where the pickled result lies, its geometry's row in the spool)
         self._spilled: dict[str, tuple[tuple[int, int], int]] = {}
         self._spill: Spill | None = None
         self._geoms: GeometrySpool | None = None
-        self.keep = keep
+        self.keep = SHARED_KEEP if keep is None else keep
         self.computed = 0
         self.reused = 0
 

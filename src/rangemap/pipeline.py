@@ -114,6 +114,8 @@ DEFAULT_DOCS = default_docs()
 DEFAULT_BOUNDARIES = default_boundaries()
 DEFAULT_DEMS = default_dems()
 DEFAULT_OUT = Path("outputs")
+#: GDAL block cache (MB) of a build, unless $GDAL_CACHEMAX says otherwise.
+GDAL_CACHE_MB = 64
 #: Per-taxon habitat cache inside the output folder.
 CACHE_DIR = ".cache"
 
@@ -1153,6 +1155,11 @@ def build(
     docs = default_docs() if docs is None else docs
     boundaries = default_boundaries() if boundaries is None else boundaries
     with contextlib.ExitStack() as stack:
+        if "GDAL_CACHEMAX" not in os.environ:
+            # GDAL's block cache defaults to 5 % of RAM and keeps every DEM block read: a
+            # batch covering more ground would hold more of the DEM.  Blocks are tile-aligned
+            # and read once per unit, so a small cache costs no time.
+            stack.enter_context(rasterio.Env(GDAL_CACHEMAX=GDAL_CACHE_MB))
         extra_inputs: list[Path] = []
         source = Path(boundaries)
         if boundary_fields:
