@@ -34,6 +34,7 @@ from pathlib import Path
 
 import numpy as np
 import pyogrio
+import shapely
 import yaml
 from shapely.geometry import box
 
@@ -60,7 +61,7 @@ def make_batch(n: int, path: Path, seed: int = 0, anchor: bool = False) -> Path:
     pts = a1.geometry.representative_point()
     cxy = np.column_stack([pts.x, pts.y])
     rng = np.random.default_rng(seed)
-    heavy = np.argsort(-a1.geometry.intersection(box(*FINE_DEM_BOX)).area.values,
+    heavy = np.argsort(-shapely.area(shapely.intersection(a1.geometry.values, box(*FINE_DEM_BOX))),
                        kind="stable")[:UNITS_PER_TAXON]
     species = []
     for i in range(n):
@@ -170,6 +171,7 @@ def run_size(n: int, work: Path, extra: list[str], anchor: bool = False,
     line = re.search(r"timings: ([^\n]*)", proc.stderr)
     timings = {k: float(v) for k, v in re.findall(r"(\w+) ([\d.]+)", line.group(1))
                } if line else {}
+    mem = re.search(r"peak memory: habitat_mb ([\d.]+), build_mb ([\d.]+)", proc.stderr)
     maps = out / "maps"
     pages = [p for p in maps.glob("*.html") if p.name != "index.html"]
     sizes = sorted(p.stat().st_size for p in pages)
@@ -178,6 +180,7 @@ def run_size(n: int, work: Path, extra: list[str], anchor: bool = False,
         "taxa": n, "taxa_mapped": len(manifest.get("taxa", [])), "wall_s": wall,
         "per_taxon_s": wall / n, "publish_s": timings.get("publish_s"),
         "habitat_s": timings.get("habitat_s"), "peak_rss_mb": rss_kb / 1024,
+        "peak_after_habitat_mb": float(mem.group(1)) if mem else None,
         "outputs_mb": _du(out) / 1e6, "maps_mb": _du(maps) / 1e6,
         "maps_per_taxon_kb": _du(maps) / n / 1e3,
         "page_median_kb": sizes[len(sizes) // 2] / 1e3 if sizes else 0,
@@ -208,14 +211,16 @@ def main() -> None:
         (a.work / "results.json").write_text(json.dumps(results, indent=2), encoding="utf-8")
         if not a.keep:
             shutil.rmtree(a.work / f"n{n}" / "out" / "geojson", ignore_errors=True)
-    print("\n| taxa | wall s | s per taxon | habitat s | publish s | peak RSS MB | outputs MB "
+    print("\n| taxa | wall s | s per taxon | habitat s | publish s | peak RSS MB "
+          "| of it by the end of habitat MB | outputs MB "
           "| maps MB | maps KB per taxon | median page KB | largest page KB | index KB "
           "| pages open in Chromium |")
     print("| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: "
-          "| ---: |")
+          "| ---: | ---: |")
     for r in results:
         print(f"| {r['taxa']:,} | {r['wall_s']:.1f} | {r['per_taxon_s']:.2f} "
               f"| {r['habitat_s'] or 0:.1f} | {r['publish_s'] or 0:.1f} | {r['peak_rss_mb']:.0f} "
+              f"| {r.get('peak_after_habitat_mb') or 0:.0f} "
               f"| {r['outputs_mb']:.1f} | {r['maps_mb']:.1f} | {r['maps_per_taxon_kb']:.0f} "
               f"| {r['page_median_kb']:.0f} | {r['page_max_kb']:.0f} | {r['index_kb']:.0f} "
               f"| {r['browser_ok']} / {r['browser_pages']} |")

@@ -19,18 +19,19 @@ from rangemap.fsutil import GeometrySpool
 from rangemap.pipeline import LayerWriter, build, default_boundaries, write_layers
 
 
-def _batch(path: Path, n: int = 4) -> Path:
-    """``n`` made-up taxa over real Bhutanese units (which straddle the 90°E edge of the
-    30″ DEM, so two DEMs serve them): taxon i takes 2 of the 5 units nearest Punakha,
-    bands alternate, so taxa share (unit, band) results."""
+def _batch(path: Path) -> Path:
+    """4 made-up taxa over real Bhutanese units (which straddle the 90°E edge of the 30″
+    DEM, so two DEMs serve them): 2 units each out of 4, the last taxon the first one's
+    units again, so taxa share (unit, band) results, some after they were spilled."""
     a1 = pyogrio.read_dataframe(default_boundaries(), layer="admin1",
                                 columns=["iso3", "name", "admin1_name"])
     a1 = a1[a1["iso3"] == "BTN"].reset_index(drop=True)
     pts = a1.geometry.representative_point()
-    near = np.argsort(np.hypot(pts.x - 89.9, pts.y - 27.6))[:5]
+    near = np.argsort(np.hypot(pts.x - 89.9, pts.y - 27.6))[:4]
     species = []
-    for i in range(n):
-        rows = a1.iloc[near[i:i + 2]]
+    for i, (pick, lo, hi) in enumerate((((0, 1), 2000.0, None), ((1, 2), 2000.0, None),
+                                        ((2, 3), 1000.0, 3500.0), ((1, 0), 2000.0, None))):
+        rows = a1.iloc[near[list(pick)]]
         species.append({
             "name": f"stream taxon {i}", "scientific_name": f"Streamus sp{i}",
             "rank": "species",
@@ -38,8 +39,7 @@ def _batch(path: Path, n: int = 4) -> Path:
             "admin1": [{"country_iso3": "BTN", "name": r.admin1_name,
                         "boundary_name": r.admin1_name, "evidence": []}
                        for r in rows.itertuples()],
-            "elevation_min_m": [2000.0, 1000.0][i % 2],
-            "elevation_max_m": [None, 3500.0][i % 2],
+            "elevation_min_m": lo, "elevation_max_m": hi,
         })
     path.write_text(yaml.safe_dump({"species": species}), encoding="utf-8")
     return path
@@ -60,10 +60,15 @@ def test_streamed_build_is_the_one_pass_build(tmp_path: Path,
         # chunks of one taxon and every shared engine result spilled and read back
         monkeypatch.setattr(pipeline, "PUBLISH_CHUNK_ROWS", rows)
         monkeypatch.setattr(aoh, "SHARED_KEEP", keep)
-        spilled = []
+        spilled: list[str] = []
         orig = aoh.SharedResults._get
-        monkeypatch.setattr(aoh.SharedResults, "_get",
-                            lambda self, k, _o=orig, _s=spilled: _s.append(k) or _o(self, k))
+
+        def spy(self, key, _orig=orig, _seen=spilled):  # type: ignore[no-untyped-def]
+            if key not in self._recent:
+                _seen.append(key)
+            return _orig(self, key)
+
+        monkeypatch.setattr(aoh.SharedResults, "_get", spy)
         outs[name] = tmp_path / name
         build(ranges_yaml=ranges, out=outs[name], figures=True)
         if name == "streamed":

@@ -115,7 +115,7 @@ DEFAULT_BOUNDARIES = default_boundaries()
 DEFAULT_DEMS = default_dems()
 DEFAULT_OUT = Path("outputs")
 #: GDAL block cache (MB) of a build, unless $GDAL_CACHEMAX says otherwise.
-GDAL_CACHE_MB = 64
+GDAL_CACHE_MB = 16
 #: Per-taxon habitat cache inside the output folder.
 CACHE_DIR = ".cache"
 
@@ -898,15 +898,26 @@ def write_layers(ranges: gpd.GeoDataFrame, habitat: gpd.GeoDataFrame, out: Path,
     return writer.written
 
 
-def summary_csv(habitat: gpd.GeoDataFrame) -> str:
-    """Per (taxon, unit) table of areas and elevation statistics, as CSV text."""
+def _write_summary(habitat: pd.DataFrame, fh: Any) -> None:
     cols = [c for c in HABITAT_FIELDS if c != "geometry"]
-    buf = io.StringIO()
-    w = csv.writer(buf, lineterminator="\n")
+    w = csv.writer(fh, lineterminator="\n")
     w.writerow(cols)
     for row in habitat[cols].itertuples(index=False):
         w.writerow(["" if is_null(v) else v for v in row])
+
+
+def summary_csv(habitat: pd.DataFrame) -> str:
+    """Per (taxon, unit) table of areas and elevation statistics, as CSV text."""
+    buf = io.StringIO()
+    _write_summary(habitat, buf)
     return buf.getvalue()
+
+
+def write_summary_csv(habitat: pd.DataFrame, path: Path) -> Path:
+    """:func:`summary_csv` written row by row to ``path`` (atomically)."""
+    with atomic_path(path) as tmp, open(tmp, "w", encoding="utf-8", newline="") as fh:
+        _write_summary(habitat, fh)
+    return path
 
 
 def taxa_table(records: list[dict[str, Any]], ranges: gpd.GeoDataFrame,
@@ -919,12 +930,14 @@ def taxa_table(records: list[dict[str, Any]], ranges: gpd.GeoDataFrame,
     taxon's habitat, measured earlier) is not given.
     """
     out = []
-    by_taxon_h = {k: v for k, v in habitat.groupby("taxon_id", sort=False)}
-    by_taxon_r = {k: v for k, v in ranges.groupby("taxon_id", sort=False)}
+    # row positions per taxon (one pass), each taxon's rows taken only when needed
+    rows_h = habitat.groupby("taxon_id", sort=False).indices
+    rows_r = ranges.groupby("taxon_id", sort=False).indices
+    none = np.empty(0, dtype=np.intp)
     for rec in records:
         tid = taxon_id(rec)
-        h = by_taxon_h.get(tid, habitat.iloc[:0])
-        r = by_taxon_r.get(tid, ranges.iloc[:0])
+        h = habitat.iloc[rows_h.get(tid, none)]
+        r = ranges.iloc[rows_r.get(tid, none)]
         if not len(r):
             continue
         eoo = (taxon_eoo_km2[tid] if taxon_eoo_km2 is not None and tid in taxon_eoo_km2
@@ -1043,8 +1056,7 @@ def publish_outputs(ranges: gpd.GeoDataFrame, run: HabitatRun, taxa: list[dict[s
                 figure_files += write_figures(r, h, sub, stage / "figures", admin0, dems=dems)
             del r, h
     staged = list(layers.written)
-    write_text_atomic(stage / "summary.csv", summary_csv(habitat))
-    staged.append(stage / "summary.csv")
+    staged.append(write_summary_csv(habitat, stage / "summary.csv"))
     with DemStack(dems) as band_stack:
         maps = MapWriter(taxa, stage / "maps", admin0, extent=union_extent(extents),
                          relief=dems, self_contained=self_contained,
@@ -1056,6 +1068,16 @@ def publish_outputs(ranges: gpd.GeoDataFrame, run: HabitatRun, taxa: list[dict[s
             del r, h
         staged += maps.finish()
     return staged + figure_files
+
+
+def _peak_rss_mb() -> float:
+    """Peak resident set of this process so far (MB; 0 where unknown), for the log."""
+    try:
+        import resource
+    except ImportError:  # not on Windows
+        return 0.0
+    kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return kb / 1024 if platform.system() != "Darwin" else kb / 2**20
 
 
 def _versions() -> dict[str, str]:
@@ -1338,6 +1360,7 @@ def _build(*, docs: str | os.PathLike[str], dems: list[str | os.PathLike[str]] |
                      "bounds": list(s.bounds)} for s in stack]
         coarse = {s.name: s.resolution_label for s in stack if s.res_deg > COARSE_DEM_DEG}
     result.timings["habitat_s"] = time.perf_counter() - t1
+    peak_habitat = _peak_rss_mb()
     try:
         coverage_warnings(habitat)
         coarse_dem_warnings(habitat, coarse)
@@ -1373,6 +1396,7 @@ def _build(*, docs: str | os.PathLike[str], dems: list[str | os.PathLike[str]] |
     result.timings["publish_s"] = time.perf_counter() - t2
     result.timings["total_s"] = time.perf_counter() - t0
     log.info("timings: %s", ", ".join(f"{k} {v:.1f}" for k, v in result.timings.items()))
+    log.info("peak memory: habitat_mb %.0f, build_mb %.0f", peak_habitat, _peak_rss_mb())
 
     manifest = {
         "rangemap_version": __version__,
