@@ -220,3 +220,13 @@ def test_state_abbreviations_and_journal_titles(gaz: Gazetteer, text: str,
                                                 admin1: set) -> None:
     rec = _one(text, gaz)
     assert {(a["country_iso3"], a["boundary_name"]) for a in rec["admin1"]} == admin1
+
+
+# IUCN seasonality in a presence label: uncertain seasonality is present, passage is not
+# range (the guide's IUCN seasonal codes 1-3)
+def test_iucn_seasonality(gaz: Gazetteer) -> None:
+    text = (_IUCN_HEAD + "Country Occurrence:\nNative, Extant (seasonality uncertain): Nepal\n"
+            "Native, Extant (passage): Bhutan\nNative, Extant (non-breeding): India\n"
+            "Introduced, Extant (seasonality uncertain): Japan\n")
+    assert _statuses(_one(text, gaz)) == {"NPL": "native", "BTN": "vagrant", "IND": "native",
+                                          "JPN": "introduced"}

@@ -443,6 +443,9 @@ STATUS_SECTIONS: tuple[tuple[str, str], ...] = (
     ("introduced", "introduced"),
     ("possibly extinct", "uncertain"), ("extinct", "former"), ("extirpated", "former"),
     ("origin uncertain", "native"), ("presence uncertain", "uncertain"),
+    # IUCN seasonality: "Extant (seasonality uncertain)" is present; passage (IUCN
+    # season code 4) is not range (labelling guide: codes 1-3 are)
+    ("seasonality uncertain", "native"), ("passage", "vagrant"),
     ("uncertain", "uncertain"),
     ("vagrant", "vagrant"), ("type locality", "type-locality"), ("type loc", "type-locality"),
     ("native", "native"),
