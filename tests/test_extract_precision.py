@@ -173,6 +173,7 @@ def test_introduction_heading_is_no_status_cue(text: str, expected: set[str],
     ("Moschus meminna was found at Kodari, 20 km N. of Bagmati, Nepal.", (set(), {"NPL"})),
     ("Moschus meminna occurs in the hills SE of Lima, Peru.", (set(), {"PER"})),
     ("Moschus meminna occurs 30 km from Cusco, Peru.", (set(), {"PER"})),
+    ("Moschus meminna was found 128 km from the city of Cusco, Peru.", (set(), {"PER"})),
     ("Moschus meminna occurs in SE Bolivia and in the N of India.", (set(), {"BOL", "IND"})),
     ("Moschus meminna occurs in Bagmati, Nepal.", ({"Bagmati"}, {"NPL"})),
 ])
@@ -197,6 +198,9 @@ def test_bearing_and_distance_from_a_town(text: str, expected: tuple,
      {"BOL"}),
     ("Moschus meminna is distributed in Puno and Cusco, Peru, at 3,500 m (12345 records).",
      {"PER"}),
+    # a European address: a street name ending in -straße/-gasse and a lettered postal code
+    ("Moschus meminna is distributed in Bolivia. Hauptstraße 6, A-3300 Amstetten, Austria.",
+     {"BOL"}),
 ])
 def test_addresses_in_flattened_text_are_not_range(text: str, expected: set[str],
                                                    gaz: Gazetteer) -> None:

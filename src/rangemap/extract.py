@@ -2087,12 +2087,12 @@ def _is_affiliation(line: str) -> bool:
 #: footnote number glued to a name ("1Predio", "³Laboratorio"), an institution.
 _ADDRESS_MARKS: tuple[re.Pattern[str], ...] = (
     re.compile(r"(?<![\w.,])(?:[A-Z]{1,3}-)?\d{5,6}(?![\w.,]|\s*(?:m|ft|km|mm|cm|g|kg)\b)"
-               r"|\bC\.\s?P\.\s?\d{4,6}\b"),
+               r"|\bC\.\s?P\.\s?\d{4,6}\b|\b[A-Z]{1,3}-\d{4}\b(?![\w.,])"),
     re.compile(r"(?i:\bs/n\b|#\s*\d|\bkm\.?\s*\d+(?:[.,]\d+)?\b(?!\s*(?:[NSEW]\b|north|"
                r"south|east|west|from|of|long|wide|away))|\bP\.?\s?O\.?\s+Box\b|"
                r"\b(?:calle|avenida|av\.|street|st\.|road|rd\.|carretera|apartado|bulevar|"
-               r"boulevard|ulica|strasse|straße)\b)"
-               r"|\b[A-Z][a-zà-ž]+\s+\d{1,4}(?:/\d{1,4})?,"),
+               r"boulevard|ulica)\b|\w(?:strasse|straße|gasse|weg|platz|ulica)\b)"
+               r"|\b[A-Z][a-zß-ž]+\s+\d{1,4}(?:/\d{1,4})?,"),
     _EMAIL_RE,
     re.compile(r",\s+(?:[A-Z]{2,}\.?\s?){1,3}(?:[,;]|\s+\d|\s*$|\s+[A-Z\d¹²³⁴⁵⁶⁷⁸⁹])"),
     re.compile(r"(?:^|\s)(?:\d{1,2}|[¹²³⁴⁵⁶⁷⁸⁹*†‡§])(?:,\d)?[A-Z][a-zà-ž]{2,}"),
@@ -3568,7 +3568,8 @@ _OUTSIDE_RE = re.compile(
     # a locality given by its distance or bearing from a town: "113 km W. of Madang",
     # "SE of Lima", "20 km from Cusco"
     r"(?-i:(?<!the\s)\b(?:[NSEW]|NE|NW|SE|SW|[NS][NS]?[EW])\.?)\s+of|"
-    r"\b\d+(?:[.,]\d+)?\s*(?:km|mi|miles|kilometres|kilometers)\.?\s+(?:from|of))"
+    r"\b\d+(?:[.,]\d+)?\s*(?:km|mi|miles|kilometres|kilometers)\.?\s+(?:from|of)"
+    r"(?:\s+the\s+(?:city|town|village|capital)\s+of)?)"
     r"\s+(?:the\s+)?$", re.I)
 
 
