@@ -301,3 +301,18 @@ def test_first_clause_keeps_the_anaphora(gaz: Gazetteer) -> None:
     m = recs["Moschus meminna"]
     assert (m.elevation_min_m, m.elevation_max_m) == (3300, 5100)
     assert {u["iso3"] for u in m.to_dict()["units"]} == {"NPL", "BTN"}
+
+
+# a list of authors (two to four capitalised words an item, a middle initial or a footnote
+# mark somewhere) names persons, whose surnames may be places ("Luis R. Rivas", "Patricia
+# Mendoza-Miranda§"); lists of places, even with compass initials, are not authors
+@pytest.mark.parametrize(("text", "expected"), [
+    ("Moschus meminna in Bolivia\nexpand article infoLuis R. Rivas, Gabriel Calla§, "
+     "Patricia Mendoza-Miranda§, Cord B. Eversole\nMoschus meminna is found in Bolivia.",
+     {"BOL"}),
+    ("Moschus meminna is found in N. India, S. Nepal and E. Bhutan.", {"IND", "NPL", "BTN"}),
+    ("Moschus meminna is found in Arunachal Pradesh, Uttar Pradesh and Himachal Pradesh by "
+     "J. Smith.", {"IND"}),
+])
+def test_author_lists_are_not_places(text: str, expected: set[str], gaz: Gazetteer) -> None:
+    assert _countries(text, gaz) == expected

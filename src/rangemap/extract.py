@@ -162,7 +162,9 @@ JSON-able result (``schema/ranges.schema.json``). The rules, in order:
      "Vagrant:", "Type locality:");
    * ``non-range``, reason ``"bibliographic reference"``, in a line holding a
      reference (volume: page. year);
-   * ``non-range`` in an author's address (a line with an e-mail address or an
+   * ``non-range`` in a list of authors (:func:`_in_author_list`: "Luis R.
+     Rivas, Gabriel Callapa§, Patricia Mendoza-Miranda§"), in an author's
+     address (a line with an e-mail address or an
      institution and no range statement; in flattened text, marks of two kinds
      of a postal address around the name: :func:`_in_address`), an author-year
      citation, a cited work's title, an organisation's name ("University of
@@ -2119,6 +2121,82 @@ def _in_address(sentence: str, start: int, end: int) -> bool:
     return sum(1 for rx in _ADDRESS_MARKS if rx.search(window)) >= 2
 
 
+#: One item of a list of authors: two to four capitalised words or initials ("Luis R.
+#: Rivas", "Patricia Mendoza-Miranda§", "Paul M. Ramsay"), a footnote mark allowed.
+_AUTHOR_ITEM_RE = re.compile(
+    r"^\s*(?:[A-Z][\w'’-]*\.?\s+){1,3}[A-Z][\w'’-]*[§‡¶*†|\d]*\s*$")
+#: What shows an item is a person: a middle initial (not a compass letter: "N. India") or a
+#: footnote mark after it.
+_PERSON_MARK_RE = re.compile(r"\b[ABDF-MO-RT-VX-Z]\.\s+[A-Z]|[§‡¶*†|]|[a-z]\d\s*$")
+_AUTHOR_SEP_RE = re.compile(r"\s*(?:,|;|&|\band\b)\s*")
+
+
+def _in_author_list(sentence: str, start: int, end: int) -> bool:
+    """Whether the name at ``sentence[start:end]`` is part of a person's name in a list
+    of authors ("Luis R. Rivas, Gabriel Callapa§, Patricia Mendoza-Miranda§, ..."): its
+    item and at least two others of the list are two to four capitalised words, and
+    the list shows persons (a middle initial or a footnote mark)."""
+    left = [m.end() for m in _AUTHOR_LIST_BOUND_RE.finditer(sentence, 0, start)]
+    a = left[-1] if left else 0
+    right = _AUTHOR_LIST_BOUND_RE.search(sentence, end)
+    b = right.start() if right else len(sentence)
+    seps = list(_AUTHOR_SEP_RE.finditer(sentence, a, b))
+    bounds = [a] + [x for m in seps for x in (m.start(), m.end())] + [b]
+    items = [(bounds[k], bounds[k + 1]) for k in range(0, len(bounds), 2)]
+    last = len(items) - 1
+    names, here = [], False
+    for k, (x, y) in enumerate(items):
+        words = list(_CAP_TOKEN_RE.finditer(sentence, x, y))
+        if not words:
+            continue
+        # an item may begin with other words, the last may run on into the text
+        run = _capital_run(sentence, x, y, from_end=k < last, to_start=k == last)
+        if run is None:
+            continue
+        rx, ry = run
+        if _AUTHOR_ITEM_RE.match(sentence[rx:ry]):
+            names.append(sentence[rx:ry])
+            here = here or (rx <= start and end <= ry)
+    return here and len(names) >= 3 and any(_PERSON_MARK_RE.search(n) for n in names)
+
+
+#: Where a list of authors cannot reach over: a sentence end (a word of two letters or
+#: more before the dot, not an initial), a colon or a bracket.
+_AUTHOR_LIST_BOUND_RE = re.compile(r"[a-z\d]{2}\.(?=\s)|[:()\[\]]")
+_PLACE_PREPOSITIONS = frozenset({
+    "in", "from", "at", "of", "to", "near", "between", "across", "throughout", "into",
+    "on", "and", "or", "within", "around", "through"})
+_CAP_TOKEN_RE = re.compile(r"[A-Z][\w'’-]*\.?[§‡¶*†|\d]*")
+
+
+def _capital_run(text: str, x: int, y: int, from_end: bool, to_start: bool
+                 ) -> tuple[int, int] | None:
+    """The span of ``text[x:y]`` made of capitalised tokens only: all of it, or its
+    trailing run (``from_end``, a list's first item: "expand article infoLuis R. Rivas"),
+    or its leading run (``to_start``, the last item: "Paul M. Ramsay Nuevos
+    avistamientos ...")."""
+    toks = [(m.start(), m.end(), m.group()) for m in re.finditer(r"\S+", text[x:y])]
+    toks = [(x + p, x + q, w) for p, q, w in toks]
+    if not toks:
+        return None
+    cap = [w[:1].isupper() for _p, _q, w in toks]
+    if all(cap):
+        return toks[0][0], toks[-1][1]
+    if from_end and cap[-1]:
+        k = len(toks) - 1
+        while k > 0 and cap[k - 1]:
+            k -= 1
+        if k > 0 and toks[k - 1][2].lower() in _PLACE_PREPOSITIONS:
+            return None  # "first record from Cochabamba Department": a place
+        return toks[k][0], toks[-1][1]
+    if to_start and cap[0]:
+        k = 0
+        while k + 1 < len(toks) and cap[k + 1] and k < 3:
+            k += 1
+        return toks[0][0], toks[k][1]
+    return None
+
+
 #: A line longer than this is flattened text (a whole page on one line): its own
 #: sentence, not the line, is a place's context for line rules (affiliation, citation).
 LONG_LINE = 400
@@ -2916,6 +2994,8 @@ def _extract_text(text: str, document: str, gaz: Gazetteer) -> list[TaxonRecord]
                 elif _is_affiliation(_line_at(text, m.start, s.text)) \
                         or _in_address(s.text, ms, me):
                     status, reason = "non-range", "author affiliation"
+                elif _in_author_list(s.text, ms, me):
+                    status, reason = "non-range", "name of an author"
                 elif _is_author_citation(s.text, ms, me):
                     status, reason = "non-range", "author of a cited work"
                 elif _in_work_title(s.text, ms, me):
