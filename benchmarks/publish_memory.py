@@ -37,8 +37,8 @@ def rss_mb() -> float:
 def main() -> None:
     build, n = Path(sys.argv[1]), int(sys.argv[2])
     bands = "--no-band-layers" not in sys.argv[3:]
+    from rangemap.maps import write_maps
     from rangemap.pipeline import band_habitat, default_boundaries, default_dems
-    from rangemap.publish import write_maps
     from rangemap.rasters.dem import DemStack
 
     manifest = json.loads((build / "manifest.json").read_text(encoding="utf-8"))

@@ -244,8 +244,8 @@ def test_habitat_command_writes_aoh_fields(tmp_path) -> None:
 
 
 def test_map_popups_and_tables_show_aoh_fields_escaped(tmp_path) -> None:
-    from rangemap.publish import write_maps
-    from tests.test_publish import _frames
+    from rangemap.maps import write_maps
+    from tests.test_maps import _frames
 
     ranges, habitat, taxa = _frames()
     habitat["elevation_km2"] = [200.0, 0.0, 20.0]

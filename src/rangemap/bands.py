@@ -17,7 +17,7 @@ from __future__ import annotations
 import math
 
 from rangemap.errors import UsageError
-from rangemap.values import number
+from rangemap.values import finite_number
 
 #: Lower limit (m) when nothing states any limit for a taxon.
 DEFAULT_MIN_ELEVATION_M = 2500.0
@@ -80,8 +80,8 @@ def margin_bands(min_m: float | None, max_m: float | None, margin_m: float):
 
 def band_text(lo: object, hi: object, open_text: str = "no band") -> str:
     """A band as people read it: ``≥ 2,500 m``, ``2,500–4,000 m``, ``≤ 1,600 m``, or
-    ``open_text`` when neither limit is set (missing values and NaN are open)."""
-    a, b = number(lo), number(hi)
+    ``open_text`` when neither limit is set (missing, NaN and infinite values are open)."""
+    a, b = finite_number(lo), finite_number(hi)
     if a is not None and b is not None:
         return f"{a:,.0f}–{b:,.0f} m"
     if a is not None:

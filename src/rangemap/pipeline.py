@@ -69,7 +69,7 @@ from rangemap.fsutil import (
 )
 from rangemap.gazetteer import Gazetteer
 from rangemap.geo.geodesy import eoo_km2, geodesic_area_km2
-from rangemap.geo.shapes import as_multi, snap, wrap_antimeridian
+from rangemap.geo.shapes import as_multi, snap
 from rangemap.io import styles
 from rangemap.landcover import default_landcover
 from rangemap.ranges import (
@@ -86,7 +86,7 @@ from rangemap.rasters.dem import DemStack, resolution_labels
 from rangemap.values import is_null
 
 # Re-exported: they lived here before (callers may import them from the pipeline).
-__all__ = ["build", "habitat_file", "read_range_file", "wrap_antimeridian"]
+__all__ = ["build", "habitat_file", "read_range_file"]
 
 log = logging.getLogger("rangemap")
 
@@ -1018,14 +1018,14 @@ def publish_outputs(ranges: gpd.GeoDataFrame, run: HabitatRun, taxa: list[dict[s
 
     The habitat polygons are read back from ``run.geometry`` a few taxa at a time
     (:data:`PUBLISH_CHUNK_ROWS`) and handed to streaming writers
-    (:class:`LayerWriter`, :class:`rangemap.publish.MapWriter`, the figures), twice:
+    (:class:`LayerWriter`, :class:`rangemap.maps.MapWriter`, the figures), twice:
     the first pass writes the layers and figures and measures the maps' extent, the
     second writes the map pages; the index comes last.  Peak memory is then that of
     a chunk, whatever the number of taxa.  The files are the same as writing every
     row at once (``write_layers``, ``write_maps``, ``write_figures``).
     ``band_layers``: (margin, criteria by taxon) for the band-sensitivity layers.
     """
-    from rangemap.publish import MapWriter, maps_extent, union_extent  # folium: ~0.9 s
+    from rangemap.maps import MapWriter, maps_extent, union_extent  # folium: ~0.9 s
 
     habitat = run.habitat
     chunks = _taxon_chunks(habitat["taxon_id"])

@@ -460,7 +460,7 @@ def validate_build(
     write_text_atomic(pts_path, _points_geojson(points))
     result.files += [csv_path, json_path, pts_path]
     if maps:
-        from rangemap.publish import write_maps  # folium: only when maps are asked for
+        from rangemap.maps import write_maps  # folium: only when maps are asked for
 
         admin0 = None
         if boundaries is not None and Path(boundaries).exists():

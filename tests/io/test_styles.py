@@ -167,7 +167,7 @@ def test_qml_is_well_formed_and_categorized() -> None:
 
 
 def test_palette_matches_the_web_maps() -> None:
-    from rangemap.publish import PALETTE
+    from rangemap.maps import PALETTE
 
     assert styles.PALETTE == tuple(PALETTE)
 

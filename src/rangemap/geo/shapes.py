@@ -11,9 +11,6 @@ import numpy as np
 import shapely
 from shapely.geometry import MultiPolygon
 
-# Re-exported for the pipeline's import until it imports the antimeridian module itself.
-from rangemap.geo.antimeridian import wrap as wrap_antimeridian  # noqa: F401
-
 EMPTY = MultiPolygon()
 
 

@@ -1,7 +1,7 @@
 /* rangemap page code: shared by every page of a maps folder (assets/rangemap.js),
  * or inlined in a single-file page (build --self-contained).
  *
- * Pages call RM.taxon / RM.index / RM.view with data written by rangemap.publish.
+ * Pages call RM.taxon / RM.index / RM.view with data written by rangemap.maps.
  * Every string that came from a document was HTML-escaped in Python before it got
  * here; this code only ever inserts those strings, numbers and file names it was
  * given, never anything read from the URL (the URL hash is parsed as numbers and

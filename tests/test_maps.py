@@ -1,4 +1,4 @@
-"""Tests for rangemap.publish: offline, escaped, size-bounded HTML maps."""
+"""Tests for rangemap.maps: offline, escaped, size-bounded HTML maps."""
 
 from __future__ import annotations
 
@@ -17,9 +17,14 @@ from hypothesis import given
 from hypothesis import strategies as st
 from shapely.geometry import MultiPolygon, Polygon, box
 
-from rangemap import publish
 from rangemap.errors import DataError
-from rangemap.publish import write_maps
+from rangemap.maps import assets as maps_assets
+from rangemap.maps import data as maps_data
+from rangemap.maps import html as maps_html
+from rangemap.maps import index as maps_index
+from rangemap.maps import page as maps_page
+from rangemap.maps import write_maps
+from rangemap.maps import writer as maps_writer
 
 HOSTILE = [
     "<script>alert(1)</script>",
@@ -374,14 +379,14 @@ def test_hostile_text_is_escaped(tmp_path: Path) -> None:
 
 @given(st.text())
 def test_esc_leaves_no_active_characters(text: str) -> None:
-    out = publish._esc(text)
+    out = maps_html._esc(text)
     assert not set(out) & set("<>\"'`${}")
     assert "\x00" not in out
 
 
 @given(st.text())
 def test_js_str_round_trips_and_cannot_close_script(text: str) -> None:
-    lit = publish._js_str(text)
+    lit = maps_html._js_str(text)
     assert json.loads(lit) == text
     assert not set(lit) & set("<>&'`{}")
 
@@ -500,7 +505,7 @@ def test_pages_stay_under_size_bound(tmp_path: Path) -> None:
     assert n_vertices > 80_000  # 11 units, several thousand vertices each (range + habitat)
     paths = write_maps(ranges, habitat, taxa, tmp_path, boundaries=_boundaries())
     for p in paths:
-        assert p.stat().st_size < publish.MAX_PAGE_BYTES
+        assert p.stat().st_size < maps_writer.MAX_PAGE_BYTES
 
 
 def test_page_is_coarsened_to_meet_a_tight_bound(tmp_path: Path) -> None:
@@ -521,11 +526,11 @@ def test_page_is_coarsened_to_meet_a_tight_bound(tmp_path: Path) -> None:
 
 def test_display_geometry_is_rounded() -> None:
     g = Polygon([(85.123456789, 27.0), (85.5, 27.987654321), (86.0, 27.0)])
-    out = publish._display_geom(g, 0.0)
+    out = maps_data._display_geom(g, 0.0)
     coords = np.asarray(out.exterior.coords)
     assert np.all(np.abs(coords * 1e5 - np.round(coords * 1e5)) < 1e-6)
-    assert publish._display_geom(MultiPolygon(), 0.005) is None
-    assert publish._display_geom(None, 0.005) is None
+    assert maps_data._display_geom(MultiPolygon(), 0.005) is None
+    assert maps_data._display_geom(None, 0.005) is None
 
 
 def test_one_layer_group_per_taxon_on_index(written: tuple[Path, list[Path]]) -> None:
@@ -551,7 +556,7 @@ def test_taxon_without_units_gets_a_page(tmp_path: Path) -> None:
 
 
 def test_vendor_files_match_readme_checksums() -> None:
-    vendor = Path(publish.__file__).parent / "vendor"
+    vendor = Path(maps_assets.__file__).parents[1] / "vendor"
     readme = (vendor / "README.md").read_text(encoding="utf-8")
     rows = re.findall(r"\| `([^`]+)`[^|]*\| (\d+) \| `([0-9a-f]{64})` \|", readme)
     listed = {path for path, _, _ in rows}
@@ -574,14 +579,15 @@ def test_each_geometry_is_simplified_once_per_tolerance(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     seen: list[tuple[int, float]] = []
-    orig = publish._display_geoms
+    orig = maps_data._display_geoms
 
     def spy(geoms, tolerance):  # type: ignore[no-untyped-def]
-        arr = publish._object_array(geoms)
+        arr = maps_data._object_array(geoms)
         seen.extend((id(g), tolerance) for g in arr)
         return orig(arr, tolerance)
 
-    monkeypatch.setattr(publish, "_display_geoms", spy)
+    monkeypatch.setattr(maps_data, "_display_geoms", spy)
+    monkeypatch.setattr(maps_writer, "_display_geoms", spy)
     ranges, habitat, taxa = _heavy_frames(units=4, half_w=2.0)
     paths = write_maps(
         ranges, habitat, taxa, tmp_path, boundaries=_boundaries(), max_page_bytes=400_000,
@@ -601,13 +607,13 @@ def test_tolerance_is_chosen_before_rendering(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     renders: list[str] = []
-    orig = publish._render_page
+    orig = maps_page._render_page
 
     def spy(page, data, osm_overlay):  # type: ignore[no-untyped-def]
         renders.append(page.what)
         return orig(page, data, osm_overlay)
 
-    monkeypatch.setattr(publish, "_render_page", spy)
+    monkeypatch.setattr(maps_page, "_render_page", spy)
     ranges, habitat, taxa = _heavy_frames(units=4, half_w=2.0)
     bound = 400_000
     paths = write_maps(ranges, habitat, taxa, tmp_path, tolerance=0.0, max_page_bytes=bound)
@@ -620,9 +626,9 @@ def test_tolerance_is_chosen_before_rendering(
 
 def test_size_estimate_is_close(tmp_path: Path) -> None:
     ranges, habitat, _ = _heavy_frames(units=3)
-    geoms = publish._display_geoms(list(ranges.geometry) + list(habitat.geometry), 0.005)
-    est = publish._geojson_nbytes(geoms)
-    actual = np.array([len(s) for s in publish._geojson_strings(geoms)])
+    geoms = maps_data._display_geoms(list(ranges.geometry) + list(habitat.geometry), 0.005)
+    est = maps_data._geojson_nbytes(geoms)
+    actual = np.array([len(s) for s in maps_data._geojson_strings(geoms)])
     assert np.all(np.abs(est - actual) <= 0.02 * actual + 64)
 
 
@@ -649,7 +655,7 @@ def test_tiny_habitat_is_kept_at_coarse_tolerance(tmp_path: Path) -> None:
 )
 def test_geojson_text_matches_geometry(wkt: str) -> None:
     geom = shapely.from_wkt(wkt)
-    (text,) = publish._geojson_strings(publish._object_array([geom]))
+    (text,) = maps_data._geojson_strings(maps_data._object_array([geom]))
     assert json.loads(text) == json.loads(json.dumps(shapely.geometry.mapping(geom)))
     assert "{{" not in text and "{%" not in text
 
@@ -745,13 +751,13 @@ def test_antimeridian_unit_is_drawn_continuously(tmp_path: Path) -> None:
 
 def test_unwrap_leaves_ordinary_geometry_alone() -> None:
     g = MultiPolygon([box(80, 20, 90, 30), box(-10, 40, 0, 50)])
-    assert publish._unwrap(g) is g
+    assert maps_data._unwrap(g) is g
     p = box(-179, 60, -178, 61)
-    assert publish._unwrap(p) is p
-    moved = publish._unwrap(p, force=True)
+    assert maps_data._unwrap(p) is p
+    moved = maps_data._unwrap(p, force=True)
     assert moved.bounds == pytest.approx((181, 60, 182, 61))
     straddling = MultiPolygon([box(175, 64, 180, 68), box(-180, 64, -175, 68)])
-    assert publish._unwrap(straddling).bounds == pytest.approx((175, 64, 185, 68))
+    assert maps_data._unwrap(straddling).bounds == pytest.approx((175, 64, 185, 68))
 
 
 def test_legend_is_a_collapsible_details_element(written: tuple[Path, list[Path]]) -> None:
@@ -824,7 +830,7 @@ def test_shaded_relief_overlay(tmp_path: Path) -> None:
         # the relief pane sits under the vector overlays (z-index 400)
         assert re.search(r"createPane\(\s*\"rmRelief\"", page)
         assert re.search(r"style\.zIndex = 250", page)
-        assert len(page.encode("utf-8")) < publish.MAX_PAGE_BYTES
+        assert len(page.encode("utf-8")) < maps_writer.MAX_PAGE_BYTES
         # the image comes first: it is under the boundaries and the taxa in the layer list
         assert page.index("Shaded relief") < page.index("Country boundaries")
 
@@ -897,22 +903,22 @@ def test_shared_pages_link_assets_and_detail(shared: tuple[Path, list[Path]]) ->
 def test_check_offline_allows_only_relative_assets() -> None:
     ok = ('<script src="assets/leaflet/leaflet.js"></script>'
           '<link rel="stylesheet" href="assets/x.css">')
-    publish._check_offline(ok, shared=True)
+    maps_assets._check_offline(ok, shared=True)
     with pytest.raises(RuntimeError):
-        publish._check_offline(ok, shared=False)
+        maps_assets._check_offline(ok, shared=False)
     for bad in ('<script src="https://cdn.example/leaflet.js"></script>',
                 '<script src="assets/../../x.js"></script>',
                 '<link rel="stylesheet" href="//cdn.example/x.css">',
                 '<img src="assets/x.png">'):
         with pytest.raises(RuntimeError):
-            publish._check_offline(bad, shared=True)
+            maps_assets._check_offline(bad, shared=True)
 
 
 def test_light_taxon_page_under_500_kb(tmp_path: Path) -> None:
     ranges, habitat, taxa = _heavy_frames()  # 11 units, > 80,000 vertices
     paths = write_maps(ranges, habitat, taxa, tmp_path, boundaries=_boundaries())
     page = _html(paths)[1]
-    assert page.stat().st_size <= publish.LIGHT_PAGE_BYTES
+    assert page.stat().st_size <= maps_writer.LIGHT_PAGE_BYTES
     detail = tmp_path / "detail" / "musk-deer.js"
     # the detail file holds the finer shapes: more vertices than the page
     assert detail.stat().st_size > page.stat().st_size
@@ -943,7 +949,7 @@ def _many_taxa(n: int) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame, list[dict]]:
 
 
 def test_index_for_many_taxa_has_no_layer_list_and_shares_shapes(tmp_path: Path) -> None:
-    n = publish.INDEX_LAYER_LIST_MAX + 8
+    n = maps_index.INDEX_LAYER_LIST_MAX + 8
     ranges, habitat, taxa = _many_taxa(n)
     paths = write_maps(ranges, habitat, taxa, tmp_path)
     index = _read(paths[0])
@@ -958,7 +964,8 @@ def test_index_for_many_taxa_has_no_layer_list_and_shares_shapes(tmp_path: Path)
 
 def test_index_shapes_are_deduplicated(tmp_path: Path) -> None:
     ranges, habitat, taxa = _many_taxa(6)
-    writer = publish.MapWriter(taxa, tmp_path, extent=publish.maps_extent(ranges, habitat, taxa))
+    extent = maps_writer.maps_extent(ranges, habitat, taxa)
+    writer = maps_writer.MapWriter(taxa, tmp_path, extent=extent)
     writer.add(ranges, habitat)
     shapes, ix = writer._index_shapes()
     assert len(shapes) == 4
@@ -1041,7 +1048,8 @@ def test_detail_file_holds_range_and_habitat_only(tmp_path: Path) -> None:
 
 def test_a_unit_without_habitat_shows_its_note_not_a_bare_zero(tmp_path: Path) -> None:
     """The note says why (no DEM, partial coverage, nothing in the band): popup and table."""
-    from rangemap.publish import _habitat_line, _Unit
+    from rangemap.maps.data import _Unit
+    from rangemap.maps.html import _habitat_line
 
     ranges, habitat, taxa = _frames()
     habitat["note"] = [None, "no cell within the elevation band <5′ DEM>", None]
