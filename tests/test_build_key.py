@@ -14,8 +14,8 @@ import yaml
 from click.testing import CliRunner
 from shapely.geometry import box
 
-from rangemap import pipeline
 from rangemap.cli import cli
+from rangemap.io import cache
 
 RANGES = {"species": [{
     "name": "test deer", "scientific_name": "Testus cervus", "rank": "species",
@@ -27,20 +27,20 @@ RANGES = {"species": [{
 
 def _copy_package(dest: Path) -> Path:
     pkg = dest / "rangemap"
-    shutil.copytree(pipeline.PACKAGE_DIR, pkg, ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copytree(cache.PACKAGE_DIR, pkg, ignore=shutil.ignore_patterns("__pycache__"))
     return pkg
 
 
 def test_source_digest_follows_every_file(tmp_path) -> None:
     pkg = _copy_package(tmp_path)
-    assert pipeline.source_digest(pkg) == pipeline.source_digest()
+    assert cache.source_digest(pkg) == cache.source_digest()
     styles = pkg / "io" / "styles.py"
     styles.write_text(styles.read_text(encoding="utf-8") + "\n# a new colour\n",
                       encoding="utf-8")
-    changed = pipeline.source_digest(pkg)
-    assert changed != pipeline.source_digest()
+    changed = cache.source_digest(pkg)
+    assert changed != cache.source_digest()
     (pkg / "vendor" / "leaflet" / "leaflet.css").write_text("a{}", encoding="utf-8")
-    assert pipeline.source_digest(pkg) != changed
+    assert cache.source_digest(pkg) != changed
 
 
 def test_changed_rule_rebuilds(tiny_world, tmp_path) -> None:

@@ -16,7 +16,9 @@ from shapely.geometry import MultiPolygon, box
 
 from rangemap import aoh, pipeline
 from rangemap.fsutil import GeometrySpool
-from rangemap.pipeline import LayerWriter, build, default_boundaries, write_layers
+from rangemap.io import vectors
+from rangemap.io.vectors import LayerWriter, write_layers
+from rangemap.pipeline import build, default_boundaries
 
 
 def _batch(path: Path) -> Path:
@@ -117,9 +119,9 @@ def test_layers_written_in_chunks_equal_one_write(tmp_path: Path) -> None:
     rng = hab[["taxon_id", "species"]].assign(geometry=[box(0, 0, 9, 9)] * 4)
     rng = gpd.GeoDataFrame(rng, geometry="geometry", crs="EPSG:4326")
     whole = write_layers(rng, hab, tmp_path / "whole")
-    kinds = {"ranges": pipeline._geometry_kinds(rng.geometry.values),
-             "habitat": pipeline._geometry_kinds(hab.geometry.values)}
-    writer = LayerWriter(tmp_path / "chunks", pipeline.layer_categories(hab), kinds)
+    kinds = {"ranges": vectors.geometry_kinds(rng.geometry.values),
+             "habitat": vectors.geometry_kinds(hab.geometry.values)}
+    writer = LayerWriter(tmp_path / "chunks", vectors.layer_categories(hab), kinds)
     with writer:
         for a, b in ((0, 2), (2, 3), (3, 4)):
             writer.add(rng.iloc[a:b], hab.iloc[a:b])

@@ -7,17 +7,13 @@ module; this one wires them and owns the output folder.
 from __future__ import annotations
 
 import contextlib
-import csv
 import functools
 import hashlib
-import io
 import json
 import logging
 import os
 import platform
 import shutil
-import sqlite3
-import sys
 import tempfile
 import time
 from collections import OrderedDict
@@ -29,7 +25,6 @@ from typing import Any
 import geopandas as gpd
 import numpy as np
 import pandas as pd
-import pyogrio
 import rasterio
 import shapely
 
@@ -61,16 +56,34 @@ from rangemap.fsutil import (
     created_time,
     data_file,
     remove_stale_temporaries,
-    safe_child,
     sha256_file,
-    source_date,
-    stable_ids,
     write_text_atomic,
 )
 from rangemap.gazetteer import Gazetteer
 from rangemap.geo.geodesy import eoo_km2, geodesic_area_km2
-from rangemap.geo.shapes import as_multi, snap
-from rangemap.io import styles
+from rangemap.io.cache import (
+    cache_file,
+    digest,
+    engine_version,
+    load_cached,
+    manifest_warnings,
+    outputs_current,
+    save_cached,
+    taxon_key,
+    versions,
+)
+from rangemap.io.vectors import (
+    DRIVERS,
+    HABITAT_FIELDS,
+    RANGE_FIELDS,
+    LayerWriter,
+    geojson_text,
+    geometry_kinds,
+    layer_categories,
+    make_reproducible,
+    write_summary_csv,
+    write_vector,
+)
 from rangemap.landcover import default_landcover
 from rangemap.ranges import (
     Boundaries,
@@ -89,7 +102,6 @@ from rangemap.values import is_null
 __all__ = ["build", "habitat_file", "read_range_file"]
 
 log = logging.getLogger("rangemap")
-
 
 
 def default_docs() -> Path:
@@ -116,26 +128,9 @@ DEFAULT_DEMS = default_dems()
 DEFAULT_OUT = Path("outputs")
 #: GDAL block cache (MB) of a build, unless $GDAL_CACHEMAX says otherwise.
 GDAL_CACHE_MB = 16
-#: Per-taxon habitat cache inside the output folder.
-CACHE_DIR = ".cache"
 
-#: Properties of habitat.geojson, in order.  The first eight are the layer
-#: contract (README "Layer contract"); the rest are extensions.
-HABITAT_FIELDS = [
-    "species", "scientific_name", "iso3", "admin1", "elevation_min_m", "elevation_max_m",
-    "area_km2", "dem_source",
-    "taxon_id", "rank", "country", "unit_rule", "range_area_km2", "share_of_unit",
-    "habitat_cells", "cell_area_km2", "patches", "habitat_elev_min_m", "habitat_elev_mean_m",
-    "habitat_elev_max_m", "dem_resolution", "dem_coverage",
-    "note", "largest_patch_km2", "eoo_km2", "aoo_km2", "elevation_margin_m", "area_km2_wide",
-    "area_km2_narrow", *AOH_FIELDS,
-]
 #: The fields of a habitat row that come from the unit's result (:func:`aoh.result_row`).
 _RESULT_COLUMNS = [f for f in HABITAT_FIELDS if f in RESULT_FIELDS]
-RANGE_FIELDS = [
-    "species", "scientific_name", "iso3", "admin1", "elevation_min_m", "elevation_max_m",
-    "taxon_id", "rank", "country", "unit_rule", "range_area_km2", "elevation_rule", "evidence",
-]
 
 
 @dataclass
@@ -212,16 +207,6 @@ def extract_records(doc_files: list[Path], boundaries: Path, include_uncertain: 
     return res["species"]
 
 
-def _manifest_warnings(out: Path) -> list[dict[str, str]]:
-    """Warnings recorded by the build in ``out`` (none when unreadable)."""
-    try:
-        manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return []
-    return [w for w in manifest.get("warnings") or []
-            if isinstance(w, dict) and "code" in w and "message" in w]
-
-
 def unit_label(row: Any, i: int) -> str:
     """``species ISO3 admin-1`` of a habitat row (``i``: its position), for messages."""
     name = getattr(row, "species", None) or getattr(row, "scientific_name", None) or ""
@@ -279,28 +264,6 @@ def coarse_dem_warnings(habitat: Any, coarse: dict[str, str]) -> None:
              "false; use a finer --dem (rangemap fetch-dem)")
 
 
-def make_reproducible(paths: list[Path]) -> None:
-    """Make written outputs byte-identical for identical inputs.
-
-    GeoPackage times (``gpkg_contents.last_change``, ``layer_styles.update_time``)
-    become :func:`~rangemap.fsutil.source_date`; Folium's random element ids in
-    pages and scripts become counters (:func:`~rangemap.fsutil.stable_ids`).
-    """
-    stamp = source_date()
-    stable_ids([p for p in map(Path, paths) if p.suffix in (".html", ".js", ".json")
-                and p.is_file()])
-    for p in map(Path, paths):
-        if p.suffix == ".gpkg":
-            con = sqlite3.connect(os.fspath(p), isolation_level=None)
-            try:
-                con.execute("UPDATE gpkg_contents SET last_change = ?", (stamp,))
-                if con.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND "
-                               "name = 'layer_styles'").fetchone():
-                    con.execute("UPDATE layer_styles SET update_time = ?", (stamp,))
-            finally:
-                con.close()
-
-
 @functools.lru_cache(maxsize=2)
 def _gazetteer(path: str, mtime_ns: int, size: int) -> Any:
     """The gazetteer of a boundaries file, loaded once per process (3 s for the embedded one);
@@ -340,24 +303,6 @@ def dropped_unit_warnings(records: list[dict[str, Any]], doc_files: list[Path],
             warn("dropped-units", f"{label}: the documents name {', '.join(missing)}, which "
                  f"{boundaries_source} lacks; those units are {lost} (add them to the "
                  "boundaries, or use the embedded ones)")
-
-
-def _outputs_current(out: Path, build_key: str) -> bool:
-    """True when ``out`` holds a complete build made from the same inputs and code."""
-    try:
-        manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return False
-    if manifest.get("build_key") != build_key:
-        return False
-    sums = manifest.get("output_sha256") or {}
-    if not sums:
-        return False
-    for rel, digest in sums.items():
-        p = out / rel
-        if not p.is_file() or sha256_file(p) != digest:
-            return False
-    return True
 
 
 def inherit_elevations(records: list[dict[str, Any]], doc_records: list[dict[str, Any]]) -> None:
@@ -412,78 +357,6 @@ def check_bands(records: list[dict[str, Any]]) -> None:
                          rec.get("elevation_max_source") or stated)
 
 
-#: Folder of the installed package: every file under it can change an output.
-PACKAGE_DIR = Path(__file__).resolve().parent
-
-
-def source_digest(root: Path | None = None) -> str:
-    """Hash of every file of the package (code, styles, vendored assets, schema).
-
-    Any edit to a rule, a constant, the tracer, the maps or the styles changes
-    it, so a rebuild after a code change never reports old outputs as up to
-    date.  Compiled caches (``__pycache__``) are left out: they follow the
-    source.  Folders named ``data`` are left out too: the data a build reads
-    are hashed as its inputs.
-    """
-    base = Path(root) if root is not None else PACKAGE_DIR
-    h = hashlib.sha256(__version__.encode())
-    for p in sorted(base.rglob("*")):
-        rel = p.relative_to(base)
-        if (not p.is_file() or "__pycache__" in rel.parts or rel.parts[0] == "data"
-                or p.suffix in (".pyc", ".pyo")):
-            continue
-        h.update(rel.as_posix().encode() + b"\0")
-        h.update(sha256_file(p).encode())
-    return h.hexdigest()[:16]
-
-
-def _engine_version() -> str:
-    """Key of the code that decides habitat: the whole package's source."""
-    return source_digest()
-
-
-def _digest(obj: Any) -> str:
-    return hashlib.sha256(json.dumps(obj, sort_keys=True, default=str).encode()).hexdigest()
-
-
-def taxon_key(units: gpd.GeoDataFrame, context: dict[str, Any]) -> str:
-    """Cache key of one taxon's habitat: its units, limits, geometry and the inputs."""
-    rows = [[r.iso3, r.admin1, r.unit_rule,
-             None if is_null(r.elevation_min_m) else r.elevation_min_m,
-             None if is_null(r.elevation_max_m) else r.elevation_max_m,
-             hashlib.sha256(shapely.to_wkb(r.geometry)).hexdigest()]
-            for r in units.itertuples(index=False)]
-    return _digest({"units": rows, **context})
-
-
-def _cache_file(out: Path, tid: str) -> Path:
-    return safe_child(out / CACHE_DIR, f"{tid}.json")
-
-
-def _load_cached(path: Path, key: str) -> tuple[gpd.GeoDataFrame, float] | None:
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None
-    if data.get("key") != key:
-        return None
-    rows = data["rows"]
-    geoms = [shapely.from_wkb(bytes.fromhex(r.pop("wkb"))) for r in rows]
-    gdf = gpd.GeoDataFrame(rows, columns=HABITAT_FIELDS, geometry=geoms, crs="EPSG:4326")
-    return gdf, float(data["taxon_aoo_km2"])
-
-
-def _save_cached(path: Path, key: str, habitat: gpd.GeoDataFrame, aoo_km2: float) -> None:
-    cols = [c for c in HABITAT_FIELDS]
-    rows = []
-    for geom, row in zip(habitat.geometry.values,
-                         habitat[cols].itertuples(index=False, name=None), strict=True):
-        d = {c: _json_value(v) for c, v in zip(cols, row, strict=True)}
-        d["wkb"] = shapely.to_wkb(geom).hex()
-        rows.append(d)
-    write_text_atomic(path, json.dumps({"key": key, "taxon_aoo_km2": aoo_km2, "rows": rows}))
-
-
 @dataclass
 class HabitatRun:
     """Habitat of all taxa, and which taxa were computed or taken from the cache.
@@ -529,8 +402,8 @@ def habitat_incremental(units: gpd.GeoDataFrame, dems: DemStack, out: Path,
         crit = (criteria or {}).get(tid, ())
         key = taxon_key(sub, {**context, "margin_m": margin_m,
                               "criteria": [c.key() for c in crit]})
-        path = _cache_file(out, tid)
-        cached = None if force else _load_cached(path, key)
+        path = cache_file(out, tid)
+        cached = None if force else load_cached(path, key)
         if cached is not None and len(cached[0]) == len(sub):
             if progress is not None:
                 progress(len(sub), len(units), f"{tid} (cached)")
@@ -543,7 +416,7 @@ def habitat_incremental(units: gpd.GeoDataFrame, dems: DemStack, out: Path,
                 None if progress is None else _UnitsOf(progress, len(units)),
                 workers, scheduler, crit, shared)
             run.taxon_aoo_km2[tid] = 4.0 * len(keys)
-            _save_cached(path, key, hab, run.taxon_aoo_km2[tid])
+            save_cached(path, key, hab, run.taxon_aoo_km2[tid])
             run.rebuilt.append(tid)
         run.taxon_eoo_km2[tid] = eoo_km2(list(hab.geometry.values))
         run.geometry.extend(hab.geometry.values)
@@ -708,218 +581,6 @@ def compute_habitat(units: gpd.GeoDataFrame, dems: DemStack, margin_m: float = 1
     return gdf, all_keys
 
 
-def _write_vector(gdf: gpd.GeoDataFrame, path: Path, layer: str, driver: str,
-                  append_to: Path | None = None) -> None:
-    # GeoPackage 1.3: the GDAL in Debian's QGIS 3.22 warns on 1.4 files.
-    opts = {"VERSION": "1.3"} if driver == "GPKG" and append_to is None else {}
-    pyogrio.write_dataframe(gdf, append_to or path, layer=layer, driver=driver,
-                            dataset_options=opts, promote_to_multi=True,
-                            append=append_to is not None)
-
-
-def _json_value(v: Any) -> Any:
-    if is_null(v):
-        return None
-    if isinstance(v, np.generic):
-        return v.item()
-    return v
-
-
-def geojson_features(gdf: gpd.GeoDataFrame, decimals: int = 7) -> list[str]:
-    """The Feature texts of :func:`geojson_text`, one per row."""
-    if gdf.crs is not None and gdf.crs.to_epsg() != 4326:
-        gdf = gdf.to_crs(4326)
-    geoms = shapely.orient_polygons([as_multi(snap(g, decimals)) for g in gdf.geometry.values])
-    cols = [c for c in gdf.columns if c != gdf.geometry.name]
-    parts = []
-    for geom, row in zip(geoms, gdf[cols].itertuples(index=False, name=None), strict=True):
-        props = json.dumps({c: _json_value(v) for c, v in zip(cols, row, strict=True)},
-                           ensure_ascii=False, default=str)
-        gtext = "null" if geom is None else shapely.to_geojson(geom)
-        parts.append(f'{{"type": "Feature", "properties": {props}, "geometry": {gtext}}}')
-    return parts
-
-
-_GEOJSON_HEAD = '{"type": "FeatureCollection", "features": [\n'
-_GEOJSON_TAIL = "\n]}\n"
-
-
-def geojson_text(gdf: gpd.GeoDataFrame, decimals: int = 7) -> str:
-    """RFC 7946 FeatureCollection text of a lon/lat GeoDataFrame.
-
-    Written here rather than by GDAL's ``RFC7946=YES`` writer, whose
-    antimeridian cutter turns polygons that touch ±180° (Chukotka) into
-    GeometryCollections with stray lines.  Our geometries already lie in
-    [-180, 180]; exterior rings are made counter-clockwise, holes clockwise,
-    coordinates rounded to ``decimals`` (~1 cm at 7), no ``crs`` member, one
-    feature per row with every property present (fixed schema).
-    """
-    return _GEOJSON_HEAD + ",\n".join(geojson_features(gdf, decimals)) + _GEOJSON_TAIL
-
-
-def layer_geometry_type(type_ids: set[int], has_z: bool = False) -> str:
-    """The GeoPackage layer type pyogrio infers for a column of these geometry types.
-
-    The same rule as ``pyogrio.write_dataframe(promote_to_multi=True)`` applies to a
-    whole column, for layers written a few rows at a time (the first rows alone
-    could infer another type).  ``type_ids``: ``shapely.get_type_id`` values.
-    """
-    types = {_TYPE_NAMES[t] for t in type_ids if t in _TYPE_NAMES}
-    kind = "Unknown"
-    if len(types) == 1:
-        kind = next(iter(types))
-        if kind in ("Point", "LineString", "Polygon"):
-            kind = f"Multi{kind}"
-    elif len(types) == 2:
-        for single in ("Polygon", "LineString", "Point"):
-            if types == {single, f"Multi{single}"}:
-                kind = f"Multi{single}"
-    return f"{kind} Z" if has_z and kind != "Unknown" else kind
-
-
-def _geometry_kinds(geoms: Any) -> tuple[set[int], bool]:
-    """(geometry type ids, any 3-D coordinates among the non-empty ones)."""
-    arr = np.empty(len(geoms), dtype=object)
-    arr[:] = list(geoms)
-    present = ~shapely.is_missing(arr)
-    full = arr[present][~shapely.is_empty(arr[present])]
-    return set(shapely.get_type_id(arr[present]).tolist()), bool(shapely.has_z(full).any())
-
-
-_TYPE_NAMES = {0: "Point", 1: "LineString", 2: "LinearRing", 3: "Polygon", 4: "MultiPoint",
-               5: "MultiLineString", 6: "MultiPolygon", 7: "GeometryCollection"}
-
-
-class LayerWriter:
-    """GeoJSON (RFC 7946) and GeoPackage layers, written a few taxa at a time.
-
-    ``with LayerWriter(out, cats, kinds) as w: w.add(ranges_rows, habitat_rows)``
-    appends rows to ``geojson/ranges.geojson``, ``geojson/habitat.geojson`` and
-    the two layers of ``rangemap.gpkg`` as they come, so a build never holds
-    every habitat polygon (or every feature's text) at once.  Each file is a
-    temporary until the block ends without error; then the GeoJSON files are
-    closed (the text is the same as :func:`geojson_text` of all rows), the QGIS
-    styles added and every file moved into place.  ``kinds`` gives each layer's
-    geometry types over all its rows (:func:`_geometry_kinds`), so the
-    GeoPackage layers get the type a single write of all rows would have.
-    Rows must come with the dtypes of the whole table (slices of it).
-    """
-
-    def __init__(self, out: Path, categories: list[tuple[str, str]],
-                 kinds: dict[str, tuple[set[int], bool]]) -> None:
-        self.out = out
-        self.qml = {"ranges": styles.ranges_qml(categories),
-                    "habitat": styles.habitat_qml(categories)}
-        self.kinds = kinds
-        self._stack = contextlib.ExitStack()
-        self._fh: dict[str, Any] = {}
-        self._count = {"ranges": 0, "habitat": 0}
-        self._gpkg: Path | None = None
-        self._layers: set[str] = set()
-        self.written: list[Path] = []
-
-    def __enter__(self) -> LayerWriter:
-        with contextlib.ExitStack() as undo:
-            undo.push(self._stack)
-            for name in ("ranges", "habitat"):
-                tmp = self._stack.enter_context(
-                    atomic_path(self.out / "geojson" / f"{name}.geojson"))
-                fh = self._stack.enter_context(open(tmp, "w", encoding="utf-8"))
-                fh.write(_GEOJSON_HEAD)
-                self._fh[name] = fh
-            self._gpkg = self._stack.enter_context(atomic_path(self.out / "rangemap.gpkg"))
-            undo.pop_all()
-        return self
-
-    def add(self, ranges: gpd.GeoDataFrame | None = None,
-            habitat: gpd.GeoDataFrame | None = None) -> None:
-        """Append rows to the layers (ranges first: the GeoPackage's layer order)."""
-        assert self._gpkg is not None, "use LayerWriter in a with block"
-        for name, gdf in (("ranges", ranges), ("habitat", habitat)):
-            if gdf is None or (not len(gdf) and name in self._layers):
-                continue
-            fh = self._fh[name]
-            for text in geojson_features(gdf):
-                fh.write(text if self._count[name] == 0 else ",\n" + text)
-                self._count[name] += 1
-            first = not self._layers
-            self._layers.add(name)
-            types, has_z = self.kinds[name]
-            pyogrio.write_dataframe(
-                gdf, self._gpkg, layer=name, driver="GPKG",
-                # GeoPackage 1.3: the GDAL in Debian's QGIS 3.22 warns on 1.4 files.
-                dataset_options={"VERSION": "1.3"} if first else {},
-                promote_to_multi=True, append=not first,
-                geometry_type=layer_geometry_type(types, has_z))
-
-    def __exit__(self, *exc: Any) -> None:
-        try:
-            if exc[0] is None:
-                for fh in self._fh.values():
-                    fh.write(_GEOJSON_TAIL)
-                    fh.close()
-                assert self._gpkg is not None
-                if self._layers != {"ranges", "habitat"}:
-                    raise ValueError("LayerWriter: both layers need an add() (rows may be empty)")
-                styles.add_gpkg_styles(self._gpkg, self.qml)
-        except BaseException:
-            self._stack.__exit__(*sys.exc_info())
-            raise
-        self._stack.__exit__(*exc)
-        if exc[0] is None:
-            for name in ("ranges", "habitat"):
-                dest = self.out / "geojson" / f"{name}.geojson"
-                self.written += [dest, styles.write_qml_sidecars(dest, self.qml[name])]
-            self.written.append(self.out / "rangemap.gpkg")
-
-
-def layer_categories(habitat: pd.DataFrame,
-                     taxa: list[dict[str, Any]] | None = None) -> list[tuple[str, str]]:
-    """(value, label) per taxon for the QGIS styles: from ``taxa``, else the habitat rows."""
-    if taxa:
-        return styles.taxon_categories(taxa)
-    return [(str(t), str(n)) for t, n in
-            habitat[["taxon_id", "species"]].drop_duplicates().itertuples(index=False)]
-
-
-def write_layers(ranges: gpd.GeoDataFrame, habitat: gpd.GeoDataFrame, out: Path,
-                 taxa: list[dict[str, Any]] | None = None) -> list[Path]:
-    """Write GeoJSON (RFC 7946) and GeoPackage layers atomically, with QGIS styles.
-
-    Each GeoJSON gets a ``.qml`` sidecar and the GeoPackage a ``layer_styles``
-    table, so either opens in QGIS styled by taxon and labelled.  (All rows at
-    once; a build streams them through :class:`LayerWriter`.)
-    """
-    kinds = {"ranges": _geometry_kinds(ranges.geometry.values),
-             "habitat": _geometry_kinds(habitat.geometry.values)}
-    writer = LayerWriter(out, layer_categories(habitat, taxa), kinds)
-    with writer:
-        writer.add(ranges, habitat)
-    return writer.written
-
-
-def _write_summary(habitat: pd.DataFrame, fh: Any) -> None:
-    cols = [c for c in HABITAT_FIELDS if c != "geometry"]
-    w = csv.writer(fh, lineterminator="\n")
-    w.writerow(cols)
-    for row in habitat[cols].itertuples(index=False):
-        w.writerow(["" if is_null(v) else v for v in row])
-
-
-def summary_csv(habitat: pd.DataFrame) -> str:
-    """Per (taxon, unit) table of areas and elevation statistics, as CSV text."""
-    buf = io.StringIO()
-    _write_summary(habitat, buf)
-    return buf.getvalue()
-
-
-def write_summary_csv(habitat: pd.DataFrame, path: Path) -> Path:
-    """:func:`summary_csv` written row by row to ``path`` (atomically)."""
-    with atomic_path(path) as tmp, open(tmp, "w", encoding="utf-8", newline="") as fh:
-        _write_summary(habitat, fh)
-    return path
-
-
 def taxa_table(records: list[dict[str, Any]], ranges: gpd.GeoDataFrame,
                habitat: pd.DataFrame,
                taxon_aoo_km2: dict[str, float] | None = None,
@@ -1038,7 +699,7 @@ def publish_outputs(ranges: gpd.GeoDataFrame, run: HabitatRun, taxa: list[dict[s
         sub = [taxa[i] for i in sorted(taxon_pos[t] for t in ids if t in taxon_pos)]
         return r, h, sub
 
-    kinds = {"ranges": _geometry_kinds(ranges.geometry.values),
+    kinds = {"ranges": geometry_kinds(ranges.geometry.values),
              "habitat": run.geometry.kinds()}
     extents = []
     figure_files: list[Path] = []
@@ -1078,18 +739,6 @@ def _peak_rss_mb() -> float:
         return 0.0
     kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     return kb / 1024 if platform.system() != "Darwin" else kb / 2**20
-
-
-def _versions() -> dict[str, str]:
-    import folium  # heavy (about 0.9 s): only when a manifest is written, not on import
-
-    return {
-        "rangemap": __version__, "python": platform.python_version(),
-        "numpy": np.__version__, "shapely": shapely.__version__,
-        "geopandas": gpd.__version__, "pyogrio": pyogrio.__version__,
-        "rasterio": rasterio.__version__, "gdal": rasterio.__gdal_version__,
-        "folium": folium.__version__,
-    }
 
 
 def build(
@@ -1291,17 +940,17 @@ def _build(*, docs: str | os.PathLike[str], dems: list[str | os.PathLike[str]] |
                          for k, v in aoh.__dict__.items()}
     input_records = [{"path": str(p), "sha256": sha256_file(p), "bytes": p.stat().st_size}
                      for p in inputs]
-    engine = _engine_version()
+    engine = engine_version()
     # Library versions are in the key too: a new GDAL or shapely can change outputs.
-    build_key = _digest({"inputs": [(i["path"], i["sha256"]) for i in input_records],
-                         "params": params, "engine": engine, "versions": _versions()})
+    build_key = digest({"inputs": [(i["path"], i["sha256"]) for i in input_records],
+                         "params": params, "engine": engine, "versions": versions()})
     removed = remove_stale_temporaries(out)
     if removed:
         log.info("removed %d temporary file(s) left by an interrupted run", removed)
-    if not force and _outputs_current(out, build_key):
+    if not force and outputs_current(out, build_key):
         result.up_to_date = True
         # The outputs' warnings still hold: say them again (and --strict still refuses).
-        for w in _manifest_warnings(out):
+        for w in manifest_warnings(out):
             warn(w["code"], w["message"])
         check_strict()
         result.timings["total_s"] = time.perf_counter() - t0
@@ -1411,7 +1060,7 @@ def _build(*, docs: str | os.PathLike[str], dems: list[str | os.PathLike[str]] |
         "dems": dem_info,
         "taxa": result.taxa,
         "skipped_taxa": result.skipped,
-        "versions": _versions(),
+        "versions": versions(),
         "outputs": rels,
         "output_sha256": {rel: sha256_file(stage / rel) for rel in rels},
         "taxa_rebuilt": result.rebuilt,
@@ -1435,10 +1084,6 @@ def _build(*, docs: str | os.PathLike[str], dems: list[str | os.PathLike[str]] |
         result.files.append(dest)
     shutil.rmtree(stage, ignore_errors=True)
     return result
-
-
-#: Output drivers of ``rangemap habitat`` by file suffix.
-DRIVERS = {".geojson": "GeoJSON", ".json": "GeoJSON", ".gpkg": "GPKG", ".fgb": "FlatGeobuf"}
 
 
 def habitat_file(range_file: Path | gpd.GeoDataFrame, dems: list[Path], min_m: float | None,
@@ -1492,5 +1137,5 @@ def habitat_file(range_file: Path | gpd.GeoDataFrame, dems: list[Path], min_m: f
         write_text_atomic(out_file, geojson_text(out))
     else:
         with atomic_path(out_file) as tmp:
-            _write_vector(out, tmp, out_file.stem, driver)
+            write_vector(out, tmp, out_file.stem, driver)
     return len(out), float(sum(r.area_km2 for r in results))

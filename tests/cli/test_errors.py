@@ -153,7 +153,8 @@ def test_full_disk_leaves_previous_outputs(tiny_world, monkeypatch) -> None:
         raise OSError(errno.ENOSPC, "No space left on device", str(path))
 
     monkeypatch.setattr(fsutil, "write_text_atomic", full)
-    monkeypatch.setattr("rangemap.pipeline.write_text_atomic", full)
+    for mod in ("pipeline", "io.vectors", "io.cache"):
+        monkeypatch.setattr(f"rangemap.{mod}.write_text_atomic", full, raising=False)
     res = invoke(args + ["--force"])
     assert res.exit_code == 1 and "No space left on device" in res.output
     assert "Traceback" not in res.output

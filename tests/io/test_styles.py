@@ -19,7 +19,8 @@ import pytest
 from shapely.geometry import MultiPolygon, box
 
 from rangemap.io import styles
-from rangemap.pipeline import DEFAULT_DEMS, HABITAT_FIELDS, RANGE_FIELDS, build, write_layers
+from rangemap.io.vectors import HABITAT_FIELDS, RANGE_FIELDS, write_layers
+from rangemap.pipeline import DEFAULT_DEMS, build
 from tests.helpers import DATA, ROOT
 
 SYSTEM_PYTHON = Path("/usr/bin/python3")

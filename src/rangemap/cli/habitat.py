@@ -57,7 +57,7 @@ def habitat(range_file: Path, layer: str | None, dems: tuple[Path, ...],
         --dem data/elevation/globe30s_55e90e_20n50n.tif --min-elevation 2500 -o habitat.gpkg
       rangemap habitat --range r.gpkg --dem glo90.vrt --min-elevation 2500 -o h.fgb --workers 2
     """
-    from rangemap.pipeline import DRIVERS
+    from rangemap.io.vectors import DRIVERS
 
     check_band_given(dems, min_elevation, max_elevation)
     aoh = aoh_from(aoh_kw, composition=False)
