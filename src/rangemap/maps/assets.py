@@ -19,6 +19,7 @@ import rasterio
 from rangemap.fsutil import atomic_path, write_text_atomic
 from rangemap.maps.data import _view_box
 from rangemap.maps.html import _esc, _js_str
+from rangemap.rasters.dem import attribution as dem_attribution
 from rangemap.rasters.relief import relief_overlay
 
 log = logging.getLogger(__name__)
@@ -221,14 +222,6 @@ def _relief_js(tiles: list[_Tile], group: str) -> str:
 _RELIEF_PANE = "rmRelief"
 
 
-#: Attribution of the DEMs that ship with rangemap (by file stem); others show their stem.
-_DEM_NAMES = {
-    "pvlib_altitude_5min": "pvlib 5′ global altitude grid (Mapzen terrain tiles: SRTM, GMTED, "
-    "ETOPO1 and others)",
-    "globe30s_55e90e_20n50n": "NOAA GLOBE 30″ DEM",
-}
-
-
 #: Relief tiles are this many degrees square, on a grid anchored at 0°, 0°.
 RELIEF_TILE_DEG = 30
 
@@ -293,7 +286,7 @@ class _Relief:
                 log.info("publish: no shaded relief (%s)", exc)
                 return None
             uri = "data:image/png;base64," + base64.b64encode(png).decode("ascii")
-            return uri, bounds, _DEM_NAMES.get(used.stem, used.stem)
+            return uri, bounds, dem_attribution(used)
         return None
 
     def _make(self, i: int, j: int) -> _Tile | None:
@@ -312,7 +305,7 @@ class _Relief:
             except OSError as exc:
                 log.info("publish: no shaded relief (%s)", exc)
                 return None
-            source = _DEM_NAMES.get(used.stem, used.stem)
+            source = dem_attribution(used)
             name = (f"{'e' if i >= 0 else 'w'}{abs(i * d):03d}"
                     f"{'n' if j >= 0 else 's'}{abs(j * d):02d}")
             if self.shared:

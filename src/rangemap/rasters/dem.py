@@ -24,12 +24,17 @@ from shapely.geometry import box
 
 from rangemap.errors import DataError, first_line
 
-# Known embedded sources get a short, stable name in outputs; any other DEM
-# is named after its file stem.
-KNOWN_NAMES = {
-    "globe30s_55e90e_20n50n": "globe30s",
-    "pvlib_altitude_5min": "pvlib5m",
+#: The DEMs that ship with rangemap, by file stem: the short, stable name used in
+#: outputs (``dem_source``) and the attribution shown on map pages.  Any other DEM
+#: is named, and attributed, by its file stem.
+KNOWN_SOURCES = {
+    "globe30s_55e90e_20n50n": ("globe30s", "NOAA GLOBE 30″ DEM"),
+    "pvlib_altitude_5min": (
+        "pvlib5m",
+        "pvlib 5′ global altitude grid (Mapzen terrain tiles: SRTM, GMTED, ETOPO1 and others)",
+    ),
 }
+KNOWN_NAMES = {stem: short for stem, (short, _) in KNOWN_SOURCES.items()}
 
 
 @dataclass
@@ -120,6 +125,12 @@ def resolutions_text(names: Sequence[str], labels: Mapping[str, str]) -> str | N
 def source_name(path: Path) -> str:
     """Short name for a DEM file."""
     return KNOWN_NAMES.get(path.stem, path.stem)
+
+
+def attribution(path: Path) -> str:
+    """Display name (attribution) of a DEM file, as map pages credit it."""
+    known = KNOWN_SOURCES.get(path.stem)
+    return known[1] if known else path.stem
 
 
 def open_dem(path: str | os.PathLike[str]) -> DemSource:
