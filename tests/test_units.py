@@ -11,7 +11,7 @@ import shapely
 from rangemap.extract import extract_text, merge_records
 from rangemap.gazetteer import Gazetteer
 from rangemap.ranges import Boundaries, clip_to_qualifiers, range_units, validate_record
-from rangemap.units import says_whole, span_countries
+from rangemap.units import country_units, says_whole, span_countries
 
 ROOT = Path(__file__).resolve().parents[1]
 BOUNDARIES = ROOT / "data" / "boundaries" / "boundaries.gpkg"
@@ -342,3 +342,27 @@ def test_units_derived_again_without_units_list(gaz: Gazetteer, text: str) -> No
     derived = {(u["iso3"], u["admin1"], u.get("region")) for u in assemble_units(
         {k: v for k, v in d.items() if k != "units"})}
     assert derived == {(u["iso3"], u["admin1"], u["region"]) for u in d["units"]}
+
+
+def test_country_units_is_the_one_parts_or_whole_rule() -> None:
+    """Rules 1 and 2, shared by the extractor and ranges.yaml without units."""
+    assert country_units(["Sikkim", "Assam"], ["Himalaya"], whole=False) == [
+        ("Sikkim", None, "named-admin1"), ("Assam", None, "named-admin1"),
+        (None, "Himalaya", "region")]
+    assert country_units(["Sikkim"], ["Himalaya"], whole=True) == [
+        (None, None, "whole-country")]
+    assert country_units([], [], whole=False) == [(None, None, "whole-country")]
+
+
+def test_ranges_yaml_units_follow_the_same_rule() -> None:
+    """A hand-written record: admin-1 units and region parts in listed order, else whole."""
+    from rangemap.ranges import assemble_units
+
+    rec = {"countries": [{"iso3": "NPL", "evidence": [{"document": "n"}]},
+                         {"iso3": "IND", "regions": ["Himalaya"]}],
+           "admin1": [{"country_iso3": "IND", "name": "Sikkim", "evidence": [{"document": "s"}]}]}
+    got = [(u["iso3"], u["admin1"], u.get("region"), u["rule"], u["evidence"])
+           for u in assemble_units(rec)]
+    assert got == [("NPL", None, None, "whole-country", [{"document": "n"}]),
+                   ("IND", "Sikkim", None, "named-admin1", [{"document": "s"}]),
+                   ("IND", None, "Himalaya", "region", [])]

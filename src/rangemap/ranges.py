@@ -42,6 +42,7 @@ from rangemap.geo import antimeridian
 from rangemap.geo.shapes import as_multi
 from rangemap.model import RangeRecord, RangeUnit
 from rangemap.preferences import normalize_record
+from rangemap.units import country_units
 
 __all__ = ["DEFAULT_MIN_ELEVATION_M"]  # re-exported: the rule lives in rangemap.bands
 
@@ -154,30 +155,39 @@ def assemble_units(record: RangeRecord) -> list[RangeUnit]:
     country item lists under ``regions`` (rule ``region``: "the Himalayas in
     India" maps the Indian part of the Himalaya); otherwise the whole country
     (rule ``whole-country``).  Used for hand-written ``ranges.yaml`` files
-    that carry no ``units``.
+    that carry no ``units``.  The parts-or-whole choice is
+    :func:`rangemap.units.country_units`, the extractor's rule; unlike the
+    extractor, units keep the record's order and carry no ``qualifiers``, a
+    country with parts is never whole ("throughout"), and legacy regions
+    (``aliases.csv`` rows without a polygon) are not mapped to their admin-1
+    units.
     """
-    by_country: dict[str, list[RangeUnit]] = {}
+    by_country: dict[str, list[Any]] = {}
     for a in record.get("admin1") or []:
         by_country.setdefault(a["country_iso3"], []).append(a)
     iso3s = [c["iso3"] for c in record.get("countries") or []]
     iso3s += [k for k in by_country if k not in iso3s]
     via = {c["iso3"]: [str(r) for r in c.get("regions") or []]
            for c in record.get("countries") or []}
-    units = []
+    units: list[RangeUnit] = []
     for iso3 in iso3s:
-        if iso3 in by_country or via.get(iso3):
-            for a in by_country.get(iso3, []):
-                units.append({"iso3": iso3, "admin1": a.get("boundary_name") or a.get("name"),
-                              "rule": "named-admin1", "evidence": a.get("evidence") or []})
-            ev = next((c.get("evidence") or [] for c in record.get("countries") or []
-                       if c["iso3"] == iso3), [])
-            for region in via.get(iso3, []):
+        admin1 = by_country.get(iso3, [])
+        ev = next((c.get("evidence") or [] for c in record.get("countries") or []
+                   if c["iso3"] == iso3), [])
+        a1_ev = iter([a.get("evidence") or [] for a in admin1])
+        # a hand-written file says no "throughout": a country with parts maps its parts
+        for a1, region, rule in country_units(
+                [a.get("boundary_name") or a.get("name") for a in admin1],
+                via.get(iso3, []), whole=False):
+            if rule == "named-admin1":
+                units.append({"iso3": iso3, "admin1": a1, "rule": "named-admin1",
+                              "evidence": next(a1_ev)})
+            elif rule == "region":
                 units.append({"iso3": iso3, "admin1": None, "region": region,
                               "qualifiers": [], "rule": "region", "evidence": ev})
-        else:
-            ev = next((c.get("evidence") or [] for c in record["countries"] if c["iso3"] == iso3),
-                      [])
-            units.append({"iso3": iso3, "admin1": None, "rule": "whole-country", "evidence": ev})
+            else:
+                units.append({"iso3": iso3, "admin1": None, "rule": "whole-country",
+                              "evidence": ev})
     return units
 
 

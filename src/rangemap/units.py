@@ -63,7 +63,7 @@ import re
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any, Protocol
 
-__all__ = ["assemble", "says_whole", "span_countries", "UnitPlace"]
+__all__ = ["assemble", "country_units", "says_whole", "span_countries", "UnitPlace"]
 
 
 class UnitPlace(Protocol):
@@ -205,6 +205,43 @@ def _quals(hits: Iterable[UnitPlace]) -> list[str]:
     return out
 
 
+def country_units(admin1: Sequence[str], regions: Sequence[str], whole: bool
+                  ) -> list[tuple[str | None, str | None, str]]:
+    """Units of one country of the range (rules 1 and 2): its parts, or the whole country.
+
+    The one rule both the extractor (:func:`assemble`) and hand-written
+    ``ranges.yaml`` files without ``units`` (:func:`rangemap.ranges.assemble_units`)
+    map a country by.
+
+    Parameters
+    ----------
+    admin1 : sequence of str
+        The country's admin-1 units named as range.
+    regions : sequence of str
+        The regions whose part in the country is named as range.
+    whole : bool
+        Whether the text says the whole country (:func:`says_whole`).
+
+    Returns
+    -------
+    list of (admin1, region, rule)
+        One ``named-admin1`` unit per admin-1 name then one ``region`` unit per
+        region, in the order given; or one ``whole-country`` unit when the country
+        has no parts or ``whole`` is set.
+
+    Examples
+    --------
+    >>> country_units(["Sikkim"], ["Himalaya"], whole=False)
+    [('Sikkim', None, 'named-admin1'), (None, 'Himalaya', 'region')]
+    >>> country_units(["Sikkim"], [], whole=True)
+    [(None, None, 'whole-country')]
+    """
+    if (admin1 or regions) and not whole:
+        return ([(a, None, "named-admin1") for a in admin1]
+                + [(None, r, "region") for r in regions])
+    return [(None, None, "whole-country")]
+
+
 def assemble(places: Sequence[UnitPlace], country_names: dict[str, str],
              withheld: Iterable[str] = ()
              ) -> tuple[list[dict[str, Any]], dict[str, list[Any]]]:
@@ -278,18 +315,18 @@ def assemble(places: Sequence[UnitPlace], country_names: dict[str, str],
 
     named = set(country_hits) | {i for i, _ in admin1_hits} | {i for i, _ in parts}
     for iso3 in sorted(named):
-        a1_parts = sorted((k, v) for k, v in admin1_hits.items() if k[0] == iso3)
-        r_parts = sorted((k, v) for k, v in parts.items() if k[0] == iso3)
+        a1_parts = {a1: v for (i, a1), v in sorted(admin1_hits.items()) if i == iso3}
+        r_parts = {r: v for (i, r), v in sorted(parts.items()) if i == iso3}
         whole = any(h.whole for h in country_hits.get(iso3, []))
-        if (a1_parts or r_parts) and not whole:
-            for (_, a1), hits in a1_parts:
-                add(iso3, a1, None, "named-admin1", hits)
-            for (_, region), hits in r_parts:
-                add(iso3, None, region, "region", hits)
-        else:
-            hits = country_hits.get(iso3) or [h for _, v in a1_parts + r_parts for h in v]
-            add(iso3, None, None, "whole-country",
-                [h for h in hits if h.kind == "country"] or hits)
+        for a1, region, rule in country_units(list(a1_parts), list(r_parts), whole):
+            if a1 is not None:
+                add(iso3, a1, None, rule, a1_parts[a1])
+            elif region is not None:
+                add(iso3, None, region, rule, r_parts[region])
+            else:
+                hits = country_hits.get(iso3) or [
+                    h for v in (*a1_parts.values(), *r_parts.values()) for h in v]
+                add(iso3, None, None, rule, [h for h in hits if h.kind == "country"] or hits)
     skip = set(withheld)
     for (iso3, region), hits in sorted(free.items()):
         if iso3 not in named and iso3 not in skip:
