@@ -335,13 +335,15 @@ def test_build_regions_from_members_box_and_elevation(tmp_path: Path,
      "is found in southern Siberia and Mongolia."],
 )
 def test_units_derived_again_without_units_list(gaz: Gazetteer, text: str) -> None:
-    """Deleting 'units:' from what the extractor wrote gives the same units back."""
+    """Deleting 'units:' from what the extractor wrote gives the same units back,
+    compass qualifiers included ("southern Siberia" stays southern)."""
     from rangemap.ranges import assemble_units
 
     d = record(gaz, text)
-    derived = {(u["iso3"], u["admin1"], u.get("region")) for u in assemble_units(
-        {k: v for k, v in d.items() if k != "units"})}
-    assert derived == {(u["iso3"], u["admin1"], u["region"]) for u in d["units"]}
+    derived = {(u["iso3"], u["admin1"], u.get("region"), tuple(u["qualifiers"]))
+               for u in assemble_units({k: v for k, v in d.items() if k != "units"})}
+    assert derived == {(u["iso3"], u["admin1"], u["region"], tuple(u["qualifiers"]))
+                       for u in d["units"]}
 
 
 def test_country_units_is_the_one_parts_or_whole_rule() -> None:
@@ -366,3 +368,17 @@ def test_ranges_yaml_units_follow_the_same_rule() -> None:
     assert got == [("NPL", None, None, "whole-country", [{"document": "n"}]),
                    ("IND", "Sikkim", None, "named-admin1", [{"document": "s"}]),
                    ("IND", None, "Himalaya", "region", [])]
+
+
+def test_hand_written_qualifiers_reach_the_units() -> None:
+    """'northern' written on a country, admin-1 or region item clips its unit (it was dropped)."""
+    from rangemap.ranges import assemble_units
+
+    rec = {"countries": [{"iso3": "NPL", "qualifiers": ["northern"]},
+                         {"iso3": "IND", "regions": ["Himalaya"]},
+                         {"iso3": "CHN"}],
+           "admin1": [{"country_iso3": "CHN", "name": "Xizang", "qualifiers": ["southeastern"]}],
+           "regions": [{"name": "Himalaya", "qualifiers": ["western"]}]}
+    got = {(u["iso3"], u["admin1"], u.get("region")): u["qualifiers"] for u in assemble_units(rec)}
+    assert got == {("NPL", None, None): ["northern"], ("IND", None, "Himalaya"): ["western"],
+                   ("CHN", "Xizang", None): ["southeastern"]}

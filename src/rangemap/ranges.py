@@ -156,11 +156,13 @@ def assemble_units(record: RangeRecord) -> list[RangeUnit]:
     India" maps the Indian part of the Himalaya); otherwise the whole country
     (rule ``whole-country``).  Used for hand-written ``ranges.yaml`` files
     that carry no ``units``.  The parts-or-whole choice is
-    :func:`rangemap.units.country_units`, the extractor's rule; unlike the
-    extractor, units keep the record's order and carry no ``qualifiers``, a
-    country with parts is never whole ("throughout"), and legacy regions
-    (``aliases.csv`` rows without a polygon) are not mapped to their admin-1
-    units.
+    :func:`rangemap.units.country_units`, the extractor's rule.  Compass
+    ``qualifiers`` written on a country, admin-1 or region item go onto its
+    unit, so "northern" on a hand-written item clips the unit as the
+    extractor's units do (they were dropped before, silently).  Unlike the
+    extractor, units keep the record's order, a country with parts is never
+    whole ("throughout"), and legacy regions (``aliases.csv`` rows without a
+    polygon) are not mapped to their admin-1 units.
     """
     by_country: dict[str, list[Any]] = {}
     for a in record.get("admin1") or []:
@@ -169,25 +171,31 @@ def assemble_units(record: RangeRecord) -> list[RangeUnit]:
     iso3s += [k for k in by_country if k not in iso3s]
     via = {c["iso3"]: [str(r) for r in c.get("regions") or []]
            for c in record.get("countries") or []}
+    quals = {c["iso3"]: list(c.get("qualifiers") or []) for c in record.get("countries") or []}
+    region_quals = {str(r.get("name")): list(r.get("qualifiers") or [])
+                    for r in record.get("regions") or [] if isinstance(r, dict)}
     units: list[RangeUnit] = []
     for iso3 in iso3s:
         admin1 = by_country.get(iso3, [])
         ev = next((c.get("evidence") or [] for c in record.get("countries") or []
                    if c["iso3"] == iso3), [])
-        a1_ev = iter([a.get("evidence") or [] for a in admin1])
+        a1_items = iter(admin1)
         # a hand-written file says no "throughout": a country with parts maps its parts
         for a1, region, rule in country_units(
                 [a.get("boundary_name") or a.get("name") for a in admin1],
                 via.get(iso3, []), whole=False):
             if rule == "named-admin1":
+                item = next(a1_items)
                 units.append({"iso3": iso3, "admin1": a1, "rule": "named-admin1",
-                              "evidence": next(a1_ev)})
+                              "qualifiers": list(item.get("qualifiers") or []),
+                              "evidence": item.get("evidence") or []})
             elif rule == "region":
                 units.append({"iso3": iso3, "admin1": None, "region": region,
-                              "qualifiers": [], "rule": "region", "evidence": ev})
+                              "qualifiers": region_quals.get(str(region), []),
+                              "rule": "region", "evidence": ev})
             else:
                 units.append({"iso3": iso3, "admin1": None, "rule": "whole-country",
-                              "evidence": ev})
+                              "qualifiers": quals.get(iso3, []), "evidence": ev})
     return units
 
 
