@@ -206,6 +206,20 @@ def slugify(text: str, max_len: int = 60) -> str:
     return slug
 
 
+def unique_name(base: str, used: set[str]) -> str:
+    """``base``, else ``base-2``, ``base-3`` ...: the first not in ``used``, added to it.
+
+    >>> used = {"index"}
+    >>> [unique_name(s, used) for s in ("ovis", "ovis", "index")]
+    ['ovis', 'ovis-2', 'index-2']
+    """
+    name, n = base, 2
+    while name in used:
+        name, n = f"{base}-{n}", n + 1
+    used.add(name)
+    return name
+
+
 def safe_child(root: str | os.PathLike[str], name: str) -> Path:
     """Return ``root/name`` after checking it resolves inside ``root``.
 

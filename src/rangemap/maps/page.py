@@ -15,7 +15,7 @@ from typing import Any
 import folium
 from folium import plugins
 
-from rangemap.fsutil import slugify
+from rangemap.fsutil import slugify, unique_name
 from rangemap.maps.assets import (
     _RELIEF_PANE,
     ASSETS,
@@ -89,15 +89,8 @@ def _feature_collection(features: Iterable[tuple[int | None, str]]) -> str:
 
 def _unit_keys(taxon: _Taxon) -> list[str]:
     """Stable, slugged keys of the taxon's units for the URL (``#unit=india-sikkim``)."""
-    keys, used = [], set()
-    for u in taxon.units:
-        base = slugify(f"{u.country} {u.admin1 or ''}")
-        key, n = base, 2
-        while key in used:
-            key, n = f"{base}-{n}", n + 1
-        used.add(key)
-        keys.append(key)
-    return keys
+    used: set[str] = set()
+    return [unique_name(slugify(f"{u.country} {u.admin1 or ''}"), used) for u in taxon.units]
 
 
 def _popup_array_js(taxon: _Taxon) -> str:

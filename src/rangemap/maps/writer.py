@@ -15,7 +15,7 @@ import numpy as np
 import shapely
 
 from rangemap.errors import DataError
-from rangemap.fsutil import GeometrySpool, safe_child, write_text_atomic
+from rangemap.fsutil import GeometrySpool, safe_child, unique_name, write_text_atomic
 from rangemap.maps.assets import _Relief, _write_assets
 from rangemap.maps.data import (
     _BOUNDARY_MIN_TOLERANCE,
@@ -92,11 +92,7 @@ def _page_stems(taxa: list[dict[str, Any]], out_dir: Path) -> list[str]:
             raise DataError(f"taxa[{i}]: unsafe slug {slug!r}") from exc
         if path.parent != root or "/" in slug or "\\" in slug:
             raise DataError(f"taxa[{i}]: slug {slug!r} must be a plain file name")
-        stem, n = slug, 2
-        while stem in used:
-            stem, n = f"{slug}-{n}", n + 1
-        used.add(stem)
-        stems.append(stem)
+        stems.append(unique_name(slug, used))
     return stems
 
 
