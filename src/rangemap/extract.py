@@ -1649,8 +1649,9 @@ _SYNONYM_CTX_RE = re.compile(
 def _find_taxa(text: str, sentences: Sequence[Sentence]
                ) -> tuple[list[_TaxonMention], dict[str, tuple[str, str]]]:
     """All taxon mentions in text order, and the common-name -> record key links."""
-    # an image file name ("LLareta (Azorella compacte phil.).jpg" in an infobox) names
-    # no taxon: blanked (same length, so offsets still slice the text)
+    # an image file name ("LLareta (Azorella compacte phil.).jpg" in an infobox, "NZ rock
+    # wren on rock.jpg") names no taxon, Latin or common: blanked (same length, so offsets
+    # still slice the text); this one blanking is the whole rule for taxa
     text = _IMAGE_FILE_RE.sub(lambda m: " " * len(m.group()), text)
     strong = _strong_binomials(text)
     groups = _document_groups(text, strong)
@@ -1682,8 +1683,7 @@ def _find_taxa(text: str, sentences: Sequence[Sentence]
                 line_start = text.rfind("\n", 0, c.start) + 1
                 if text[line_start:c.start].strip(" \t=*#-"):
                     m = None  # "English Himalayan Toad\nBufo abatus": not a header line
-        if not m or not _ok_pair(m.group(1), m.group(2)) or _FILE_NAME_AFTER_RE.match(
-                text, c.end + m.end(2)):
+        if not m or not _ok_pair(m.group(1), m.group(2)):
             continue
         binom = f"{m.group(1)} {m.group(2)}"
         key = ("sci", binom)
@@ -1784,10 +1784,8 @@ def _find_taxa(text: str, sentences: Sequence[Sentence]
             sci.append(_TaxonMention(tm.start(1), tm.end(2), ("sci", f"{tm.group(1)} {ep}")))
     sci = _unglue_epithets(text, sci)
     sci = _rejoin_split_epithets(text, sci)
-    # a binomial in an image's file name ("LLareta (Azorella compacte phil.).jpg") is
-    # not a mention: misspelt there, it would make a second record or the subject
-    sci = [t for t in sci if not _FILE_NAME_AFTER_RE.match(text, t.end)
-           and not _URL_AFTER_RE.match(text, t.end)]
+    # (image file names were blanked above, so no binomial comes from one)
+    sci = [t for t in sci if not _URL_AFTER_RE.match(text, t.end)]
     sci = _fold_synonyms(text, sentences, sci)
     # a derived group noun on its own ("the leopard", "Snow leopards") denotes the one
     # species of the document with that head; with several, it is left unresolved
@@ -1830,8 +1828,6 @@ def _find_taxa(text: str, sentences: Sequence[Sentence]
             continue  # bare derived head that names no single species
         allm.append(c)
     allm.extend(sci)
-    # names in an image's file name ("NZ rock wren on rock.jpg") are not mentions
-    allm = [t for t in allm if not _FILE_NAME_AFTER_RE.match(text, t.end)]
     allm.sort(key=lambda t: (t.start, t.end))
     return allm, links
 
@@ -1895,9 +1891,6 @@ def _unglue_epithets(text: str, sci: list[_TaxonMention]) -> list[_TaxonMention]
 
 #: After a "binomial", a web address ("File https://doi.org/...").
 _URL_AFTER_RE = re.compile(r"://")
-#: The rest of a line that is an image's file name.
-_FILE_NAME_AFTER_RE = re.compile(
-    r"[^\n]{0,60}?\.(?:jpe?g|png|svg|gif|tiff?|webp)[ \t]*(?:\r?\n|$)", re.I)
 
 
 _GENUS_IS_RE = re.compile(
