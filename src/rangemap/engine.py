@@ -38,11 +38,9 @@ workers and the DEM paths readable there (a shared file system, or ``/vsicurl/``
 
 from __future__ import annotations
 
-import ctypes
 import math
 import multiprocessing
 import os
-import sys
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from contextlib import contextmanager
@@ -58,6 +56,7 @@ from rasterio.enums import MaskFlags
 from rasterio.errors import RasterioIOError
 from rasterio.windows import Window
 
+from rangemap import heap
 from rangemap.bands import margin_bands
 from rangemap.criteria import BlockData, CellAreas, Criterion, masked_values
 from rangemap.errors import DataError
@@ -494,44 +493,10 @@ def _and_all(masks) -> np.ndarray | None:
     return out
 
 
-#: glibc ``mallopt`` parameters (malloc.h).
-_M_TRIM_THRESHOLD, _M_MMAP_THRESHOLD = -1, -3
-_MALLOC_TUNED = False
-
-
-def _keep_freed_blocks() -> None:
-    """Let glibc keep freed block-sized arrays for the next block (once per process).
-
-    By default glibc serves an array of a few MB with a fresh ``mmap`` (or returns the
-    heap's free top to the system), so every block's arrays (the halo, the slope, the
-    masks) fault their pages in again: on the criteria benchmark (1e8 cells, serial) the
-    slope run took 182,000 minor faults against 118,000 for elevation only, ~0.2 s of
-    CPU.  Arrays up to 32 MB (a 2048² float64 block is 32 MB) now come from the heap, and
-    up to 256 MB of free heap is kept: 95,000 faults.  The price is a higher peak RSS
-    (freed arrays stay between GDAL's cached tiles: 429 -> 512 MB for that run), so the
-    engine calls this only for blocks with criteria beyond the band; the elevation-only
-    path keeps glibc's defaults.  No effect on results; a no-op without glibc.
-    """
-    global _MALLOC_TUNED
-    if _MALLOC_TUNED:
-        return
-    _MALLOC_TUNED = True
-    if not sys.platform.startswith("linux"):
-        return
-    try:
-        libc = ctypes.CDLL(None)
-        mallopt = libc.mallopt
-    except (OSError, AttributeError):  # not glibc (musl has no mallopt symbol)
-        return
-    mallopt.argtypes = [ctypes.c_int, ctypes.c_int]
-    mallopt(_M_MMAP_THRESHOLD, 32 << 20)
-    mallopt(_M_TRIM_THRESHOLD, 256 << 20)
-
-
 def run_block(task: BlockTask) -> BlockResult:
     """Compute one block (runs in any process; reopens the DEM by path)."""
     if task.criteria:
-        _keep_freed_blocks()
+        heap.keep_freed_blocks()
     src = _source(task.path)
     shape = (task.nrows, task.ncols)
     win = Window(task.col0, task.row0, task.ncols, task.nrows)

@@ -7,7 +7,6 @@ module; this one wires them and owns the output folder.
 from __future__ import annotations
 
 import contextlib
-import ctypes
 import functools
 import hashlib
 import json
@@ -15,7 +14,6 @@ import logging
 import os
 import platform
 import shutil
-import sys
 import tempfile
 import time
 from collections import OrderedDict
@@ -30,7 +28,7 @@ import pandas as pd
 import rasterio
 import shapely
 
-from rangemap import __version__, bands, engine
+from rangemap import __version__, bands, engine, heap
 from rangemap.aoh import (
     AOH_FIELDS,
     HABITAT_DROPPED,
@@ -424,7 +422,7 @@ def habitat_incremental(units: gpd.GeoDataFrame, dems: DemStack, out: Path,
         run.geometry.extend(hab.geometry.values)
         parts.append(pd.DataFrame(hab.drop(columns=hab.geometry.name)))
         del hab
-        release_heap()
+        heap.release()
     # the attributes of all rows concatenated at once: the same dtypes as the whole
     # habitat table had when it was built with its geometry
     run.habitat = pd.concat(parts, ignore_index=True)
@@ -719,7 +717,7 @@ def publish_outputs(ranges: gpd.GeoDataFrame, run: HabitatRun, taxa: list[dict[s
             if figures:
                 figure_files += write_figures(r, h, sub, stage / "figures", admin0, dems=dems)
             del r, h
-            release_heap()
+            heap.release()
     staged = list(layers.written)
     staged.append(write_summary_csv(habitat, stage / "summary.csv"))
     with DemStack(dems) as band_stack:
@@ -731,32 +729,9 @@ def publish_outputs(ranges: gpd.GeoDataFrame, run: HabitatRun, taxa: list[dict[s
             r, h, _ = rows(a, b)
             maps.add(r, h)
             del r, h
-            release_heap()
+            heap.release()
         staged += maps.finish()
     return staged + figure_files
-
-
-@functools.lru_cache(maxsize=1)
-def _malloc_trim() -> Callable[[int], int] | None:
-    if not sys.platform.startswith("linux"):
-        return None
-    try:
-        return ctypes.CDLL(None).malloc_trim
-    except (OSError, AttributeError):  # not glibc
-        return None
-
-
-def release_heap() -> None:
-    """Give the heap's free pages back to the system (glibc ``malloc_trim``; else no-op).
-
-    Called between taxa: the engine's arrays of one taxon are freed when it is done, but
-    glibc keeps freed heap (up to 256 MB once the engine tunes it for criteria blocks),
-    and what it keeps would otherwise add up over a batch.  Within a taxon the engine's
-    reuse of freed arrays is untouched.
-    """
-    trim = _malloc_trim()
-    if trim is not None:
-        trim(0)
 
 
 def _peak_rss_mb() -> float:
