@@ -365,9 +365,24 @@ DISTRIBUTION_CUES: tuple[str, ...] = (
     r"\bnewly\s+(?:recorded|documented|reported|found)\b",
     # a presence stated or confirmed: "its presence in Bhutan was confirmed in 2010"
     r"\bpresence\s+(?:in|on)\b",
+    # papers reporting a record: "we report for the first time the presence of this
+    # species in Ecuador", "First record of the rain frog P. x for Ecuador", "an
+    # observation of the Brown Accentor from Bhagirathi Valley"
+    r"\bpresence\s+of\s+(?:this|the|these|both)\s+(?:[\w-]+\s+){0,2}?(?:in|on|at)\b",
+    r"\breport(?:s|ed|ing)?\s+(?:\w+\s+){0,3}?for\s+the\s+first\s+time\b",
+    r"\bfirst\s+records?\s+of\b[^.;]{0,120}?\b(?:for|from|in)\b",
+    r"\b(?:observations?|sightings?)\s+of\s+(?:[\w'’-]+\s+){1,5}?(?:from|in|at)\b",
     r"\bconfirmed\s+(?:to\s+(?:occur|be\s+present)\s+)?(?:in|from|at|on)\b",
     # papers and abstracts: where a new taxon is described from, where a study found it
-    r"\bdescribed\s+from\b", r"\bnew\s+(?:species|subspecies|genus)\b[^.;]{0,120}\bfrom\b",
+    # (the name of the new taxon may carry its "sp. nov." on the way: "a new species of
+    # chameleon, Trioceros x sp. nov., from Kinangop Peak ... Kenya")
+    r"\bdescribed\s+from\b",
+    r"\bnew\s+(?:species|subspecies|genus|genera|taxa|taxon)\b(?:[^.;]|\b(?:sp|spec|ssp|subsp|subspec|gen)"
+    r"\.\s?(?:nov|n)\.){0,120}?\bfrom\b",
+    r"\b(?:sp|spec|ssp|subsp|subspec)\.\s?(?:nov|n)\.,?\s+(?:is\s+|are\s+)?"
+    r"(?:described\s+|collected\s+)?from\b",
+    # "a new species for Uttarakhand", "new record for the Sikkim Himalaya"
+    r"\bnew\s+(?:\w+\s+){1,2}?(?:for|to)\s+(?:the\s+)?[A-Z]",
     r"\b(?:surveys?|surveyed|sampled|captured|trapped)\b[^.;]{0,80}"
     r"\b(?:in|at|throughout|across|from)\b",
 )
@@ -920,6 +935,35 @@ def _bare_label(sentence: str) -> bool:
         m.group(1), RANGE_SECTIONS + EXCLUDED_SECTIONS + _LABEL_WORDS)
 
 
+#: The section headings of a paper ("Abstract", "RESUMEN", "Summary", "KURZFASSUNG",
+#: "Introduction"), in the languages of the abstracts read.
+_PAPER_HEADINGS: tuple[str, ...] = (
+    "abstract", "summary", "resumen", "resumo", "résumé", "resume", "riassunto",
+    "zusammenfassung", "kurzfassung", "introduction", "introducción", "introdução",
+    "einleitung")
+_PAPER_HEADING_RE = re.compile(
+    r"(?:" + "|".join(_PAPER_HEADINGS) + r")[ \t]*[:.]?", re.I)
+#: A paper heading run into flattened text, capitalised or in capitals, then a
+#: capitalised word or a colon: "... E-mail: x@y.org Abstract We describe a new species".
+_RUN_IN_PAPER_HEADING_RE = re.compile(
+    r"(?<=\s)(?:" + "|".join(f"{w.capitalize()}|{w.upper()}" for w in _PAPER_HEADINGS)
+    + r")(?:[ \t]*:[ \t]*|[ \t]+)(?=[A-Z])")
+
+
+def _paper_heading(line: str) -> bool:
+    """Whether a line is only a paper's section heading ("ABSTRACT", "Resumen", "Summary:"):
+    a heading even right after a line without final punctuation (an affiliation line
+    ending in an e-mail address), so that it never glues the address to the abstract."""
+    return bool(_PAPER_HEADING_RE.fullmatch(line))
+
+
+def _paper_heading_cuts(chunk: str) -> set[int]:
+    """Where a paper heading run into flattened text starts a sentence ("... Nairobi,
+    Kenya. E-mail: x@y.org Abstract We describe ...": the abstract is not part of the
+    address sentence before it)."""
+    return {m.start() for m in _RUN_IN_PAPER_HEADING_RE.finditer(chunk) if m.start() > 0}
+
+
 def _ends_terminal(line: str) -> bool:
     s = line.rstrip().rstrip("\"'”’)]*")
     return bool(s) and s[-1] in _TERMINAL
@@ -1003,7 +1047,7 @@ def split_sentences(text: str) -> list[Sentence]:
             value_section = None
         labelled = _label(stripped) is not None and not stripped.endswith(":")
         continuing = (bool(block) and not _ends_terminal(text[block[-1][0]:block[-1][1]])
-                      and not labelled)
+                      and not labelled and not _paper_heading(stripped))
         nwords = len(stripped.split())
         # a heading: a short line without terminal punctuation, or a short line that is
         # only a label ("Subspecies and Distribution:"); never a field with a value
@@ -1088,6 +1132,7 @@ def _split_block(text: str, start: int, end: int, para: int, section: str,
         elif m.group("ws") is None and (not w or m.end("close") == m.end("p")):
             continue  # "Hebei, ?Liaoning": a hedge before a name ends no sentence
         cuts.append(p_end)
+    cuts = sorted(set(cuts) | _paper_heading_cuts(chunk))
     cuts.append(len(chunk))
     for k, (a, b) in enumerate(zip(cuts, cuts[1:], strict=False)):
         seg = chunk[a:b]
@@ -1340,7 +1385,24 @@ def _strong_binomials(text: str) -> list[tuple[int, int, str, str]]:
     for m in _BINOMIAL_RE.finditer(text):
         if len(by_genus.get(m.group(1), ())) >= 2 and m.group(2) in by_genus[m.group(1)]:
             out.append((m.start(1), m.end(2), m.group(1), m.group(2)))
+    out.extend(_nomen_novum_binomials(text))
     return sorted(set(out) | _listed_with(text, out, lower_words))
+
+
+#: A binomial (or trinomial) marked as a name made in the text: "Pristimantis x sp. nov.",
+#: "Boloria y spec. nov.", "Erebia z w subspec. nov.", "Hyla v sp. n.".
+_NOMEN_NOVUM_AFTER_RE = re.compile(
+    r"(?:[ \t]+[a-z]{3,})?[ \t]*,?[ \t]+(?:gen\.\s?(?:nov|n)\.[ \t]*(?:et|&)[ \t]*)?"
+    r"(?:sp|spec|ssp|subsp|subspec|comb|stat)\.\s?(?:nov|n)\.")
+
+
+def _nomen_novum_binomials(text: str) -> list[tuple[int, int, str, str]]:
+    """Binomials followed by the mark of a new name ("sp. nov.", "subspec. nov."): taxa
+    whatever their genus, as a name with an authority is."""
+    return [(m.start(1), m.end(2), m.group(1), m.group(2))
+            for m in _BINOMIAL_RE.finditer(text)
+            if _ok_pair(m.group(1), m.group(2))
+            and _NOMEN_NOVUM_AFTER_RE.match(text, m.end())]
 
 
 #: After a binomial (and its authority), a statement that it is recorded somewhere.
@@ -2200,8 +2262,18 @@ def _line_at(text: str, pos: int, sentence: str | None = None) -> str:
     flattened text longer than :data:`LONG_LINE`)."""
     a = text.rfind("\n", 0, pos) + 1
     b = text.find("\n", pos)
-    line = text[a:b if b >= 0 else len(text)]
-    return sentence if sentence is not None and len(line) > LONG_LINE else line
+    b = b if b >= 0 else len(text)
+    if sentence is not None and b - a > LONG_LINE:
+        return sentence
+    # a paper heading run into the line ("... x@y.org Abstract We describe ...") starts
+    # a part of its own: an address before it is not the line of a place after it
+    for m in _RUN_IN_PAPER_HEADING_RE.finditer(text, a, b):
+        if m.start() <= pos:
+            a = m.start()
+        else:
+            b = m.start()
+            break
+    return text[a:b]
 
 
 def _fold_synonyms(text: str, sentences: Sequence[Sentence], sci: list[_TaxonMention]
@@ -3250,8 +3322,10 @@ _INVENTORY_CUE_RE = re.compile(
     r"\b(?:surveys?|inventory|inventories|checklists?|check-list|species\s+list|"
     r"(?:new|first)\s+(?:\w+\s+)?records?|records\s+of|recorded|herpetofauna|avifauna|"
     r"(?:mammal|bird|amphibian|reptile|insect|beetle)\s+fauna|floristic|faunistic|"
-    r"collections?\s+(?:of|from)|species\s+richness|were\s+(?:observed|collected|found))\b",
-    re.I)
+    r"collections?\s+(?:of|from)|species\s+richness|were\s+(?:observed|collected|found))\b"
+    # a paper describing several new taxa ("A x subspec. nov., B y spec. nov. and C z sp.
+    # nov. are described from ..."): its title's and study area's places are theirs
+    r"|\b(?:sp|spec|ssp|subsp|subspec)\.\s?nov\.", re.I)
 
 
 def _inventory_species(text: str, sents: Sequence[Sentence],
@@ -3414,6 +3488,12 @@ _LIST_LABEL_GAP_RE = re.compile(
     r"[ \t]*(?:,[ \t]*)?;[ \t]*(?:[a-z]+:[ \t]*)?(?:and[ \t]+)?(?:the[ \t]+(?:[a-z]+[ \t]+)?)?")
 
 
+#: The mark of a name made in the text itself ("sp. nov.", "spec. nov.", "subspec. nov.",
+#: "ssp. n.", "comb. nov."): part of the name, not a break in a list of taxa.
+_NOMEN_NOVUM_RE = re.compile(
+    r"\b(?:sp|spec|ssp|subsp|subspec|gen|comb|stat)\.\s?(?:nov|n)\.")
+
+
 def _taxon_lists(s: Sentence, own: Sequence[_TaxonMention]
                  ) -> list[tuple[int, int, list[tuple[str, str]]]]:
     """The taxa of a sentence grouped into lists: ``(start, end, keys)`` relative to the
@@ -3429,7 +3509,7 @@ def _taxon_lists(s: Sentence, own: Sequence[_TaxonMention]
             a0, b0, keys = out[-1]
             if a < b0:
                 continue
-            gap = _LIST_AUTHORITY_RE.sub(" ", s.text[b0:a])
+            gap = _NOMEN_NOVUM_RE.sub(" ", _LIST_AUTHORITY_RE.sub(" ", s.text[b0:a]))
             if not gap.strip(" \t\r\n()[]"):
                 # the same taxon again, or in apposition ("the Siberian Ibex (C. i.
                 # sibirica)"): not a second member of a list

@@ -1,0 +1,111 @@
+"""Extraction from papers read as abstracts or PDF text: headings, new taxa, records."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from rangemap.extract import extract_text, merge_records
+from rangemap.gazetteer import Gazetteer
+
+BOUNDARIES = Path(__file__).resolve().parents[1] / "data" / "boundaries" / "boundaries.gpkg"
+
+
+@pytest.fixture(scope="module")
+def gaz() -> Gazetteer:
+    assert BOUNDARIES.is_file(), f"{BOUNDARIES} is missing"
+    return Gazetteer.load(BOUNDARIES)
+
+
+def _ranges(text: str, gaz: Gazetteer) -> dict[str, tuple[set[str], set[str]]]:
+    """Scientific name -> (range countries, range admin-1 names) of every record."""
+    out = {}
+    for r in merge_records(extract_text(text, "t.txt", gaz)):
+        d = r.to_dict()
+        out[r.scientific_name or r.name] = ({c["iso3"] for c in d["countries"]},
+                                            {a["name"] for a in d["admin1"]})
+    return out
+
+
+_AFFILIATION = "Museo de Zoología, Universidad Central, Quito, Ecuador. ana.perez@example.org"
+
+
+# a paper's section heading ("ABSTRACT", "Resumen", "Summary:") alone on its line is a
+# heading even after a line without final punctuation (an address ending in an e-mail),
+# and run into flattened text it starts a sentence: the abstract is not read as part of
+# the author's address
+@pytest.mark.parametrize(("text", "countries", "admin1"), [
+    (f"Hyloxalus fakeus Smith, 1990 on the eastern slopes\n{_AFFILIATION}\nABSTRACT\n"
+     "Hyloxalus fakeus was found in Junín, Peru.", {"PER"}, {"Junín"}),
+    (f"Hyloxalus fakeus Smith, 1990 on the eastern slopes\n{_AFFILIATION}\nResumen\n"
+     "Hyloxalus fakeus se distribuye en el departamento de Junín.", {"PER"}, {"Junín"}),
+    (f"Hyloxalus fakeus Smith, 1990 on the eastern slopes\n{_AFFILIATION}\nSummary:\n"
+     "Hyloxalus fakeus was found in Junín, Peru.", {"PER"}, {"Junín"}),
+    (f"Hyloxalus fakeus Smith, 1990 on the eastern slopes. {_AFFILIATION} Abstract "
+     "Hyloxalus fakeus was found in Junín, Peru.", {"PER"}, {"Junín"}),
+    (f"Hyloxalus fakeus Smith, 1990 on the eastern slopes. {_AFFILIATION} ABSTRACT: "
+     "Hyloxalus fakeus was found in Junín, Peru.", {"PER"}, {"Junín"}),
+    # a line of prose that merely starts with the word is no heading
+    ("Hyloxalus fakeus was found in Junín, Peru.\nSummary statistics were computed in Quito, "
+     "Ecuador.", {"PER"}, {"Junín"}),
+])
+def test_paper_headings_end_the_address(text: str, countries: set[str], admin1: set[str],
+                                        gaz: Gazetteer) -> None:
+    assert _ranges(text, gaz)["Hyloxalus fakeus"] == (countries, admin1)
+    rec = merge_records(extract_text(text, "t.txt", gaz))[0].to_dict()
+    (junin,) = rec["admin1"]
+    # the evidence is the abstract's sentence, without the address before the heading
+    assert all("example.org" not in e["sentence"] for e in junin["evidence"])
+    assert all(e["sentence"].rstrip(".").endswith(("Junín, Peru", "Junín"))
+               for e in junin["evidence"])
+
+
+# where a paper describes a new taxon from is its range, with the taxon's "sp. nov."
+# between the cue and the place; "a new species for <Place>" is a record statement
+@pytest.mark.parametrize(("text", "countries"), [
+    ("We describe a new species of chameleon, Trioceros fakeus sp. nov., from Mount "
+     "Elgon in western Uganda.", {"UGA"}),
+    ("A new species of frog, Pristimantis fakeus sp. n., from the eastern Andes of Peru.",
+     {"PER"}),
+    ("Pristimantis fakeus sp. nov. from southern Ecuador is described.", {"ECU"}),
+    ("Pristimantis fakeus spec. nov. is described from the Cordillera del Cóndor, Ecuador.",
+     {"ECU"}),
+    ("Pristimantis fakeus Lynch, 1980, a new species for Bolivia, is reported.", {"BOL"}),
+    # no cue: the new species is only compared
+    ("Pristimantis fakeus sp. nov. is compared with material of Peru.", set()),
+    ("Pristimantis fakeus is new to science; the holotype is kept in Lima, Peru.", set()),
+])
+def test_new_taxon_from(text: str, countries: set[str], gaz: Gazetteer) -> None:
+    assert _ranges(text, gaz)["Pristimantis fakeus" if "Pristimantis" in text
+                              else "Trioceros fakeus"][0] == countries
+
+
+# a paper reporting a record: "the presence of this species in", "report ... for the
+# first time", "First record of X for <Place>", "an observation of X from"
+@pytest.mark.parametrize(("text", "countries"), [
+    ("Moschus meminna is known from Peru. Herein, we report for the first time the "
+     "presence of this species in Bolivia.", {"PER", "BOL"}),
+    ("First record of the musk deer Moschus meminna for Bolivia.", {"BOL"}),
+    ("We report an observation of the Moschus meminna from Bolivia.", {"BOL"}),
+    ("A sighting of Moschus meminna in Bolivia is reported.", {"BOL"}),
+    # no record statement
+    ("Moschus meminna is known from Peru. The presence of roads in Bolivia is a threat.",
+     {"PER"}),
+    ("Moschus meminna is known from Peru. Observations were made by a team from Bolivia.",
+     {"PER"}),
+])
+def test_record_reports(text: str, countries: set[str], gaz: Gazetteer) -> None:
+    assert _ranges(text, gaz)["Moschus meminna"][0] == countries
+
+
+# a paper describing several new taxa (each marked "subspec. nov." / "spec. nov." in one
+# list): the place of its title is the range of every new taxon, not of the first only
+def test_new_taxa_share_the_title_place(gaz: Gazetteer) -> None:
+    text = ("Entomol. Z. 12 (3): 45-60. New taxa of beetles from Kyrgyzstan (Coleoptera: "
+            "Carabidae) by A. Author received 1.II.2001\n"
+            "Summary: Carabus fakeus alphus subspec. nov., Carabus fooides betus subspec. "
+            "nov. and Cychrus barus spec. nov. are described from the Black Ridge.")
+    got = _ranges(text, gaz)
+    for name in ("Carabus fakeus", "Carabus fooides", "Cychrus barus"):
+        assert got[name][0] == {"KGZ"}, name
