@@ -33,6 +33,12 @@ JSON-able result (``schema/ranges.schema.json``). The rules, in order:
      Extant  Native  Yes") is a sentence whose columns give its status.
    * A paragraph is a heading, or a run of lines ending at a blank line or
      at a line that ends with terminal punctuation.
+   * A paper's section heading (:data:`_PAPER_HEADINGS`: "Abstract", "RESUMEN",
+     "Summary:", "KURZFASSUNG", "Introduction") alone on a line is a heading
+     even after a line without final punctuation (an address ending in an
+     e-mail address); run into flattened text ("... x@y.org Abstract We
+     describe ...") it starts a sentence, and the line rules (affiliation,
+     reference) read only the part of the line after it.
    * After a back-matter heading (:data:`BACK_MATTER_SECTIONS`: "See also",
      "References" ...) the rest of the document stays in that section.
 
@@ -47,7 +53,9 @@ JSON-able result (``schema/ranges.schema.json``). The rules, in order:
      name"); after a common name and a dash on a short line ("Clark's
      Nutcracker -- Nucifraga columbiana"); or written again abbreviated ("L.
      leucura") or followed by an abbreviated list ("Sturnira aratathomasi, S.
-     erythromos"). "the genus X", "Genus: X" make X a known genus. Never a
+     erythromos"), or marked as a name made in the text ("Pristimantis x sp.
+     nov.", "Erebia y z subspec. nov."; the mark does not break a list of
+     taxa). "the genus X", "Genus: X" make X a known genus. Never a
      binomial: a place word as epithet ("Zangbo river"), a place adjective as
      genus ("Pyrenean chamois"), an English-ending epithet ("Polylepis
      ranging").
