@@ -109,3 +109,46 @@ def test_new_taxa_share_the_title_place(gaz: Gazetteer) -> None:
     got = _ranges(text, gaz)
     for name in ("Carabus fakeus", "Carabus fooides", "Cychrus barus"):
         assert got[name][0] == {"KGZ"}, name
+
+
+# a genus named by counting its species ("two Eremias species") resolves the abbreviated
+# names after it; an English or place adjective before "species" names no genus
+@pytest.mark.parametrize(("text", "expected"), [
+    ("The two Eremias species (E. arguta and E. fakeus) are found in Kyrgyzstan.",
+     {"Eremias arguta": {"KGZ"}, "Eremias fakeus": {"KGZ"}}),
+    ("We revise all Kingdonella species. K. fakeus is found in Nepal.",
+     {"Kingdonella fakeus": {"NPL"}}),
+    # "Andean" is no genus: the abbreviations stay unresolved
+    ("The two Andean species (A. arguta and A. fakeus) are found in Peru.", {}),
+])
+def test_genus_named_by_counting_its_species(text: str, expected: dict, gaz: Gazetteer
+                                             ) -> None:
+    got = {k: v[0] for k, v in _ranges(text, gaz).items()
+           if k and " " in k and k[1] != "."}
+    assert got == expected
+
+
+# a country's name followed by an English word ("Burundi chameleon" in a keyword line)
+# is no binomial, and takes no place of the text
+@pytest.mark.parametrize(("text", "names"), [
+    ("Keywords\nReptilia Biodiversity Burundi chameleon Rwanda Uganda\n"
+     "The pygmy chameleon Rhampholeon fakeus Smith, 1911 is found in Rwanda.",
+     {"Rhampholeon fakeus"}),
+    ("Rhampholeon fakeus Smith, 1911 is found in Rwanda. Burundi chameleons were seen.",
+     {"Rhampholeon fakeus"}),
+])
+def test_country_is_no_genus(text: str, names: set[str], gaz: Gazetteer) -> None:
+    assert set(_ranges(text, gaz)) == names
+
+
+# "appears to be present", "seems to occur" hedge a place (labelling guide: uncertain)
+@pytest.mark.parametrize(("text", "countries"), [
+    ("Moschus meminna is found in Ethiopia; it appears to be present also in Kenya.",
+     {"ETH"}),
+    ("Moschus meminna is found in Ethiopia and seems to occur in Kenya.", {"ETH"}),
+    # a restriction is no hedge of presence
+    ("Moschus meminna appears to be restricted to Ethiopia.", {"ETH"}),
+])
+def test_appears_to_be_present_is_a_hedge(text: str, countries: set[str],
+                                          gaz: Gazetteer) -> None:
+    assert _ranges(text, gaz)["Moschus meminna"][0] == countries

@@ -441,6 +441,9 @@ STATUS_CUES: dict[str, tuple[str, ...]] = {
                   r"(?:confirmation|verification)\b",
                   r"\bquestionable\b", r"\bunverified\b", r"\balmost\s+certainly\b",
                   r"\b(?:reportedly|allegedly|supposedly|purportedly|apparently)\b",
+                  # "the species appears to be present also in the mountains of Kenya"
+                  r"\b(?:appears?|appeared|seems?|seemed)\s+(?:also\s+)?to\s+(?:be\s+"
+                  r"(?:present|found)|occur|extend|range|live|inhabit)\b",
                   r"\b(?:anecdotal|unsubstantiated|unreliable|unclear|dubious)\b",
                   r"\bclaim(?:s|ed)?\b",
                   r"\bnot\s+(?:yet\s+)?(?:been\s+)?(?:confirmed|verified|accepted)\b",
@@ -1308,6 +1311,23 @@ _CUED_BINOMIAL_RE = re.compile(
     r"([A-Z][a-z]{2,})\s+([a-z]{3,})\b", re.I)
 #: "the genus Lophophorus", "Genus: Nanorana" make the genus known.
 _GENUS_WORD_RE = re.compile(r"\b(?i:genus)\s*:?\s+([A-Z](?:[a-z]{2,}|[A-Z]{2,}))\b")
+#: A genus named by counting its species: "two Eremias species (E. arguta and E.
+#: stummeri)", "all Kingdonella species", "three Liolaemus spp.".
+_SPECIES_COUNT_GENUS_RE = re.compile(
+    r"\b(?i:two|three|four|five|six|seven|eight|nine|ten|several|both|all|these|the|"
+    r"many|some|other|\d+)[ \t]+([A-Z][a-z]{3,})[ \t]+(?:species|spp\.)")
+
+
+def _genera_of_species_counts(text: str) -> set[str]:
+    """Genera named by counting their species (:data:`_SPECIES_COUNT_GENUS_RE`), when the
+    word looks like a Latin genus and is never written in lower case in the text ("two
+    Eremias species"; not "two Andean species", "all Bird species")."""
+    lower = {w.lower() for w in re.findall(r"\b[a-z]{4,}\b", text)}
+    return {m.group(1) for m in _SPECIES_COUNT_GENUS_RE.finditer(text)
+            if _LATIN_GENUS_END_RE.search(m.group(1)) and m.group(1).lower() not in lower
+            and m.group(1).lower() not in _GENUS_STOP | _PLACE_WORDS}
+
+
 #: A common name and its binomial joined by a dash or colon on one line
 #: ("Clark's Nutcracker -- Nucifraga columbiana").
 _NAME_SEP_BINOMIAL_RE = re.compile(
@@ -1733,6 +1753,7 @@ def _find_taxa(text: str, sentences: Sequence[Sentence]
     # "the genus Lophophorus", "Genus: Nanorana", "ON THE GENUS PARNASSIUS"
     named_genera = {m.group(1).capitalize() for m in _GENUS_WORD_RE.finditer(text)
                     if m.group(1).lower() not in _GENUS_STOP}
+    named_genera |= _genera_of_species_counts(text)
     known_genera |= named_genera
     strong_pairs = {(g, e) for _a, _b, g, e in strong}
     epithets: dict[str, str] = {}  # epithet -> genus
@@ -3795,7 +3816,8 @@ def _names_vs_places(taxa: list[_TaxonMention], mentions: list[Mention],
     for t in taxa:
         if t.key[0] == "sci" and t.common is None:
             literal.setdefault(t.key, []).append(
-                any(m.start < t.start < m.end for m in mentions))
+                any(m.start < t.start < m.end for m in mentions)
+                or _country_as_genus(t, mentions))
     place_tails = {k for k, v in literal.items() if all(v)}
     out: list[_TaxonMention] = []
     for t in taxa:
@@ -3815,6 +3837,14 @@ def _names_vs_places(taxa: list[_TaxonMention], mentions: list[Mention],
             out.append(_TaxonMention(head_start, t.end, ("genus", t.group), group=t.group))
     kept = [m for j, m in enumerate(mentions) if j not in drop_places]
     return out, kept
+
+
+def _country_as_genus(t: _TaxonMention, mentions: Sequence[Mention]) -> bool:
+    """Whether the "genus" of a binomial-shaped pair is a country's name ("Burundi
+    chameleon" in a keyword line "Reptilia Biodiversity Burundi chameleon Democratic
+    Republic of the Congo ..."): a place and an English word, no binomial."""
+    return any(m.kind == "country" and m.start == t.start and m.end < t.end
+               and not m.surface[1:].isupper() for m in mentions)
 
 
 def _single_species_genus(taxa: list[_TaxonMention]) -> list[_TaxonMention]:
