@@ -152,3 +152,48 @@ def test_country_is_no_genus(text: str, names: set[str], gaz: Gazetteer) -> None
 def test_appears_to_be_present_is_a_hedge(text: str, countries: set[str],
                                           gaz: Gazetteer) -> None:
     assert _ranges(text, gaz)["Moschus meminna"][0] == countries
+
+
+# a paper describing one new species ("Liolaemus x sp. nov." in its key words) is about
+# it: its unnamed statements ("A new species of lizard from ... Argentina, is described",
+# "The new species is ... above 2270 m") are that species', not those of the relative
+# it names first; a species group written like a trinomial ("the Liolaemus darwinii
+# complex") is no mention of that species; "Key words" is no common name
+def test_new_species_is_the_subject(gaz: Gazetteer) -> None:
+    text = ("Abstract A new species of lizard from the Puna of western Argentina, is "
+            "described. The new species is a member of the Liolaemus darwinii complex. "
+            "The new species lives in sandy soil above 2270 meters of altitude.\n"
+            "Key words: Liolaemus fakeus sp. nov., Iguanidae, Reptilia\n")
+    recs = {r.scientific_name: r.to_dict()
+            for r in merge_records(extract_text(text, "t.txt", gaz))}
+    assert set(recs) == {"Liolaemus fakeus"}
+    rec = recs["Liolaemus fakeus"]
+    assert {c["iso3"] for c in rec["countries"]} == {"ARG"}
+    assert (rec["elevation_min_m"], rec["elevation_max_m"]) == (2270, None)
+    assert rec["name"] == "Liolaemus fakeus"
+
+
+@pytest.mark.parametrize(("text", "subject"), [
+    # two new species: no one subject, the first named stays the subject
+    ("Pristimantis fakeus sp. nov. and Pristimantis barus sp. nov. are described. "
+     "They are found in Peru.", "Pristimantis fakeus"),
+    # a new subspecies does not make its species the subject over the title's species
+    ("Pristimantis barus Lynch, 1980 is found in Peru. Pristimantis fakeus alphus subsp. "
+     "nov. is described from Ecuador.", "Pristimantis barus"),
+])
+def test_new_species_subject_needs_one_new_species(text: str, subject: str,
+                                                  gaz: Gazetteer) -> None:
+    recs = merge_records(extract_text(text, "t.txt", gaz))
+    assert [r.scientific_name for r in recs if r.subject] == [subject]
+
+
+# the Spanish, Italian and Portuguese "e" and the German "und" join taxa in a list
+@pytest.mark.parametrize(("text", "expected"), [
+    ("Histiotus montanus e H. fakeus se distribuyen en Colombia.",
+     {"Histiotus montanus": {"COL"}, "Histiotus fakeus": {"COL"}}),
+    ("Histiotus montanus und H. fakeus are found in Colombia.",
+     {"Histiotus montanus": {"COL"}, "Histiotus fakeus": {"COL"}}),
+])
+def test_romance_and_german_list_conjunctions(text: str, expected: dict,
+                                              gaz: Gazetteer) -> None:
+    assert {k: v[0] for k, v in _ranges(text, gaz).items()} == expected

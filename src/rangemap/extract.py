@@ -1210,6 +1210,7 @@ animal animals mammal mammals creature creatures name names one ones member memb
 relative relatives type types kind kinds variety varieties individual individuals
 article articles paper papers abstract summary journal chapter volume issue page pages
 report review note notes communication letter editorial print access citation citations
+word words keyword keywords
 """.split())  # the second part: a page's publication header ("Research Article")
 _SYN_GAP_RE = re.compile(r"^\s*,?\s*(?:or|also\s+known\s+as|aka|also\s+called|"
                          r"sometimes\s+called|known\s+as)\s+(?:the\s+)?$", re.I)
@@ -2892,7 +2893,8 @@ def _extract_text(text: str, document: str, gaz: Gazetteer) -> list[TaxonRecord]
     # a place in an image's file name ("... Zoo Salzburg 2014 g-crop.jpg") is none
     files = [(m.start(), m.end()) for m in _IMAGE_FILE_RE.finditer(text)]
     mentions = [m for m in mentions if not any(a <= m.start < b for a, b in files)]
-    taxa = [t for t in taxa if not _SPECIES_GROUP_RE.match(text, t.end)]
+    taxa = [t for t in taxa if not _SPECIES_GROUP_RE.match(text, t.end)
+            and not _group_trinomial(t)]
     taxa = _single_species_genus(taxa)
 
     forms: dict[str, list[tuple[str, bool]]] = {}
@@ -2935,6 +2937,10 @@ def _extract_text(text: str, document: str, gaz: Gazetteer) -> list[TaxonRecord]
         (t.key for t in taxa), None)
     if any(t.key[0] == "gen" for t in taxa):  # a genus document: the genus is its subject
         main = next(t.key for t in taxa if t.key[0] == "gen")
+    # a paper describing one new species ("Liolaemus x sp. nov." in its key words) is
+    # about it, though it names a relative first ("The new species is a member of the
+    # Liolaemus darwinii complex")
+    main = _new_species(text, taxa) or main
     if main is not None:
         # for warnings: a document that speaks of its built-in genus more often than of
         # its first species ("Musk deer are found ...") is about the genus
@@ -3210,6 +3216,28 @@ def _extract_text(text: str, document: str, gaz: Gazetteer) -> list[TaxonRecord]
         rec.prefs.extend((h, Evidence(document, s.start + h.start, s.start + h.end,
                                       sentence_text)) for h in find_preferences(s.text))
     return list(records.values())
+
+
+#: The mark of a new species after its binomial ("sp. nov.", "spec. nov.", "sp. n."; not
+#: a new subspecies or combination).
+_NEW_SPECIES_AFTER_RE = re.compile(
+    r"[ \t]*,?[ \t]+(?:gen\.\s?(?:nov|n)\.[ \t]*(?:et|&)[ \t]*)?(?:sp|spec)\.\s?(?:nov|n)\.")
+
+
+def _group_trinomial(t: _TaxonMention) -> bool:
+    """Whether a mention read as a trinomial is a species group ("the Liolaemus darwinii
+    complex", "R. boulengeri group"): no mention of that species (see
+    :data:`_SPECIES_GROUP_RE`)."""
+    return t.subspecies is not None and t.subspecies.rsplit(None, 1)[-1].lower() in {
+        "complex", "group", "subgroup", "clade", "lineage"}
+
+
+def _new_species(text: str, taxa: Sequence[_TaxonMention]) -> tuple[str, str] | None:
+    """The one species a text describes as new ("Liolaemus cinereus sp. nov."), if it
+    marks exactly one binomial so: the subject of the paper."""
+    keys = {t.key for t in taxa if t.key[0] == "sci" and t.subspecies is None
+            and _NEW_SPECIES_AFTER_RE.match(text, t.end)}
+    return next(iter(keys)) if len(keys) == 1 else None
 
 
 #: After a species name, words that make it the name of a group of species ("the
@@ -3523,6 +3551,12 @@ _NOMEN_NOVUM_RE = re.compile(
     r"\b(?:sp|spec|ssp|subsp|subspec|gen|comb|stat)\.\s?(?:nov|n)\.")
 
 
+#: Words joining the members of a list of taxa: English, Spanish ("y", "e" before i-/hi-:
+#: "Histiotus montanus e H. humboldti"), Latin/French "et", Italian/Portuguese "e",
+#: German "und".
+_LIST_CONJ: tuple[str, ...] = ("and", "or", "y", "e", "et", "und")
+
+
 def _taxon_lists(s: Sentence, own: Sequence[_TaxonMention]
                  ) -> list[tuple[int, int, list[tuple[str, str]]]]:
     """The taxa of a sentence grouped into lists: ``(start, end, keys)`` relative to the
@@ -3549,8 +3583,8 @@ def _taxon_lists(s: Sentence, own: Sequence[_TaxonMention]
             gap = _LIST_JOIN_RE.sub(" and ", gap)
             labelled = bool(_LIST_LABEL_GAP_RE.fullmatch(gap))
             words = [w.lower() for w in _WORD_RE.findall(gap)]
-            joined = "," in gap or any(w in ("and", "or", "y", "et") for w in words) or "&" in gap
-            words = [w for w in words if w not in ("and", "or", "the", "a", "an", "y", "et")]
+            joined = "," in gap or any(w in _LIST_CONJ for w in words) or "&" in gap
+            words = [w for w in words if w not in _LIST_CONJ + ("the", "a", "an")]
             if labelled or joined and not re.search(r"[.;:!?]|\d", gap) and len(words) <= 4 \
                     and not any(w in _LIST_BREAK_WORDS for w in words):
                 if t.key not in keys:
