@@ -191,3 +191,154 @@ def unit_habitat_window(
         result.habitat_elev_min, result.habitat_elev_max = zmin, zmax
         result.habitat_elev_mean = zsum / cells
     return result
+
+
+# ------------------------------------------------- the tracer before issue 13
+
+_EMPTY_RUNS = np.empty(0, dtype="int64")
+
+
+def _pj_cycle_labels(succ: np.ndarray) -> np.ndarray:
+    """Smallest index on each element's cycle of the permutation ``succ``."""
+    lab = np.arange(succ.size, dtype=succ.dtype)
+    nxt = succ.copy()
+    while True:
+        new = np.minimum(lab, lab[nxt])
+        if np.array_equal(new, lab):
+            return lab
+        lab = new
+        nxt = nxt[nxt]
+
+
+def _pj_steps_to_tail(succ: np.ndarray, lab: np.ndarray) -> np.ndarray:
+    """Steps from each element to the last one of its cycle (the one before its label)."""
+    n = succ.size
+    idx = np.arange(n, dtype=succ.dtype)
+    tail = succ == lab  # the element whose successor is the cycle's head
+    nxt = np.where(tail, idx, succ)
+    dist = (~tail).astype(np.int64)
+    while True:
+        nn = nxt[nxt]
+        if np.array_equal(nn, nxt):
+            return dist
+        dist = dist + dist[nxt]
+        nxt = nn
+
+
+def pointer_jumping_trace(runs) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """:func:`rangemap.geo.gridpoly.trace` as it was before issue 13's speed-up.
+
+    Pointer jumping over every run for the ring labels and positions, ``searchsorted`` for
+    the successors, one ``lexsort`` of every run for the order.  The tracer must give
+    exactly these arrays.
+
+    Returns
+    -------
+    (x, y, ring, poly)
+        Vertex coordinates (int64 pixel coordinates, rings not closed, no collinear
+        vertices), the ring of each vertex (0, 1, ... in order) and the polygon of each
+        ring (0, 1, ...; the first ring of each polygon is its shell).
+    """
+    x0, y0, x1, y1 = runs
+    n = x0.size
+    if n == 0:
+        return _EMPTY_RUNS, _EMPTY_RUNS, _EMPTY_RUNS, _EMPTY_RUNS
+    it = np.int32 if n < 2**31 - 1 else np.int64
+    ox, oy = min(x0.min(), x1.min()), min(y0.min(), y1.min())
+    w = int(max(x0.max(), x1.max()) - ox) + 1
+    ks = (y0 - oy) * w + (x0 - ox)
+    ke = (y1 - oy) * w + (x1 - ox)
+    order = np.argsort(ks, kind="stable").astype(it)
+    kss = ks[order]
+    lo = np.searchsorted(kss, ke, "left")
+    cnt = np.searchsorted(kss, ke, "right") - lo
+    if (cnt < 1).any() or (cnt > 2).any():
+        raise ValueError("boundary runs do not close into rings")
+    sx, sy = np.sign(x1 - x0), np.sign(y1 - y0)
+    succ = order[lo]
+    two = np.flatnonzero(cnt == 2)
+    if two.size:
+        # Saddle: turn around the same True cell (4-connectivity): the next run heads
+        # towards this run's True side (dy, -dx).
+        c2 = order[lo[two] + 1]
+        pick2 = (sx[c2] == sy[two]) & (sy[c2] == -sx[two])
+        succ[two] = np.where(pick2, c2, succ[two])
+    lab = _pj_cycle_labels(succ)
+    if two.size:
+        # Both turns of a saddle on one ring: the ring touches itself there.  Swapping
+        # the two successors splits it into two rings meeting at that corner.
+        t = two[np.argsort(ke[two], kind="stable")]
+        a, b = t[0::2], t[1::2]
+        pinch = lab[a] == lab[b]
+        if pinch.any():
+            a, b = a[pinch], b[pinch]
+            succ[a], succ[b] = succ[b], succ[a].copy()
+            lab = _pj_cycle_labels(succ)
+    dist = _pj_steps_to_tail(succ, lab)
+    # Shells have a negative shoelace sum (see module docstring), holes a positive one.
+    area2 = np.bincount(lab, weights=(x0 * y1 - x1 * y0).astype("float64"), minlength=n)
+    heads = np.flatnonzero(lab == np.arange(n))
+    hole = np.zeros(n, dtype=bool)
+    hole[heads] = area2[heads] > 0
+    owner = np.arange(n, dtype=np.int64)
+    if hole[heads].any():
+        owner = _pj_hole_owners(x0, y0, x1, y1, lab, hole, ox, oy, w)
+    # Order: polygon (by its shell), shell before holes, ring, position in ring.
+    order = np.lexsort((-dist, lab, hole[lab], owner[lab]))
+    lab_o = lab[order]
+    vx, vy = x0[order], y0[order]
+    dx, dy = sx[order], sy[order]
+    # Drop collinear vertices (runs split at block borders): same heading as the run
+    # before it in the ring.
+    first = np.ones(n, dtype=bool)
+    first[1:] = lab_o[1:] != lab_o[:-1]
+    start = np.flatnonzero(first)
+    last = np.r_[start[1:], n] - 1
+    prev = np.arange(n) - 1
+    prev[start] = last
+    keep = (dx != dx[prev]) | (dy != dy[prev])
+    vx, vy, lab_o = vx[keep], vy[keep], lab_o[keep]
+    rfirst = np.ones(lab_o.size, dtype=bool)
+    rfirst[1:] = lab_o[1:] != lab_o[:-1]
+    ring = np.cumsum(rfirst) - 1
+    ring_heads = lab_o[rfirst]
+    shell_of = owner[ring_heads]
+    pfirst = np.ones(ring_heads.size, dtype=bool)
+    pfirst[1:] = shell_of[1:] != shell_of[:-1]
+    poly = np.cumsum(pfirst) - 1
+    return vx, vy, ring, poly
+
+
+def _pj_hole_owners(x0, y0, x1, y1, lab, hole, ox, oy, w):
+    """Shell ring (label) of every ring: itself for shells, the enclosing shell for holes."""
+    n = x0.size
+    vert = np.flatnonzero(x0 == x1)
+    ya = np.minimum(y0[vert], y1[vert])
+    ln = np.abs(y1[vert] - y0[vert])
+    # Every vertical unit edge: (row, x) key and its ring.
+    rep = np.repeat(np.arange(vert.size), ln)
+    rows = ya[rep] + (np.arange(rep.size) - np.repeat(np.cumsum(ln) - ln, ln))
+    keys = (rows - oy) * w + (x0[vert][rep] - ox)
+    ring_of = lab[vert][rep]
+    o = np.argsort(keys, kind="stable")
+    keys, ring_of = keys[o], ring_of[o]
+    # Each hole's leftmost vertical run (smallest x; any of them).
+    hv = vert[hole[lab[vert]]]
+    o = np.lexsort((x0[hv], lab[hv]))
+    hv = hv[o]
+    firsts = hv[np.r_[True, lab[hv][1:] != lab[hv][:-1]]]
+    q = (np.minimum(y0[firsts], y1[firsts]) - oy) * w + (x0[firsts] - ox)
+    i = np.searchsorted(keys, q, "left") - 1
+    if (i < 0).any() or (keys[np.maximum(i, 0)] // w != q // w).any():
+        raise ValueError("a hole has no boundary to its left")
+    par = np.arange(n, dtype=np.int64)
+    par[lab[firsts]] = ring_of[i]
+    # A hole whose left neighbour is another hole of the same polygon takes that
+    # hole's owner; x strictly decreases along the chain, so it ends at a shell.
+    while True:
+        nxt = par[par]
+        if np.array_equal(nxt, par):
+            break
+        par = nxt
+    return par
+

@@ -1,4 +1,5 @@
-"""numpy tracer: same polygons as GDAL's polygonizer, valid, exact areas."""
+"""numpy tracer: same polygons as GDAL's polygonizer, valid, exact areas; the same arrays
+as the pointer-jumping tracer it replaced (tests/reference.py)."""
 
 from __future__ import annotations
 
@@ -6,6 +7,8 @@ import numpy as np
 import pytest
 import shapely
 from affine import Affine
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from shapely.geometry import box
 
 from rangemap import engine
@@ -16,7 +19,7 @@ from rangemap.geo.geodesy import (
     polygon_area_km2,
     polygon_areas_km2,
 )
-from tests.reference import polygonize
+from tests.reference import pointer_jumping_trace, polygonize
 
 
 def _traced(mask: np.ndarray, block: int | None = None) -> shapely.MultiPolygon:
@@ -64,6 +67,74 @@ def test_large_random_masks(density) -> None:
     assert got.is_valid
     assert len(got.geoms) == len(ref.geoms)
     assert got.symmetric_difference(ref).area == 0
+
+
+def _block_runs(mask: np.ndarray, block: int) -> gridpoly.Runs:
+    """The runs the engine's driver traces: per block, seams cancelled."""
+    nr, nc = mask.shape
+    runs = [gridpoly.mask_runs(np.ascontiguousarray(mask[r:r + block, c:c + block]), r, c)
+            for r in range(0, nr, block) for c in range(0, nc, block)]
+    return gridpoly.cancel_seams(gridpoly.concat_runs(runs), list(range(block, nr, block)),
+                                 list(range(block, nc, block)))
+
+
+def _random_mask(seed: int, rows: int, cols: int, density: float, grain: int) -> np.ndarray:
+    """Noise, optionally coarsened to ``grain`` cells (long rings, big holes, islands)."""
+    rng = np.random.default_rng(seed)
+    coarse = rng.random((-(-rows // grain), -(-cols // grain))) < density
+    mask = np.repeat(np.repeat(coarse, grain, 0), grain, 1)[:rows, :cols]
+    return mask ^ (rng.random((rows, cols)) < 0.08 * (grain > 1))
+
+
+@settings(max_examples=60, deadline=None)
+@given(seed=st.integers(0, 2**32 - 1), rows=st.integers(1, 160), cols=st.integers(1, 160),
+       density=st.floats(0.05, 0.95), grain=st.sampled_from([1, 1, 3, 8]),
+       block=st.integers(1, 64))
+def test_same_arrays_as_pointer_jumping_and_polygons_as_gdal(seed, rows, cols, density, grain,
+                                                              block) -> None:
+    """Random masks, small and large (many runs: the ruler walk), cut into blocks."""
+    mask = _random_mask(seed, rows, cols, density, grain)
+    runs = _block_runs(mask, block)
+    got = gridpoly.trace(runs)
+    ref = pointer_jumping_trace(runs)
+    for g, r in zip(got, ref, strict=True):
+        np.testing.assert_array_equal(g, r)
+    if not mask.any():
+        return
+    x, y, ring, poly = got
+    parts = shapely.polygons(shapely.linearrings(np.column_stack([x, y]), indices=ring),
+                             indices=poly)
+    traced = shapely.MultiPolygon(list(parts))
+    gdal = polygonize(mask, Affine.identity())
+    assert traced.is_valid, shapely.is_valid_reason(traced)
+    assert len(traced.geoms) == len(gdal.geoms)
+    assert traced.area == mask.sum()
+    assert traced.symmetric_difference(gdal).area == 0
+
+
+@pytest.mark.parametrize("lengths", [[1], [4, 4, 4], [2, 3, 5000, 7], [20000], [1] * 5000,
+                                     [3] * 3000 + [9000], [100] * 200])
+@pytest.mark.parametrize("seed", [0, 1])
+def test_cycles_label_and_position(lengths, seed) -> None:
+    """Label = smallest index on the cycle, position = steps from it, for any layout."""
+    rng = np.random.default_rng(seed)
+    n = sum(lengths)
+    perm = rng.permutation(n)
+    succ = np.empty(n, dtype=np.int32)
+    cuts = np.cumsum([0, *lengths])
+    for a, b in zip(cuts[:-1], cuts[1:], strict=True):
+        succ[perm[a:b]] = np.roll(perm[a:b], -1)
+    lab, pos = gridpoly.cycles(succ)
+    # Walk every cycle from its smallest index.
+    want_lab = np.empty(n, dtype=np.int64)
+    want_pos = np.empty(n, dtype=np.int64)
+    for a, b in zip(cuts[:-1], cuts[1:], strict=True):
+        cur = int(perm[a:b].min())
+        for k in range(b - a):
+            want_lab[cur], want_pos[cur] = perm[a:b].min(), k
+            cur = int(succ[cur])
+    np.testing.assert_array_equal(lab, want_lab)
+    np.testing.assert_array_equal(pos, want_pos)
 
 
 def test_open_runs_are_an_error() -> None:

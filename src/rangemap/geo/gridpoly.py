@@ -22,16 +22,19 @@ touch only at a corner are in different polygons.  Output is OGC-valid: where on
 polygon touches itself at a corner (a hole meeting the shell or another hole), the
 rings are split there rather than pinched.
 
-How rings are traced without a Python loop: each run's successor is the run starting
-where it ends; at a *saddle* (two True cells diagonal to each other) there are two, and
+How rings are traced without a Python loop over runs: each run's successor is the run
+starting where it ends (two stable sorts, of the start points and of the end points,
+pair them up); at a *saddle* (two True cells diagonal to each other) there are two, and
 the one turning around the same True cell is taken.  Rings are the cycles of that
-successor permutation, labelled by pointer jumping (each step doubles the distance
-looked ahead, so ~log2(ring length) array passes); the position of each run in its ring
-is found the same way.  A saddle whose two turns landed on the same ring is a pinch:
-its two successors are swapped, which splits that ring in two.  Holes find their
-polygon by looking left: the nearest boundary to the left of a hole's leftmost edge
-belongs to the polygon around it (its shell, or another of its holes, whose owner is
-looked up in turn).
+successor permutation (:func:`cycles`): about one run in 16 is a *ruler*, all rulers step
+forward together until each meets the next one (about one pass over the runs), and
+pointer jumping (each step doubles the distance looked ahead) runs on the rulers alone;
+that labels each run with its ring's smallest run index and gives its position from
+there.  A saddle whose two turns landed on the same ring is a pinch: its two successors
+are swapped, which splits that ring in two.  Holes find their polygon by looking left:
+the nearest boundary to the left of a hole's leftmost edge belongs to the polygon around
+it (its shell, or another of its holes, whose owner is looked up in turn).  Runs are put
+in ring order by one scatter (ring offsets plus positions), not a sort of every run.
 """
 
 from __future__ import annotations
@@ -192,19 +195,135 @@ def _cycle_labels(succ: np.ndarray) -> np.ndarray:
         nxt = nxt[nxt]
 
 
-def _steps_to_tail(succ: np.ndarray, lab: np.ndarray) -> np.ndarray:
-    """Steps from each element to the last one of its cycle (the one before its label)."""
-    n = succ.size
-    idx = np.arange(n, dtype=succ.dtype)
-    tail = succ == lab  # the element whose successor is the cycle's head
-    nxt = np.where(tail, idx, succ)
-    dist = (~tail).astype(np.int64)
+def _to_tail(nxt: np.ndarray, tail: np.ndarray, weight: np.ndarray) -> np.ndarray:
+    """Sum of ``weight`` from each element up to (not including) the tail of its cycle."""
+    nxt = np.where(tail, np.arange(nxt.size, dtype=nxt.dtype), nxt)
+    dist = np.where(tail, 0, weight).astype(nxt.dtype)
     while True:
         nn = nxt[nxt]
         if np.array_equal(nn, nxt):
             return dist
         dist = dist + dist[nxt]
         nxt = nn
+
+
+#: Cycles shorter than this many elements in all are labelled by pointer jumping alone.
+_SMALL = 4096
+
+
+def cycles(succ: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Cycles of the permutation ``succ``: the smallest index on each element's cycle
+    (its label) and the number of steps from that smallest index to the element.
+
+    Pointer jumping over every element costs ~log2(longest cycle) passes over all of
+    them.  Instead about one element in 16, chosen by a hash of its index (so no
+    regular layout of the runs can starve a long ring of them), is a *ruler*: all rulers
+    step forward together until each reaches the next ruler, which records every
+    element's ruler and its offset from it in about one pass over the elements.  Pointer
+    jumping then runs on the rulers only, and elements on cycles without a ruler (mostly
+    rings of a few runs) are labelled by pointer jumping among themselves.
+    """
+    n = succ.size
+    it = succ.dtype
+    idx = np.arange(n, dtype=it)
+    if n <= _SMALL:
+        lab = _cycle_labels(succ)
+        dist = _to_tail(succ, succ == lab, np.ones(n, dtype=it))
+        return lab, (np.bincount(lab, minlength=n)[lab] - 1 - dist).astype(it)
+    ruler = (idx.astype(np.uint64) * np.uint64(0x9E3779B97F4A7C15)) >> np.uint64(60) == 0
+    rulers = np.flatnonzero(ruler).astype(it)
+    nr = rulers.size
+    owner = np.full(n, -1, dtype=it)
+    off = np.zeros(n, dtype=it)
+    owner[rulers] = np.arange(nr, dtype=it)
+    nxt_r = np.empty(nr, dtype=it)  # the next ruler on the cycle
+    gap = np.empty(nr, dtype=it)  # steps to it
+    cur, walker = succ[rulers], np.arange(nr, dtype=it)
+    step = 1
+    while cur.size:
+        hit = ruler[cur]
+        if hit.any():
+            nxt_r[walker[hit]] = owner[cur[hit]]
+            gap[walker[hit]] = step
+            cur, walker = cur[~hit], walker[~hit]
+        owner[cur] = walker
+        off[cur] = step
+        cur = succ[cur]
+        step += 1
+    reached = np.flatnonzero(owner >= 0).astype(it)
+    # Label of a ruler's cycle: the smallest index over its rulers' segments.
+    seg_min = np.full(nr, n, dtype=it)
+    np.minimum.at(seg_min, owner[reached], reached)
+    rl = seg_min.copy()
+    nxt = nxt_r.copy()
+    while True:
+        new = np.minimum(rl, rl[nxt])
+        if np.array_equal(new, rl):
+            break
+        rl = new
+        nxt = nxt[nxt]
+    # The head ruler holds the label in its segment; the tail is the ruler before it.
+    head = seg_min == rl
+    tail = head[nxt_r]
+    to_tail = _to_tail(nxt_r, tail, gap)
+    heads = np.flatnonzero(head)
+    at = np.empty(n, dtype=it)  # per label: its head ruler
+    at[rl[heads]] = heads
+    hr = at[rl]
+    # Cycle length: steps from the head ruler to the tail ruler, plus the tail's gap.
+    tail_gap = np.empty(n, dtype=it)
+    tails = np.flatnonzero(tail)
+    tail_gap[rl[tails]] = gap[tails]
+    length = to_tail[hr] + tail_gap[rl]
+    # Steps from the label to each ruler (the label sits at offset off[label] in the
+    # head ruler's segment; elements of that segment before it wrap around).
+    base = to_tail[hr] - to_tail - off[rl]
+    o = owner[reached]
+    p = base[o] + off[reached]
+    p += np.where(p < 0, length[o], 0).astype(it)
+    lab = np.empty(n, dtype=it)
+    pos = np.empty(n, dtype=it)
+    lab[reached] = rl[o]
+    pos[reached] = p
+    if reached.size < n:
+        rest = np.flatnonzero(owner < 0).astype(it)
+        lab[rest], pos[rest] = _sub_cycles(succ, rest)
+    return lab, pos
+
+
+def _sub_cycles(succ: np.ndarray, sub: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`cycles` of the elements ``sub`` (sorted; a union of cycles of ``succ``)."""
+    inv = np.empty(succ.size, dtype=succ.dtype)
+    inv[sub] = np.arange(sub.size, dtype=succ.dtype)
+    lab, pos = cycles(inv[succ[sub]])
+    return sub[lab], pos
+
+
+def _successors(x0, y0, x1, y1, ks, ke, it):
+    """Each run's successor (the run starting where it ends) and the saddles' end runs.
+
+    Every point is the end of as many runs as start there (1, or 2 at a saddle), so the
+    sorted start keys equal the sorted end keys and the i-th end in that order is
+    followed by the i-th start; at a saddle the turn around the same True cell is taken
+    (4-connectivity): the next run heads towards this run's True side ``(dy, -dx)``.
+    """
+    n = x0.size
+    by_start = np.argsort(ks, kind="stable").astype(it)
+    by_end = np.argsort(ke, kind="stable").astype(it)
+    kss = ks[by_start]
+    if not np.array_equal(kss, ke[by_end]) or (n > 2 and (kss[2:] == kss[:-2]).any()):
+        raise ValueError("boundary runs do not close into rings")
+    succ = np.empty(n, dtype=it)
+    succ[by_end] = by_start
+    two = np.flatnonzero(kss[1:] == kss[:-1])
+    a, b = by_end[two], by_end[two + 1]
+    if two.size:
+        c1, c2 = by_start[two], by_start[two + 1]
+        sx2, sy2 = np.sign(x1[c2] - x0[c2]), np.sign(y1[c2] - y0[c2])
+        for r in (a, b):
+            pick2 = (sx2 == np.sign(y1[r] - y0[r])) & (sy2 == -np.sign(x1[r] - x0[r]))
+            succ[r] = np.where(pick2, c2, c1)
+    return succ, a, b
 
 
 def trace(runs: Runs) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
@@ -215,7 +334,9 @@ def trace(runs: Runs) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     (x, y, ring, poly)
         Vertex coordinates (int64 pixel coordinates, rings not closed, no collinear
         vertices), the ring of each vertex (0, 1, ... in order) and the polygon of each
-        ring (0, 1, ...; the first ring of each polygon is its shell).
+        ring (0, 1, ...; the first ring of each polygon is its shell).  Polygons come in
+        the order of their shell's smallest run index, holes in the order of theirs, and
+        each ring starts at its smallest run index.
     """
     x0, y0, x1, y1 = runs
     n = x0.size
@@ -224,93 +345,96 @@ def trace(runs: Runs) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     it = np.int32 if n < 2**31 - 1 else np.int64
     ox, oy = min(x0.min(), x1.min()), min(y0.min(), y1.min())
     w = int(max(x0.max(), x1.max()) - ox) + 1
-    ks = (y0 - oy) * w + (x0 - ox)
-    ke = (y1 - oy) * w + (x1 - ox)
-    order = np.argsort(ks, kind="stable").astype(it)
-    kss = ks[order]
-    lo = np.searchsorted(kss, ke, "left")
-    cnt = np.searchsorted(kss, ke, "right") - lo
-    if (cnt < 1).any() or (cnt > 2).any():
-        raise ValueError("boundary runs do not close into rings")
-    sx, sy = np.sign(x1 - x0), np.sign(y1 - y0)
-    succ = order[lo]
-    two = np.flatnonzero(cnt == 2)
-    if two.size:
-        # Saddle: turn around the same True cell (4-connectivity): the next run heads
-        # towards this run's True side (dy, -dx).
-        c2 = order[lo[two] + 1]
-        pick2 = (sx[c2] == sy[two]) & (sy[c2] == -sx[two])
-        succ[two] = np.where(pick2, c2, succ[two])
-    lab = _cycle_labels(succ)
-    if two.size:
+    kt = np.int32 if (int(max(y0.max(), y1.max()) - oy) + 1) * w < 2**31 else np.int64
+    ks = ((y0 - oy) * w + (x0 - ox)).astype(kt)
+    ke = ((y1 - oy) * w + (x1 - ox)).astype(kt)
+    succ, a, b = _successors(x0, y0, x1, y1, ks, ke, it)
+    del ks, ke
+    lab, pos = cycles(succ)
+    if a.size:
         # Both turns of a saddle on one ring: the ring touches itself there.  Swapping
         # the two successors splits it into two rings meeting at that corner.
-        t = two[np.argsort(ke[two], kind="stable")]
-        a, b = t[0::2], t[1::2]
         pinch = lab[a] == lab[b]
         if pinch.any():
             a, b = a[pinch], b[pinch]
             succ[a], succ[b] = succ[b], succ[a].copy()
-            lab = _cycle_labels(succ)
-    dist = _steps_to_tail(succ, lab)
+            split = np.zeros(n, dtype=bool)
+            split[lab[a]] = True
+            sub = np.flatnonzero(split[lab]).astype(it)
+            lab[sub], pos[sub] = _sub_cycles(succ, sub)
+    del succ
     # Shells have a negative shoelace sum (see module docstring), holes a positive one.
     area2 = np.bincount(lab, weights=(x0 * y1 - x1 * y0).astype("float64"), minlength=n)
-    heads = np.flatnonzero(lab == np.arange(n))
-    hole = np.zeros(n, dtype=bool)
-    hole[heads] = area2[heads] > 0
-    owner = np.arange(n, dtype=np.int64)
-    if hole[heads].any():
-        owner = _hole_owners(x0, y0, x1, y1, lab, hole, ox, oy, w)
-    # Order: polygon (by its shell), shell before holes, ring, position in ring.
-    order = np.lexsort((-dist, lab, hole[lab], owner[lab]))
+    heads = np.flatnonzero(lab == np.arange(n, dtype=it))
+    hole = area2[heads] > 0
+    shell = heads.copy()  # each ring's shell (its label), in the order of heads
+    if hole.any():
+        shell = _hole_owners(x0, y0, x1, y1, lab, heads, hole, ox, oy, w)
+    # Order: polygon (by its shell), shell before holes, ring; each ring from its label.
+    ro = np.lexsort((heads, hole, shell))
+    size = np.bincount(lab, minlength=n)[heads[ro]]
+    start = np.empty(n, dtype=it)
+    start[heads[ro]] = np.cumsum(size) - size
+    order = np.empty(n, dtype=it)
+    order[start[lab] + pos] = np.arange(n, dtype=it)
+    del start, pos
     lab_o = lab[order]
     vx, vy = x0[order], y0[order]
-    dx, dy = sx[order], sy[order]
     # Drop collinear vertices (runs split at block borders): same heading as the run
     # before it in the ring.
+    dx, dy = np.sign(x1[order] - vx), np.sign(y1[order] - vy)
     first = np.ones(n, dtype=bool)
     first[1:] = lab_o[1:] != lab_o[:-1]
-    start = np.flatnonzero(first)
-    last = np.r_[start[1:], n] - 1
-    prev = np.arange(n) - 1
-    prev[start] = last
+    rstart = np.flatnonzero(first)
+    prev = np.arange(-1, n - 1, dtype=it)
+    prev[rstart] = np.r_[rstart[1:], n] - 1
     keep = (dx != dx[prev]) | (dy != dy[prev])
     vx, vy, lab_o = vx[keep], vy[keep], lab_o[keep]
     rfirst = np.ones(lab_o.size, dtype=bool)
     rfirst[1:] = lab_o[1:] != lab_o[:-1]
     ring = np.cumsum(rfirst) - 1
-    ring_heads = lab_o[rfirst]
-    shell_of = owner[ring_heads]
-    pfirst = np.ones(ring_heads.size, dtype=bool)
+    shell_of = shell[ro]
+    pfirst = np.ones(ro.size, dtype=bool)
     pfirst[1:] = shell_of[1:] != shell_of[:-1]
     poly = np.cumsum(pfirst) - 1
     return vx, vy, ring, poly
 
 
-def _hole_owners(x0, y0, x1, y1, lab, hole, ox, oy, w):
-    """Shell ring (label) of every ring: itself for shells, the enclosing shell for holes."""
+def _hole_owners(x0, y0, x1, y1, lab, heads, hole, ox, oy, w):
+    """The shell (its label) of each ring of ``heads``: itself for shells, the
+    enclosing shell for holes (``hole``, aligned with ``heads``)."""
     n = x0.size
-    vert = np.flatnonzero(x0 == x1)
-    ya = np.minimum(y0[vert], y1[vert])
+    it = lab.dtype
+    ri = np.empty(n, dtype=it)  # per label: its position in heads
+    ri[heads] = np.arange(heads.size, dtype=it)
+    vert = np.flatnonzero(x0 == x1).astype(it)
+    vx = x0[vert] - ox
+    # Every vertical unit edge, sorted by (row, x): the runs by x, their unit edges by
+    # row (stable), as 16-bit radix sorts when they fit.
+    vert = vert[np.argsort(_radix(vx, w), kind="stable")]
+    vx = x0[vert] - ox
+    ya = np.minimum(y0[vert], y1[vert]) - oy
     ln = np.abs(y1[vert] - y0[vert])
-    # Every vertical unit edge: (row, x) key and its ring.
-    rep = np.repeat(np.arange(vert.size), ln)
+    rep = np.repeat(np.arange(vert.size, dtype=it), ln)
     rows = ya[rep] + (np.arange(rep.size) - np.repeat(np.cumsum(ln) - ln, ln))
-    keys = (rows - oy) * w + (x0[vert][rep] - ox)
-    ring_of = lab[vert][rep]
-    o = np.argsort(keys, kind="stable")
-    keys, ring_of = keys[o], ring_of[o]
+    o = np.argsort(_radix(rows, int(rows.max()) + 1), kind="stable")
+    rep = rep[o]
+    keys = rows[o] * w + vx[rep]
     # Each hole's leftmost vertical run (smallest x; any of them).
-    hv = vert[hole[lab[vert]]]
-    o = np.lexsort((x0[hv], lab[hv]))
-    hv = hv[o]
-    firsts = hv[np.r_[True, lab[hv][1:] != lab[hv][:-1]]]
+    hv = vert[hole[ri[lab[vert]]]]
+    hl = ri[lab[hv]]
+    minx = np.full(heads.size, np.iinfo(np.int64).max)
+    np.minimum.at(minx, hl, x0[hv])
+    pick = np.full(heads.size, -1, dtype=np.int64)
+    at_min = x0[hv] == minx[hl]
+    pick[hl[at_min]] = hv[at_min]
+    firsts = pick[hole]
     q = (np.minimum(y0[firsts], y1[firsts]) - oy) * w + (x0[firsts] - ox)
     i = np.searchsorted(keys, q, "left") - 1
     if (i < 0).any() or (keys[np.maximum(i, 0)] // w != q // w).any():
         raise ValueError("a hole has no boundary to its left")
-    par = np.arange(n, dtype=np.int64)
-    par[lab[firsts]] = ring_of[i]
+    par = np.arange(heads.size, dtype=it)
+    par[np.flatnonzero(hole)] = ri[lab[vert[rep[i]]]]
     # A hole whose left neighbour is another hole of the same polygon takes that
     # hole's owner; x strictly decreases along the chain, so it ends at a shell.
     while True:
@@ -318,5 +442,9 @@ def _hole_owners(x0, y0, x1, y1, lab, hole, ox, oy, w):
         if np.array_equal(nxt, par):
             break
         par = nxt
-    return par
+    return heads[par]
 
+
+def _radix(v: np.ndarray, bound: int) -> np.ndarray:
+    """``v`` (0 <= v < bound) as uint16 when it fits: numpy sorts those stably by radix."""
+    return v.astype(np.uint16) if bound <= 65536 else v
