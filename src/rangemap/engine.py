@@ -65,6 +65,7 @@ from rangemap.geo.geodesy import (
     AOO_CELL_M,
     TO_EASE,
     geodesic_area_km2,
+    grid_rings_area_km2,
     mask_aoo_keys,
     polygon_area_km2,
     projected_cell_areas_km2,
@@ -329,7 +330,7 @@ def _small(runs: gridpoly.Runs) -> gridpoly.Runs:
 
 
 def trace_piece(runs: list[gridpoly.Runs], seams_r, seams_c, transform: Affine,
-                decimals: int | None = None) -> tuple[np.ndarray, int]:
+                decimals: int | None = None, lonlat_area: bool = False):
     """Polygons of one (unit, DEM) window from its blocks' boundary runs.
 
     Runs shared by two blocks along a seam cancel (:func:`rangemap.geo.gridpoly.cancel_seams`),
@@ -338,20 +339,29 @@ def trace_piece(runs: list[gridpoly.Runs], seams_r, seams_c, transform: Affine,
 
     Returns
     -------
-    (polygons, vertices)
+    (polygons, vertices), or with ``lonlat_area`` and a north-up lon/lat ``transform``
+    (no rotation), (polygons, vertices, area): the polygons' WGS84 area in km², the
+    float :func:`rangemap.geo.geodesy.polygon_area_km2` gives for them, from the vertex
+    arrays (:func:`rangemap.geo.geodesy.grid_rings_area_km2`).
     """
     allr = gridpoly.concat_runs([tuple(a.astype("int64") for a in r) for r in runs])
     allr = gridpoly.cancel_seams(allr, seams_r, seams_c)
     x, y, ring, poly = gridpoly.trace(allr)
     if x.size == 0:
-        return np.empty(0, dtype=object), 0
+        return (np.empty(0, dtype=object), 0) + ((0.0,) if lonlat_area else ())
     t = transform
     gx = t.c + x * t.a + y * t.b
     gy = t.f + x * t.d + y * t.e
     if decimals is not None:
         gx, gy = np.round(gx, decimals), np.round(gy, decimals)
     rings = shapely.linearrings(np.column_stack([gx, gy]), indices=ring)
-    return shapely.polygons(rings, indices=poly), int(x.size)
+    polys = shapely.polygons(rings, indices=poly)
+    if not lonlat_area:
+        return polys, int(x.size)
+    if t.b != 0 or t.d != 0:
+        raise ValueError("lonlat_area needs a north-up transform")
+    shell = np.r_[True, poly[1:] != poly[:-1]]  # the first ring of each polygon
+    return polys, int(x.size), grid_rings_area_km2(gx, gy, y, ring, shell)
 
 
 def _valid_mask(src: DemSource, data: np.ndarray, win: Window) -> np.ndarray | None:
@@ -839,8 +849,13 @@ def habitats(
                 # On one lon/lat grid, rounding to 1e-7 deg cannot merge two vertices
                 # (cells are far larger), so no snap-rounding pass is needed.
                 clean = p.src.geographic and min(abs(t.a), abs(t.e)) >= 1e-6
-                polys, nv = trace_piece([r.runs for r in rs if r.runs is not None],
-                                        p.seams_r, p.seams_c, t, 7 if clean else None)
+                # North-up lon/lat: the area comes from the traced arrays (the float
+                # polygon_area_km2 would give, without reading the polygons back).
+                grid = clean and t.b == 0 and t.d == 0 and p.clip_region is None
+                traced = trace_piece([r.runs for r in rs if r.runs is not None],
+                                     p.seams_r, p.seams_c, t, 7 if clean else None, grid)
+                polys, nv = traced[:2]
+                piece_area = traced[2] if grid else None
                 vertices += nv
                 poly = shapely.multipolygons(polys) if polys.size else EMPTY
                 if not p.src.geographic:
@@ -848,22 +863,27 @@ def habitats(
                 if p.clip_region is not None:
                     poly = clip_to(poly, p.clip_region)
                     clean = False
-                geo_pieces.append((poly, clean))
+                geo_pieces.append((poly, clean, piece_area))
         served = plans[i]["served"]
         remaining = plans[i]["remaining"]
+        area_km2 = acc.cell_area
         if not polygons:
             geometry = EMPTY
         elif len(geo_pieces) == 1 and geo_pieces[0][1]:
             geometry = geo_pieces[0][0]  # traced valid, shells counter-clockwise, rounded
+            area_km2 = geo_pieces[0][2]
+            if area_km2 is None:
+                area_km2 = polygon_area_km2(geometry)
         else:
-            geometry = merge_pieces([g for g, _ in geo_pieces], served)
+            geometry = merge_pieces([g for g, *_ in geo_pieces], served)
+            area_km2 = polygon_area_km2(geometry)
         in_footprints = 1.0
         if not remaining.is_empty:
             unit_area = geodesic_area_km2(geom)
             in_footprints = 1.0 - geodesic_area_km2(remaining) / unit_area if unit_area else 0.0
         res = HabitatResult(
             geometry=geometry,
-            area_km2=polygon_area_km2(geometry) if polygons else acc.cell_area,
+            area_km2=area_km2,
             cell_area_km2=acc.cell_area,
             cells=acc.cells,
             sources=sources,

@@ -164,3 +164,23 @@ def test_cell_polygon_area_is_exact_and_matches_geodesic() -> None:
     assert areas[1] == pytest.approx(geodesic_area_km2(box(10, 10, 11, 11)), rel=1e-6)
     assert areas[2] == geodesic_area_km2(tri)
     assert areas[3] == 0.0
+
+
+@pytest.mark.parametrize(("seed", "grain", "block", "top"), [
+    (0, 1, 13, 60.0), (1, 4, 40, 60.0), (2, 1, 64, -10.0), (3, 8, 7, 89.5), (4, 2, 23, -88.0),
+])
+def test_area_from_traced_arrays_is_the_polygons_area(seed, grain, block, top) -> None:
+    """trace_piece's lon/lat area: the very float polygon_area_km2 gives for its polygons."""
+    res = 1 / 120
+    t = Affine(res, 0, 86.0 + seed, 0, -res, top)
+    mask = _random_mask(seed, 61, 83, 0.55, grain)
+    nr, nc = mask.shape
+    runs = [gridpoly.mask_runs(np.ascontiguousarray(mask[r:r + block, c:c + block]), r, c)
+            for r in range(0, nr, block) for c in range(0, nc, block)]
+    seams = list(range(block, nr, block)), list(range(block, nc, block))
+    parts, nv, area = engine.trace_piece(runs, *seams, t, 7, lonlat_area=True)
+    assert area == polygon_area_km2(shapely.multipolygons(parts))
+    assert area == pytest.approx(float(mask.sum(axis=1) @ cell_areas_km2(t, nr)), rel=1e-6)
+    assert engine.trace_piece(runs, *seams, t, 7, lonlat_area=False)[1] == nv
+    empty = engine.trace_piece([gridpoly.mask_runs(np.zeros((3, 3), bool))], [], [], t, 7, True)
+    assert empty[1:] == (0, 0.0)

@@ -133,6 +133,40 @@ def polygon_areas_km2(geoms) -> np.ndarray:
     return out
 
 
+def grid_rings_area_km2(x: np.ndarray, y: np.ndarray, row: np.ndarray, ring: np.ndarray,
+                        shell: np.ndarray) -> float:
+    """WGS84 area (km^2) of traced lon/lat cell-edge rings, without making geometries.
+
+    ``x``, ``y``: the vertices (lon/lat, rings not closed, each ring's vertices in
+    order), ``row``: each vertex's integer raster row (equal ``y`` on equal rows),
+    ``ring``: each vertex's ring (0, 1, ... contiguous), ``shell``: per ring, whether it
+    is a shell (else a hole).  Every edge must run along a parallel or a meridian.
+
+    The same operations, in the same order, as :func:`polygon_areas_km2` on the
+    polygons these rings make (so the same float): each ring's edges along parallels
+    weighted by ``Z(lat) - Z(first lat)``, summed per ring, rings signed and summed in
+    order.  ``Z`` is computed once per raster row instead of once per edge.
+    """
+    n = x.size
+    if n == 0:
+        return 0.0
+    first = np.flatnonzero(np.r_[True, ring[1:] != ring[:-1]])
+    nxt = np.arange(1, n + 1)
+    nxt[np.r_[first[1:], n] - 1] = first  # the closing edge, back to the ring's start
+    horiz = np.flatnonzero(y[nxt] == y)
+    dx = x[nxt[horiz]] - x[horiz]
+    r0 = int(row.min())
+    lat = np.empty(int(row.max()) - r0 + 1)
+    lat[row - r0] = y
+    z_row = zone_area(lat)
+    rr = ring[horiz]
+    z = z_row[row[horiz] - r0] - z_row[row[first] - r0][rr]
+    ring_area = np.abs(np.bincount(rr, weights=-np.radians(dx) * z,
+                                   minlength=first.size)) / 1e6
+    signed = np.where(shell, ring_area, -ring_area)
+    return float(np.bincount(np.zeros(first.size, dtype=np.intp), weights=signed)[0])
+
+
 def polygon_area_km2(geom: shapely.Geometry) -> float:
     """WGS84 area (km^2) of one lon/lat geometry (see :func:`polygon_areas_km2`)."""
     if geom is None or geom.is_empty:
