@@ -207,30 +207,64 @@ def _to_tail(nxt: np.ndarray, tail: np.ndarray, weight: np.ndarray) -> np.ndarra
         nxt = nn
 
 
-#: Cycles shorter than this many elements in all are labelled by pointer jumping alone.
+#: Permutations up to this size are labelled by pointer jumping alone.
 _SMALL = 4096
 
 
-def cycles(succ: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def _jump_cycles(succ: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`cycles` by pointer jumping over every element (~log2(longest) passes)."""
+    n = succ.size
+    lab = _cycle_labels(succ)
+    dist = _to_tail(succ, succ == lab, np.ones(n, dtype=succ.dtype))
+    return lab, (np.bincount(lab, minlength=n)[lab] - 1 - dist).astype(succ.dtype)
+
+
+def cycles(succ: np.ndarray, corner: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Cycles of the permutation ``succ``: the smallest index on each element's cycle
     (its label) and the number of steps from that smallest index to the element.
 
     Pointer jumping over every element costs ~log2(longest cycle) passes over all of
     them.  Instead about one element in 16, chosen by a hash of its index (so no
-    regular layout of the runs can starve a long ring of them), is a *ruler*: all rulers
-    step forward together until each reaches the next ruler, which records every
-    element's ruler and its offset from it in about one pass over the elements.  Pointer
-    jumping then runs on the rulers only, and elements on cycles without a ruler (mostly
-    rings of a few runs) are labelled by pointer jumping among themselves.
+    regular layout of the runs can starve a long ring of them), is a *ruler*
+    (:func:`_ruler_cycles`).  Cycles that drew no ruler (mostly rings of a few runs) are
+    walked again with the elements of ``corner`` as rulers (the tracer passes runs that
+    can start a ring's top-left vertex: every ring has one); whatever is left is
+    labelled by pointer jumping.
+    """
+    n = succ.size
+    if n <= _SMALL:
+        return _jump_cycles(succ)
+    idx = np.arange(n, dtype=succ.dtype)
+    ruler = (idx.astype(np.uint64) * np.uint64(0x9E3779B97F4A7C15)) >> np.uint64(60) == 0
+    lab, pos, rest = _ruler_cycles(succ, ruler)
+    if rest.size and corner is not None:
+        sub = _sub_permutation(succ, rest)
+        slab, spos, srest = _ruler_cycles(sub, corner[rest])
+        lab[rest], pos[rest] = rest[slab], spos
+        rest = rest[srest]
+    if rest.size:
+        slab, pos[rest] = _jump_cycles(_sub_permutation(succ, rest))
+        lab[rest] = rest[slab]
+    return lab, pos
+
+
+def _sub_permutation(succ: np.ndarray, sub: np.ndarray) -> np.ndarray:
+    """``succ`` on the elements ``sub`` (sorted; a union of its cycles), renumbered."""
+    inv = np.empty(succ.size, dtype=succ.dtype)
+    inv[sub] = np.arange(sub.size, dtype=succ.dtype)
+    return inv[succ[sub]]
+
+
+def _ruler_cycles(succ: np.ndarray, ruler: np.ndarray):
+    """Labels and positions (as :func:`cycles`) of the elements on cycles with a ruler.
+
+    All rulers step forward together until each reaches the next ruler, which records
+    every element's ruler and its offset from it (about one pass over the elements);
+    pointer jumping then runs on the rulers alone.  Returns (label, position, the
+    elements on cycles without a ruler, whose label and position are left unset).
     """
     n = succ.size
     it = succ.dtype
-    idx = np.arange(n, dtype=it)
-    if n <= _SMALL:
-        lab = _cycle_labels(succ)
-        dist = _to_tail(succ, succ == lab, np.ones(n, dtype=it))
-        return lab, (np.bincount(lab, minlength=n)[lab] - 1 - dist).astype(it)
-    ruler = (idx.astype(np.uint64) * np.uint64(0x9E3779B97F4A7C15)) >> np.uint64(60) == 0
     rulers = np.flatnonzero(ruler).astype(it)
     nr = rulers.size
     owner = np.full(n, -1, dtype=it)
@@ -250,10 +284,17 @@ def cycles(succ: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         off[cur] = step
         cur = succ[cur]
         step += 1
-    reached = np.flatnonzero(owner >= 0).astype(it)
+    lab = np.empty(n, dtype=it)
+    pos = np.empty(n, dtype=it)
+    reached = owner >= 0
+    rest = np.flatnonzero(~reached).astype(it)
+    if nr == 0:
+        return lab, pos, rest
+    reached = np.flatnonzero(reached).astype(it)
     # Label of a ruler's cycle: the smallest index over its rulers' segments.
     seg_min = np.full(nr, n, dtype=it)
-    np.minimum.at(seg_min, owner[reached], reached)
+    o = owner[reached]
+    np.minimum.at(seg_min, o, reached)
     rl = seg_min.copy()
     nxt = nxt_r.copy()
     while True:
@@ -266,41 +307,25 @@ def cycles(succ: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     head = seg_min == rl
     tail = head[nxt_r]
     to_tail = _to_tail(nxt_r, tail, gap)
-    heads = np.flatnonzero(head)
-    at = np.empty(n, dtype=it)  # per label: its head ruler
-    at[rl[heads]] = heads
-    hr = at[rl]
-    # Cycle length: steps from the head ruler to the tail ruler, plus the tail's gap.
-    tail_gap = np.empty(n, dtype=it)
-    tails = np.flatnonzero(tail)
-    tail_gap[rl[tails]] = gap[tails]
-    length = to_tail[hr] + tail_gap[rl]
+    per_label = np.empty(n, dtype=it)
+    heads, tails = np.flatnonzero(head), np.flatnonzero(tail)
+    per_label[rl[heads]] = heads
+    hr = per_label[rl]  # each ruler's head ruler
+    per_label[rl[tails]] = gap[tails]
+    length = to_tail[hr] + per_label[rl]  # cycle length: head to tail, plus the tail's gap
     # Steps from the label to each ruler (the label sits at offset off[label] in the
     # head ruler's segment; elements of that segment before it wrap around).
     base = to_tail[hr] - to_tail - off[rl]
-    o = owner[reached]
     p = base[o] + off[reached]
     p += np.where(p < 0, length[o], 0).astype(it)
-    lab = np.empty(n, dtype=it)
-    pos = np.empty(n, dtype=it)
     lab[reached] = rl[o]
     pos[reached] = p
-    if reached.size < n:
-        rest = np.flatnonzero(owner < 0).astype(it)
-        lab[rest], pos[rest] = _sub_cycles(succ, rest)
-    return lab, pos
-
-
-def _sub_cycles(succ: np.ndarray, sub: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """:func:`cycles` of the elements ``sub`` (sorted; a union of cycles of ``succ``)."""
-    inv = np.empty(succ.size, dtype=succ.dtype)
-    inv[sub] = np.arange(sub.size, dtype=succ.dtype)
-    lab, pos = cycles(inv[succ[sub]])
-    return sub[lab], pos
+    return lab, pos, rest
 
 
 def _successors(x0, y0, x1, y1, ks, ke, it):
-    """Each run's successor (the run starting where it ends) and the saddles' end runs.
+    """Each run's successor (the run starting where it ends), the saddles' end runs
+    (pairs) and the runs that may start a ring's top-left vertex.
 
     Every point is the end of as many runs as start there (1, or 2 at a saddle), so the
     sorted start keys equal the sorted end keys and the i-th end in that order is
@@ -317,13 +342,19 @@ def _successors(x0, y0, x1, y1, ks, ke, it):
     succ[by_end] = by_start
     two = np.flatnonzero(kss[1:] == kss[:-1])
     a, b = by_end[two], by_end[two + 1]
+    # Runs that may start a ring's top-left vertex (every ring has one): heading +x
+    # after a run heading -y, or +y after -x; at a saddle, both runs starting there.
+    sx, sy = np.sign(x1 - x0).astype(np.int8), np.sign(y1 - y0).astype(np.int8)
+    corner = np.empty(n, dtype=bool)
+    corner[by_start] = (((sx[by_start] == 1) & (sy[by_end] == -1))
+                        | ((sy[by_start] == 1) & (sx[by_end] == -1)))
     if two.size:
         c1, c2 = by_start[two], by_start[two + 1]
-        sx2, sy2 = np.sign(x1[c2] - x0[c2]), np.sign(y1[c2] - y0[c2])
+        corner[c1] = corner[c2] = True
         for r in (a, b):
-            pick2 = (sx2 == np.sign(y1[r] - y0[r])) & (sy2 == -np.sign(x1[r] - x0[r]))
+            pick2 = (sx[c2] == sy[r]) & (sy[c2] == -sx[r])
             succ[r] = np.where(pick2, c2, c1)
-    return succ, a, b
+    return succ, a, b, corner, sx, sy
 
 
 def trace(runs: Runs) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
@@ -348,9 +379,9 @@ def trace(runs: Runs) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     kt = np.int32 if (int(max(y0.max(), y1.max()) - oy) + 1) * w < 2**31 else np.int64
     ks = ((y0 - oy) * w + (x0 - ox)).astype(kt)
     ke = ((y1 - oy) * w + (x1 - ox)).astype(kt)
-    succ, a, b = _successors(x0, y0, x1, y1, ks, ke, it)
+    succ, a, b, corner, sx, sy = _successors(x0, y0, x1, y1, ks, ke, it)
     del ks, ke
-    lab, pos = cycles(succ)
+    lab, pos = cycles(succ, corner)
     if a.size:
         # Both turns of a saddle on one ring: the ring touches itself there.  Swapping
         # the two successors splits it into two rings meeting at that corner.
@@ -361,7 +392,8 @@ def trace(runs: Runs) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
             split = np.zeros(n, dtype=bool)
             split[lab[a]] = True
             sub = np.flatnonzero(split[lab]).astype(it)
-            lab[sub], pos[sub] = _sub_cycles(succ, sub)
+            slab, pos[sub] = cycles(_sub_permutation(succ, sub), corner[sub])
+            lab[sub] = sub[slab]
     del succ
     # Shells have a negative shoelace sum (see module docstring), holes a positive one.
     area2 = np.bincount(lab, weights=(x0 * y1 - x1 * y0).astype("float64"), minlength=n)
@@ -382,7 +414,7 @@ def trace(runs: Runs) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     vx, vy = x0[order], y0[order]
     # Drop collinear vertices (runs split at block borders): same heading as the run
     # before it in the ring.
-    dx, dy = np.sign(x1[order] - vx), np.sign(y1[order] - vy)
+    dx, dy = sx[order], sy[order]
     first = np.ones(n, dtype=bool)
     first[1:] = lab_o[1:] != lab_o[:-1]
     rstart = np.flatnonzero(first)
