@@ -47,6 +47,73 @@ def test_flora_bracketed_extremes(gaz: Gazetteer, habitat: str, band: tuple) -> 
     assert (rec["elevation_min_m"], rec["elevation_max_m"]) == band
 
 
+_FOC_HEAD = "12. Primula testacea W. W. Smith, Notes Roy. Bot. Gard. Edinburgh 9: 12. 1916."
+
+
+# HTML markup left in scraped flora pages is read as the breaks it stands for: a break
+# or block tag is a line break, an inline tag is dropped; when every line ends in a break
+# tag followed by a blank line (doubled line ends), the lines are one wrapped paragraph
+@pytest.mark.parametrize("text", [
+    f"{_FOC_HEAD}<br />\nHerbs perennial.<br /><br />Forests, thickets; 2400-3800 m. "
+    "Gansu, Qinghai, Xizang [Bhutan, Nepal].<br />",
+    f"<p>{_FOC_HEAD}</p><p>Herbs <i>perennial</i>.</p><p>Forests, thickets; 2400-3800 m. "
+    "Gansu, Qinghai, Xizang [Bhutan, Nepal].</p>",
+    f"{_FOC_HEAD}<br />\n\nHerbs perennial, leaves 3-8 cm. It is found in the mountains of"
+    "<br />\n\nGansu, Qinghai and Xizang, mostly in forests<br />\n\nand thickets at "
+    "2400-3800 m, also in Bhutan and Nepal.<br />\n\n",
+    f"{_FOC_HEAD}\n\nForests, <strong>thickets</strong>; 2400-3800 m. Gansu, "
+    "Qing<b></b>hai, Xizang&nbsp;[Bhutan, Nepal].",
+])
+def test_flora_html_markup(gaz: Gazetteer, text: str) -> None:
+    rec = _one(text, gaz)
+    assert sorted(c["iso3"] for c in rec["countries"]) == ["BTN", "CHN", "NPL"]
+    assert sorted(a["boundary_name"] for a in rec["admin1"]) == ["Gansu", "Qinghai", "Xizang"]
+    assert (rec["elevation_min_m"], rec["elevation_max_m"]) == (2400, 3800)
+    # evidence still slices the text as given
+    for c in rec["admin1"]:
+        ev = c["evidence"][0]
+        assert text[ev["start"]:ev["end"]] == c["name"] or "<" in text[ev["start"]:ev["end"]]
+
+
+# a page that starts inside an earlier account: its places before a numbered name line
+# ("23) Capricornis thar ...") are that account's, whose name is not in the excerpt
+@pytest.mark.parametrize(("lead", "mapped"), [
+    ("23) ", []),
+    ("", ["CHN", "IND"]),   # not numbered: the page is about its one taxon
+    ("1. ", ["CHN", "IND"]),  # the first account: nothing before it
+])
+def test_places_before_a_numbered_account(gaz: Gazetteer, lead: str, mapped: list) -> None:
+    text = ("The current distribution of this species is not well known.\n\n"
+            "Distribution outside Nepal\nChina, India.\n\n"
+            f"{lead}Capricornis thar (Hodgson, 1831)\n\nGoat-like body, dark brown coat.\n")
+    rec = _one(text, gaz)
+    assert sorted(c["iso3"] for c in rec["countries"]) == mapped
+
+
+# "no information on ... in Nepal" says nothing of presence
+def test_no_information_is_no_range(gaz: Gazetteer) -> None:
+    rec = _one("Ovis testa (Hodgson, 1831)\n\nThere is no information available on the "
+               "population size of this species in Nepal. It occurs in Bhutan.", gaz)
+    assert [c["iso3"] for c in rec["countries"]] == ["BTN"]
+    assert [x["iso3"] for x in rec["excluded"]] == ["NPL"]
+
+
+# a flora's habitat clause is elevation context (lower-case habitat words)
+@pytest.mark.parametrize(("line", "countries", "band"), [
+    ("Herb; in shallow lakes or on muddy lakesides; up to 2,340 m. Zimbabwe and Malawi.",
+     ["MWI", "ZWE"], (None, 2340)),
+    ("Herb; on sandy or gravelly ground, 1500-2500 m. Kenya, Tanzania.",
+     ["KEN", "TZA"], (1500, 2500)),
+    # a capitalised name is no habitat word: "Lake" county is no lake
+    ("Known from Grand, Lake, and Summit counties (8900-13500 ft).", [], (None, None)),
+])
+def test_flora_habitat_clause_and_continents(gaz: Gazetteer, line: str, countries: list,
+                                             band: tuple) -> None:
+    rec = _one(f"Limosella testa R.Br.\n\n{line}\n", gaz)
+    assert sorted(c["iso3"] for c in rec["countries"]) == countries
+    assert (rec["elevation_min_m"], rec["elevation_max_m"]) == band
+
+
 # --------------------------------------------------------------------------- IUCN lists
 
 def _statuses(rec: dict[str, Any]) -> dict[str, str]:

@@ -596,3 +596,42 @@ def test_homonym_prefers_a_country_named_over_one_a_region_implies(real: Gazette
     ms = real.find_mentions("on the slopes of the Andes between Cochabamba and Santa Cruz.")
     [sc] = [m for m in ms if m.surface == "Santa Cruz"]
     assert sc.targets == (("BOL", "Santa Cruz"),)
+
+
+# rule 14: a name written in a country's (or region's) bracket, or in a list closed by one
+# in brackets, means the unit of that country; an admin-1 name with no meaning there is
+# another place of that name
+@pytest.mark.parametrize(
+    ("text", "surface", "targets", "match"),
+    [("Andes of Bolivia (Cochabamba, Santa Cruz) and NW Argentina (Jujuy, Salta)",
+      "Santa Cruz", (("BOL", "Santa Cruz"),), "exact"),
+     ("N Argentina (Jujuy, Santa Cruz) and Bolivia (Cochabamba)",
+      "Santa Cruz", (("ARG", "Santa Cruz"),), "exact"),
+     ("Santa Cruz and Cochabamba (Bolivia); Jujuy (Argentina)",
+      "Santa Cruz", (("BOL", "Santa Cruz"),), "exact"),
+     ("Venezuela (Amazonas, Bolívar) and N Brazil (Roraima)",
+      "Amazonas", (("VEN", "Amazonas"),), "exact"),
+     ("SE Colombia (Amazonas, Putumayo) and NE Peru (Loreto)",
+      "Amazonas", (("COL", "Amazonas"),), "exact"),
+     ("Peru (La Libertad, Lima) and El Salvador (Santa Ana)",
+      "La Libertad", (("PER", "La Libertad"),), "exact"),
+     ("W Mexico (Jalisco, Colima, México, Morelos)", "México", (("MEX", "México"),), "exact"),
+     ("S USA (Georgia, Florida) and Caucasus (Georgia, Armenia)", "Georgia",
+      (("USA", "Georgia"),), "exact"),
+     ("[Bhutan, India (Sikkim, Punjab), Nepal]", "Punjab", (("IND", "Punjab"),), "exact"),
+     ("Ethiopia (Tigray S to Bale and Sidamo) and SE Sudan", "Bale", (("BFA", "Balé"),),
+      "elsewhere"),
+     # outside any bracket: both meanings stay (nothing places it)
+     ("Punjab, Nepal and Pakistan; India", "Punjab", (("IND", "Punjab"), ("PAK", "Punjab")),
+      "exact")],
+)
+def test_name_in_a_countrys_bracket(real: Gazetteer, text: str, surface: str,
+                                    targets: tuple, match: str) -> None:
+    m = next(m for m in real.find_mentions(text) if m.surface == surface)
+    assert (m.targets, m.match) == (targets, match)
+
+
+def test_country_in_a_regions_bracket_is_the_country(real: Gazetteer) -> None:
+    ms = real.find_mentions("S USA (Georgia, Florida) and Caucasus (Georgia, Armenia)")
+    assert [(m.kind, m.countries) for m in ms if m.surface == "Georgia"] == [
+        ("admin1", ("USA",)), ("country", ("GEO",))]

@@ -5,6 +5,10 @@ The core, :func:`extract_text`, is pure (text in, records out); the edges,
 JSON-able result (``schema/ranges.schema.json``). The rules, in order:
 
 1. Sentences and sections
+   * HTML markup left in a scraped page is read as what it stands for: a break
+     or block tag ("<br />", "<p>") is a line break, an inline tag ("<strong>") is
+     dropped, "&nbsp;" is a space; when most lines end in a break tag followed by
+     one blank line (doubled line ends), that blank line is part of the break.
    * A word broken by a hyphen at a line end (PDF text: "dis-/tributed") is
      read joined; evidence offsets are mapped back to the text as given.
    * A line with no terminal punctuation (``. ! ? : ;`` or a closing quote
@@ -407,6 +411,9 @@ NON_RANGE_CUES: tuple[str, ...] = (
     r"\bnever\s+(?:been\s+)?(?:recorded|found|reported|seen|collected)\b",
     r"\b(?:has|have|had)\s+not\s+been\s+(?:recorded|found|reported|seen|collected|observed)\b",
     r"\bno\s+(?:confirmed\s+)?(?:records?|evidence)\b",
+    # "There is no information available on the population size ... in Nepal"
+    r"\bno\s+(?:\w+\s+)?(?:information|data)\s+(?:(?:is|are)\s+)?(?:available\s+)?"
+    r"(?:on|about|for|regarding|from)\b",
     r"\blicen[cs]e\b", r"\blegislation\b", r"\bCITES\b", r"\bmuseums?\b",
     r"\bherbari(?:um|a)\b", r"\bquotas?\b",
     # a record rejected: "a record from Bhutan is considered erroneous"
@@ -2451,6 +2458,12 @@ _WEAK_ELEV_RE = re.compile(
     r"peaks?|plateaus?|tree-?line|timberline|forests?|woodlands?|meadows?|grasslands?|"
     r"thickets?|pastures?|scrub|shrublands?|steppes?|tundra|moraines?|screes?|cliffs?|"
     r"valleys?|swamps?|marshes|bogs?|ravines?|streamsides?|habitats?)\b", re.I)
+#: More habitat words of a flora's habitat clause ("in shallow lakes or on muddy
+#: lakesides; up to 2,340 m"), lower case only: "Lake" in "Grand, Lake, La Plata
+#: counties" is a name.
+_WEAK_ELEV_LC_RE = re.compile(
+    r"\b(?:lakes?|lakesides?|lake\s*shores?|riverbanks?|river\s*banks|ponds?|pools?|"
+    r"rocky|gravelly|sandy|grassy|crevices)\b")
 _BEFORE_BARE_RE = re.compile(
     r"(?:altitudes?|elevations?|heights?)\s*(?:of|:|at|is|was|to)?\s*"
     r"(?:about|around|approximately|c\.|ca\.)?\s*$", re.I)
@@ -2524,7 +2537,7 @@ def parse_elevations(sentence: str, distribution: bool = False
     [(2500.0, None, 9, 46)]
     """
     strong = bool(_STRONG_ELEV_RE.search(sentence))
-    weak = bool(_WEAK_ELEV_RE.search(sentence))
+    weak = bool(_WEAK_ELEV_RE.search(sentence) or _WEAK_ELEV_LC_RE.search(sentence))
     if not (strong or weak or distribution):
         return []
     # flora extremes in brackets, "(1500–)2000–3000(–3500) m": blanked (same length, so
@@ -2830,13 +2843,76 @@ def extract_text(text: str, document: str, gaz: Gazetteer) -> list[TaxonRecord]:
     list of TaxonRecord
         One per taxon named in the text (unmerged, in order of first mention).
     """
+    # HTML markup left in scraped pages ("Gansu, Qinghai<br />", "<strong>The</strong>re")
+    # is read as the line breaks it stands for, evidence mapped back to the text as given.
     # Text from PDFs breaks words at line ends ("dis-\ntributed", "Paki-\nstan"): the
     # rules read the joined words, and evidence is mapped back to the text as given.
-    norm, back = _dehyphenate(text)
+    plain, back0 = _unmark(text)
+    norm, back = _dehyphenate(plain)
+    if back0 is not None:
+        back = back0 if back is None else [back0[k] for k in back]
     recs = _extract_text(norm, document, gaz)
     if back is not None:
         _map_evidence(recs, text, back)
     return recs
+
+
+#: HTML markup left in scraped text: line breaks, block tags (a line break each: "<p>",
+#: "</div>", "<li>") and inline tags ("<i>", "<strong>", "<span class=...>": dropped).
+_BREAK_TAG_RE = re.compile(r"<br\s*/?>", re.I)
+_MARKUP_RE = re.compile(
+    r"(?P<block><br\s*/?>|</?(?:p|div|li|ul|ol|tr|table|tbody|thead|h[1-6]|dd|dt|dl|"
+    r"blockquote)\b[^<>\n]{0,200}>)"
+    r"|(?P<inline></?(?:i|b|em|strong|span|sup|sub|font|a|u|small|td|th|abbr|cite)\b"
+    r"[^<>\n]{0,200}>)|(?P<space>&nbsp;|&#160;)", re.I)
+#: A line ending in a break tag and followed by one blank line: the doubled line ends of
+#: a scraped page ("...several<br />", "", "much-branched ...").
+_DOUBLED_BREAK_RE = re.compile(r"<br\s*/?>[ \t]*\r?\n[ \t]*\r?\n(?=[ \t]*\S|\s*$)", re.I)
+
+
+def _unmark(text: str) -> tuple[str, list[int] | None]:
+    """``text`` with the HTML markup of a scraped page read as what it stands for, and for
+    every position of it the position in ``text`` (``None`` when there was no markup): a
+    break or block tag is a line break (none of its own when a line break follows it), an
+    inline tag is dropped ("<strong>The</strong>re" is "There"), ``&nbsp;`` is a space.
+    When most lines end in a break tag with one blank line after each (the page's line
+    ends were doubled when it was scraped), the blank line is part of the break: a
+    wrapped line, not a paragraph end."""
+    if "<" not in text and "&" not in text:
+        return text, None
+    lines = [ln for ln in text.splitlines() if ln.strip()]
+    ends = sum(1 for ln in lines if re.search(r"<br\s*/?>\s*$", ln, re.I))
+    doubled = ends >= 3 and ends * 2 >= len(lines) and \
+        len(_DOUBLED_BREAK_RE.findall(text)) * 5 >= ends * 4
+    edits: list[tuple[int, int, str]] = []
+    if doubled:
+        for m in _DOUBLED_BREAK_RE.finditer(text):
+            edits.append((m.start(), m.end(), "\n"))
+    for m in _MARKUP_RE.finditer(text):
+        if any(a <= m.start() < b for a, b, _r in edits):
+            continue
+        if m.group("block"):
+            after = re.match(r"[ \t]*(?:\r?\n|$)", text[m.end():m.end() + 80])
+            edits.append((m.start(), m.end(), "" if after else "\n"))
+        else:
+            edits.append((m.start(), m.end(), " " if m.group("space") else ""))
+    if not edits:
+        return text, None
+    edits.sort()
+    parts: list[str] = []
+    back: list[int] = []
+    pos = 0
+    for a, b, rep in edits:
+        if a < pos:
+            continue
+        parts.append(text[pos:a])
+        back.extend(range(pos, a))
+        parts.append(rep)
+        back.extend([a] * len(rep))
+        pos = b
+    parts.append(text[pos:])
+    back.extend(range(pos, len(text) + 1))  # + the end position
+    return "".join(parts), back
 
 
 #: A word broken at a line end by a hyphen: lower-case letters on both sides.
@@ -3371,7 +3447,22 @@ def _account_headers(text: str, sents: Sequence[Sentence],
     for run in runs:
         keys = [k for _i, k in run]
         out[run[0][0]] = main if main in keys else keys[0]
-    return out if len(set(out.values())) >= 2 else {}
+    if len(set(out.values())) >= 2:
+        return out
+    # one account, but numbered after others ("23) Capricornis thar (Hodgson, 1831)",
+    # "82. Saussurea montana J. Anthony ...") and with prose before it: the page starts
+    # inside the previous account, whose name is not in the excerpt
+    if runs and runs[0][0][0] > 0:
+        i0 = runs[0][0][0]
+        num = _ACCOUNT_NUMBER_RE.match(text, sents[i0].start)
+        if num and int(num.group(1)) > 1 and any(
+                not s.heading and len(s.text.split()) >= 5 for s in sents[:i0]):
+            return {i0: out[i0]}
+    return {}
+
+
+#: The number of an account before its name line: "23) ", "82. ", "12a. ".
+_ACCOUNT_NUMBER_RE = re.compile(r"[ \t]*(\d{1,4})[a-z]?[.)][ \t]+[A-Z]")
 
 
 #: Words of a survey, checklist or faunistic/floristic records text.

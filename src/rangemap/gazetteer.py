@@ -117,6 +117,13 @@ Matching rules (:meth:`Gazetteer.find_mentions`)
 13. PDF text: a compass abbreviation glued to a name is split off ("SETajikistan",
     "NWIndia"), and two words joined by a hyphen and white space ("Paki- stan")
     match the name they make together, the first capitalised, the second not.
+14. A name written inside the bracket of a country or region ("Bolivia (Cochabamba,
+    Santa Cruz)", "[India (Sikkim)]", "Caucasus (Georgia, Armenia)"), or in a list
+    closed by a country in brackets ("Santa Cruz and Cochabamba (Bolivia)"), keeps only
+    its meanings in that place's countries; a country inside its own bracket is its
+    admin-1 unit of that name ("Mexico (Jalisco, México)"); an admin-1 name with one
+    meaning, in another country, inside a country's bracket ("Ethiopia (Tigray S to
+    Bale)") is marked ``match="elsewhere"`` (after rule 8: a far one stays ``far``).
 """
 
 from __future__ import annotations
@@ -759,6 +766,8 @@ class Gazetteer:
         if not raw:
             return []
         raw.sort(key=lambda r: r[0])
+        # rule 14: the country whose bracket holds a name, or closes its list
+        local = _bracket_countries(text, raw)
         spans = list(sentences) if sentences is not None else _simple_sentences(text)
         starts = [s for s, _ in spans]
 
@@ -779,9 +788,19 @@ class Gazetteer:
                 if entries[0].kind != "admin1":
                     named0 |= cs
         out: list[Mention] = []
+        outside: set[int] = set()  # admin-1 names inside another country's bracket
         for start, end, entries, how in raw:
             chosen = entries
-            if len(entries) > 1:
+            if start in local:
+                owner, inside = local[start]
+                chosen = _in_bracket_meanings(entries, owner)
+                if not chosen:
+                    chosen = entries
+                    if inside and len(entries) == 1 and entries[0].kind == "admin1":
+                        outside.add(start)
+            if len(chosen) > 1:
+                entries_all = entries
+                entries = chosen
                 here = sent_countries.get(sent_of(start), set())
                 named_here = sent_named.get(sent_of(start), set())
 
@@ -805,6 +824,7 @@ class Gazetteer:
                 if len(chosen) > 1 and (ncountries > MAX_AMBIGUOUS_COUNTRIES
                                         or chosen[0].kind == "region"):
                     continue  # too ambiguous; two regions are never merged into one
+                entries = entries_all
             targets = tuple(dict.fromkeys(t for e in chosen for t in e.targets))
             names = list(dict.fromkeys(e.name for e in chosen))
             alts = tuple(dict.fromkeys(
@@ -820,6 +840,12 @@ class Gazetteer:
                     and not self._near(m.countries[0], resolved):
                 out[k] = Mention(m.start, m.end, m.surface, m.kind, m.targets, m.name,
                                  m.alternatives, "far")  # probably another place of this name
+        # rule 14: an admin-1 name inside another country's bracket ("Ethiopia (Tigray S
+        # to Bale)": Burkina Faso's Balé is not meant) is another place of that name
+        for k, m in enumerate(out):
+            if m.start in outside and m.match == "exact":
+                out[k] = Mention(m.start, m.end, m.surface, m.kind, m.targets, m.name,
+                                 m.alternatives, "elsewhere")
         # rule 12: an admin-1 name followed by another country ("Santiago Province, Chile"
         # is not the Dominican province) is a place of that name in that country
         countries_at = {m.start: m for m in out if m.kind == "country"}
@@ -1066,6 +1092,75 @@ _ADJ_RE = re.compile(rf"\b(?:{_ADJ_ALT})\b")
 _ADJ_LIST_BEFORE_RE = re.compile(
     rf"\b(?:{_ADJ_ALT})(?:\s*,\s*(?:(?:and|&)\s+)?(?:{_ADJ_ALT})|\s+(?:and|&)\s+(?:{_ADJ_ALT}))*"
     r"\s+(?:the\s+)?$")
+
+#: What may stand between the names of a list: "Sichuan, Gansu, and " / " & " / " or ",
+#: with a compass word after ("Jujuy and NW ").
+_LIST_GAP_RE = re.compile(
+    r"\s*(?:,\s*(?:(?:and|&|or)\s+)?|(?:and|&|or)\s+)"
+    r"(?:(?:N|S|E|W|C|NE|NW|SE|SW|NC|SC|EC|WC|[Nn]orth|[Ss]outh|[Ee]ast|[Ww]est|"
+    r"[Cc]entral|[Nn]orthern|[Ss]outhern|[Ee]astern|[Ww]estern|extreme)\.?\s+)?$")
+
+
+def _bracket_countries(text: str, raw: Sequence[tuple[int, int, list[_Entry], str]]
+                       ) -> dict[int, tuple[frozenset[str], bool]]:
+    """Rule 14: for a name written inside the bracket of a country or region ("Bolivia
+    (Cochabamba, Santa Cruz)", "Caucasus (Georgia, Armenia)", "[India (Sikkim)]"), or in
+    a list closed by one in brackets ("Santa Cruz and Cochabamba (Bolivia)"), that place's
+    countries and whether the name is inside: ``{start: (countries, inside)}``."""
+    # the bracket's owner: a country (whatever admin-1 homonyms it has: "Mexico") or one
+    # region
+    owners: dict[int, tuple[frozenset[str], bool]] = {}
+    owner_at: dict[int, frozenset[str]] = {}
+    for start, end, entries, _how in raw:
+        cs = [e for e in entries if e.kind == "country"]
+        if len(cs) == 1 or (not cs and len(entries) == 1 and entries[0].kind == "region"):
+            e = cs[0] if cs else entries[0]
+            owners[end] = (e.countries, e.kind == "country")
+            owner_at[start] = e.countries
+    out: dict[int, tuple[frozenset[str], bool]] = {}
+    for k, (start, _end, _entries, _how) in enumerate(raw):
+        # inside: the innermost bracket open before the name on its line
+        depth, j = 0, start - 1
+        lo = max(0, start - 300)
+        while j >= lo and text[j] != "\n":
+            c = text[j]
+            if c in ")]":
+                depth += 1
+            elif c in "([":
+                if depth == 0:
+                    break
+                depth -= 1
+            j -= 1
+        if j >= lo and text[j] in "([":
+            own = owners.get(len(text[:j].rstrip()))
+            if own is not None:
+                out[start] = own
+                continue
+        # before: a list of names ending in "(Country)"
+        i = k
+        while i + 1 < len(raw):
+            gap = text[raw[i][1]:raw[i + 1][0]]
+            if re.fullmatch(r"\s*\(\s*", gap) and raw[i + 1][0] in owner_at and re.match(
+                    r"\s*\)", text[raw[i + 1][1]:raw[i + 1][1] + 5]):
+                if i + 1 != k:
+                    out[start] = (owner_at[raw[i + 1][0]], False)
+                break
+            if not _LIST_GAP_RE.match(gap) or len(gap) > 12:
+                break
+            i += 1
+    return out
+
+
+def _in_bracket_meanings(entries: Sequence[_Entry], owner: frozenset[str]) -> list[_Entry]:
+    """The meanings of a name that lie in the countries of the bracket it is written in
+    (rule 14); a country inside its own bracket is its admin-1 unit of that name
+    ("Mexico (Jalisco, México, Morelos)"). Empty when none does."""
+    inside = [e for e in entries if e.countries & owner]
+    units = [e for e in inside if e.kind == "admin1"]
+    if units and len(owner) == 1:
+        inside = [e for e in inside if not (e.kind == "country" and e.countries == owner)]
+    return inside
+
 
 #: Scorer of rule 7 when set (a test counts comparisons through it); else ``fuzz.ratio``.
 _SCORER: Any = None
