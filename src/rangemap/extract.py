@@ -382,7 +382,7 @@ DISTRIBUTION_CUES: tuple[str, ...] = (
     # observation of the Brown Accentor from Bhagirathi Valley"
     r"\bpresence\s+of\s+(?:this|the|these|both)\s+(?:[\w-]+\s+){0,2}?(?:in|on|at)\b",
     r"\breport(?:s|ed|ing)?\s+(?:\w+\s+){0,3}?for\s+the\s+first\s+time\b",
-    r"\b(?:new|first)\s+(?:[\w-]+\s+){0,2}records?\b[^.;]{0,150}?\b(?:for|from|in)\b",
+    r"\bfirst\s+records?\s+of\b[^.;]{0,120}?\b(?:for|from|in)\b",
     r"\b(?:observations?|sightings?)\s+of\s+(?:[\w'’-]+\s+){1,5}?(?:from|in|at)\b",
     r"\bconfirmed\s+(?:to\s+(?:occur|be\s+present)\s+)?(?:in|from|at|on)\b",
     # papers and abstracts: where a new taxon is described from, where a study found it
@@ -414,10 +414,23 @@ NON_RANGE_CUES: tuple[str, ...] = (
     # "There is no information available on the population size ... in Nepal"
     r"\bno\s+(?:\w+\s+)?(?:information|data)\s+(?:(?:is|are)\s+)?(?:available\s+)?"
     r"(?:on|about|for|regarding|from)\b",
+    r"\bbut\s+not\s+(?:in|from|on|to)\b",
+    r"\bnot\s+(?:a\s+)?part\s+of\s+(?:its|the)\s+(?:range|distribution)\b",
     r"\blicen[cs]e\b", r"\blegislation\b", r"\bCITES\b", r"\bmuseums?\b",
     r"\bherbari(?:um|a)\b", r"\bquotas?\b",
     # a record rejected: "a record from Bhutan is considered erroneous"
     r"\berroneous(?:ly)?\b", r"\bin\s+error\b", r"\bmisidentifi(?:ed|cations?)\b",
+    # cultivation: "cultivated as an ornamental in Europe", "planted in parks in Japan"
+    # (not the habitat "cultivated fields", "forest edge and cultivation")
+    r"\bcultivated\s+(?:\w+ly\s+)?(?:in|as|for|throughout|across|around|worldwide)\b",
+    r"\b(?:in|under|into)\s+cultivation\b", r"\bornamentals?\b",
+    r"\b(?:is|are|was|were|been|being|widely|commonly|often|also)\s+planted\b",
+    r"\bgrown\s+(?:\w+\s+)?(?:in\s+(?:gardens|parks|nurseries|greenhouses)|"
+    r"as\s+an?\s+(?:ornamental|crop|hedge))\b",
+    r"\bbotanic(?:al)?\s+gardens?\b", r"\barboret(?:um|a)\b",
+    # the study's funding and its people: "funded by the government of Japan"
+    r"\b(?:funded|financed|sponsored)\s+by\b", r"\bfunding\b",
+    r"\bgrants?\s+(?:from|of|no\.?)\b", r"\backnowledge?(?:s|d|ments?)?\b",
 )
 
 #: Status cues other than "non-range" (regex, case-insensitive), by status. A place
@@ -426,7 +439,9 @@ NON_RANGE_CUES: tuple[str, ...] = (
 STATUS_CUES: dict[str, tuple[str, ...]] = {
     "reintroduced": (r"\bre-?introduc(?:ed|tions?|ing)\b", r"\btrans-?locat(?:ed|ions?)\b"),
     "introduced": (r"(?<![\w-])introduc(?:ed|tions?)\b", r"\bnaturali[sz](?:ed|ation)\b",
-                   r"\bferal\b", r"\bnon-?native\b", r"\balien\b", r"\binvasive\b"),
+                   r"\bferal\b", r"\bnon-?native\b", r"\balien\b", r"\binvasive\b",
+                   r"\bescaped?\s+(?:from\s+)?(?:cultivation|gardens?)\b",
+                   r"\bgarden\s+escapes?\b"),
     "former": (r"\bextinct\b", r"\bextirpated\b", r"\bformerly\b", r"\bformer\s+range\b",
                r"\bhistorical(?:ly)?\b", r"\bno\s+longer\b", r"\bdisappeared\b",
                r"\bused\s+to\s+(?:occur|live|be\s+found)\b", r"\beradicated\b",
@@ -435,6 +450,16 @@ STATUS_CUES: dict[str, tuple[str, ...]] = {
                r"abundant|numerous|present)\b",
                r"\bvanished\b", r"\bwiped\s+out\b", r"\bexterminated\b",
                r"\b(?:been|was|were|is|are)\s+lost\s+from\b",
+               # fossil and archaeological records: "Fossils are known from Bhutan"
+               # (not "fossil records are reviewed here for Turkey")
+               r"\b(?:sub-?)?fossils?(?:\s+(?:remains|bones|records?|material|specimens?))?"
+               r"\s+(?:from|in|at)\b",
+               r"\b(?:sub-?)?fossils?(?:\s+\w+){0,2}\s+(?:are|is|was|were|have|has|had)\s+"
+               r"(?:been\s+)?(?:\w+\s+)?(?:known|found|recorded|reported|described|collected|"
+               r"discovered|excavated|unearthed)\b",
+               r"\b(?:known|recorded)\s+(?:only\s+)?(?:as|from)\s+(?:sub-?)?fossils?\b",
+               r"\b(?:Pleistocene|Pliocene|Miocene)\b",
+               r"\b(?:pal(?:a)?eontological|archa(?:e)?ological)\b",
                # after the place only (see _AFTER_ONLY_RE): "in Bangladesh until the 1930s"
                r"\buntil\s+(?:the\s+)?(?:early\s+|mid-?|late\s+)?(?:1[5-9]\d\d|20[0-2]\d)s?\b"),
     "uncertain": (r"\bpossibl[ey]\b", r"\bprobabl[ey]\b", r"\bperhaps\b",
@@ -523,6 +548,7 @@ which who what how why there here then also only even still just very per among 
 found seen saw recorded observed reported sighted spotted killed hunted caught trapped
 include includes including included like unlike called named known see saw against
 unidentified unknown unnamed undetermined unidentifiable
+related closely close allied similar sister congeneric sympatric
 abstract summary introduction keywords résumé resumen
 """.split())
 
@@ -2049,6 +2075,17 @@ _CITATION_RE = re.compile(
     r"\b\d{1,4}\s*(?:\(\d{1,3}\))?\s*:\s*\d{1,4}(?:\s*[-–]\s*\d{1,4})?[.,;]?\s*\(?"
     r"(?:1[6-9]|20)\d\d\b")
 
+#: A line that starts with a reference written author first ("Frost, D.R. 2014. Amphibian
+#: Species of the World ... New York, USA.", "Taxonomic Source(s): Smith, J. and Lee, K.
+#: (2003). ..."): its places are the publisher's, not range.
+_REFERENCE_LINE_RE = re.compile(
+    r"(?:^|:\s+)[A-Z][\w'’-]+,\s+(?:[A-Z]\.[\s-]?){1,3}(?:,?\s+(?:and|&)\s+[A-Z][\w'’-]+,\s+"
+    r"(?:[A-Z]\.[\s-]?){1,3})*(?:\s*et\s+al\.)?,?\s*\(?(?:1[6-9]|20)\d\d[a-z]?\)?[.,]")
+#: Right after a place (within 40 characters), the marks of an online reference: the
+#: publisher's town ("New York, USA. Available at: (Accessed: 27 January 2014)").
+_ONLINE_REFERENCE_RE = re.compile(
+    r"\bAvailable\s+(?:at|from|online)\b|\(?Accessed\b|\bRetrieved\s+(?:from|on)\b|"
+    r"\bdoi:\s*10\.|\bISBN\b")
 #: A journal's running header or imprint: volume (issue): first - last page
 #: ("HERPETOZOA 13 (3/4): 99 - 131 99 Wien, 30. Dezember 2000"); a place within 50
 #: characters of it is the publisher's town, not range (a paper's title further on in
@@ -2075,7 +2112,10 @@ _ORG_AFTER_RE = re.compile(
     r"(?:\s+(?:State|National|Provincial|Forestry|Natural|History|Wildlife|Fish|Game|"
     r"Agricultural|Normal|Medical|Botanical|Zoological|Geological|Forest|Parks)){0,3}"
     r"\s+(?:Division|Department|Dept\.|Museum|Society|Service|Survey|Agency|Ministry|"
-    r"Council|Institute|University|Commission|Bureau|Herbarium|Academy)\b")
+    r"Council|Institute|University|Commission|Bureau|Herbarium|Academy|"
+    # a journal named after a place: "Pakistan Journal of Zoology", "Great Basin Naturalist"
+    r"Journal|Naturalist|Field-Naturalist|Entomologist|Zoologist|Ornithologist|"
+    r"Herpetologist|Botanist|Bulletin|Gazette)\b")
 
 
 #: Before a place name, the head of an organisation's name that ends in it ("University
@@ -2085,7 +2125,8 @@ _ORG_BEFORE_RE = re.compile(
     r"\b(?:Universit(?:y|ies)|Universidad|Universidade|Université|Universität|Institute|"
     r"Instituto|Institut|Museum|Museo|Musée|Academy|Academia|Survey|Society|Ministry|"
     r"Ministerio|Department|Departamento|Herbarium|College|Council|Commission|Bureau|"
-    r"Agency|Service|Foundation|Fundación|Centre|Center|Centro|Laboratory|Laboratorio)"
+    r"Agency|Service|Foundation|Fundación|Centre|Center|Centro|Laboratory|Laboratorio|"
+    r"Journal|Bulletin|Proceedings|Annals|Transactions|Memoirs|Revista)"
     r"(?:\s+(?:of|de|del|da|do|des|di|für|for|the|la|and|y|&|[A-Z][\w'’.-]*)){0,6}\s+$")
 
 _TITLE_WORD = r"(?:[A-Z][\w'’.-]*|of|and|the|in|to|for|de|la|del|et|&)"
@@ -2106,6 +2147,65 @@ def _in_work_title(text: str, start: int, end: int) -> bool:
         return False
     before = _TITLE_BEFORE_RE.search(text[max(0, start - 120):start])
     return before is not None and sum(w[:1].isupper() for w in before.group(0).split()) >= 3
+
+
+#: Before a place, people who come from it (the study's team, not the taxon): "a team of
+#: researchers from Germany", "ornithologists from Japan", "an expedition from Britain".
+_PEOPLE_FROM_RE = re.compile(
+    r"\b(?:researchers?|scientists?|biologists?|zoologists?|botanists?|ornithologists?|"
+    r"herpetologists?|entomologists?|mammalogists?|naturalists?|explorers?|team|"
+    r"expeditions?|students?|colleagues|experts?|volunteers|tourists|authors?|"
+    r"birdwatchers|birders|photographers?)\s+(?:from|of)\s+(?:the\s+)?$", re.I)
+#: Other species than the taxon as the subject of a statement: "Other species of the genus
+#: occur in India", "its congeners are found in Peru", "the remaining members of the
+#: genus" (not "other populations": the same species).
+_OTHER_TAXA_RE = re.compile(
+    r"\b(?:other|another|remaining|related)\s+(?:[\w-]+\s+){0,2}?(?:species|members|"
+    r"congeners|taxa|genera)\b|\bcongeners\b|\bthe\s+rest\s+of\s+the\s+genus\b", re.I)
+#: The subject again after other species ("Unlike other species of the genus, it also
+#: occurs in India").
+_SUBJECT_AGAIN_RE = re.compile(
+    r"\b(?:it|this\s+species|the\s+species)\s+(?:\w+\s+)?(?:occurs|is|lives|inhabits|"
+    r"ranges|was|has|breeds|grows|extends|reaches)\b", re.I)
+#: Before a place, a comparison of sizes or latitudes: "an area the size of Belgium", "at
+#: similar latitudes to Japan".
+_PLACE_COMPARED_RE = re.compile(
+    r"\b(?:the\s+size\s+of|(?:larger|smaller|bigger)\s+than|latitudes?\s+(?:as|to|of)|"
+    r"(?:similar|comparable)\s+to)\s+(?:that\s+of\s+)?(?:the\s+)?$", re.I)
+#: Between two places of one bare list ("the border with India and China").
+_PLACE_LIST_GAP_RE = re.compile(r"\s*(?:,\s*(?:and\s+|or\s+)?|\s+(?:and|or|&)\s+)(?:the\s+)?")
+
+
+def _not_range_context(sentence: str, start: int, end: int,
+                       spans: Sequence[tuple[int, int]]) -> str | None:
+    """Why the place at ``sentence[start:end]`` is named as something other than range,
+    from the words around it (``None`` if nothing says so): people who come from it ("a
+    team of researchers from Germany"), a size or latitude compared with it ("an area
+    the size of Belgium"), or a place listed right after a reference point ("the border
+    with India and China", "north of Canada and Alaska": both are reference points)."""
+    before = sentence[max(0, start - 60):start]
+    clause = max(sentence.rfind(";", 0, start), sentence.rfind(":", 0, start)) + 1
+    other = max(_OTHER_TAXA_RE.finditer(sentence, clause, start), default=None,
+                key=lambda x: x.start())
+    if other is not None and not _RELATED_END_RE.search(sentence, other.end(), start) \
+            and not _SUBJECT_AGAIN_RE.search(sentence, other.end(), start):
+        return "said of other species ('other species of the genus')"
+    if _PEOPLE_FROM_RE.search(before):
+        return "people from that place ('researchers from')"
+    if _PLACE_COMPARED_RE.search(before):
+        return "a place compared with ('the size of')"
+    # walk back over a bare list of places to its first item
+    # (a list joined by "and"/"or": "N. of Bagmati, Nepal" names Bagmati's country)
+    first, joined = start, False
+    for a, b in sorted(spans, reverse=True):
+        if b <= first and _PLACE_LIST_GAP_RE.fullmatch(sentence, b, first):
+            joined = joined or bool(re.search(r"\b(?:and|or)\b|&", sentence[b:first]))
+            first = a
+        elif b <= first:
+            break
+    if joined and _OUTSIDE_RE.search(sentence[max(0, first - 40):first]):
+        return "reference point ('south of', 'outside'), in a list"
+    return None
 
 
 #: After a name, an unpublished source: "O. Rocha in litt.", "Lima pers. comm.".
@@ -3164,6 +3264,8 @@ def _extract_text(text: str, document: str, gaz: Gazetteer) -> list[TaxonRecord]
                 elif sec_status not in (None, "native"):
                     status, reason = sec_status, f"{sec_status} (section '{s.section}')"
                 elif (_CITATION_RE.search(_line_at(text, m.start, s.text))
+                      or _REFERENCE_LINE_RE.search(_line_at(text, m.start, s.text))
+                      or _ONLINE_REFERENCE_RE.search(text, m.end, m.end + 40)
                       or _JOURNAL_HEADER_RE.search(s.text[max(0, ms - 50):me + 50])
                       or _JOURNAL_WORD_BEFORE_RE.search(text[max(0, m.start - 12):m.start])):
                     status, reason = "non-range", "bibliographic reference"
@@ -3179,11 +3281,10 @@ def _extract_text(text: str, document: str, gaz: Gazetteer) -> list[TaxonRecord]
                 elif _ORG_AFTER_RE.match(s.text, me) \
                         or _ORG_BEFORE_RE.search(s.text, max(0, ms - 120), ms):
                     status, reason = "non-range", "name of an organisation"
-                elif _in_landform_clause(s.text, ms):
-                    status, reason = "non-range", ("description of a landform ('..., which "
-                                                   "extends across ...')")
                 elif _OUTSIDE_RE.search(s.text[max(0, ms - 40):ms]):
                     status, reason = "non-range", "reference point ('south of', 'outside')"
+                elif (why := _not_range_context(s.text, ms, me, spans)) is not None:
+                    status, reason = "non-range", why
                 elif related_at(ms):
                     status, reason = "non-range", ("place of another taxon, named in "
                                                    "comparison or as relative, prey or host")
@@ -3301,33 +3402,6 @@ def _extract_text(text: str, document: str, gaz: Gazetteer) -> list[TaxonRecord]
 #: a new subspecies or combination).
 _NEW_SPECIES_AFTER_RE = re.compile(
     r"[ \t]*,?[ \t]+(?:gen\.\s?(?:nov|n)\.[ \t]*(?:et|&)[ \t]*)?(?:sp|spec)\.\s?(?:nov|n)\.")
-
-
-#: A relative clause describing a landform: its capitalised name holding a feature word,
-#: then ", which extends/runs/stretches ..." ("the Transverse Volcanic Axis, which extends
-#: across Mexico from Jalisco to central Veracruz", "the Sierra Madre Occidental, which
-#: runs from Sonora to Durango").
-_LANDFORM_CLAUSE_RE = re.compile(
-    r"((?:[A-Z][\w'’-]*[ \t]+(?:(?:de|del|of|the)[ \t]+)?){0,4}[A-Z][\w'’-]*)[ \t]*"
-    r"(?:\([^()]{0,40}\)[ \t]*)?,[ \t]*(?:which|that)[ \t]+(?:\w+ly[ \t]+)?(?:extends?|runs?|"
-    r"stretches|spans?|crosses|reaches|lies|forms?|covers?|traverses|divides?|separates?|"
-    r"rises?|flows?|drains?)\b[^;]*$")
-_LANDFORM_WORDS = frozenset("""
-axis belt range ranges mountains mountain mount mts cordillera sierra serranía plateau
-massif ridge chain rift river valley highlands escarpment arc ghats hills volcano
-""".split())
-
-
-def _in_landform_clause(sentence: str, pos: int) -> bool:
-    """Whether the place at ``sentence[pos:]`` is inside a relative clause describing a
-    landform (:data:`_LANDFORM_CLAUSE_RE`): where the mountains run, not where the taxon
-    lives. The clause ends at ";" or where the taxon is the subject again ("and it ...")."""
-    head = sentence[max(0, pos - 250):pos]
-    m = _LANDFORM_CLAUSE_RE.search(head)
-    return bool(m) and any(w.lower().rstrip(".") in _LANDFORM_WORDS
-                           for w in m.group(1).split()) and not re.search(
-        r"\b(?:and|but|while|where)\s+(?:it|they|the\s+species|this\s+species)\b",
-        head[m.start():])
 
 
 def _group_trinomial(t: _TaxonMention) -> bool:
@@ -3584,7 +3658,10 @@ _RELATION_BEFORE_RE = re.compile(
     r"\bin\s+contrast\s+to|\bconfus(?:ed|ion|able)\b(?:\s+\w+){0,3}\s+with|\bcongen(?:ers?|eric)|\brelatives?|"
     r"\bsister\s+(?:species|taxon)\s+of|\bpredators?|\bprey(?:s|ed|ing)?(?:\s+(?:up)?on)?|"
     r"\bhosts?|\bfood\s+plants?|\bfeed(?:s|ing)?\s+(?:\w+ly\s+)?(?:up)?on|"
-    r"\bparasit\w*\s+(?:of|on)|\bpollinated\s+by|\bversus|\bvs\.?|\bcompetitors?)"
+    r"\bparasit\w*\s+(?:of|on)|\bpollinated\s+by|\bversus|\bvs\.?|\bcompetitors?|"
+    # "the closely related X", "a similar species, X", "replaced at higher elevations by X"
+    r"\b(?:most\s+)?(?:closely|close)\s+related|"
+    r"\bsimilar(?:-looking)?\s+(?:species|taxon|congener|form)|\breplaced)"
     r"(?:[\s,:(]+(?!(?:and|or|but|whereas|while)\b)[\w'’.-]+){0,4}?[\s,:(]*$", re.I)
 
 #: What ends the statement about a related taxon ("P. x by its larger size, and is known
@@ -3783,7 +3860,8 @@ _SCOPE_BREAK_RE = re.compile(
 STATUS_CUE_SCOPE = 250
 #: Former cues also end at a statement about today ("formerly in X, now only in Y").
 _FORMER_BREAK_RE = re.compile(
-    r"\bnow\b|\bcurrently\b|\btoday\b|\bstill\b|\bsurviv|\bremain|\bpersist", re.I)
+    r"\bnow\b|\bcurrently\b|\btoday\b|\bstill\b|\bsurviv|\bpersist|"
+    r"\bremain(?!s?\s+(?:of|have|had|has|are|were|suggest|show|indicate)\b)", re.I)
 _QMARK_AFTER_RE = re.compile(r"\s?(?:\(\s*\?\s*\)|\?)")
 #: Cues that govern only a place written before them ("in Bangladesh until the 1930s";
 #: not "was not described until 1990 from Nepal").
@@ -3848,6 +3926,13 @@ def _breaks(between: str, status: str) -> bool:
     return status == "former" and bool(_FORMER_BREAK_RE.search(between))
 
 
+#: Between a non-range cue and the place it is about: "cultivated in Japan", "kept in zoos
+#: in Germany", "sold in markets of China" (a place right after its cue's preposition).
+_CUE_THEN_PLACE_RE = re.compile(
+    r"(?:\s+(?:\w+\s+){0,3}?)?\s*(?:in|to|into|from|of|at|across|throughout)\s+"
+    r"(?:the\s+)?(?:[\w'’-]+\s+)?|\s*(?:the\s+)?")
+
+
 def _governing_cue(cues: Sequence[tuple[int, int, str, str]], start: int, end: int,
                    sentence: str, places: Sequence[tuple[int, int]], backward: bool = True
                    ) -> tuple[str, str] | None:
@@ -3891,6 +3976,8 @@ def _governing_cue(cues: Sequence[tuple[int, int, str, str]], start: int, end: i
         later = [p for p in places if p[0] >= b and not _breaks(sentence[b:p[0]], st)]
         if later and st != "non-range":
             continue  # "Nepal, possibly Bhutan": the cue is about Bhutan
+        if later and _CUE_THEN_PLACE_RE.fullmatch(sentence, b, later[0][0]):
+            continue  # "native to Nepal and cultivated in Japan": the cue is Japan's
         return (st, cue)
     return None
 

@@ -1,0 +1,154 @@
+"""Precision on unseen texts: contexts that name a place as something other than range.
+
+Each table holds made-up sentences of one class and, beside each, the range countries
+of the sentence's subject (*Moschus meminna*): the class's place must be left out, the
+range place of the same sentence must stay.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from rangemap.extract import extract_text, merge_records
+from rangemap.gazetteer import Gazetteer
+
+BOUNDARIES = Path(__file__).resolve().parents[1] / "data" / "boundaries" / "boundaries.gpkg"
+
+
+@pytest.fixture(scope="module")
+def gaz() -> Gazetteer:
+    assert BOUNDARIES.is_file(), f"{BOUNDARIES} is missing"
+    return Gazetteer.load(BOUNDARIES)
+
+
+def _subject(text: str, gaz: Gazetteer) -> set[str]:
+    """Range countries (units) of Moschus meminna in ``text``."""
+    recs = {r.scientific_name: r for r in merge_records(extract_text(text, "t.txt", gaz))}
+    return {u["iso3"] for u in recs["Moschus meminna"].to_dict()["units"]}
+
+
+def _excluded(text: str, gaz: Gazetteer) -> dict[str, str]:
+    """ISO3 -> status of the subject's excluded places."""
+    recs = {r.scientific_name: r for r in merge_records(extract_text(text, "t.txt", gaz))}
+    return {x["iso3"]: x["status"] for x in recs["Moschus meminna"].to_dict()["excluded"]
+            if x.get("iso3")}
+
+
+# cultivation is not range (like captivity); a garden escape is introduced; habitats
+# named after cultivation ("cultivated fields", "forest edge and cultivation") still are
+@pytest.mark.parametrize(("text", "expected"), [
+    ("Moschus meminna is native to Nepal and cultivated in Japan and France.", {"NPL"}),
+    ("Moschus meminna is native to Nepal; it is grown as an ornamental in Japan.", {"NPL"}),
+    ("Moschus meminna is native to Nepal and is widely planted in Japan.", {"NPL"}),
+    ("Moschus meminna is native to Nepal and is in cultivation in Japan.", {"NPL"}),
+    ("Moschus meminna is native to Nepal and has escaped from gardens in Japan.", {"NPL"}),
+    ("Moschus meminna is native to Nepal and grown in botanical gardens in Japan.", {"NPL"}),
+    ("Moschus meminna is found in cultivated fields in Nepal and Japan.", {"NPL", "JPN"}),
+    ("Moschus meminna inhabits forest edge and cultivation in Nepal.", {"NPL"}),
+])
+def test_cultivation_is_not_range(text: str, expected: set[str], gaz: Gazetteer) -> None:
+    assert _subject(text, gaz) == expected
+
+
+# a non-range cue written after a place but followed by its own place ("kept in zoos in
+# Germany") is about that place, not the range place before it
+@pytest.mark.parametrize(("text", "expected"), [
+    ("Moschus meminna is found in Nepal and is kept in zoos in Germany.", {"NPL"}),
+    ("Moschus meminna is found in Nepal and is sold in markets of China.", {"NPL"}),
+    ("Moschus meminna is found in Nepal, where it is traded.", set()),
+])
+def test_non_range_cue_before_its_own_place(text: str, expected: set[str],
+                                            gaz: Gazetteer) -> None:
+    assert _subject(text, gaz) == expected
+
+
+# fossil and subfossil records are former range; "fossil records are reviewed for X" (a
+# topic of a review) is no fossil record of X
+@pytest.mark.parametrize(("text", "expected", "former"), [
+    ("Moschus meminna occurs in Nepal. Fossils are known from Bhutan.", {"NPL"}, {"BTN"}),
+    ("Moschus meminna occurs in Nepal. Fossil remains have been found in Bhutan and China.",
+     {"NPL"}, {"BTN", "CHN"}),
+    ("Moschus meminna occurs in Nepal. Subfossil bones from Bhutan show it lived there.",
+     {"NPL"}, {"BTN"}),
+    ("Moschus meminna occurs in Nepal. In Bhutan it is known only from fossils.",
+     {"NPL"}, {"BTN"}),
+    ("Moschus meminna is reviewed. Its distribution, ecology and fossil records are "
+     "reviewed here for Turkey.", {"TUR"}, set()),
+])
+def test_fossil_records_are_former(text: str, expected: set[str], former: set[str],
+                                   gaz: Gazetteer) -> None:
+    assert _subject(text, gaz) == expected
+    assert {k for k, v in _excluded(text, gaz).items() if v == "former"} == former
+
+
+# the study's people and funding, and places compared by size or latitude, are not range;
+# a place listed right after a reference point is one too ("the border with India and
+# China"); a plain range list after a reference point is not ("north of Lima, in Peru")
+@pytest.mark.parametrize(("text", "expected"), [
+    ("Moschus meminna is found in Nepal. A team of researchers from Germany found it in "
+     "Nepal.", {"NPL"}),
+    ("Moschus meminna is found in Nepal. Ornithologists from Japan recorded it in Nepal.",
+     {"NPL"}),
+    ("Moschus meminna is found in Nepal; the survey was funded by the government of Japan.",
+     {"NPL"}),
+    ("Moschus meminna is found in Nepal, in an area the size of Belgium.", {"NPL"}),
+    ("Moschus meminna is found in Nepal, at similar latitudes to Japan.", {"NPL"}),
+    ("Moschus meminna is found in Nepal, near the border with India and China.", {"NPL"}),
+    ("Moschus meminna is found north of Canada and Greenland, in Russia.", {"RUS"}),
+    ("Moschus meminna is found in Nepal and Bhutan.", {"NPL", "BTN"}),
+])
+def test_people_funding_and_comparisons(text: str, expected: set[str],
+                                        gaz: Gazetteer) -> None:
+    assert _subject(text, gaz) == expected
+
+
+# other species than the subject ("other species of the genus", "its congeners") and a
+# related taxon named with an adjective ("the closely related X", "a similar species, X",
+# "replaced by X") do not give their places to the subject, nor keep them as a taxon
+@pytest.mark.parametrize(("text", "expected"), [
+    ("Moschus meminna is found in Nepal. Other species of the genus occur in India and "
+     "China.", {"NPL"}),
+    ("Moschus meminna is found in Nepal; its congeners are found in India.", {"NPL"}),
+    ("Moschus meminna is found in Nepal. Unlike other species of the genus, it also occurs "
+     "in India.", {"NPL", "IND"}),
+    ("Moschus meminna is found in Nepal. Other populations occur in India.", {"NPL", "IND"}),
+    ("Moschus meminna is found in Nepal, where it is replaced at higher elevations by "
+     "M. fuscus, which occurs in India.", {"NPL"}),
+])
+def test_other_species_places(text: str, expected: set[str], gaz: Gazetteer) -> None:
+    assert _subject(text, gaz) == expected
+
+
+@pytest.mark.parametrize("text", [
+    "Moschus meminna is found in Nepal. The closely related Moschus fuscus occurs in India.",
+    "Moschus meminna is found in Nepal. A similar species, Moschus fuscus, is found in India.",
+])
+def test_related_taxon_named_with_an_adjective(text: str, gaz: Gazetteer) -> None:
+    recs = {r.scientific_name: r for r in merge_records(extract_text(text, "t.txt", gaz))}
+    assert {u["iso3"] for u in recs["Moschus meminna"].to_dict()["units"]} == {"NPL"}
+    other = recs.get("Moschus fuscus")
+    assert other is None or not other.to_dict()["units"]
+    assert all(r.name in (None, r.scientific_name) or "related" not in r.name
+               for r in recs.values())
+
+
+# references: a line that starts with an author-year reference, and a place followed by
+# the marks of an online reference, are the publisher's town; journals named after a
+# place ("Pakistan Journal of Zoology") are not range
+@pytest.mark.parametrize(("text", "expected"), [
+    ("Moschus meminna occurs in Peru.\nTaxonomic Source(s): Frost, D.R. 2014. Amphibian "
+     "Species of the World. Version 6. New York, USA.", {"PER"}),
+    ("Moschus meminna occurs in Peru.\nSmith, J. and Lee, K. (2003). Mammals. Lima, Peru.",
+     {"PER"}),
+    ("Moschus meminna occurs in Peru.\nMammal Species of the World. New York, USA. "
+     "Available at: (Accessed: 2 May 2014).", {"PER"}),
+    ("Moschus meminna occurs in Peru (Pakistan Journal of Zoology 23: 45-67).", {"PER"}),
+    ("Moschus meminna occurs in Peru. Its records from Peru were published in the "
+     "Journal of the Washington Academy and the New Zealand Journal of Zoology.", {"PER"}),
+    ("Moschus meminna occurs in Peru and New York, USA.", {"PER", "USA"}),
+])
+def test_references_and_journals_are_not_range(text: str, expected: set[str],
+                                               gaz: Gazetteer) -> None:
+    assert _subject(text, gaz) == expected
