@@ -197,3 +197,37 @@ def test_new_species_subject_needs_one_new_species(text: str, subject: str,
 def test_romance_and_german_list_conjunctions(text: str, expected: dict,
                                               gaz: Gazetteer) -> None:
     assert {k: v[0] for k, v in _ranges(text, gaz).items()} == expected
+
+
+# a relative clause describing a landform ("the X Axis, which extends across Mexico from
+# Jalisco to Veracruz") says where the mountains run, not where the taxon lives
+@pytest.mark.parametrize(("text", "admin1"), [
+    ("Crotalus fakeus is known from Michoacán. Cerro Alto lies in the western part of the "
+     "Transverse Volcanic Axis, which extends across Mexico from Jalisco to central "
+     "Veracruz.", {"Michoacán"}),
+    ("Crotalus fakeus Smith, 1990 occurs in the Sierra Madre Occidental, which runs from "
+     "Sonora to "
+     "Durango.", set()),
+    # the taxon is the subject again after the clause
+    ("Crotalus fakeus Smith, 1990 occurs in the Sierra Madre Occidental, which runs north, "
+     "and it is "
+     "found in Durango.", {"Durango"}),
+    # no feature word before "which": the clause is the taxon's
+    ("Crotalus fakeus is known from Michoacán, which is its only state.", {"Michoacán"}),
+])
+def test_landform_description_is_not_range(text: str, admin1: set[str],
+                                           gaz: Gazetteer) -> None:
+    assert _ranges(text, gaz)["Crotalus fakeus"][1] == admin1
+
+
+# a title reporting new records "of X from <Place>" over many words
+@pytest.mark.parametrize(("text", "countries"), [
+    ("New locality records and call description of the Shrub Frog Raorchestes fakeus "
+     "(Anura: Rhacophoridae) from the hills of Kerala, India", {"IND"}),
+    ("First records of the frog Raorchestes fakeus (Anura) in Sri Lanka.", {"LKA"}),
+    # records held somewhere are no range
+    ("Records of Raorchestes fakeus Smith, 1990 are kept in the museum of Kerala, India.",
+     set()),
+])
+def test_new_records_titles(text: str, countries: set[str], gaz: Gazetteer) -> None:
+    assert _ranges(text, gaz)["Raorchestes fakeus"][0] == countries

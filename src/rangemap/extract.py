@@ -382,7 +382,7 @@ DISTRIBUTION_CUES: tuple[str, ...] = (
     # observation of the Brown Accentor from Bhagirathi Valley"
     r"\bpresence\s+of\s+(?:this|the|these|both)\s+(?:[\w-]+\s+){0,2}?(?:in|on|at)\b",
     r"\breport(?:s|ed|ing)?\s+(?:\w+\s+){0,3}?for\s+the\s+first\s+time\b",
-    r"\bfirst\s+records?\s+of\b[^.;]{0,120}?\b(?:for|from|in)\b",
+    r"\b(?:new|first)\s+(?:[\w-]+\s+){0,2}records?\b[^.;]{0,150}?\b(?:for|from|in)\b",
     r"\b(?:observations?|sightings?)\s+of\s+(?:[\w'’-]+\s+){1,5}?(?:from|in|at)\b",
     r"\bconfirmed\s+(?:to\s+(?:occur|be\s+present)\s+)?(?:in|from|at|on)\b",
     # papers and abstracts: where a new taxon is described from, where a study found it
@@ -3281,6 +3281,9 @@ def _extract_text(text: str, document: str, gaz: Gazetteer) -> list[TaxonRecord]
                 elif _ORG_AFTER_RE.match(s.text, me) \
                         or _ORG_BEFORE_RE.search(s.text, max(0, ms - 120), ms):
                     status, reason = "non-range", "name of an organisation"
+                elif _in_landform_clause(s.text, ms):
+                    status, reason = "non-range", ("description of a landform ('..., which "
+                                                   "extends across ...')")
                 elif _OUTSIDE_RE.search(s.text[max(0, ms - 40):ms]):
                     status, reason = "non-range", "reference point ('south of', 'outside')"
                 elif (why := _not_range_context(s.text, ms, me, spans)) is not None:
@@ -3402,6 +3405,33 @@ def _extract_text(text: str, document: str, gaz: Gazetteer) -> list[TaxonRecord]
 #: a new subspecies or combination).
 _NEW_SPECIES_AFTER_RE = re.compile(
     r"[ \t]*,?[ \t]+(?:gen\.\s?(?:nov|n)\.[ \t]*(?:et|&)[ \t]*)?(?:sp|spec)\.\s?(?:nov|n)\.")
+
+
+#: A relative clause describing a landform: its capitalised name holding a feature word,
+#: then ", which extends/runs/stretches ..." ("the Transverse Volcanic Axis, which extends
+#: across Mexico from Jalisco to central Veracruz", "the Sierra Madre Occidental, which
+#: runs from Sonora to Durango").
+_LANDFORM_CLAUSE_RE = re.compile(
+    r"((?:[A-Z][\w'’-]*[ \t]+(?:(?:de|del|of|the)[ \t]+)?){0,4}[A-Z][\w'’-]*)[ \t]*"
+    r"(?:\([^()]{0,40}\)[ \t]*)?,[ \t]*(?:which|that)[ \t]+(?:\w+ly[ \t]+)?(?:extends?|runs?|"
+    r"stretches|spans?|crosses|reaches|lies|forms?|covers?|traverses|divides?|separates?|"
+    r"rises?|flows?|drains?)\b[^;]*$")
+_LANDFORM_WORDS = frozenset("""
+axis belt range ranges mountains mountain mount mts cordillera sierra serranía plateau
+massif ridge chain rift river valley highlands escarpment arc ghats hills volcano
+""".split())
+
+
+def _in_landform_clause(sentence: str, pos: int) -> bool:
+    """Whether the place at ``sentence[pos:]`` is inside a relative clause describing a
+    landform (:data:`_LANDFORM_CLAUSE_RE`): where the mountains run, not where the taxon
+    lives. The clause ends at ";" or where the taxon is the subject again ("and it ...")."""
+    head = sentence[max(0, pos - 250):pos]
+    m = _LANDFORM_CLAUSE_RE.search(head)
+    return bool(m) and any(w.lower().rstrip(".") in _LANDFORM_WORDS
+                           for w in m.group(1).split()) and not re.search(
+        r"\b(?:and|but|while|where)\s+(?:it|they|the\s+species|this\s+species)\b",
+        head[m.start():])
 
 
 def _group_trinomial(t: _TaxonMention) -> bool:
