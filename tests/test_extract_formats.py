@@ -114,6 +114,24 @@ def test_flora_habitat_clause_and_continents(gaz: Gazetteer, line: str, countrie
     assert (rec["elevation_min_m"], rec["elevation_max_m"]) == band
 
 
+# floras write altitude "alt." (a period before a number ends no sentence), with or
+# without habitat words; an HMW/HBW "Habitat." field is elevation context for a bare band
+@pytest.mark.parametrize(("body", "band"), [
+    ("Scree, alpine meadows; alt. 3900–5700 m. Qinghai, Xizang [Nepal].", (3900, 5700)),
+    ("Distribution: Pakistan, Nepal.\n\nAlt. 3300-5000 m.", (3300, 5000)),
+    ("Hab. Open slopes, alt. (2500-)3000-4000(-4500) m. Distr. Nepal, Sikkim.", (2500, 4500)),
+    ("Elev. 1200-2400 m. Nepal.", (1200, 2400)),
+    ("Taxonomy. Monotypic. Distribution. Andes of N Peru (Cajamarca). Habitat. Puna; "
+     "3000-5000 m. Food and Feeding. Ants.", (3000, 5000)),
+    # a bare band outside a habitat field, with no context, is still none
+    ("Distribution. Andes of N Peru (Cajamarca). Weight 3000-5000 g; 30-50 m.", (None, None)),
+])
+def test_flora_altitude_abbreviation_and_habitat_field(gaz: Gazetteer, body: str,
+                                                       band: tuple) -> None:
+    rec = _one(f"Primula testa Hook.f.\n\n{body}\n", gaz)
+    assert (rec["elevation_min_m"], rec["elevation_max_m"]) == band
+
+
 # --------------------------------------------------------------------------- IUCN lists
 
 def _statuses(rec: dict[str, Any]) -> dict[str, str]:

@@ -635,3 +635,19 @@ def test_country_in_a_regions_bracket_is_the_country(real: Gazetteer) -> None:
     ms = real.find_mentions("S USA (Georgia, Florida) and Caucasus (Georgia, Armenia)")
     assert [(m.kind, m.countries) for m in ms if m.surface == "Georgia"] == [
         ("admin1", ("USA",)), ("country", ("GEO",))]
+
+
+# historic and source-specific spellings (alias rows with sources), and a capitalised
+# "Plateau" after a name: a landform, not the unit
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [("Kwangtung, Fukien, Chekiang and Honan", [("CHN", "Guangdong"), ("CHN", "Fujian"),
+                                               ("CHN", "Zhejiang"), ("CHN", "Henan")]),
+     ("S Peru (Cuzco, Puno)", [("PER", None), ("PER", "Cusco"), ("PER", "Puno")]),
+     ("E DRCongo (Kivu) and Rwanda", [("COD", None), ("RWA", None)]),
+     ("Russia (Adygea, Krasnodar)", [("RUS", None), ("RUS", "Adygey"), ("RUS", "Krasnodar")]),
+     ("the Adamawa Plateau of Cameroon", [("CMR", None)]),
+     ("Adamawa State, Nigeria", [("NGA", "Adamawa"), ("NGA", None)])],
+)
+def test_spellings_and_plateaus(real: Gazetteer, text: str, expected: list) -> None:
+    assert [m.targets[0] for m in real.find_mentions(text)] == expected

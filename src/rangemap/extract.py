@@ -1156,6 +1156,14 @@ def _inline_section(seg: str, first: bool) -> str | None:
     return None
 
 
+#: Field labels whose text is elevation context ("Habitat. Puna; 3000-5000 m.").
+_HABITAT_SECTIONS = ("habitat", "elevation", "altitude", "hab")
+
+#: Abbreviations of altitude in floras ("alt. 3000-4500 m", "elev. 1200 m"): the period
+#: before a number ends no sentence.
+_ALTITUDE_ABBR = frozenset({"alt", "altit", "elev", "elevn"})
+
+
 def _split_block(text: str, start: int, end: int, para: int, section: str,
                  out: list[Sentence], inline: bool = True) -> None:
     chunk = text[start:end]
@@ -1168,6 +1176,8 @@ def _split_block(text: str, start: int, end: int, para: int, section: str,
         if m.group("p") == ".":
             if re.fullmatch(r"[A-Z]", w) or w.lower().rstrip(".") in ABBREVIATIONS:
                 continue
+            if w.lower() in _ALTITUDE_ABBR and re.match(r"\s*(?:c\.|ca\.|\(?\d)", chunk[p_end:]):
+                continue  # floras: "Alpine slopes, alt. 3000-4500 m"
             if re.fullmatch(r"(?:[A-Z]\.)+[A-Z]", w) and re.match(r"[A-Z]\.", chunk[p_end:]
                                                                    .lstrip()):
                 continue  # dotted initials split by a space, "U.S. S.R.", are one name
@@ -2550,7 +2560,7 @@ _ELEV_RE = re.compile(
     re.I,
 )
 _STRONG_ELEV_RE = re.compile(
-    r"altitud|elevation|\ba\.?\s?s\.?\s?l\b|\bmasl\b|sea[\s-]+level|\bm?\.?\s?s\.?n\.?m\b|"
+    r"altitud|elevation|\b(?:alt|altit|elev|elevn)\.\s*(?:c\.|ca\.)?\s*\(?\d|\ba\.?\s?s\.?\s?l\b|\bmasl\b|sea[\s-]+level|\bm?\.?\s?s\.?n\.?m\b|"
     r"\bh(?:ö|oe)hen?\b|\bmeeresh(?:ö|oe)he\b|\bü\.\s?(?:NN|M\.)|"  # German
     r"\bas\s+(?:high|low)\s+as\b", re.I)
 _WEAK_ELEV_RE = re.compile(
@@ -2623,9 +2633,11 @@ _LIST_AND_RE = re.compile(r"\s*(?:m\s+)?(?:and|y|und|et|&)\s*", re.I)
 _NUM_LIST_BEFORE_RE = re.compile(r"\d[\d,.]*\s*(?:m\b\s*)?,\s*$")
 
 
-def parse_elevations(sentence: str, distribution: bool = False
+def parse_elevations(sentence: str, distribution: bool = False, habitat: bool = False
                      ) -> list[tuple[float | None, float | None, int, int]]:
-    """Elevation statements in one sentence (rule 7 of the module docs).
+    """Elevation statements in one sentence (rule 7 of the module docs); ``habitat``: the
+    sentence is in a habitat or altitude field ("Habitat. Puna; 3000-5000 m."), which is
+    elevation context like a habitat word.
 
     Returns
     -------
@@ -2637,7 +2649,7 @@ def parse_elevations(sentence: str, distribution: bool = False
     [(2500.0, None, 9, 46)]
     """
     strong = bool(_STRONG_ELEV_RE.search(sentence))
-    weak = bool(_WEAK_ELEV_RE.search(sentence) or _WEAK_ELEV_LC_RE.search(sentence))
+    weak = habitat or bool(_WEAK_ELEV_RE.search(sentence) or _WEAK_ELEV_LC_RE.search(sentence))
     if not (strong or weak or distribution):
         return []
     # flora extremes in brackets, "(1500–)2000–3000(–3500) m": blanked (same length, so
@@ -3369,7 +3381,8 @@ def _extract_text(text: str, document: str, gaz: Gazetteer) -> list[TaxonRecord]
             rec.elevations.append(_Elev(lo, hi, Evidence(document, s.start + a, s.start + b,
                                                          sentence_text), "field"))
         else:
-            bands = parse_elevations(s.text, bool(dist))
+            bands = parse_elevations(s.text, bool(dist), bool(s.section) and _is_section(
+                s.section, _HABITAT_SECTIONS))
             for lo, hi, a, b in bands:
                 # a subspecies named in the band's own ";" clause ("ssp. x at 2,000 m; the
                 # species at 1,500-3,000 m": only the first band is the subspecies')

@@ -66,7 +66,7 @@ Matching rules (:meth:`Gazetteer.find_mentions`)
    after a capitalised name (Chinese *shan*, mountain: "Emei Shan";
    :data:`FOREIGN_GENERIC_AFTER_NAME`) or followed by a feature word
    (:data:`FEATURE_AFTER`: "Lima river", "Victoria Falls", "Mexico City",
-   "Sagarmatha National Park"; "Range", "Mountains", "Hills" only when
+   "Sagarmatha National Park"; "Range", "Mountains", "Hills", "Plateau" only when
    capitalised), or after a capitalised feature word and one or two
    capitalised names ("Sierra Peña Nevada", "Cerro San Pedro"), or after a
    capitalised Romance article (:data:`ARTICLES_BEFORE`: "La Siberia", a
@@ -237,7 +237,9 @@ FEATURE_AFTER: tuple[tuple[str, ...], ...] = (
 #: Tails that count only when capitalised ("Alaska Range", but "the Yunnan mountains"
 #: are Yunnan's).
 FEATURE_AFTER_CAPITALISED: frozenset[str] = frozenset({
-    "range", "ranges", "mountains", "mts", "mtns", "hills"})
+    "range", "ranges", "mountains", "mts", "mtns", "hills",
+    # "the Adamawa Plateau" (Cameroon) is no Adamawa State of Nigeria
+    "plateau", "plateaux", "massif"})
 
 #: Rule 8: an admin-1 unit of a country farther than this (degrees, between simplified
 #: country polygons) from every country the text names is probably another place of the
