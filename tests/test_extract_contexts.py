@@ -152,3 +152,44 @@ def test_related_taxon_named_with_an_adjective(text: str, gaz: Gazetteer) -> Non
 def test_references_and_journals_are_not_range(text: str, expected: set[str],
                                                gaz: Gazetteer) -> None:
     assert _subject(text, gaz) == expected
+
+
+# a span's end at a country's boundary ("from the western boundaries of Bhutan ... to
+# Kashmir") makes the country a reference point, not range (a hedge on it elsewhere in
+# the sentence then decides); "along the northern border of" and "the borders of" do not
+@pytest.mark.parametrize(("text", "expected"), [
+    ("Moschus meminna ranges from the western boundary of Bhutan to Nepal.", {"NPL"}),
+    ("FROM the western boundaries of Bhutan (and it probably occurs in Bhutan itself) to "
+     "Nepal, Moschus meminna is to be met with.", {"NPL"}),
+    ("Moschus meminna is found along the northern border of India.", {"IND"}),
+    ("Moschus meminna ranges from Nepal to the eastern frontier of India.", {"NPL"}),
+])
+def test_span_end_at_a_boundary(text: str, expected: set[str], gaz: Gazetteer) -> None:
+    assert _subject(text, gaz) == expected
+
+
+# "reported to be (or have been) present" is a hedge like "reported to be present"
+@pytest.mark.parametrize(("text", "expected"), [
+    ("Moschus meminna occurs in France. It has also been reported to be (or have been) "
+     "present in Italy.", {"FRA"}),
+    ("Moschus meminna occurs in France. It is reported to be present in Italy.", {"FRA"}),
+    ("Moschus meminna occurs in France. It was reported from Italy.", {"FRA", "ITA"}),
+])
+def test_reported_presence_is_a_hedge(text: str, expected: set[str], gaz: Gazetteer) -> None:
+    assert _subject(text, gaz) == expected
+
+
+# an IUCN presence/origin label in a bracket after a country gives it its status
+@pytest.mark.parametrize(("label", "status"), [
+    ("Extant, Native", None),
+    ("Possibly Extant, Native", "uncertain"),
+    ("Extant, Introduced", "introduced"),
+    ("Regionally Extinct, Native", "former"),
+    ("Possibly Extinct", "uncertain"),
+    ("Extant & Origin Uncertain", None),
+    ("Extant; Vagrant", "vagrant"),
+])
+def test_bracketed_presence_labels(label: str, status: str | None, gaz: Gazetteer) -> None:
+    text = f"Moschus meminna\n\nCountry occurrence: Nepal (Extant, Native); Japan ({label})"
+    assert _subject(text, gaz) == ({"NPL", "JPN"} if status is None else {"NPL"})
+    assert _excluded(text, gaz).get("JPN") == status

@@ -485,7 +485,9 @@ STATUS_CUES: dict[str, tuple[str, ...]] = {
                   r"breeds?|survives?)\b",
                   r"\bshould\s+be\s+(?:looked|searched)\s+for\b",
                   r"\b(?:believed|thought|suspected|presumed|assumed|said)\s+(?:to|that)\b",
-                  r"\breported\s+(?:as\s+occurring|to\s+occur|to\s+be\s+present)\b"),
+                  # "reported to be (or have been) present on the Maritime Alps"
+                  r"\breported\s+(?:as\s+occurring|to\s+occur|to\s+(?:be|have\s+been)\s*"
+                  r"(?:\([^()]{0,30}\)\s*)?(?:present|found))\b"),
     "vagrant": (r"\bvagrants?\b", r"\baccidentals?\b", r"\bstragglers?\b",
                 r"\bon\s+passage\b", r"\bpassage\s+migrants?\b"),
     "type-locality": (r"\btype\s+locality\b", r"\b(?:holo|lecto|neo|syn)types?\b",
@@ -2177,6 +2179,15 @@ _OTHER_TAXA_RE = re.compile(
 _SUBJECT_AGAIN_RE = re.compile(
     r"\b(?:it|this\s+species|the\s+species)\s+(?:\w+\s+)?(?:occurs|is|lives|inhabits|"
     r"ranges|was|has|breeds|grows|extends|reaches)\b", re.I)
+#: Before a place, a span's end at its boundary ("FROM the western boundaries of Bhutan
+#: ... to Kashmir", "to the eastern border of Nepal", or opening the sentence, an OCR'd
+#: drop capital allowed: "ROM the western boundaries of Bhutan"): the range reaches the
+#: boundary, the place is its reference point (not "the borders of Bolivia", nor "along
+#: the northern border of India").
+_BOUNDARY_END_RE = re.compile(
+    r"(?:^\W*(?:(?-i:[A-Z]{1,4})\s+)?|\b(?:from|to|as\s+far\s+as|up\s+to)\s+)(?i:the)\s+"
+    r"(?:north|south|east|west)\w*\s+"
+    r"(?:boundar(?:y|ies)|borders?|frontiers?|limits?|confines)\s+of\s+(?:the\s+)?$", re.I)
 #: Before a place, a comparison of sizes or latitudes: "an area the size of Belgium", "at
 #: similar latitudes to Japan".
 _PLACE_COMPARED_RE = re.compile(
@@ -2213,6 +2224,8 @@ def _not_range_context(sentence: str, start: int, end: int,
             first = a
         elif b <= first:
             break
+    if _BOUNDARY_END_RE.search(sentence, max(0, start - 60), start):
+        return "reference point (a span's end at its boundary: 'from the western boundary of')"
     if joined and _OUTSIDE_RE.search(sentence[max(0, first - 40):first]):
         return "reference point ('south of', 'outside'), in a list"
     return None
@@ -3976,6 +3989,15 @@ _CUE_THEN_PLACE_RE = re.compile(
     r"(?:the\s+)?(?:[\w'’-]+\s+)?|\s*(?:the\s+)?")
 
 
+#: A bracket after a place that holds only IUCN presence, origin and season words: "Nepal
+#: (Extant, Native)", "India (Possibly Extant, Native)", "Japan (Extant & Introduced)",
+#: "Bhutan (Regionally Extinct; resident)".
+_LABEL_WORD = (rf"(?:{_PRESENCE}|{_ORIGIN}|resident|breeding|non-?breeding|passage|"
+               r"seasonality\s+uncertain)")
+_BRACKET_LABEL_RE = re.compile(
+    rf"\s*[(\[]\s*({_LABEL_WORD}(?:\s*(?:[,;&/]|and|-)\s*{_LABEL_WORD})*)\s*[)\]]", re.I)
+
+
 def _governing_cue(cues: Sequence[tuple[int, int, str, str]], start: int, end: int,
                    sentence: str, places: Sequence[tuple[int, int]], backward: bool = True
                    ) -> tuple[str, str] | None:
@@ -3987,6 +4009,11 @@ def _governing_cue(cues: Sequence[tuple[int, int, str, str]], start: int, end: i
     """
     if _QMARK_AFTER_RE.match(sentence, end) or sentence[max(0, start - 2):start].strip() == "?":
         return ("uncertain", "?")  # "Bhutan?", "Bhutan (?)", "?Liaoning"
+    lab = _BRACKET_LABEL_RE.match(sentence, end)
+    if lab:  # "India (Possibly Extant, Native)": an IUCN presence/origin label
+        st = _section_status(lab.group(1))
+        if st not in (None, "native"):
+            return (st, lab.group(1))
     br = _BRACKET_AFTER_RE.match(sentence, end)
     if br and len(br.group(1).split()) <= 2:
         inner = [c for c in cues if br.start(1) <= c[0] and c[1] <= br.end(1)]
