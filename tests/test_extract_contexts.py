@@ -193,3 +193,23 @@ def test_bracketed_presence_labels(label: str, status: str | None, gaz: Gazettee
     text = f"Moschus meminna\n\nCountry occurrence: Nepal (Extant, Native); Japan ({label})"
     assert _subject(text, gaz) == ({"NPL", "JPN"} if status is None else {"NPL"})
     assert _excluded(text, gaz).get("JPN") == status
+
+
+# a contrast that doubts the statement before it ("...; but ... I can say nothing as to
+# this habitat") makes its places uncertain; a doubt about another place named after the
+# contrast, or "no doubt", does not
+@pytest.mark.parametrize(("text", "expected", "uncertain"), [
+    ("Moschus meminna is confined to Switzerland. According to Nordmann, it is also found "
+     "in Georgia; but as neither Lederer nor Romanoff include it in their lists, I can say "
+     "nothing as to this habitat.", {"CHE"}, {"GEO"}),
+    ("Moschus meminna occurs in Switzerland and Austria, but its status in Italy is "
+     "doubtful.", {"CHE", "AUT"}, {"ITA"}),
+    ("Moschus meminna occurs in Switzerland, but there is no doubt that it is rare.",
+     {"CHE"}, set()),
+    ("Moschus meminna occurs in Switzerland and was reported from Italy, although we have "
+     "not seen specimens.", {"CHE"}, {"ITA"}),
+])
+def test_doubting_contrast(text: str, expected: set[str], uncertain: set[str],
+                           gaz: Gazetteer) -> None:
+    assert _subject(text, gaz) == expected
+    assert {k for k, v in _excluded(text, gaz).items() if v == "uncertain"} == uncertain

@@ -4049,7 +4049,40 @@ def _governing_cue(cues: Sequence[tuple[int, int, str, str]], start: int, end: i
         if later and _CUE_THEN_PLACE_RE.fullmatch(sentence, b, later[0][0]):
             continue  # "native to Nepal and cultivated in Japan": the cue is Japan's
         return (st, cue)
-    return None
+    return _doubted_after(sentence, end, places)
+
+
+#: A contrast after a statement that doubts it, with no place between the contrast and
+#: the doubt: "According to Nordmann, it is also found in the Caucasus; but as neither
+#: Lederer nor ... include it in their lists, I can say nothing as to this habitat".
+_DOUBT_AFTER_RE = re.compile(
+    r"[^;.!?]*?(?:;\s*)?\b(?P<but>but|however|although|though)\b(?P<gap>[^;.!?]*?)"
+    r"(?P<cue>\b(?:can|could)\s+say\s+nothing|\bcannot\s+(?:confirm|vouch|say)|"
+    r"\b(?:I|we)\s+(?:have\s+)?(?:not|never)\s+(?:seen|found|examined)|"
+    r"(?<!\bno\s)(?<!\bwithout\s)\bdoubt(?:s|ed|ful)?\b|\bno\s+(?:further\s+)?(?:evidence|confirmation)\b|"
+    r"\b(?:do|does|did)\s+not\s+(?:include|list|mention)\s+(?:it|them)\b)", re.I)
+
+
+def _doubted_after(sentence: str, end: int, places: Sequence[tuple[int, int]]
+                   ) -> tuple[str, str] | None:
+    """("uncertain", cue) when the statement that names the place ending at ``end`` is
+    doubted by a contrast after it in the same sentence (:data:`_DOUBT_AFTER_RE`), with
+    no other place between the contrast and the doubt ("..., but its status in Bhutan is
+    doubtful" doubts Bhutan, not the places before)."""
+    m = _DOUBT_AFTER_RE.match(sentence, end)
+    if m is None:
+        return None
+    if any(m.start("but") <= a < m.start("cue") for a, _b in places):
+        return None
+    # the doubt is about the last statement: places after this one before the contrast
+    # must be listed with it ("Nepal and Bhutan, but ..."), not a statement of their own
+    last = end
+    for a, b in sorted(places):
+        if last <= a < m.start("but"):
+            if not _PLACE_LIST_GAP_RE.fullmatch(sentence, last, a):
+                return None
+            last = b
+    return ("uncertain", " ".join(m.group("cue").split()))
 
 
 #: A place named as a reference point, outside the range: "south of Canada", "outside
