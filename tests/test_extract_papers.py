@@ -231,3 +231,34 @@ def test_landform_description_is_not_range(text: str, admin1: set[str],
 ])
 def test_new_records_titles(text: str, countries: set[str], gaz: Gazetteer) -> None:
     assert _ranges(text, gaz)["Raorchestes fakeus"][0] == countries
+
+
+# "<Place> Department" without "of" is the administrative unit of Latin American texts,
+# not an office
+@pytest.mark.parametrize(("text", "admin1"), [
+    ("Dryophylax fakeus Smith, 1990 (Serpentes): first record from Cochabamba Department "
+     "and a range extension in Bolivia.", {"Cochabamba"}),
+    ("Dryophylax fakeus Smith, 1990 occurs in Bolivia; the Cochabamba Department of "
+     "Health funded the work.", set()),
+    ("Dryophylax fakeus Smith, 1990 occurs in Bolivia, as the Cochabamba Forest Department "
+     "reports.", set()),
+])
+def test_place_department_is_a_unit(text: str, admin1: set[str], gaz: Gazetteer) -> None:
+    assert _ranges(text, gaz)["Dryophylax fakeus"][1] == admin1
+
+
+# where a paper's field work was done and where its named site lies are range statements
+@pytest.mark.parametrize(("text", "admin1"), [
+    ("Nectarinia fakeus Smith, 1990 was found in Mwanihana Forest. Mwanihana Forest is on "
+     "the eastern escarpment of the Uzungwa Mountains, in Morogoro Region, Tanzania.",
+     {"Morogoro Region"}),
+    ("Nectarinia fakeus Smith, 1990 was studied. Fieldwork was conducted in Morogoro "
+     "Region, Tanzania.", {"Morogoro Region"}),
+    ("Nectarinia fakeus Smith, 1990 was studied. The study area is located in Morogoro "
+     "Region, Tanzania.", {"Morogoro Region"}),
+    # a lower-case subject is no named site
+    ("Nectarinia fakeus Smith, 1990 was studied. The sample is in Morogoro Region, "
+     "Tanzania.", set()),
+])
+def test_field_work_and_site_location(text: str, admin1: set[str], gaz: Gazetteer) -> None:
+    assert _ranges(text, gaz)["Nectarinia fakeus"][1] == admin1

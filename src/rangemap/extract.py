@@ -384,6 +384,15 @@ DISTRIBUTION_CUES: tuple[str, ...] = (
     r"\breport(?:s|ed|ing)?\s+(?:\w+\s+){0,3}?for\s+the\s+first\s+time\b",
     r"\b(?:new|first)\s+(?:[\w-]+\s+){0,2}records?\b[^.;]{0,150}?\b(?:for|from|in)\b",
     r"\b(?:observations?|sightings?)\s+of\s+(?:[\w'’-]+\s+){1,5}?(?:from|in|at)\b",
+    # where the field work of a paper was done, and where its site lies: "Fieldwork was
+    # conducted in ...", "The study area is located in ...", "Mwanihana Forest is on the
+    # eastern escarpment of the Uzungwa Mountains, in Kilombero District, Morogoro Region"
+    r"\b(?:field\s?work|field\s+trips?|expeditions?|collecting\s+trips?)\b[^.;]{0,80}?"
+    r"\b(?:in|at|to|on)\b",
+    r"\bstudy\s+(?:area|site|region|sites|areas)\b[^.;]{0,60}?\b(?:in|at|on|within)\b",
+    r"^\W*(?:The\s+)?(?-i:(?:[A-Z][\w'’-]+\s+){1,4}(?:Forest|Park|Reserve|Sanctuary|"
+    r"Mountains?|Massif|Range|Valley|Plateau|Hills|Island|Lake|Volcano))\s+(?:is|lies|are|lie)\s+"
+    r"(?:\w+ly\s+)?(?:located\s+|situated\s+)?(?:in|on|at|within)\b",
     r"\bconfirmed\s+(?:to\s+(?:occur|be\s+present)\s+)?(?:in|from|at|on)\b",
     # papers and abstracts: where a new taxon is described from, where a study found it
     # (the name of the new taxon may carry its "sp. nov." on the way: "a new species of
@@ -2130,6 +2139,19 @@ _ORG_AFTER_RE = re.compile(
     r"Herpetologist|Botanist|Bulletin|Gazette)\b")
 
 
+def _org_after(sentence: str, end: int) -> bool:
+    """Whether the place ending at ``sentence[end]`` begins an organisation's name
+    (:data:`_ORG_AFTER_RE`). A bare "Department" after it, not followed by "of", is the
+    administrative unit of Latin American and French texts ("first record from Cochabamba
+    Department"), not an office ("Sikkim Forest Department", "Utah Department of
+    Wildlife")."""
+    m = _ORG_AFTER_RE.match(sentence, end)
+    if m is None:
+        return False
+    return not (re.fullmatch(r"\s+Department", m.group())
+                and not re.match(r"\s+(?:of|for)\b", sentence[m.end():]))
+
+
 #: Before a place name, the head of an organisation's name that ends in it ("University
 #: of Alaska", "Universidad Autónoma del Estado de Hidalgo", "Zoological Survey of
 #: India"): the place names the organisation, it is not range.
@@ -3303,7 +3325,7 @@ def _extract_text(text: str, document: str, gaz: Gazetteer) -> list[TaxonRecord]
                     status, reason = "non-range", "author of a cited work"
                 elif _in_work_title(s.text, ms, me):
                     status, reason = "non-range", "title of a cited work"
-                elif _ORG_AFTER_RE.match(s.text, me) \
+                elif _org_after(s.text, me) \
                         or _ORG_BEFORE_RE.search(s.text, max(0, ms - 120), ms):
                     status, reason = "non-range", "name of an organisation"
                 elif _in_landform_clause(s.text, ms):
