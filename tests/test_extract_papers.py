@@ -256,6 +256,9 @@ def test_place_department_is_a_unit(text: str, admin1: set[str], gaz: Gazetteer)
      "Region, Tanzania.", {"Morogoro Region"}),
     ("Nectarinia fakeus Smith, 1990 was studied. The study area is located in Morogoro "
      "Region, Tanzania.", {"Morogoro Region"}),
+    # a site not named before is a landform described, not the taxon's site
+    ("Nectarinia fakeus Smith, 1990 was studied. Uzungwa Forest is located in Morogoro "
+     "Region, Tanzania.", set()),
     # a lower-case subject is no named site
     ("Nectarinia fakeus Smith, 1990 was studied. The sample is in Morogoro Region, "
      "Tanzania.", set()),

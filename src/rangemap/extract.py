@@ -390,9 +390,6 @@ DISTRIBUTION_CUES: tuple[str, ...] = (
     r"\b(?:field\s?work|field\s+trips?|expeditions?|collecting\s+trips?)\b[^.;]{0,80}?"
     r"\b(?:in|at|to|on)\b",
     r"\bstudy\s+(?:area|site|region|sites|areas)\b[^.;]{0,60}?\b(?:in|at|on|within)\b",
-    r"^\W*(?:The\s+)?(?-i:(?:[A-Z][\w'’-]+\s+){1,4}(?:Forest|Park|Reserve|Sanctuary|"
-    r"Mountains?|Massif|Range|Valley|Plateau|Hills|Island|Lake|Volcano))\s+(?:is|lies|are|lie)\s+"
-    r"(?:\w+ly\s+)?(?:located\s+|situated\s+)?(?:in|on|at|within)\b",
     r"\bconfirmed\s+(?:to\s+(?:occur|be\s+present)\s+)?(?:in|from|at|on)\b",
     # papers and abstracts: where a new taxon is described from, where a study found it
     # (the name of the new taxon may carry its "sp. nov." on the way: "a new species of
@@ -3280,6 +3277,8 @@ def _extract_text(text: str, document: str, gaz: Gazetteer) -> list[TaxonRecord]
         if dist is None and s.section and (_is_section(s.section, RANGE_SECTIONS)
                                            or sec_status == "native"):
             dist = f"section '{s.section}'"
+        if dist is None and _site_located(text, s):
+            dist = "location of a site named before"
         if dist is None and _SUBSPECIES_LINE_RE.search(s.text) and any(
                 t.subspecies for t in own):
             dist = "subspecies line"
@@ -3480,6 +3479,24 @@ def _in_landform_clause(sentence: str, pos: int) -> bool:
                            for w in m.group(1).split()) and not re.search(
         r"\b(?:and|but|while|where)\s+(?:it|they|the\s+species|this\s+species)\b",
         head[m.start():])
+
+
+#: A sentence giving where a named site lies: "Mwanihana Forest is on the eastern
+#: escarpment of the Uzungwa Mountains, in Kilombero District, Morogoro Region, Tanzania".
+_SITE_LOCATED_RE = re.compile(
+    r"\W*(?:The\s+)?((?:[A-Z][\w'’-]+\s+){1,4}(?:Forest|Park|Reserve|Sanctuary|Mountains?|"
+    r"Massif|Range|Valley|Plateau|Hills|Island|Lake|Volcano))\s+(?:is|lies|are|lie)\s+"
+    r"(?:\w+ly\s+)?(?:located\s+|situated\s+)?(?:in|on|at|within)\b")
+
+
+def _site_located(text: str, s: Sentence) -> bool:
+    """Whether sentence ``s`` gives where a site lies that the text named before it (the
+    site where its taxa were found: a paper's "Mwanihana Forest ... the discovery there
+    of ..." then "Mwanihana Forest is on ... Morogoro Region, Tanzania"); a landform named
+    for the first time ("The Alaska Range lies in the United States") is no range
+    statement."""
+    m = _SITE_LOCATED_RE.match(s.text)
+    return bool(m) and " ".join(m.group(1).split()) in " ".join(text[:s.start].split())
 
 
 def _group_trinomial(t: _TaxonMention) -> bool:
