@@ -132,6 +132,22 @@ def test_flora_altitude_abbreviation_and_habitat_field(gaz: Gazetteer, body: str
     assert (rec["elevation_min_m"], rec["elevation_max_m"]) == band
 
 
+# Flora of North America: the places of a habitat line are ";" clauses after the band
+@pytest.mark.parametrize(("line", "admin1"), [
+    ("Rocky slopes, open forest; 1500-3400 m; Alta., B.C.; Ariz., Calif., Mont., Nev., Wyo.",
+     {"Alberta", "British Columbia", "Arizona", "California", "Montana", "Nevada", "Wyoming"}),
+    ("Moist gravelly slopes, tundra; 2500-4000 m; Alaska, Yukon, N.W.T.; Colo., N.Mex.; "
+     "Eurasia.", {"Alaska", "Yukon", "Northwest Territories", "Colorado", "New Mexico"}),
+    # no band before them: a clause of two places is no flora habitat line
+    ("It is protected in parks; Alaska, Yukon.", set()),
+    # one place after the band is no list either
+    ("Rocky slopes; 1500-3400 m; near Calgary, Alta.", set()),
+])
+def test_fna_habitat_line_places(gaz: Gazetteer, line: str, admin1: set) -> None:
+    rec = _one(f"Pinus testa Engelm.\n\nFlowering spring. {line}\n", gaz)
+    assert {a["boundary_name"] for a in rec["admin1"]} == admin1
+
+
 # --------------------------------------------------------------------------- IUCN lists
 
 def _statuses(rec: dict[str, Any]) -> dict[str, str]:

@@ -651,3 +651,22 @@ def test_country_in_a_regions_bracket_is_the_country(real: Gazetteer) -> None:
 )
 def test_spellings_and_plateaus(real: Gazetteer, text: str, expected: list) -> None:
     assert [m.targets[0] for m in real.find_mentions(text)] == expected
+
+
+# rule 15: FNA abbreviations that are also words or initials name their unit only in a
+# list, next to a US or Canadian unit (or to another such item that is)
+@pytest.mark.parametrize(
+    ("text", "names"),
+    [("Alta., B.C.; Ariz., Calif., Mont., Nev.", ["Alberta", "British Columbia", "Arizona",
+                                                  "California", "Montana", "Nevada"]),
+     ("Fla., Ga., S.C., N.C., Va.", ["Florida", "Georgia", "South Carolina",
+                                     "North Carolina", "Virginia"]),
+     ("Labrador, Man., Newfoundland, Que.", ["Newfoundland and Labrador", "Manitoba",
+                                             "Newfoundland and Labrador", "Québec"]),
+     ("Mont. Blanc and Mont Nimba", []),
+     ("described by B.C. Stone (1970)", []),
+     ("Ind., Pak., Nepal", ["Nepal"]),
+     ("Mo., Ill., Ind.", [])],   # no US unit of its own in the list
+)
+def test_list_only_abbreviations(real: Gazetteer, text: str, names: list) -> None:
+    assert [m.name for m in real.find_mentions(text)] == names

@@ -2924,6 +2924,31 @@ def _place_list(sentence: str, spans: Sequence[tuple[int, int]]) -> bool:
     return not words
 
 
+_ABBR_ITEM_RE = re.compile(r"(?<![\w.])(?:[A-Z][a-z]{0,4}\.|(?:[A-Z]\.){2,3})(?=\s*(?:[,;]|$))")
+_BAND_CLAUSE_RE = re.compile(rf"{_NUM}\s*{_DASH}\s*{_NUM}\s*(?:{_M}|{_FT})")
+
+
+def _habitat_line_places(sentence: str, spans: Sequence[tuple[int, int]]) -> bool:
+    """Whether a sentence is a flora's habitat line with its places in ";" clauses after
+    the band (Flora of North America: "Rocky slopes, open forest; 1500-3400 m; Alta.,
+    B.C.; Ariz., Calif., Colo."): a clause that is a bare list of two or more places,
+    after a clause holding an elevation band."""
+    cuts = [-1] + [k for k, c in enumerate(sentence) if c == ";"] + [len(sentence)]
+    band_seen = False
+    for a, b in zip(cuts, cuts[1:], strict=False):
+        a += 1
+        inner = [(x - a, y - a) for x, y in spans if a <= x and y <= b]
+        clause = sentence[a:b]
+        if sum(clause[y:y + 1] == "." for _x, y in inner) >= 2:
+            # a list of abbreviations ("Ariz., Calif., Mont., Nev."): the ones that are
+            # no name of their own ("Mont.", "B.C.") are items of the list too
+            clause = _ABBR_ITEM_RE.sub(lambda m: " " * len(m.group()), clause)
+        if band_seen and len(inner) >= 2 and _place_list(clause, inner):
+            return True
+        band_seen = band_seen or bool(_BAND_CLAUSE_RE.search(sentence, a, b))
+    return False
+
+
 #: "range" as a noun of the relief, not the taxon's range: "mountain range(s)", "a range
 #: of hills", a capitalised name ("the Alaska Range", "Bismarck-Schrader Range").
 _MOUNTAIN_BEFORE_RE = re.compile(r"\bmountains?\s+$", re.I)
@@ -3286,6 +3311,8 @@ def _extract_text(text: str, document: str, gaz: Gazetteer) -> list[TaxonRecord]
         spans = [(m.start - s.start, m.end - s.start) for m in places]
         if dist is None and not s.heading and _place_list(s.text, spans):
             dist = "list of places"
+        if dist is None and not s.heading and _habitat_line_places(s.text, spans):
+            dist = "list of places after a band"
         # a photo caption ending in its country ("Valais, Switzerland, June 2017") is a
         # record of the page's taxon, not a heading
         caption = s.heading and not excluded_section and _is_caption(s.text, places, s.start)

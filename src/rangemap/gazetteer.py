@@ -124,6 +124,10 @@ Matching rules (:meth:`Gazetteer.find_mentions`)
     admin-1 unit of that name ("Mexico (Jalisco, México)"); an admin-1 name with one
     meaning, in another country, inside a country's bracket ("Ethiopia (Tigray S to
     Bale)") is marked ``match="elsewhere"`` (after rule 8: a far one stays ``far``).
+15. Flora of North America abbreviations that are also words or initials ("Mont.",
+    "Ga.", "La.", "B.C.": :data:`LIST_ONLY_ABBREVIATIONS`) name their state or province
+    only with their period, as items of a list next to a US or Canadian unit ("Idaho,
+    Mont., Nev."; "Alta., B.C.; Ariz.") or to another such item that is.
 """
 
 from __future__ import annotations
@@ -155,6 +159,7 @@ __all__ = [
     "GENERIC_ADMIN1_WORDS",
     "MAX_AMBIGUOUS_COUNTRIES",
     "COMMON_WORD_ADMIN1",
+    "LIST_ONLY_ABBREVIATIONS",
 ]
 
 #: Country names that are also ordinary English words: matched only when capitalised.
@@ -765,6 +770,7 @@ class Gazetteer:
         raw = self._scan(text)
         raw += self._fuzzy_scan(text, raw)
         raw += self._adjective_scan(text, raw)
+        raw += _abbreviation_list_scan(text, raw)
         if not raw:
             return []
         raw.sort(key=lambda r: r[0])
@@ -1094,6 +1100,72 @@ _ADJ_RE = re.compile(rf"\b(?:{_ADJ_ALT})\b")
 _ADJ_LIST_BEFORE_RE = re.compile(
     rf"\b(?:{_ADJ_ALT})(?:\s*,\s*(?:(?:and|&)\s+)?(?:{_ADJ_ALT})|\s+(?:and|&)\s+(?:{_ADJ_ALT}))*"
     r"\s+(?:the\s+)?$")
+
+#: Flora of North America's state and province abbreviations that are also words, initials
+#: or other names ("Mont.", "Ga.", "La.", "Ind.", "B.C.", "N.C."): rule 15, only as items of
+#: a list of abbreviations. Abbreviation (dots and spaces removed) -> (ISO3, admin-1 name).
+LIST_ONLY_ABBREVIATIONS: dict[str, tuple[str, str]] = {
+    "BC": ("CAN", "British Columbia"), "Que": ("CAN", "Québec"), "Man": ("CAN", "Manitoba"),
+    "NB": ("CAN", "New Brunswick"), "NS": ("CAN", "Nova Scotia"),
+    "Mont": ("USA", "Montana"), "Ga": ("USA", "Georgia"), "La": ("USA", "Louisiana"),
+    "Ind": ("USA", "Indiana"), "Ill": ("USA", "Illinois"), "Mass": ("USA", "Massachusetts"),
+    "Miss": ("USA", "Mississippi"), "Mo": ("USA", "Missouri"), "Md": ("USA", "Maryland"),
+    "Ky": ("USA", "Kentucky"), "Va": ("USA", "Virginia"), "Vt": ("USA", "Vermont"),
+    "Pa": ("USA", "Pennsylvania"), "Del": ("USA", "Delaware"), "Wis": ("USA", "Wisconsin"),
+    "Ala": ("USA", "Alabama"), "Ark": ("USA", "Arkansas"), "NY": ("USA", "New York"),
+    "NJ": ("USA", "New Jersey"), "NH": ("USA", "New Hampshire"), "RI": ("USA", "Rhode Island"),
+    "SC": ("USA", "South Carolina"), "NC": ("USA", "North Carolina"),
+}
+_LIST_ABBR_RE = re.compile(
+    r"(?<![\w.])(B\.\s?C|N\.\s?[BSYJHC]|R\.\s?I|S\.\s?C|Que|Man|Mont|Ga|La|Ind|Ill|"
+    r"Mass|Miss|Mo|Md|Ky|Va|Vt|Pa|Del|Wis|Ala|Ark)\.(?=[ \t]*(?:[,;.)\]]|$))", re.M)
+_LIST_SEP_BEFORE_RE = re.compile(r"[ \t]*[,;][ \t]*(?:and[ \t]+)?$")
+_LIST_SEP_AFTER_RE = re.compile(r"\.?[ \t]*[,;][ \t]*(?:and[ \t]+)?")
+
+
+def _abbreviation_list_scan(text: str, raw: Sequence[tuple[int, int, list[_Entry], str]]
+                            ) -> list[tuple[int, int, list[_Entry], str]]:
+    """Rule 15: Flora of North America's abbreviations that are also words or initials
+    ("Mont.", "Ga.", "B.C.": :data:`LIST_ONLY_ABBREVIATIONS`) name their state or
+    province only as items of a list, next (across ", " or "; ") to a US or Canadian
+    unit ("Idaho, Mont., Nev."; "Alta., B.C.; Ariz.") or to another such item that is
+    ("Fla., Ga., S.C."), with the abbreviation's period written."""
+    hits = [m for m in _LIST_ABBR_RE.finditer(text)]
+    if not hits:
+        return []
+    taken = [(r[0], r[1]) for r in raw]
+    hits = [m for m in hits if not any(a < m.end(1) and m.start() < b for a, b in taken)]
+    anchors = {}  # start and end positions of US and Canadian units
+    for start, end, entries, _how in raw:
+        if entries and all(e.kind == "admin1" and e.countries <= {"USA", "CAN"}
+                           for e in entries):
+            anchors[start] = anchors[end] = True
+    accepted: dict[int, re.Match[str]] = {}
+    changed = True
+    while changed:
+        changed = False
+        for m in hits:
+            if m.start() in accepted:
+                continue
+            before = _LIST_SEP_BEFORE_RE.search(text, max(0, m.start() - 12), m.start())
+            after = _LIST_SEP_AFTER_RE.match(text, m.end(1))
+            ends = set()
+            if before:
+                left = text[:before.start()]
+                ends.add(len(left.rstrip(".")))
+            starts = {after.end()} if after else set()
+            near = any(p in anchors for p in ends | starts) or any(
+                a.end(1) in ends or a.start() in starts for a in accepted.values())
+            if near:
+                accepted[m.start()] = m
+                changed = True
+    out = []
+    for m in accepted.values():
+        iso3, name = LIST_ONLY_ABBREVIATIONS[re.sub(r"[.\s]", "", m.group(1))]
+        out.append((m.start(), m.end(1), [_Entry("admin1", name, ((iso3, name),), True,
+                                                  explicit=True)], "exact"))
+    return out
+
 
 #: What may stand between the names of a list: "Sichuan, Gansu, and " / " & " / " or ",
 #: with a compass word after ("Jujuy and NW ").
