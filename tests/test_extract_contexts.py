@@ -213,3 +213,45 @@ def test_doubting_contrast(text: str, expected: set[str], uncertain: set[str],
                            gaz: Gazetteer) -> None:
     assert _subject(text, gaz) == expected
     assert {k for k, v in _excluded(text, gaz).items() if v == "uncertain"} == uncertain
+
+
+# encyclopedia sections about people, cultivation, fossils and other taxa are not range;
+# a section on an invasive species gives its places "introduced"
+@pytest.mark.parametrize(("heading", "expected"), [
+    ("Cultivation", {"NPL"}),
+    ("Etymology", {"NPL"}),
+    ("Relationship with humans", {"NPL"}),
+    ("In popular culture", {"NPL"}),
+    ("Similar species", {"NPL"}),
+    ("Fossil record", {"NPL"}),
+    ("As an invasive species", {"NPL"}),
+    ("Distribution and habitat", {"NPL", "JPN"}),
+])
+def test_sections_that_are_not_range(heading: str, expected: set[str],
+                                      gaz: Gazetteer) -> None:
+    text = (f"Moschus meminna\n\nDistribution\nIt is found in Nepal.\n\n{heading}\n"
+            "It is found in Japan.")
+    assert _subject(text, gaz) == expected
+
+
+# IUCN country lines "Nepal (native)" under "Countries of occurrence" are values, not
+# headings; their bracket gives each its status
+def test_country_lines_with_status_brackets(gaz: Gazetteer) -> None:
+    text = ("Moschus meminna\n\nCountries of occurrence\nNepal (native)\nJapan (introduced)\n"
+            "India (possibly extant)\nBhutan (extinct)\nChina (vagrant)")
+    assert _subject(text, gaz) == {"NPL"}
+    assert _excluded(text, gaz) == {"JPN": "introduced", "IND": "uncertain",
+                                    "BTN": "former", "CHN": "vagrant"}
+
+
+# an unnamed other species after a relation ("confused with a species found in India")
+@pytest.mark.parametrize(("text", "expected"), [
+    ("Moschus meminna is found in Nepal. It was long confused with a species found in "
+     "India.", {"NPL"}),
+    ("Moschus meminna is found in Nepal. It differs from another small species known from "
+     "India.", {"NPL"}),
+    ("Moschus meminna is found in Nepal. It is a montane species found in India.",
+     {"NPL", "IND"}),
+])
+def test_unnamed_other_species(text: str, expected: set[str], gaz: Gazetteer) -> None:
+    assert _subject(text, gaz) == expected

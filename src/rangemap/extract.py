@@ -508,7 +508,7 @@ RANGE_STATUSES: tuple[str, ...] = ("native", "reintroduced")
 #: prefixes of the lower-cased label, first hit wins.
 STATUS_SECTIONS: tuple[tuple[str, str], ...] = (
     ("possibly extant", "uncertain"), ("reintroduced", "reintroduced"),
-    ("introduced", "introduced"),
+    ("introduced", "introduced"), ("invasive", "introduced"), ("naturali", "introduced"),
     ("possibly extinct", "uncertain"), ("extinct", "former"), ("extirpated", "former"),
     ("origin uncertain", "native"), ("presence uncertain", "uncertain"),
     # IUCN seasonality: "Extant (seasonality uncertain)" is present; passage (IUCN
@@ -524,6 +524,11 @@ EXCLUDED_SECTIONS: tuple[str, ...] = (
     "threat", "conservation", "trade", "effort", "see also", "reference", "external link",
     "further reading", "notes", "bibliography", "captivity", "farming", "uses",
     "in culture", "protection", "status", "management", "hunting",
+    # encyclopedia sections about people, cultivation and other taxa, not the range
+    "cultivation", "etymology", "naming", "culture", "cultural", "relationship with human",
+    "human use", "economic", "culinary", "cuisine", "medicinal", "in popular",
+    "similar species", "related species", "confusion species", "fossil", "paleontolog",
+    "palaeontolog",
 )
 
 #: Section-heading words that keep a section in range even if it also matches
@@ -940,6 +945,7 @@ _PRESENCE = (r"(?:possibly\s+extant|extant|possibly\s+extinct|regionally\s+extin
 _ORIGIN = (r"(?:native|introduced|reintroduced|vagrant|origin\s+uncertain|"
            r"assisted\s+colonisation)")
 _SEASON = r"(?:\s*\((?:resident|breeding|non-?breeding|passage|seasonal[^()\n]{0,40})\))?"
+_PRESENCE_WORDS = rf"(?:{_PRESENCE}|{_ORIGIN}|resident|breeding|non-?breeding|passage)"
 _PRESENCE_LABEL_RE = re.compile(
     rf"^(?P<label>(?:{_ORIGIN}\s*[,;]?\s*)?{_PRESENCE}(?:\s*(?:&|and|,)\s*{_ORIGIN})?"
     rf"{_SEASON}|{_ORIGIN}(?=\s*:))\s*(?::\s*(?P<value>\S.*?))?\s*:?\s*$", re.I)
@@ -951,6 +957,13 @@ _LIST_END_WORDS: tuple[str, ...] = (
     "population", "additional data", "range map", "fao", "large marine", "systems",
     "ecology", "habitat", "threat", "conservation", "use and trade", "bibliography",
 )
+
+
+#: A line that is a place and its bracketed IUCN presence/origin label ("Nepal (native)",
+#: "India (Possibly Extant)" under "Countries of occurrence"): a value, never a heading.
+_STATUS_VALUE_LINE_RE = re.compile(
+    rf"[A-Z][\w'’.,-]*(?:[ \t]+[\w'’.,-]+){{0,4}}[ \t]*[(\[][ \t]*{_PRESENCE_WORDS}"
+    rf"(?:[ \t]*(?:[,;&/]|and)[ \t]*{_PRESENCE_WORDS})*[ \t]*[)\]]", re.I)
 
 
 def _value_line(line: str) -> bool:
@@ -1108,6 +1121,7 @@ def split_sentences(text: str) -> list[Sentence]:
         # the line after a bare label is its value ("Countries occurrence:" then
         # "France; Italy"), unless it is itself a label
         heading = (not continuing and nwords <= 6 and not labelled
+                   and not _STATUS_VALUE_LINE_RE.fullmatch(stripped)
                    and not (after_label and not stripped.endswith(":"))
                    and not _ABBR_TRINOMIAL_LINE_RE.search(stripped)
                    and (not _ends_terminal(stripped) or stripped.endswith(":")
@@ -2192,7 +2206,10 @@ _PEOPLE_FROM_RE = re.compile(
 #: genus" (not "other populations": the same species).
 _OTHER_TAXA_RE = re.compile(
     r"\b(?:other|another|remaining|related)\s+(?:[\w-]+\s+){0,2}?(?:species|members|"
-    r"congeners|taxa|genera)\b|\bcongeners\b|\bthe\s+rest\s+of\s+the\s+genus\b", re.I)
+    r"congeners|taxa|genera)\b|\bcongeners\b|\bthe\s+rest\s+of\s+the\s+genus\b|"
+    # an unnamed other species after a relation: "confused with a species found in India"
+    r"\b(?:with|from|to|than)\s+(?:a|an|another)\s+(?:[\w-]+\s+){0,2}?(?:species|taxon|"
+    r"form)\b", re.I)
 #: The subject again after other species ("Unlike other species of the genus, it also
 #: occurs in India").
 _SUBJECT_AGAIN_RE = re.compile(
