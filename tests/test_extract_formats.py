@@ -148,6 +148,32 @@ def test_fna_habitat_line_places(gaz: Gazetteer, line: str, admin1: set) -> None
     assert {a["boundary_name"] for a in rec["admin1"]} == admin1
 
 
+# a flattened flora line of several accounts: a binomial with a botanical authority
+# ("(K.Schum.) Bremek.", "(Hiern) Bridson & Verdc.") is a taxon where it stands, and the
+# places after it are its own
+def test_botanical_authority_names_in_a_flattened_line(gaz: Gazetteer) -> None:
+    text = ("Leptactina alpestris (Benth. & Hook.f.) R.D.Good Suffrutex; leaves opposite; "
+            "in miombo woodland. Zimbabwe to Angola. Manostachya montana (K.Schum.) Bremek. "
+            "Woody-based herb; in grassland. Zambia and Malawi to Tanzania. Multidentia "
+            "sylvatica (Hiern) Bridson & Verdc. Shrub 3-6 m tall; in woodland. Kenya and "
+            "Uganda.")
+    got = {r["scientific_name"]: sorted(c["iso3"] for c in r["countries"])
+           for r in _records(text, gaz)}
+    assert got == {"Leptactina alpestris": ["AGO", "ZWE"],
+                   "Manostachya montana": ["MWI", "TZA", "ZMB"],
+                   "Multidentia sylvatica": ["KEN", "UGA"]}
+
+
+@pytest.mark.parametrize("text", [
+    "Found in Nepal (Mustang) India. Rare.",          # a place in brackets is no author
+    "Rhododendron testa grows in Nepal (Sikkim) Bhutan.",
+])
+def test_no_botanical_authority_without_an_abbreviated_author(gaz: Gazetteer,
+                                                             text: str) -> None:
+    names = {r["scientific_name"] for r in _records(text, gaz)}
+    assert "Nepal Mustang" not in names and len(names) <= 1
+
+
 # --------------------------------------------------------------------------- IUCN lists
 
 def _statuses(rec: dict[str, Any]) -> dict[str, str]:

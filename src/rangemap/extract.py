@@ -50,7 +50,8 @@ JSON-able result (``schema/ranges.schema.json``). The rules, in order:
    * Binomials that are taxa whatever their genus (*strong*): bracketed;
      followed by an authority with a year ("Ochotona macrotis (Günther,
      1875)"); alone on their line with a Latin-looking epithet ("Nanorana
-     pleskei" as a title; not "Scientific classification"); heading a numbered
+     pleskei" as a title; not "Scientific classification"); with a botanical
+     authority ("Manostachya staelioides (K.Schum.) Bremek."); heading a numbered
      treatment or followed by an author ("82. Saussurea montana J. Anthony",
      "Lerwa nivicola, Hodgson."); with a subgenus ("Marmota (Marmota)
      himalayana"); after a name cue ("Scientifically named ...", "Binomial
@@ -1357,6 +1358,15 @@ _AUTHORITY = (r"\(?(?:(?:de|d'|du|da|del|van|von|le|la)[ \t]+)?[A-Z][\w'’.-]*"
 # (Pallas, 1811)")
 _AUTH_BINOMIAL_RE = re.compile(
     rf"\b([A-Z][a-z]{{2,}})[ \t]+([a-z]{{3,}})[ \t]+(?:(?:--|[–—])[ \t]+)?{_AUTHORITY}")
+#: A binomial with a botanical authority, the basionym's author in brackets and the
+#: combining author abbreviated after it ("Manostachya staelioides (K.Schum.) Bremek.",
+#: "Multidentia crassa (Hiern) Bridson & Verdc.", "Leptactina benguelensis (Benth. &
+#: Hook.f.) R.D.Good"): a flora's name, wherever it stands in a flattened line.
+_BOT_AUTHOR = r"[A-Z][A-Za-z'’-]*\.?(?:[ \t]?[A-Z][A-Za-z'’-]*\.?)*(?:[ \t]?f\.)?"
+_BOT_AUTHORS = rf"{_BOT_AUTHOR}(?:[ \t]*(?:&|ex|et)[ \t]*{_BOT_AUTHOR})*"
+_BOT_AUTH_BINOMIAL_RE = re.compile(
+    rf"\b([A-Z][a-z]{{2,}})[ \t]+([a-z]{{3,}})[ \t]+\({_BOT_AUTHORS}\)[ \t]*"
+    rf"(?=[A-Z])(?={_BOT_AUTHORS})(?=[^ \t;,]*\.|[A-Z][A-Za-z'’-]*[ \t]*&)")
 #: A binomial alone on its line (a title or header line), authority allowed.
 _LINE_BINOMIAL_RE = re.compile(
     rf"^[ \t=*#•-]*([A-Z][a-z]{{2,}})[ \t]+([a-z]{{3,}})(?:[ \t]+(?:{_AUTHORITY}|[a-z]{{3,}}))?"
@@ -1417,14 +1427,15 @@ def _strong_binomials(text: str) -> list[tuple[int, int, str, str]]:
         if _ok_pair(m.group(1), m.group(3)):
             out.append((m.start(1), m.end(3), m.group(1), m.group(3)))
     for rx in (_PAREN_BINOMIAL_RE, _AUTH_BINOMIAL_RE, _LINE_BINOMIAL_RE, _CUED_BINOMIAL_RE,
-               _NUMBERED_BINOMIAL_RE):
+               _NUMBERED_BINOMIAL_RE, _BOT_AUTH_BINOMIAL_RE):
         for m in rx.finditer(text):
             g, e = m.group(1), m.group(2)
             if rx is _CUED_BINOMIAL_RE and not (g[0].isupper() and e.islower()):
                 continue
             if rx is _PAREN_BINOMIAL_RE and _ENGLISH_END_RE.search(e):
                 continue  # "(Discussion copyrighted by Flora of North America ...)"
-            if rx in (_LINE_BINOMIAL_RE, _NUMBERED_BINOMIAL_RE) and not _latinish(
+            if rx in (_LINE_BINOMIAL_RE, _NUMBERED_BINOMIAL_RE,
+                      _BOT_AUTH_BINOMIAL_RE) and not _latinish(
                     g, e, lower_words):
                 continue  # "Scientific classification", "Needs updating"
             if _ok_pair(g, e):
