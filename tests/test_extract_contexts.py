@@ -255,3 +255,17 @@ def test_country_lines_with_status_brackets(gaz: Gazetteer) -> None:
 ])
 def test_unnamed_other_species(text: str, expected: set[str], gaz: Gazetteer) -> None:
     assert _subject(text, gaz) == expected
+
+
+# "range" naming mountains (counted ranges, a range's size) is no distribution cue;
+# "migrates (north) to X" names a wintering area, which is range
+@pytest.mark.parametrize(("text", "expected"), [
+    ("Moschus meminna is a deer.\n\nThe Andes is split into several ranges in Peru.", set()),
+    ("Moschus meminna is a deer.\n\nThis range is about 7,000 km long and crosses Peru.",
+     set()),
+    ("Moschus meminna is a deer. Its range is restricted to Peru.", {"PER"}),
+    ("Moschus meminna breeds in Chile. It migrates north to Bolivia.", {"CHL", "BOL"}),
+])
+def test_mountain_ranges_and_migration(text: str, expected: set[str],
+                                       gaz: Gazetteer) -> None:
+    assert _subject(text, gaz) == expected

@@ -357,6 +357,8 @@ DISTRIBUTION_CUES: tuple[str, ...] = (
     r"\bbreed(?:s|ing)?\s+(?:\w+ly\s+)?(?:in|on|throughout|across|from)\b",
     r"\b(?:occurs?|lives?|found|present|resident)\s+\w+ly\s+(?:in|on|throughout|across)\b",
     r"\bwinters?\s+(?:\w+ly\s+)?(?:in|on|to)\b", r"\bvisitors?\s+to\b",
+    # a wintering area reached by migration: "It migrates north to Bolivia"
+    r"\bmigrat(?:es|e|ing)\s+(?:\w+\s+){0,2}?(?:to|into)\b",
     # "lives at 3,000-4,000 m", "breeds at", "winters at", "nests at"
     r"\b(?:liv(?:es|e|ing)|breed(?:s|ing)?|winter(?:s|ing)?|nest(?:s|ing)?)\s+(?:\w+ly\s+)?at\b",
     r"\bgrow(?:s|ing)?\s+(?:\w+ly\s+)?(?:in|on|at|throughout|across)\b",
@@ -2998,7 +3000,24 @@ def _relief_range(text: str, m: re.Match[str]) -> bool:
     cap = _CAPITAL_BEFORE_RE.search(before)
     if word[0].isupper() and cap and cap.group(1).lower() not in _RANGE_LABEL_WORDS:
         return True  # "the Alaska Range" (not "Geographic Range", "Range: ...")
+    if word.lower() == "ranges" and _RANGES_COUNTED_RE.search(before):
+        return True  # "the Andes is split into several ranges"
+    if _RANGE_SIZE_AFTER_RE.match(text, m.end()):
+        return True  # "This range is about 7,000 km long"
     return bool(_MOUNTAIN_BEFORE_RE.search(before) or _RELIEF_AFTER_RE.match(text, m.end()))
+
+
+#: Before "ranges", words that count or sort mountain ranges ("split into several ranges",
+#: "two parallel ranges", "the coastal ranges"): relief, not a distribution.
+_RANGES_COUNTED_RE = re.compile(
+    r"\b(?:several|many|numerous|two|three|four|five|parallel|separate|minor|coastal|"
+    r"individual|subsidiary|isolated\s+mountain)\s+$", re.I)
+#: After "range", its size: "This range is about 7,000 km long", "... is 200 to 700 km
+#: wide" (numbers lost in a scraped page: "is about long").
+_RANGE_SIZE_AFTER_RE = re.compile(
+    r"\s+(?:is|are|was|were)\s+(?:about|approximately|some|over|nearly|roughly|around|"
+    r"almost|more\s+than)?[\s\d,.–-]*(?:to\s+[\d,.]+\s*)?(?:km|kilometres|kilometers|miles|mi|m)?"
+    r"\s*(?:long|wide|high|in\s+length)\b", re.I)
 
 
 def _first(patterns: Sequence[re.Pattern[str]], text: str) -> str | None:
