@@ -265,3 +265,27 @@ def test_place_department_is_a_unit(text: str, admin1: set[str], gaz: Gazetteer)
 ])
 def test_field_work_and_site_location(text: str, admin1: set[str], gaz: Gazetteer) -> None:
     assert _ranges(text, gaz)["Nectarinia fakeus"][1] == admin1
+
+
+# rarity is presence ("very rare in the Pyrenees", "known only in"); an observer's
+# negative record ("I did not meet with them in Tibet") is not range
+@pytest.mark.parametrize(("text", "countries"), [
+    ("Bombus fakeus Smith, 1990 is very rare in Andorra.", {"AND"}),
+    ("Bombus fakeus Smith, 1990 is known only in Andorra.", {"AND"}),
+    ("Bombus fakeus Smith, 1990 is rather scarce in Andorra, and I did not meet with it "
+     "in Spain.", {"AND"}),
+    ("Bombus fakeus Smith, 1990 is found in Andorra; we have not seen it in Spain.",
+     {"AND"}),
+])
+def test_rarity_and_negative_records(text: str, countries: set[str],
+                                     gaz: Gazetteer) -> None:
+    assert _ranges(text, gaz)["Bombus fakeus"][0] == countries
+
+
+# a preposition before a binomial is no common name ("données biogéographiques sur Bombus
+# fakeus (Kirby 1802)")
+def test_preposition_is_no_common_name(gaz: Gazetteer) -> None:
+    text = ("Nouvelles données biogéographiques sur Bombus fakeus (Kirby 1802) dans les "
+            "Pyrénées. Bombus fakeus is found in Andorra.")
+    (rec,) = merge_records(extract_text(text, "t.txt", gaz))
+    assert rec.to_dict()["common_names"] == []

@@ -367,6 +367,9 @@ DISTRIBUTION_CUES: tuple[str, ...] = (
     r"\b(?:observed|sighted|photographed|camera[\s-]trapped|seen)\s+(?:\w+ly\s+)?"
     r"(?:in|on|at|from|near)\b",
     r"\b(?:widespread|scattered|common|abundant)\s+(?:in|throughout|across)\b",
+    # rarity is presence: "Bombus jonellus is very rare in the Pyrenees", "known only in"
+    r"\b(?:rare|uncommon|scarce|localis?z?ed|local)\s+(?:in|throughout|across)\b",
+    r"\bknown\s+only\s+(?:in|on)\b",
     r"\bpopulations?\b[^.;]{0,40}\b(?:in|on|at)\b",
     # Spanish abstracts (SciELO): "se distribuye en", "distribución", "habita", "endémico de"
     r"\bdistribu(?:ción|ye|yen|ida|ido|idas|idos)\b", r"\bse\s+encuentra[n]?\b",
@@ -419,6 +422,10 @@ NON_RANGE_CUES: tuple[str, ...] = (
     r"\b(?:does|do|did)\s*(?:not|n't)\s+(?:occur|live|breed|extend|range|grow)\b",
     r"\bnever\s+(?:been\s+)?(?:recorded|found|reported|seen|collected)\b",
     r"\b(?:has|have|had)\s+not\s+been\s+(?:recorded|found|reported|seen|collected|observed)\b",
+    # an observer's negative record: "I did not meet with them in Thibet", "we have not
+    # seen it in Nepal"
+    r"\b(?:did|do|does|have|has|had)\s*(?:not|n't|never)\s+(?:meet|met|see|seen|find|found|"
+    r"observe|observed|record|recorded|collect|collected|encounter|encountered)\b",
     r"\bno\s+(?:confirmed\s+)?(?:records?|evidence)\b",
     # "There is no information available on the population size ... in Nepal"
     r"\bno\s+(?:\w+\s+)?(?:information|data)\s+(?:(?:is|are)\s+)?(?:available\s+)?"
@@ -1279,7 +1286,10 @@ relative relatives type types kind kinds variety varieties individual individual
 article articles paper papers abstract summary journal chapter volume issue page pages
 report review note notes communication letter editorial print access citation citations
 word words keyword keywords
-""".split())  # the second part: a page's publication header ("Research Article")
+on of for in from to with about sur sobre su sul sulla über uber von zur zum de del des du
+di da em en para per pour
+""".split())  # the second part: a page's publication header ("Research Article"); the
+# third: prepositions before a name ("données biogéographiques sur Bombus jonellus")
 _SYN_GAP_RE = re.compile(r"^\s*,?\s*(?:or|also\s+known\s+as|aka|also\s+called|"
                          r"sometimes\s+called|known\s+as)\s+(?:the\s+)?$", re.I)
 #: Words before a bare group noun that make it a statement about the genus even in a
