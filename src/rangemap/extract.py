@@ -425,7 +425,8 @@ NON_RANGE_CUES: tuple[str, ...] = (
     # an observer's negative record: "I did not meet with them in Thibet", "we have not
     # seen it in Nepal"
     r"\b(?:did|do|does|have|has|had)\s*(?:not|n't|never)\s+(?:meet|met|see|seen|find|found|"
-    r"observe|observed|record|recorded|collect|collected|encounter|encountered)\b",
+    r"observe|observed|record|recorded|collect|collected|encounter|encountered)\s+"
+    r"(?:with\s+)?(?:it|them|the\s+species|this\s+species|any\s+\w+)?\s*(?:in|at|on|from)\b",
     r"\bno\s+(?:confirmed\s+)?(?:records?|evidence)\b",
     # "There is no information available on the population size ... in Nepal"
     r"\bno\s+(?:\w+\s+)?(?:information|data)\s+(?:(?:is|are)\s+)?(?:available\s+)?"
