@@ -289,3 +289,34 @@ def test_preposition_is_no_common_name(gaz: Gazetteer) -> None:
             "Pyrénées. Bombus fakeus is found in Andorra.")
     (rec,) = merge_records(extract_text(text, "t.txt", gaz))
     assert rec.to_dict()["common_names"] == []
+
+
+def _band(text: str, gaz: Gazetteer, name: str) -> tuple:
+    rec = next(r for r in merge_records(extract_text(text, "t.txt", gaz))
+               if r.scientific_name == name).to_dict()
+    return rec["elevation_min_m"], rec["elevation_max_m"]
+
+
+# the altitudinal span of a study site (where it is located, its stations, plots and
+# gradient, the field work, a named landform as the subject) is no taxon's band, nor is an
+# amount ("by more than 1,000 m"); a band said of the taxon stays
+@pytest.mark.parametrize(("text", "band"), [
+    ("Boophis fakeus Smith, 1990 is found in Madagascar. The Ankaratra Massif in central "
+     "Madagascar includes rainforest between 1500 and 2000 m elevation.", (None, None)),
+    ("Boophis fakeus Smith, 1990 is found in Madagascar. It is located at El Padmi, "
+     "province of Zamora-Chinchipe (775–1150 m a.s.l.).", (None, None)),
+    ("Boophis fakeus Smith, 1990 is found in Madagascar. These areas are distributed along "
+     "an altitudinal gradient from 1250 m to 2850 m.", (None, None)),
+    ("Boophis fakeus Smith, 1990 is found in Madagascar. Further work was carried out in "
+     "the forest above 1000 m.", (None, None)),
+    ("A capture at 3,315 m extends the recorded elevational distribution of Boophis fakeus "
+     "Smith, 1990 by more than 1,000 m.", (None, None)),
+    # the taxon's own band
+    ("Boophis fakeus Smith, 1990 is found in Madagascar between 1500 and 2000 m.",
+     (1500, 2000)),
+    ("Boophis fakeus Smith, 1990 is found in Madagascar. It occurs between 1500 and 2000 m "
+     "elevation.",
+     (1500, 2000)),
+])
+def test_study_site_span_is_no_band(text: str, band: tuple, gaz: Gazetteer) -> None:
+    assert _band(text, gaz, "Boophis fakeus") == band

@@ -3515,6 +3515,8 @@ def _extract_text(text: str, document: str, gaz: Gazetteer) -> list[TaxonRecord]
                 # non-range bands do not describe the native range
                 if gov is not None and gov[0] not in ("reintroduced", "uncertain"):
                     continue
+                if _site_band(s.text, a, bool(own)):
+                    continue  # a study site's span or an amount, not a taxon's band
                 scope = _band_scope(s.text, a, b, lo, hi, spans, sub, len(bands))
                 # the words since the previous band ("winters at X and breeds at Y")
                 left = max([_clause(s.text, a, b)[0]] + [pb for _l, _h, _pa, pb in bands
@@ -3582,6 +3584,36 @@ def _site_located(text: str, s: Sentence) -> bool:
     statement."""
     m = _SITE_LOCATED_RE.match(s.text)
     return bool(m) and " ".join(m.group(1).split()) in " ".join(text[:s.start].split())
+
+
+#: A sentence about a study site, not a taxon: where it is located, its stations, plots
+#: and gradient, the field work, or a named landform as the subject ("It is located at
+#: ... 775-1150 m", "These areas are distributed along an altitudinal gradient ... from
+#: 1250 m to 2850 m", "Further ornithological work was carried out ... above 1000 m",
+#: "The Ankaratra Massif in central Madagascar includes rainforest between 1500 and
+#: 2000 m").
+_SITE_BAND_RE = re.compile(
+    r"\b(?:is|are|was|were)\s+(?:located|situated)\b|\baltitudinal\s+gradient\b|"
+    r"\b(?:field\s?work|work|surveys?|sampling)\s+(?:was|were)\s+(?:carried\s+out|conducted|"
+    r"undertaken|made)\b|"
+    r"\b(?:these|the)\s+(?:study\s+)?(?:areas|sites|plots|stations|transects|localities)\b|"
+    r"^\W*(?:The\s+)?(?-i:(?:[A-Z][\w'’-]+\s+){1,3}(?:Massif|Mountains|Forest|Park|Reserve|"
+    r"Plateau|Highlands|Valley|Hills))\s+(?:in\s+[^,.;]{0,40}?\s+)?(?:is|are|includes?|"
+    r"comprises?|covers?|spans?|has|have)\b", re.I)
+#: Before a number, words that make it an amount ("extends the recorded elevational
+#: distribution of this bat by more than 1,000 m"), not an elevation.
+_AMOUNT_BEFORE_RE = re.compile(
+    r"\bby\s+(?:more\s+than\s+|over\s+|about\s+|ca\.\s*|some\s+|at\s+least\s+|almost\s+|"
+    r"nearly\s+|approximately\s+)?$", re.I)
+
+
+def _site_band(sentence: str, a: int, names_taxon: bool) -> bool:
+    """Whether the band at ``sentence[a:]`` is not a taxon's: an amount ("by more than
+    1,000 m"), or, in a sentence that names no taxon, the span of a study site
+    (:data:`_SITE_BAND_RE`)."""
+    if _AMOUNT_BEFORE_RE.search(sentence[max(0, a - 30):a]):
+        return True
+    return not names_taxon and bool(_SITE_BAND_RE.search(sentence))
 
 
 def _group_trinomial(t: _TaxonMention) -> bool:
