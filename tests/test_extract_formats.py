@@ -174,6 +174,21 @@ def test_no_botanical_authority_without_an_abbreviated_author(gaz: Gazetteer,
     assert "Nepal Mustang" not in names and len(names) <= 1
 
 
+# HMW/HBW's "Movements, Home range and Social organization." field and "home ranges" in
+# prose speak of an animal's area of movement, not of the taxon's range
+@pytest.mark.parametrize(("body", "countries"), [
+    ("Distribution. Mongolia. Activity patterns. Crepuscular. Movements, Home range and Social "
+     "organization. Collared cats in Gansu used 23 km2.", ["MNG"]),
+    ("Distribution. Mongolia. Activity patterns. Crepuscular. Home ranges in Gansu averaged "
+     "23 km2.", ["MNG"]),
+    ("Distribution. Mongolia. Activity patterns. Crepuscular. Its range extends to Gansu.",
+     ["CHN", "MNG"]),
+])
+def test_home_range_is_no_distribution(gaz: Gazetteer, body: str, countries: list) -> None:
+    rec = _one(f"Ochotona pallasi Gray, 1867\n\n{body}\n", gaz)
+    assert sorted(c["iso3"] for c in rec["countries"]) == countries
+
+
 # --------------------------------------------------------------------------- IUCN lists
 
 def _statuses(rec: dict[str, Any]) -> dict[str, str]:

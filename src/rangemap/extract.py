@@ -941,9 +941,12 @@ _LABEL_WORDS: tuple[str, ...] = (
     "breeding", "reproduction", "movements", "migration", "ecology", "behaviour", "behavior",
     "identification", "synonyms", "synonymy", "etymology", "remarks", "comments", "notes",
     "population", "measurements", "bibliography", "type locality", "field characters",
+    "activity",  # HMW "Activity patterns."
 )
 _DOT_LABEL_RE = re.compile(
-    r"^\s*([A-Z][a-z]+(?:[ \t]+(?:and|&|of|[A-Za-z][a-z]+)){0,3})\.[ \t]+(?=\S)")
+    r"^\s*([A-Z][a-z]+(?:[ \t]+(?:and|&|of|[A-Za-z][a-z]+)){0,3}"
+    # HMW/HBW: "Movements, Home range and Social organization."
+    r"|[A-Z][a-z]+,(?:[ \t]+(?:and|&|of|[A-Za-z][a-z]+)){1,5})\.[ \t]+(?=\S)")
 _LOWER_LABEL_RE = re.compile(r"^\s*([a-z][a-z]+(?:[ \t]+[a-z]+){0,2})[ \t]*:[ \t]*(?!//)\S")
 _ABBR_TRINOMIAL_LINE_RE = re.compile(r"\b[A-Z]\.\s?[a-z]\.\s?[a-z]{3,}\b")
 
@@ -1047,6 +1050,9 @@ def _ends_terminal(line: str) -> bool:
 
 def _is_section(heading: str, words: Sequence[str]) -> bool:
     h = " ".join(_WORD_RE.findall(heading.lower()))
+    # HMW/HBW's "Movements, Home range and Social organization" is about home ranges (an
+    # animal's area of movement), not the taxon's range
+    h = re.sub(r"\bhome[ -]ranges?\b", "homerange", h)
     # "Notes", "Taxonomic Notes" are notes; "Field notes and information" is a field
     # guide's account (range statements, photo records), not back matter
     return any(re.search(r"(?<!field )\b" + re.escape(w), h) for w in words)
@@ -3008,6 +3014,8 @@ def _relief_range(text: str, m: re.Match[str]) -> bool:
     if word.lower() not in ("range", "ranges"):
         return False
     before = text[max(0, m.start() - 40):m.start()]
+    if re.search(r"\bhome[ -]$", before, re.I):
+        return True  # "home ranges in Mongolia averaged 23 km2": an animal's area
     cap = _CAPITAL_BEFORE_RE.search(before)
     if word[0].isupper() and cap and cap.group(1).lower() not in _RANGE_LABEL_WORDS:
         return True  # "the Alaska Range" (not "Geographic Range", "Range: ...")
