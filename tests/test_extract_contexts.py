@@ -269,3 +269,39 @@ def test_unnamed_other_species(text: str, expected: set[str], gaz: Gazetteer) ->
 def test_mountain_ranges_and_migration(text: str, expected: set[str],
                                        gaz: Gazetteer) -> None:
     assert _subject(text, gaz) == expected
+
+
+# statements about a higher taxon or about populations split off, failed searches, and
+# a ";" clause of another named species are not the subject's range
+@pytest.mark.parametrize(("text", "expected"), [
+    ("Moschus meminna is known from Peru. Moschus is distributed from Ecuador to Argentina.",
+     {"PER"}),
+    ("Moschus meminna is known from Peru. Moschus is one of the most diverse genera, widely "
+     "distributed in Chile and Argentina.", {"PER"}),
+    ("Moschus meminna is known from Peru. Members of the genus occur in Ecuador and Chile.",
+     {"PER"}),
+    ("Moschus meminna is known from Peru. The family occurs from Mexico to Argentina.",
+     {"PER"}),
+    ("Moschus meminna is known from Peru. Deer of this family are found in Mexico.", {"PER"}),
+    ("Moschus meminna is a species in the family Moschidae, native to Peru.", {"PER"}),
+    ("Moschus meminna is known from Peru. Surveys in Bolivia failed to find it.", {"PER"}),
+    ("Moschus meminna is known from Peru. Populations in Bolivia were recently described as "
+     "a separate species.", {"PER"}),
+    ("Moschus meminna is known from Peru. Specimens from Bolivia are now assigned to "
+     "M. fuscus.", {"PER"}),
+    ("Moschus meminna is known from Peru; M. fuscus is widespread in Bolivia and Chile.",
+     {"PER"}),
+    ("Moschus meminna is known from Peru. It is sympatric with M. fuscus, which also occurs "
+     "in Bolivia.", {"PER"}),
+    ("Moschus meminna is known from Peru (Frost 2014; Lehr, Smith & Chile 2005).", {"PER"}),
+])
+def test_higher_taxa_splits_and_searches(text: str, expected: set[str],
+                                         gaz: Gazetteer) -> None:
+    assert _subject(text, gaz) == expected
+
+
+# "Taxonomic Notes" before an IUCN page's range is a section, not the back matter
+def test_taxonomic_notes_are_not_back_matter(gaz: Gazetteer) -> None:
+    text = ("Moschus meminna\n\nTaxonomic Notes\nIt was split from M. fuscus.\n\n"
+            "Geographic Range\nThis species is known from Peru.\n\nNotes\nSee Chile.")
+    assert _subject(text, gaz) == {"PER"}

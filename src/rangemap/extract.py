@@ -437,6 +437,16 @@ NON_RANGE_CUES: tuple[str, ...] = (
     r"\bherbari(?:um|a)\b", r"\bquotas?\b",
     # a record rejected: "a record from Bhutan is considered erroneous"
     r"\berroneous(?:ly)?\b", r"\bin\s+error\b", r"\bmisidentifi(?:ed|cations?)\b",
+    # a search that failed: "Surveys in Bolivia failed to find it"
+    r"\bfailed\s+to\s+(?:find|detect|record|locate|confirm)\b", r"\bunsuccessful(?:ly)?\b",
+    r"\bwithout\s+success\b",
+    # populations split off: "Populations in Bolivia were described as a separate species",
+    # "removed from this species", "now assigned to T. marmoratus"
+    r"\b(?:described|recogni[sz]ed|treated|considered|regarded|elevated)\s+as\s+(?:a\s+)?"
+    r"(?:separate|distinct|different|new|valid|full)\s+(?:species|taxon)\b",
+    r"\b(?:removed|excluded|separated)\s+from\s+(?:this|the)\s+species\b",
+    r"\b(?:now|currently|since)\s+(?:considered|assigned|referred|placed|treated|"
+    r"included|recogni[sz]ed)\s+(?:to|in|as|under)\b",
     # cultivation: "cultivated as an ornamental in Europe", "planted in parks in Japan"
     # (not the habitat "cultivated fields", "forest edge and cultivation")
     r"\bcultivated\s+(?:\w+ly\s+)?(?:in|as|for|throughout|across|around|worldwide)\b",
@@ -1058,6 +1068,14 @@ def _is_section(heading: str, words: Sequence[str]) -> bool:
     return any(re.search(r"(?<!field )\b" + re.escape(w), h) for w in words)
 
 
+#: A heading of notes on one subject ("Taxonomic Notes", "Ecological notes", "Notes on
+#: taxonomy"), often written before an IUCN page's range: a section, not the back matter.
+_QUALIFIED_NOTES_RE = re.compile(
+    r"\s*(?:(?:taxonomic|taxonomy|ecological|ecology|general|additional|distribution(?:al)?|"
+    r"systematic|nomenclatural|identification|habitat|range)\s+notes|notes\s+on\s+"
+    r"(?!references|sources|literature)\w+)\b[^\n]*$", re.I)
+
+
 def split_sentences(text: str) -> list[Sentence]:
     """Split ``text`` into sentences and headings (rule 1 of the module docs).
 
@@ -1148,7 +1166,8 @@ def split_sentences(text: str) -> list[Sentence]:
             para += 1
             if not back_matter:
                 section = stripped.rstrip(":.").strip()
-                back_matter = _is_section(stripped, BACK_MATTER_SECTIONS)
+                back_matter = _is_section(stripped, BACK_MATTER_SECTIONS) and not (
+                    _QUALIFIED_NOTES_RE.match(stripped))
             out.append(Sentence(s, e, text[s:e], para, section, heading=True))
             # a bare elevation field ("Range elevation" then "2300 to 6100 m", Animal
             # Diversity Web) labels the next line too
@@ -2237,6 +2256,15 @@ _PEOPLE_FROM_RE = re.compile(
 _OTHER_TAXA_RE = re.compile(
     r"\b(?:other|another|remaining|related)\s+(?:[\w-]+\s+){0,2}?(?:species|members|"
     r"congeners|taxa|genera)\b|\bcongeners\b|\bthe\s+rest\s+of\s+the\s+genus\b|"
+    # a higher taxon: "Members of the genus occur in", "The family occurs from Mexico",
+    # "Frogs of this family are found in"
+    r"\b(?:members|species|representatives|taxa|frogs|lizards|snakes|birds|plants|"
+    r"mammals)\s+of\s+(?:the|this|that)\s+(?:genus|family|subfamily|order|tribe)\b|"
+    r"\b[a-z]+\s+of\s+(?:this|that)\s+(?:genus|family|subfamily|order|tribe)\b|"
+    # the family as the clause's subject ("The family occurs from Mexico to Argentina";
+    # not "a plant in the family Ericaceae, native to Pakistan")
+    r"(?:^|(?<=[;:])|(?<=[;:]\s))\s*(?:the|this)\s+(?:family|subfamily|order|tribe|"
+    r"superfamily)\b|"
     # an unnamed other species after a relation: "confused with a species found in India"
     r"\b(?:with|from|to|than)\s+(?:a|an|another)\s+(?:[\w-]+\s+){0,2}?(?:species|taxon|"
     r"form)\b", re.I)
@@ -2264,7 +2292,8 @@ _PLACE_LIST_GAP_RE = re.compile(r"\s*(?:,\s*(?:and\s+|or\s+)?|\s+(?:and|or|&)\s+
 
 
 def _not_range_context(sentence: str, start: int, end: int,
-                       spans: Sequence[tuple[int, int]]) -> str | None:
+                       spans: Sequence[tuple[int, int]],
+                       genera: Iterable[str] = ()) -> str | None:
     """Why the place at ``sentence[start:end]`` is named as something other than range,
     from the words around it (``None`` if nothing says so): people who come from it ("a
     team of researchers from Germany"), a size or latitude compared with it ("an area
@@ -2277,6 +2306,14 @@ def _not_range_context(sentence: str, start: int, end: int,
     if other is not None and not _RELATED_END_RE.search(sentence, other.end(), start) \
             and not _SUBJECT_AGAIN_RE.search(sentence, other.end(), start):
         return "said of other species ('other species of the genus')"
+    for g in genera:
+        # the species' genus alone as the clause's subject: "Liolaemus is one of the most
+        # diverse genera ..., widely distributed in Peru", "Telmatobius is distributed from
+        # Ecuador to Argentina" -- said of the genus, not of the species
+        gm = re.compile(rf"\s*(?:(?i:the\s+genus)\s+)?{re.escape(g)}\b(?!\s*(?:[a-z]{{3,}}|\(|"
+                        r"\.))").match(sentence, clause)
+        if gm and not _SUBJECT_AGAIN_RE.search(sentence, gm.end(), start):
+            return f"said of the genus {g}, not of the species"
     if _PEOPLE_FROM_RE.search(before):
         return "people from that place ('researchers from')"
     if _PLACE_COMPARED_RE.search(before):
@@ -2314,6 +2351,11 @@ _AUTHORITY_TAIL_RE = re.compile(
     r"(?:\)|,?\s+(?P<year>(?:1[6-9]|20)\d\d)\b)")
 
 
+#: Before a name, the authors before it in a citation: "Lehr, Smith & ", "Smith and ".
+_CO_AUTHORS_BEFORE_RE = re.compile(
+    r"[A-Z][\w'’-]+(?:,\s+[A-Z][\w'’-]+)*,?\s+(?:&|and|y|et)\s+$")
+
+
 def _is_author_citation(text: str, start: int, end: int) -> bool:
     """Whether the name at ``text[start:end]`` is an author's name in an author-year
     citation: followed by a co-author or "et al." and a year, or by a year alone when
@@ -2332,6 +2374,9 @@ def _is_author_citation(text: str, start: int, end: int) -> bool:
         return False
     if m.group("co"):
         return True
+    if text.rfind("(", 0, start) > text.rfind(")", 0, start) and _CO_AUTHORS_BEFORE_RE.search(
+            text, max(0, start - 80), start):
+        return True  # the last of several authors: "(Lehr, Smith & Chile 2005)"
     if _BINOMIAL_BEFORE_RE.search(text[max(0, start - 80):start]):
         return True  # the authority of a name ("Eleutherodactylus hamiotae Flores, 1993")
     if _WORK_OF_BEFORE_RE.search(text, max(0, start - 60), start):
@@ -3207,6 +3252,8 @@ def _extract_text(text: str, document: str, gaz: Gazetteer) -> list[TaxonRecord]
     taxa = [t for t in taxa if not _SPECIES_GROUP_RE.match(text, t.end)
             and not _group_trinomial(t)]
     taxa = _single_species_genus(taxa)
+    # the genera of the document's species (a genus alone as a subject is not a species)
+    genera = sorted({t.key[1].split()[0] for t in taxa if t.key[0] == "sci"})
 
     forms: dict[str, list[tuple[str, bool]]] = {}
     for t in taxa:
@@ -3425,7 +3472,9 @@ def _extract_text(text: str, document: str, gaz: Gazetteer) -> list[TaxonRecord]
                                                    "extends across ...')")
                 elif _OUTSIDE_RE.search(s.text[max(0, ms - 40):ms]):
                     status, reason = "non-range", "reference point ('south of', 'outside')"
-                elif (why := _not_range_context(s.text, ms, me, spans)) is not None:
+                elif (why := _not_range_context(
+                        s.text, ms, me, spans,
+                        genera if rec.rank == "species" else ())) is not None:
                     status, reason = "non-range", why
                 elif related_at(ms):
                     status, reason = "non-range", ("place of another taxon, named in "
@@ -3880,7 +3929,7 @@ _RELATION_BEFORE_RE = re.compile(
     r"\bhosts?|\bfood\s+plants?|\bfeed(?:s|ing)?\s+(?:\w+ly\s+)?(?:up)?on|"
     r"\bparasit\w*\s+(?:of|on)|\bpollinated\s+by|\bversus|\bvs\.?|\bcompetitors?|"
     # "the closely related X", "a similar species, X", "replaced at higher elevations by X"
-    r"\b(?:most\s+)?(?:closely|close)\s+related|"
+    r"\b(?:most\s+)?(?:closely|close)\s+related|\b(?:sympatric|syntopic)\s+with|"
     r"\bsimilar(?:-looking)?\s+(?:species|taxon|congener|form)|\breplaced)"
     r"(?:[\s,:(]+(?!(?:and|or|but|whereas|while)\b)[\w'’.-]+){0,4}?[\s,:(]*$", re.I)
 
@@ -4031,7 +4080,7 @@ def _segments(s: Sentence, own: Sequence[_TaxonMention], key: tuple[str, str]
     lists = _taxon_lists(s, own) if own else []
     starts: list[tuple[int, int]] = []  # (segment start, index of its list)
     cuts = [0] + [k + 1 for k, ch in enumerate(s.text) if ch == ";"]
-    if len({t.key for t in own}) > 1:
+    if len({t.key for t in own} | {key}) > 1:
         for c0 in cuts[1:]:
             li = next((i for i, (a, _b, _k) in enumerate(lists) if a >= c0), None)
             nxt = next((c for c in cuts if c > c0), n)
