@@ -320,3 +320,19 @@ def _band(text: str, gaz: Gazetteer, name: str) -> tuple:
 ])
 def test_study_site_span_is_no_band(text: str, band: tuple, gaz: Gazetteer) -> None:
     assert _band(text, gaz, "Boophis fakeus") == band
+
+
+# "this country" is the country named last before it, by its name or its adjective
+@pytest.mark.parametrize(("text", "countries"), [
+    ("Phrynobatrachus fakeus Smith, 1990 is described from Ethiopian material. Recorded "
+     "in this country from 800-2800 m.", {"ETH"}),
+    ("Phrynobatrachus fakeus Smith, 1990 was studied in Kenya. It is recorded in this "
+     "country from 800-2800 m.", {"KEN"}),
+    # the last one named wins
+    ("Phrynobatrachus fakeus Smith, 1990 was compared with material from Uganda and "
+     "Kenya. It is recorded in this country.", {"KEN"}),
+    # no country before: nothing
+    ("Phrynobatrachus fakeus Smith, 1990 is recorded in this country.", set()),
+])
+def test_this_country(text: str, countries: set[str], gaz: Gazetteer) -> None:
+    assert _ranges(text, gaz)["Phrynobatrachus fakeus"][0] == countries

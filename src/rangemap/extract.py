@@ -307,7 +307,7 @@ from typing import Any
 
 from rangemap import model
 from rangemap.errors import DataError
-from rangemap.gazetteer import Gazetteer, Mention
+from rangemap.gazetteer import COUNTRY_ADJECTIVES, Gazetteer, Mention
 from rangemap.preferences import find_all as find_preferences
 from rangemap.preferences import record_fields as preference_fields
 from rangemap.units import assemble as assemble_units
@@ -3246,6 +3246,7 @@ def _extract_text(text: str, document: str, gaz: Gazetteer) -> list[TaxonRecord]
     taxa, links = _find_taxa(text, sents)
     taxa, mentions = _names_vs_places(taxa, mentions, links)
     mentions = _drop_region_modifiers(text, mentions)
+    mentions = _country_anaphora(text, mentions, gaz)
     # a place in an image's file name ("... Zoo Salzburg 2014 g-crop.jpg") is none
     files = [(m.start(), m.end()) for m in _IMAGE_FILE_RE.finditer(text)]
     mentions = [m for m in mentions if not any(a <= m.start < b for a, b in files)]
@@ -3671,6 +3672,30 @@ def _site_band(sentence: str, a: int, names_taxon: bool) -> bool:
     if _AMOUNT_BEFORE_RE.search(sentence[max(0, a - 30):a]):
         return True
     return not names_taxon and bool(_SITE_BAND_RE.search(sentence))
+
+
+_THIS_COUNTRY_RE = re.compile(r"\b(?:this|that)\s+country\b", re.I)
+
+
+def _country_anaphora(text: str, mentions: list[Mention], gaz: Gazetteer) -> list[Mention]:
+    """Add "this country" / "that country" as a mention of the country named last before
+    it, by its name or its adjective, within 1,000 characters: "... on the basis of
+    adequate Ethiopian material. Recorded in this country from elevations of 800-2800 m"
+    is a record in Ethiopia."""
+    named = [(m.end, m.targets, m.name) for m in mentions
+             if m.kind == "country" and len(m.countries) == 1]
+    for a in re.finditer(r"\b[A-Z][a-z]+\b", text):
+        iso3 = COUNTRY_ADJECTIVES.get(a.group())
+        if iso3 and gaz.country_name(iso3):
+            named.append((a.end(), ((iso3, None),), gaz.country_name(iso3) or iso3))
+    named.sort(key=lambda x: x[0])
+    extra: list[Mention] = []
+    for x in _THIS_COUNTRY_RE.finditer(text):
+        prev = [n for n in named if n[0] <= x.start() and x.start() - n[0] <= 1000]
+        if prev:
+            _e, targets, name = prev[-1]
+            extra.append(Mention(x.start(), x.end(), x.group(), "country", targets, name))
+    return sorted(mentions + extra, key=lambda m: m.start) if extra else mentions
 
 
 def _group_trinomial(t: _TaxonMention) -> bool:
