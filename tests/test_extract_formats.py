@@ -174,6 +174,18 @@ def test_no_botanical_authority_without_an_abbreviated_author(gaz: Gazetteer,
     assert "Nepal Mustang" not in names and len(names) <= 1
 
 
+# a flattened flora line: the author and journal of the name ("Cullen, Notes Roy. Bot.
+# Gard.") are no field label, so the places after them stay range
+def test_author_comma_journal_is_no_label(gaz: Gazetteer) -> None:
+    rec = _one("5b. Rhododendron anthopogon subsp. hypenanthum (Balfour f.) Cullen, Notes Roy. "
+               "Bot. Gard. Edinburgh 34: 170. 1976. Shrubs 0.5-1.5 m tall; branchlets densely "
+               "covered with scales. Leaves aromatic, blade ovate to elliptic, 1.5-4 cm, "
+               "scaly beneath. Inflorescence terminal, capitate, 4-9-flowered. Corolla "
+               "yellow, hypocrateriform, tube 6-8 mm, lobes 5. Stamens 5. Fl. May-Jul, fr. "
+               "Sep-Oct. Slopes, thickets; 3500-4500 m. Yunnan, Sichuan [Bhutan, Nepal].", gaz)
+    assert sorted(c["iso3"] for c in rec["countries"]) == ["BTN", "CHN", "NPL"]
+
+
 # HMW/HBW's "Movements, Home range and Social organization." field and "home ranges" in
 # prose speak of an animal's area of movement, not of the taxon's range
 @pytest.mark.parametrize(("body", "countries"), [
@@ -185,6 +197,7 @@ def test_no_botanical_authority_without_an_abbreviated_author(gaz: Gazetteer,
      ["CHN", "MNG"]),
 ])
 def test_home_range_is_no_distribution(gaz: Gazetteer, body: str, countries: list) -> None:
+    # (a comma label needs a label word first: "Cullen, Notes Roy." is a reference)
     rec = _one(f"Ochotona pallasi Gray, 1867\n\n{body}\n", gaz)
     assert sorted(c["iso3"] for c in rec["countries"]) == countries
 

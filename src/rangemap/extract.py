@@ -1020,8 +1020,10 @@ def _bare_label(sentence: str) -> bool:
     """Whether a sentence is only a field label written inline in flattened text
     ("Habitat.", "Subspecies and Distribution.", "Descriptive notes.")."""
     m = _DOT_LABEL_RE.match(sentence + " x")
+    # with a comma, the first word is the label's ("Movements, Home range and Social
+    # organization."; not an author and a journal: "Cullen, Notes Roy.")
     return bool(m) and m.end() == len(sentence) + 1 and _is_section(
-        m.group(1), RANGE_SECTIONS + EXCLUDED_SECTIONS + _LABEL_WORDS)
+        m.group(1).split(",")[0], RANGE_SECTIONS + EXCLUDED_SECTIONS + _LABEL_WORDS)
 
 
 #: The section headings of a paper ("Abstract", "RESUMEN", "Summary", "KURZFASSUNG",
