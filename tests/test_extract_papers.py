@@ -336,3 +336,19 @@ def test_study_site_span_is_no_band(text: str, band: tuple, gaz: Gazetteer) -> N
 ])
 def test_this_country(text: str, countries: set[str], gaz: Gazetteer) -> None:
     assert _ranges(text, gaz)["Phrynobatrachus fakeus"][0] == countries
+
+
+# a statement about a count of the species of a genus ("Three species of the genus X are
+# recognised in Ethiopia") is said of every species of that genus the text names; other
+# species of the genus ("Other species of the genus occur in Kenya") stay excluded
+@pytest.mark.parametrize(("text", "expected"), [
+    ("Three species of the genus Phrynobatrachus Günther 1862 are recognised in Ethiopia. "
+     "They are P. natalensis (Smith 1849), P. fakeus (Boulenger 1895) and P. barus "
+     "(Smith 1990).",
+     {"Phrynobatrachus natalensis": {"ETH"}, "Phrynobatrachus fakeus": {"ETH"},
+      "Phrynobatrachus barus": {"ETH"}}),
+    ("Phrynobatrachus fakeus (Boulenger 1895) is found in Ethiopia. Other species of the "
+     "genus occur in Kenya.", {"Phrynobatrachus fakeus": {"ETH"}}),
+])
+def test_count_of_a_genus_species(text: str, expected: dict, gaz: Gazetteer) -> None:
+    assert {k: v[0] for k, v in _ranges(text, gaz).items()} == expected

@@ -370,6 +370,8 @@ DISTRIBUTION_CUES: tuple[str, ...] = (
     # rarity is presence: "Bombus jonellus is very rare in the Pyrenees", "known only in"
     r"\b(?:rare|uncommon|scarce|localis?z?ed|local)\s+(?:in|throughout|across)\b",
     r"\bknown\s+only\s+(?:in|on)\b",
+    # "Three species of the genus Phrynobatrachus ... are recognised in Ethiopia"
+    r"\brecogni[sz]ed\s+(?:from|in)\s+(?:the\s+)?[A-Z]",
     r"\bpopulations?\b[^.;]{0,40}\b(?:in|on|at)\b",
     # Spanish abstracts (SciELO): "se distribuye en", "distribución", "habita", "endémico de"
     r"\bdistribu(?:ción|ye|yen|ida|ido|idas|idos)\b", r"\bse\s+encuentra[n]?\b",
@@ -2260,6 +2262,10 @@ _OTHER_TAXA_RE = re.compile(
     r"congeners|taxa|genera)\b|\bcongeners\b|\bthe\s+rest\s+of\s+the\s+genus\b|"
     # a higher taxon: "Members of the genus occur in", "The family occurs from Mexico",
     # "Frogs of this family are found in"
+    # (not a count of the text's own species: "Three species of the genus X are
+    # recognised in Ethiopia" is said of them, see _share_genus_statements)
+    r"(?<!two\s)(?<!three\s)(?<!four\s)(?<!five\s)(?<!six\s)(?<!seven\s)(?<!all\s)"
+    r"(?<!both\s)(?<!\d\s)"
     r"\b(?:members|species|representatives|taxa|frogs|lizards|snakes|birds|plants|"
     r"mammals)\s+of\s+(?:the|this|that)\s+(?:genus|family|subfamily|order|tribe)\b|"
     r"\b[a-z]+\s+of\s+(?:this|that)\s+(?:genus|family|subfamily|order|tribe)\b|"
@@ -3592,6 +3598,7 @@ def _extract_text(text: str, document: str, gaz: Gazetteer) -> list[TaxonRecord]
                               before[id(sentence_rec)])
         rec.prefs.extend((h, Evidence(document, s.start + h.start, s.start + h.end,
                                       sentence_text)) for h in find_preferences(s.text))
+    _share_genus_statements(sents, list(records.values()))
     return list(records.values())
 
 
@@ -3698,6 +3705,39 @@ def _country_anaphora(text: str, mentions: list[Mention], gaz: Gazetteer) -> lis
             _e, targets, name = prev[-1]
             extra.append(Mention(x.start(), x.end(), x.group(), "country", targets, name))
     return sorted(mentions + extra, key=lambda m: m.start) if extra else mentions
+
+
+#: A statement about the species of a genus named in the text: "Three species of the
+#: genus Phrynobatrachus Günther 1862 are recognised in Ethiopia", "All species of
+#: Kingdonella ...".
+_GENUS_SPECIES_SUBJECT_RE = re.compile(
+    r"^\W*(?:(?:two|three|four|five|six|seven|eight|nine|ten|\d+|all|the)\s+(?:\w+\s+)?"
+    r"species|(?:all|both)\s+(?:the\s+)?(?:\w+\s+)?species)\s+of\s+(?:the\s+)?(?:genus\s+)?"
+    r"([A-Z][a-z]{3,})\b", re.I)
+
+
+def _share_genus_statements(sents: Sequence[Sentence], records: list[TaxonRecord]) -> None:
+    """Give the range places of a sentence about the species of a genus ("Three species of
+    the genus Phrynobatrachus ... are recognised in Ethiopia") to every species record of
+    that genus in the document, not only to the one the sentence was read for."""
+    for s in sents:
+        m = _GENUS_SPECIES_SUBJECT_RE.match(s.text)
+        if m is None or s.heading:
+            continue
+        genus = m.group(1)[0].upper() + m.group(1)[1:]
+        members = [r for r in records if r.rank == "species" and r.scientific_name
+                   and r.scientific_name.split()[0] == genus]
+        for r in members:
+            hits = [p for p in r.places if s.start <= p.ev.start < s.end]
+            for other in members:
+                if other is r:
+                    continue
+                have = {(p.ev.start, p.name) for p in other.places}
+                other.places.extend(p for p in hits if (p.ev.start, p.name) not in have)
+                for p in hits:
+                    for iso3 in {t[0] for t in p.targets}:
+                        if iso3 in r.country_names:
+                            other.country_names.setdefault(iso3, r.country_names[iso3])
 
 
 def _group_trinomial(t: _TaxonMention) -> bool:
