@@ -344,7 +344,7 @@ def trace_piece(runs: list[gridpoly.Runs], seams_r, seams_c, transform: Affine,
     float :func:`rangemap.geo.geodesy.polygon_area_km2` gives for them, from the vertex
     arrays (:func:`rangemap.geo.geodesy.grid_rings_area_km2`).
     """
-    allr = gridpoly.concat_runs([tuple(a.astype("int64") for a in r) for r in runs])
+    allr = gridpoly.concat_runs(runs)
     allr = gridpoly.cancel_seams(allr, seams_r, seams_c)
     x, y, ring, poly = gridpoly.trace(allr)
     if x.size == 0:

@@ -89,13 +89,14 @@ def _random_mask(seed: int, rows: int, cols: int, density: float, grain: int) ->
 @settings(max_examples=60, deadline=None)
 @given(seed=st.integers(0, 2**32 - 1), rows=st.integers(1, 160), cols=st.integers(1, 160),
        density=st.floats(0.05, 0.95), grain=st.sampled_from([1, 1, 3, 8]),
-       block=st.integers(1, 64))
+       block=st.integers(1, 64), int32=st.booleans())
 def test_same_arrays_as_pointer_jumping_and_polygons_as_gdal(seed, rows, cols, density, grain,
-                                                              block) -> None:
-    """Random masks, small and large (many runs: the ruler walk), cut into blocks."""
+                                                              block, int32) -> None:
+    """Random masks, small and large (many runs: the ruler walk), cut into blocks; runs in
+    int64 (mask_runs) or int32 (what blocks send back)."""
     mask = _random_mask(seed, rows, cols, density, grain)
     runs = _block_runs(mask, block)
-    got = gridpoly.trace(runs)
+    got = gridpoly.trace(tuple(a.astype(np.int32) for a in runs) if int32 else runs)
     ref = pointer_jumping_trace(runs)
     for g, r in zip(got, ref, strict=True):
         np.testing.assert_array_equal(g, r)

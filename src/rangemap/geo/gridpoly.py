@@ -114,11 +114,17 @@ def mask_runs(mask: np.ndarray, row0: int = 0, col0: int = 0) -> Runs:
 
 
 def concat_runs(parts: list[Runs]) -> Runs:
-    """Runs of several blocks as one set."""
+    """Runs of several blocks as one set: int32 when every value fits (half the memory
+    to fault in and gather), else int64."""
     parts = [p for p in parts if p is not None and p[0].size]
     if not parts:
         return _EMPTY, _EMPTY, _EMPTY, _EMPTY
-    return tuple(np.concatenate([p[i] for p in parts]) for i in range(4))  # type: ignore[return-value]
+    small = all(a.dtype == np.int32 or (np.iinfo(np.int32).min < a.min()
+                                        and a.max() < np.iinfo(np.int32).max)
+                for p in parts for a in p)
+    dt = np.int32 if small else np.int64
+    return tuple(np.concatenate([p[i] for p in parts], dtype=dt)  # type: ignore[return-value]
+                 for i in range(4))
 
 
 def cancel_seams(runs: Runs, seams_r, seams_c) -> Runs:
@@ -179,8 +185,9 @@ def cancel_seams(runs: Runs, seams_r, seams_c) -> Runs:
         ny0, ny1 = np.where(hh, lnr, fa), np.where(hh, lnr, fb)
     else:
         nx0 = nx1 = ny0 = ny1 = _EMPTY
-    return (np.concatenate([x0[keep], nx0]), np.concatenate([y0[keep], ny0]),
-            np.concatenate([x1[keep], nx1]), np.concatenate([y1[keep], ny1]))
+    dt = x0.dtype
+    return (np.concatenate([x0[keep], nx0], dtype=dt), np.concatenate([y0[keep], ny0], dtype=dt),
+            np.concatenate([x1[keep], nx1], dtype=dt), np.concatenate([y1[keep], ny1], dtype=dt))
 
 
 def _cycle_labels(succ: np.ndarray) -> np.ndarray:
@@ -284,17 +291,15 @@ def _ruler_cycles(succ: np.ndarray, ruler: np.ndarray):
         off[cur] = step
         cur = succ[cur]
         step += 1
-    lab = np.empty(n, dtype=it)
-    pos = np.empty(n, dtype=it)
-    reached = owner >= 0
-    rest = np.flatnonzero(~reached).astype(it)
+    rest = np.flatnonzero(owner < 0).astype(it)
     if nr == 0:
-        return lab, pos, rest
-    reached = np.flatnonzero(reached).astype(it)
+        return np.empty(n, dtype=it), np.empty(n, dtype=it), rest
+    if rest.size:  # their ruler: a dummy one past the end (their results are not used)
+        owner[rest] = nr
     # Label of a ruler's cycle: the smallest index over its rulers' segments.
-    seg_min = np.full(nr, n, dtype=it)
-    o = owner[reached]
-    np.minimum.at(seg_min, o, reached)
+    seg_min = np.full(nr + 1, n, dtype=it)
+    np.minimum.at(seg_min, owner, np.arange(n, dtype=it))
+    seg_min = seg_min[:nr]
     rl = seg_min.copy()
     nxt = nxt_r.copy()
     while True:
@@ -312,14 +317,14 @@ def _ruler_cycles(succ: np.ndarray, ruler: np.ndarray):
     per_label[rl[heads]] = heads
     hr = per_label[rl]  # each ruler's head ruler
     per_label[rl[tails]] = gap[tails]
-    length = to_tail[hr] + per_label[rl]  # cycle length: head to tail, plus the tail's gap
+    length = np.append(to_tail[hr] + per_label[rl], 0)  # head to tail, plus the tail's gap
     # Steps from the label to each ruler (the label sits at offset off[label] in the
     # head ruler's segment; elements of that segment before it wrap around).
-    base = to_tail[hr] - to_tail - off[rl]
-    p = base[o] + off[reached]
-    p += np.where(p < 0, length[o], 0).astype(it)
-    lab[reached] = rl[o]
-    pos[reached] = p
+    base = np.append(to_tail[hr] - to_tail - off[rl], 0)
+    pos = base[owner]
+    pos += off
+    pos += np.where(pos < 0, length[owner], 0).astype(it)
+    lab = np.append(rl, 0)[owner]
     return lab, pos, rest
 
 
@@ -363,11 +368,11 @@ def trace(runs: Runs) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     Returns
     -------
     (x, y, ring, poly)
-        Vertex coordinates (int64 pixel coordinates, rings not closed, no collinear
-        vertices), the ring of each vertex (0, 1, ... in order) and the polygon of each
-        ring (0, 1, ...; the first ring of each polygon is its shell).  Polygons come in
-        the order of their shell's smallest run index, holes in the order of theirs, and
-        each ring starts at its smallest run index.
+        Vertex coordinates (integer pixel coordinates, in the runs' dtype; rings not
+        closed, no collinear vertices), the ring of each vertex (0, 1, ... in order) and
+        the polygon of each ring (0, 1, ...; the first ring of each polygon is its shell).
+        Polygons come in the order of their shell's smallest run index, holes in the
+        order of theirs, and each ring starts at its smallest run index.
     """
     x0, y0, x1, y1 = runs
     n = x0.size
@@ -377,8 +382,8 @@ def trace(runs: Runs) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     ox, oy = min(x0.min(), x1.min()), min(y0.min(), y1.min())
     w = int(max(x0.max(), x1.max()) - ox) + 1
     kt = np.int32 if (int(max(y0.max(), y1.max()) - oy) + 1) * w < 2**31 else np.int64
-    ks = ((y0 - oy) * w + (x0 - ox)).astype(kt)
-    ke = ((y1 - oy) * w + (x1 - ox)).astype(kt)
+    ks = (y0 - oy).astype(kt) * w + (x0 - ox).astype(kt)
+    ke = (y1 - oy).astype(kt) * w + (x1 - ox).astype(kt)
     succ, a, b, corner, sx, sy = _successors(x0, y0, x1, y1, ks, ke, it)
     del ks, ke
     lab, pos = cycles(succ, corner)
@@ -396,7 +401,8 @@ def trace(runs: Runs) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
             lab[sub] = sub[slab]
     del succ
     # Shells have a negative shoelace sum (see module docstring), holes a positive one.
-    area2 = np.bincount(lab, weights=(x0 * y1 - x1 * y0).astype("float64"), minlength=n)
+    area2 = np.bincount(lab, minlength=n, weights=(x0.astype(np.int64) * y1
+                                                   - x1.astype(np.int64) * y0).astype("float64"))
     heads = np.flatnonzero(lab == np.arange(n, dtype=it))
     hole = area2[heads] > 0
     shell = heads.copy()  # each ring's shell (its label), in the order of heads
@@ -461,7 +467,7 @@ def _hole_owners(x0, y0, x1, y1, lab, heads, hole, ox, oy, w):
     at_min = x0[hv] == minx[hl]
     pick[hl[at_min]] = hv[at_min]
     firsts = pick[hole]
-    q = (np.minimum(y0[firsts], y1[firsts]) - oy) * w + (x0[firsts] - ox)
+    q = (np.minimum(y0[firsts], y1[firsts]) - oy).astype(np.int64) * w + (x0[firsts] - ox)
     i = np.searchsorted(keys, q, "left") - 1
     if (i < 0).any() or (keys[np.maximum(i, 0)] // w != q // w).any():
         raise ValueError("a hole has no boundary to its left")
