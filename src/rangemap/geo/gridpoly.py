@@ -41,7 +41,8 @@ from __future__ import annotations
 
 import numpy as np
 
-#: Runs are four int64 arrays: start x, start y, end x, end y (pixel coordinates).
+#: Runs are four integer arrays (int64, or int32 from blocks): start x, start y, end x,
+#: end y (pixel coordinates).
 Runs = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]
 
 _EMPTY = np.empty(0, dtype="int64")
