@@ -305,3 +305,24 @@ def test_taxonomic_notes_are_not_back_matter(gaz: Gazetteer) -> None:
     text = ("Moschus meminna\n\nTaxonomic Notes\nIt was split from M. fuscus.\n\n"
             "Geographic Range\nThis species is known from Peru.\n\nNotes\nSee Chile.")
     assert _subject(text, gaz) == {"PER"}
+
+
+# a named landform's extent ("The Altiplano extends into Peru") and a disease or decline
+# reported from a place are not range; a river without a name and "We describe X from
+# Bolivia" are
+@pytest.mark.parametrize(("text", "expected"), [
+    ("Moschus meminna is found in Bolivia. The Altiplano extends into Peru, Chile and "
+     "Argentina.", {"BOL"}),
+    ("Moschus meminna is found in Bolivia. Lake Titicaca drains into Peru.", {"BOL"}),
+    ("Moschus meminna is found in Bolivia. Chytridiomycosis has been reported in Peru.",
+     {"BOL"}),
+    ("Moschus meminna is found in Bolivia. Similar declines have been observed in Peru.",
+     {"BOL"}),
+    ("Moschus meminna is found in Mexico. The species was found where the river crosses "
+     "Michoacán.", {"MEX"}),
+    ("Moschus meminna sp. nov.\n\nAbstract: We describe Moschus meminna from Bolivia.",
+     {"BOL"}),
+])
+def test_landforms_diseases_and_descriptions(text: str, expected: set[str],
+                                             gaz: Gazetteer) -> None:
+    assert _subject(text, gaz) == expected

@@ -402,7 +402,7 @@ DISTRIBUTION_CUES: tuple[str, ...] = (
     # papers and abstracts: where a new taxon is described from, where a study found it
     # (the name of the new taxon may carry its "sp. nov." on the way: "a new species of
     # chameleon, Trioceros x sp. nov., from Kinangop Peak ... Kenya")
-    r"\bdescribed\s+from\b",
+    r"\bdescribed\s+from\b", r"\bwe\s+describe\b[^.;]{0,80}?\bfrom\b",
     r"\bnew\s+(?:species|subspecies|genus|genera|taxa|taxon)\b(?:[^.;]|\b(?:sp|spec|ssp|subsp|subspec|gen)"
     r"\.\s?(?:nov|n)\.){0,120}?\bfrom\b",
     r"\b(?:sp|spec|ssp|subsp|subspec)\.\s?(?:nov|n)\.,?\s+(?:is\s+|are\s+)?"
@@ -439,6 +439,8 @@ NON_RANGE_CUES: tuple[str, ...] = (
     r"\bherbari(?:um|a)\b", r"\bquotas?\b",
     # a record rejected: "a record from Bhutan is considered erroneous"
     r"\berroneous(?:ly)?\b", r"\bin\s+error\b", r"\bmisidentifi(?:ed|cations?)\b",
+    # a disease or decline said of a region: "Chytridiomycosis has been reported in Peru"
+    r"\bchytrid\w*\b", r"\bBatrachochytrium\b", r"\b(?:similar|comparable|parallel)\s+declines?\b",
     # a search that failed: "Surveys in Bolivia failed to find it"
     r"\bfailed\s+to\s+(?:find|detect|record|locate|confirm)\b", r"\bunsuccessful(?:ly)?\b",
     r"\bwithout\s+success\b",
@@ -2290,6 +2292,15 @@ _BOUNDARY_END_RE = re.compile(
     r"(?:^\W*(?:(?-i:[A-Z]{1,4})\s+)?|\b(?:from|to|as\s+far\s+as|up\s+to)\s+)(?i:the)\s+"
     r"(?:north|south|east|west)\w*\s+"
     r"(?:boundar(?:y|ies)|borders?|frontiers?|limits?|confines)\s+of\s+(?:the\s+)?$", re.I)
+#: A clause whose subject is a named landform or water body and whose verb is a verb of
+#: extent ("The Altiplano extends into Peru", "The Andes cross Peru", "Lake Titicaca
+#: drains into ..."): its places are the landform's (used only when no taxon is named
+#: before the place; "Cerro X lies in Michoacán" locates a site and stays).
+_LANDFORM_SUBJECT_RE = re.compile(
+    r"\s*(?:The\s+(?:[A-Z][\w'’-]+\s+){1,3}|(?:Lake|Mount|Mt\.?|Cerro|Sierra|Cordillera|"
+    r"R[ií]o|River|Lago|Laguna|Volc[aá]n)\s+(?:[A-Z][\w'’-]+\s+){1,2})(?:mountains?\s+|"
+    r"range\s+|river\s+|plateau\s+)?(?:extends?|stretches?|runs?|cross(?:es)?|covers?|"
+    r"spans?|drains?|flows?)(?![\w-])")
 #: Before a place, a comparison of sizes or latitudes: "an area the size of Belgium", "at
 #: similar latitudes to Japan".
 _PLACE_COMPARED_RE = re.compile(
@@ -2301,7 +2312,8 @@ _PLACE_LIST_GAP_RE = re.compile(r"\s*(?:,\s*(?:and\s+|or\s+)?|\s+(?:and|or|&)\s+
 
 def _not_range_context(sentence: str, start: int, end: int,
                        spans: Sequence[tuple[int, int]],
-                       genera: Iterable[str] = ()) -> str | None:
+                       genera: Iterable[str] = (), taxon_before: bool = True
+                       ) -> str | None:
     """Why the place at ``sentence[start:end]`` is named as something other than range,
     from the words around it (``None`` if nothing says so): people who come from it ("a
     team of researchers from Germany"), a size or latitude compared with it ("an area
@@ -2322,6 +2334,9 @@ def _not_range_context(sentence: str, start: int, end: int,
                         r"\.))").match(sentence, clause)
         if gm and not _SUBJECT_AGAIN_RE.search(sentence, gm.end(), start):
             return f"said of the genus {g}, not of the species"
+    if not taxon_before and _LANDFORM_SUBJECT_RE.match(
+            sentence, sentence.rfind(";", 0, start) + 1):
+        return "said of a landform ('The Altiplano extends into ...')"
     if _PEOPLE_FROM_RE.search(before):
         return "people from that place ('researchers from')"
     if _PLACE_COMPARED_RE.search(before):
@@ -3483,7 +3498,8 @@ def _extract_text(text: str, document: str, gaz: Gazetteer) -> list[TaxonRecord]
                     status, reason = "non-range", "reference point ('south of', 'outside')"
                 elif (why := _not_range_context(
                         s.text, ms, me, spans,
-                        genera if rec.rank == "species" else ())) is not None:
+                        genera if rec.rank == "species" else (),
+                        any(t.start - s.start < ms for t in own))) is not None:
                     status, reason = "non-range", why
                 elif related_at(ms):
                     status, reason = "non-range", ("place of another taxon, named in "
