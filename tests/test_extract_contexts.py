@@ -326,3 +326,20 @@ def test_taxonomic_notes_are_not_back_matter(gaz: Gazetteer) -> None:
 def test_landforms_diseases_and_descriptions(text: str, expected: set[str],
                                              gaz: Gazetteer) -> None:
     assert _subject(text, gaz) == expected
+
+
+# a common name written shorter than the linked one ("the Pamir vole" for the "Pamir rock
+# vole (Neodon juldaschi)") is that taxon, not a second one that takes the range; a
+# shorter name that fits two taxa stays its own
+@pytest.mark.parametrize(("text", "records"), [
+    ("The Pamir rock vole (Neodon juldaschi) is a rodent.\n\nDistribution\n\nThe Pamir vole "
+     "occurs in Pakistan.", {"Neodon juldaschi": {"PAK"}}),
+    ("The greater rock vole (Neodon juldaschi) is a rodent. The greater water vole (Neodon "
+     "aquaticus) is another.\n\nDistribution\n\nThe greater vole occurs in Pakistan.",
+     {"Neodon juldaschi": set(), "Neodon aquaticus": set(), "greater vole": {"PAK"}}),
+])
+def test_shortened_common_names(text: str, records: dict[str, set[str]],
+                                gaz: Gazetteer) -> None:
+    got = {r.scientific_name or r.name: {u["iso3"] for u in r.to_dict()["units"]}
+           for r in merge_records(extract_text(text, "t.txt", gaz))}
+    assert {k: v for k, v in got.items()} == records

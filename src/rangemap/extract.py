@@ -3267,6 +3267,7 @@ def _extract_text(text: str, document: str, gaz: Gazetteer) -> list[TaxonRecord]
     starts = [s.start for s in sents]
     mentions = gaz.find_mentions(text, [(s.start, s.end) for s in sents])
     taxa, links = _find_taxa(text, sents)
+    taxa = _shortened_names(taxa, links)
     taxa, mentions = _names_vs_places(taxa, mentions, links)
     mentions = _drop_region_modifiers(text, mentions)
     mentions = _country_anaphora(text, mentions, gaz)
@@ -3770,6 +3771,33 @@ def _new_species(text: str, taxa: Sequence[_TaxonMention]) -> tuple[str, str] | 
     keys = {t.key for t in taxa if t.key[0] == "sci" and t.subspecies is None
             and _NEW_SPECIES_AFTER_RE.match(text, t.end)}
     return next(iter(keys)) if len(keys) == 1 else None
+
+
+def _shortened_names(taxa: list[_TaxonMention], links: dict[str, tuple[str, str]]
+                     ) -> list[_TaxonMention]:
+    """A common name written shorter than a linked one ("The Pamir vole occurs in ..." in
+    the account of the "Pamir rock vole (Neodon juldaschi)"; "grass mouse" beside
+    "Bolivian Grass Mouse / Akodon boliviensis") denotes that taxon, when its words, head
+    last, are a subsequence of exactly one taxon's linked names; it is not a taxon of its
+    own that takes the range."""
+    def subsequence(short: list[str], long: list[str]) -> bool:
+        it = iter(long)
+        return all(w in it for w in short)
+
+    out = []
+    for t in taxa:
+        if t.key[0] == "name" and t.key[1] not in links:
+            words = t.key[1].split()
+            keys = {k for name, k in links.items()
+                    if len(name.split()) > len(words) and name.split()[-1] == words[-1]
+                    and subsequence(words, name.split())}
+            if len(keys) == 1:
+                # linked, so a place word in it is part of the name ("Pamir vole")
+                links[t.key[1]] = next(iter(keys))
+                t = _TaxonMention(t.start, t.end, next(iter(keys)), t.display, t.initial,
+                                  t.common, t.group, t.generic, t.subspecies)
+        out.append(t)
+    return out
 
 
 #: After a species name, words that make it the name of a group of species ("the
