@@ -72,6 +72,7 @@ from rangemap.io.cache import (
     taxon_key,
     versions,
 )
+from rangemap.io.rows import RowSpool
 from rangemap.io.vectors import (
     DRIVERS,
     HABITAT_FIELDS,
@@ -140,6 +141,8 @@ class BuildResult:
     out: Path
     files: list[Path] = field(default_factory=list)
     ranges: gpd.GeoDataFrame | None = None
+    #: None after :func:`build`: its habitat rows are not held in memory (they are in
+    #: ``summary.csv`` and the layers).
     habitat: gpd.GeoDataFrame | None = None
     taxa: list[dict[str, Any]] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)
@@ -362,11 +365,12 @@ class HabitatRun:
     """Habitat of all taxa, and which taxa were computed or taken from the cache.
 
     ``habitat`` holds the attributes of every (taxon, unit) row (HABITAT_FIELDS, no
-    geometry); the geometries lie in ``geometry`` (same row order): a build of
-    thousands of taxa never holds all its habitat polygons at once.
+    geometry), one piece per taxon; the geometries lie in ``geometry`` (same row
+    order).  Both are temporary files: a build of thousands of taxa holds neither its
+    habitat polygons nor its attribute rows in memory (read back a few taxa at a time).
     """
 
-    habitat: pd.DataFrame
+    habitat: RowSpool
     geometry: GeometrySpool
     taxon_aoo_km2: dict[str, float]
     rebuilt: list[str]
@@ -377,8 +381,13 @@ class HabitatRun:
     def frame(self, start: int = 0, stop: int | None = None) -> gpd.GeoDataFrame:
         """Rows ``start`` to ``stop`` with their geometry (the dtypes of the whole table)."""
         stop = len(self.habitat) if stop is None else stop
-        return gpd.GeoDataFrame(self.habitat.iloc[start:stop].reset_index(drop=True),
+        return gpd.GeoDataFrame(self.habitat.read(start, stop),
                                 geometry=self.geometry.read(start, stop), crs="EPSG:4326")
+
+    def close(self) -> None:
+        """Drop the temporary files."""
+        self.habitat.close()
+        self.geometry.close()
 
 
 def habitat_incremental(units: gpd.GeoDataFrame, dems: DemStack, out: Path,
@@ -389,11 +398,11 @@ def habitat_incremental(units: gpd.GeoDataFrame, dems: DemStack, out: Path,
     """Habitat of every unit, reusing each taxon's cached result when its key is unchanged.
 
     ``criteria`` gives each taxon's criteria after the elevation band (by taxon id).
-    Each taxon's polygons go to the run's :class:`GeometrySpool` as soon as they are
-    computed; only the attributes stay in memory.
+    Each taxon's polygons go to the run's :class:`GeometrySpool` and its attribute rows
+    to its :class:`RowSpool` as soon as they are computed: what stays in memory per
+    taxon is a few numbers.
     """
-    parts: list[pd.DataFrame] = []
-    run = HabitatRun(habitat=pd.DataFrame(), geometry=GeometrySpool(), taxon_aoo_km2={},
+    run = HabitatRun(habitat=RowSpool(), geometry=GeometrySpool(), taxon_aoo_km2={},
                      rebuilt=[], reused=[])
     # units that several taxa share (same polygon, band and criteria) are computed once
     shared = SharedResults()
@@ -420,12 +429,10 @@ def habitat_incremental(units: gpd.GeoDataFrame, dems: DemStack, out: Path,
             run.rebuilt.append(tid)
         run.taxon_eoo_km2[tid] = eoo_km2(list(hab.geometry.values))
         run.geometry.extend(hab.geometry.values)
-        parts.append(pd.DataFrame(hab.drop(columns=hab.geometry.name)))
+        # read back with the dtypes of all rows joined at once (RowSpool)
+        run.habitat.append(pd.DataFrame(hab.drop(columns=hab.geometry.name)))
         del hab
         heap.release()
-    # the attributes of all rows concatenated at once: the same dtypes as the whole
-    # habitat table had when it was built with its geometry
-    run.habitat = pd.concat(parts, ignore_index=True)
     if shared.reused:
         log.info("habitat: %d unit results computed, %d shared between taxa",
                  shared.computed, shared.reused)
@@ -583,22 +590,32 @@ def compute_habitat(units: gpd.GeoDataFrame, dems: DemStack, margin_m: float = 1
 
 
 def taxa_table(records: list[dict[str, Any]], ranges: gpd.GeoDataFrame,
-               habitat: pd.DataFrame,
+               habitat: pd.DataFrame | RowSpool,
                taxon_aoo_km2: dict[str, float] | None = None,
                taxon_eoo_km2: dict[str, float] | None = None) -> list[dict[str, Any]]:
     """One summary dict per mapped taxon (for maps and the manifest).
 
     ``habitat`` needs a geometry only when ``taxon_eoo_km2`` (the EOO of each
-    taxon's habitat, measured earlier) is not given.
+    taxon's habitat, measured earlier) is not given; a :class:`RowSpool` is read one
+    taxon at a time.
     """
     out = []
     # row positions per taxon (one pass), each taxon's rows taken only when needed
-    rows_h = habitat.groupby("taxon_id", sort=False).indices
+    if isinstance(habitat, RowSpool):
+        ids = habitat.column("taxon_id")
+        rows_h = pd.Series(np.arange(len(ids))).groupby(ids.values, sort=False).indices
+    else:
+        rows_h = habitat.groupby("taxon_id", sort=False).indices
     rows_r = ranges.groupby("taxon_id", sort=False).indices
     none = np.empty(0, dtype=np.intp)
     for rec in records:
         tid = taxon_id(rec)
-        h = habitat.iloc[rows_h.get(tid, none)]
+        pos = rows_h.get(tid, none)
+        if isinstance(habitat, RowSpool):
+            lo = int(pos.min()) if len(pos) else 0
+            h = habitat.read(lo, int(pos.max()) + 1 if len(pos) else 0).iloc[pos - lo]
+        else:
+            h = habitat.iloc[pos]
         r = ranges.iloc[rows_r.get(tid, none)]
         if not len(r):
             continue
@@ -658,6 +675,8 @@ def taxon_aoh_summary(h: pd.DataFrame) -> dict[str, Any]:
 
 #: Habitat rows handed to the writers at a time (whole taxa): bounds the polygons in memory.
 PUBLISH_CHUNK_ROWS = 200
+#: Taxa of attribute rows (no polygons) read back at a time for the summary table.
+PUBLISH_CHUNK_TAXA = 50
 
 
 def _taxon_chunks(taxon_ids: Any, rows: int = PUBLISH_CHUNK_ROWS) -> list[tuple[int, int]]:
@@ -690,7 +709,7 @@ def publish_outputs(ranges: gpd.GeoDataFrame, run: HabitatRun, taxa: list[dict[s
     from rangemap.maps import MapWriter, maps_extent, union_extent  # folium: ~0.9 s
 
     habitat = run.habitat
-    chunks = _taxon_chunks(habitat["taxon_id"])
+    chunks = _taxon_chunks(habitat.column("taxon_id"))
     taxon_pos = {str(t["taxon_id"]): i for i, t in enumerate(taxa)}
 
     def rows(a: int, b: int) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame, list[dict]]:
@@ -706,7 +725,9 @@ def publish_outputs(ranges: gpd.GeoDataFrame, run: HabitatRun, taxa: list[dict[s
     figure_files: list[Path] = []
     if figures:
         from rangemap.figures import write_figures  # matplotlib: only when figures are made
-    layers = LayerWriter(stage, layer_categories(habitat, taxa), kinds)
+    # the categories come from the taxa; from the rows only when there are none
+    layers = LayerWriter(stage, layer_categories(habitat.read(0, 0 if taxa else None), taxa),
+                         kinds)
     with layers:
         if not chunks:
             layers.add(ranges, run.frame(0, 0))
@@ -719,7 +740,7 @@ def publish_outputs(ranges: gpd.GeoDataFrame, run: HabitatRun, taxa: list[dict[s
             del r, h
             heap.release()
     staged = list(layers.written)
-    staged.append(write_summary_csv(habitat, stage / "summary.csv"))
+    staged.append(write_summary_csv(habitat.frames(PUBLISH_CHUNK_TAXA), stage / "summary.csv"))
     with DemStack(dems) as band_stack:
         maps = MapWriter(taxa, stage / "maps", admin0, extent=union_extent(extents),
                          relief=dems, self_contained=self_contained,
@@ -1019,13 +1040,14 @@ def _build(*, docs: str | os.PathLike[str], dems: list[str | os.PathLike[str]] |
         # --strict: refuse before anything is staged or moved into place.
         check_strict()
         ranges = units.copy()
-        ranges["range_area_km2"] = habitat["range_area_km2"].values
+        ranges["range_area_km2"] = habitat.column("range_area_km2").values
         ranges = ranges[RANGE_FIELDS + ["geometry"]]
         # A column of nulls would otherwise be typed String in the GeoPackage.
-        for df in (ranges, habitat):
-            df["elevation_min_m"] = df["elevation_min_m"].astype("float64")
-            df["elevation_max_m"] = df["elevation_max_m"].astype("float64")
-        result.ranges, result.habitat = ranges, habitat
+        for c in ("elevation_min_m", "elevation_max_m"):
+            ranges[c] = ranges[c].astype("float64")
+        habitat.astype({"elevation_min_m": "float64", "elevation_max_m": "float64"})
+        # the habitat rows stay on disk (run.habitat) and go when the build ends
+        result.ranges = ranges
         result.taxa = taxa_table(mapped, ranges, habitat, run.taxon_aoo_km2, run.taxon_eoo_km2)
 
         t2 = time.perf_counter()
@@ -1042,7 +1064,7 @@ def _build(*, docs: str | os.PathLike[str], dems: list[str | os.PathLike[str]] |
             self_contained=self_contained,
             band_layers=(elevation_margin, criteria) if band_layers else None)
     finally:
-        run.geometry.close()
+        run.close()
     make_reproducible(staged)
     rels = [os.path.relpath(Path(p).resolve(), stage.resolve()) for p in staged]
     result.timings["publish_s"] = time.perf_counter() - t2

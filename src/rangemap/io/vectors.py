@@ -13,6 +13,7 @@ import json
 import os
 import sqlite3
 import sys
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -278,16 +279,18 @@ def make_reproducible(paths: list[Path]) -> None:
                 con.close()
 
 
-def _write_summary(habitat: pd.DataFrame, fh: Any) -> None:
+def _write_summary(habitat: pd.DataFrame | Iterable[pd.DataFrame], fh: Any) -> None:
     cols = [c for c in HABITAT_FIELDS if c != "geometry"]
     w = csv.writer(fh, lineterminator="\n")
     w.writerow(cols)
-    for row in habitat[cols].itertuples(index=False):
-        w.writerow(["" if is_null(v) else v for v in row])
+    for frame in [habitat] if isinstance(habitat, pd.DataFrame) else habitat:
+        for row in frame[cols].itertuples(index=False):
+            w.writerow(["" if is_null(v) else v for v in row])
 
 
-def write_summary_csv(habitat: pd.DataFrame, path: Path) -> Path:
-    """:func:`summary_csv` written row by row to ``path`` (atomically)."""
+def write_summary_csv(habitat: pd.DataFrame | Iterable[pd.DataFrame], path: Path) -> Path:
+    """:func:`summary_csv` written row by row to ``path`` (atomically); ``habitat`` may
+    come as consecutive pieces of the table (with its dtypes), e.g. ``RowSpool.frames``."""
     with atomic_path(path) as tmp, open(tmp, "w", encoding="utf-8", newline="") as fh:
         _write_summary(habitat, fh)
     return path
