@@ -324,3 +324,28 @@ def test_shared_results_compute_each_unit_once_and_keep_fallbacks_per_taxon(
     assert b[0].area_km2 == pytest.approx(alone[0].area_km2, rel=1e-12)
     assert shared.key(east, (0, None), forest, 100.0, True) != shared.key(
         east, (1, None), forest, 100.0, True)
+
+
+@pytest.mark.parametrize("keep", [1, 2, 3])
+def test_shared_results_read_back_from_the_spill_equal_fresh_ones(tmp_path, keep) -> None:
+    """Results pushed out of memory (``keep`` most recent stay) come back from the
+    temporary file equal to a fresh computation: cells, areas, AOO cells, geometry."""
+    dem, _ = _world(tmp_path)
+    units = [box(x, y, x + 3, y + 3) for x, y in ((0, 0), (2, 1), (4, 4), (1, 5))]
+    bands = [(0, None), (3000, None), (0, 5500), (2000, 6000)]
+    shared = aoh.SharedResults(keep=keep)
+    with DemStack([dem]) as st:
+        fresh = engine.habitats(units, list(st), bands)
+        for order in ([0, 1, 2, 3], [3, 0, 2, 1], [1, 1, 0, 3, 2]):
+            got = shared.habitats([units[i] for i in order], list(st),
+                                  [bands[i] for i in order], 100.0, polygons=True,
+                                  executor=None, criteria=[()] * len(order))
+            for i, res in zip(order, got, strict=True):
+                want = fresh[i]
+                assert (res.cells, res.area_km2, res.cell_area_km2) == (
+                    want.cells, want.area_km2, want.cell_area_km2)
+                assert np.array_equal(res.aoo_keys, want.aoo_keys)
+                assert res.geometry.equals_exact(want.geometry, 0)
+    assert shared.computed == 4 and shared.reused == 9
+    assert 4 - keep <= len(shared._spilled) <= 4  # pushed out (once is enough to stay there)
+    shared.close()

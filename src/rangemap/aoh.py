@@ -26,6 +26,7 @@ import hashlib
 import json
 import logging
 import pickle
+from array import array
 from collections import OrderedDict
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
@@ -194,9 +195,12 @@ class SharedResults:
     """
 
     def __init__(self, keep: int | None = None) -> None:
-        self._recent: OrderedDict[str, Any] = OrderedDict()
-        # spilled: (where the pickled result lies, its geometry's row in the spool)
-        self._spilled: dict[str, tuple[tuple[int, int], int]] = {}
+        self._recent: OrderedDict[bytes, Any] = OrderedDict()
+        # spilled: key -> position in _where, which holds (offset, length) of the pickled
+        # result and its geometry's row in the spool: three numbers in an array per
+        # result, not a tuple of Python ints (thousands of units in a batch)
+        self._spilled: dict[bytes, int] = {}
+        self._where = array("q")
         self._spill: Spill | None = None
         self._geoms: GeometrySpool | None = None
         self.keep = SHARED_KEEP if keep is None else keep
@@ -204,17 +208,17 @@ class SharedResults:
         self.reused = 0
 
     @staticmethod
-    def key(geom: Any, band: tuple, criteria: tuple, margin_m: float, polygons: bool) -> str:
+    def key(geom: Any, band: tuple, criteria: tuple, margin_m: float, polygons: bool) -> bytes:
         return hashlib.sha256(json.dumps(
             [hashlib.sha256(shapely.to_wkb(geom, hex=False)).hexdigest(),
              [None if v is None else float(v) for v in band],
              [c.key() for c in criteria], float(margin_m), bool(polygons)],
-            sort_keys=True, default=str).encode()).hexdigest()
+            sort_keys=True, default=str).encode()).digest()
 
-    def __contains__(self, key: str) -> bool:
+    def __contains__(self, key: bytes) -> bool:
         return key in self._recent or key in self._spilled
 
-    def _put(self, key: str, res: Any) -> None:
+    def _put(self, key: bytes, res: Any) -> None:
         self._recent[key] = res
         self._recent.move_to_end(key)
         while len(self._recent) > self.keep:
@@ -224,16 +228,19 @@ class SharedResults:
                     self._spill, self._geoms = Spill(), GeometrySpool()
                 # the geometry by the spool, which keeps its precision grid (pickle does not)
                 row = self._geoms.extend([value.geometry])
-                self._spilled[old] = (self._spill.put(pickle.dumps(
-                    replace(value, geometry=None), protocol=pickle.HIGHEST_PROTOCOL)), row)
+                at, n = self._spill.put(pickle.dumps(
+                    replace(value, geometry=None), protocol=pickle.HIGHEST_PROTOCOL))
+                self._spilled[old] = len(self._where) // 3
+                self._where.extend((at, n, row))
 
-    def _get(self, key: str) -> Any:
+    def _get(self, key: bytes) -> Any:
         if key in self._recent:
             self._recent.move_to_end(key)
             return copy.copy(self._recent[key])
         assert self._spill is not None and self._geoms is not None
-        where, row = self._spilled[key]
-        res = pickle.loads(self._spill.get(*where))
+        i = 3 * self._spilled[key]
+        at, n, row = self._where[i:i + 3]
+        res = pickle.loads(self._spill.get(at, n))
         res.geometry = self._geoms.read(row, row + 1)[0]
         self._put(key, res)
         return copy.copy(res)
@@ -245,7 +252,7 @@ class SharedResults:
                 for g, b, c in zip(geoms, bands, criteria, strict=True)]
         todo = list(dict.fromkeys(k for k in keys if k not in self))
         first = {k: keys.index(k) for k in todo}
-        fresh: dict[str, Any] = {}
+        fresh: dict[bytes, Any] = {}
         if todo:
             idx = [first[k] for k in todo]
             fresh = dict(zip(todo, engine.habitats(
@@ -263,6 +270,7 @@ class SharedResults:
         """Drop every result (and the temporary file)."""
         self._recent.clear()
         self._spilled.clear()
+        self._where = array("q")
         if self._spill is not None and self._geoms is not None:
             self._spill.close()
             self._geoms.close()

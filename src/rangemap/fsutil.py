@@ -15,6 +15,7 @@ import shutil
 import tempfile
 import time
 import unicodedata
+from array import array
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -124,9 +125,11 @@ class GeometrySpool:
 
     def __init__(self) -> None:
         self._spill = Spill()
-        self._at: list[int] = []  # offset of each row, -1 for a missing geometry
-        self._len: list[int] = []
-        self._grid: list[float] = []
+        # per row, in arrays (8 bytes a number, no Python object each): the offset (-1 for
+        # a missing geometry), the length of its WKB and its precision grid
+        self._at = array("q")
+        self._len = array("q")
+        self._grid = array("d")
         self._types: set[int] = set()
         self._has_z = False
 
