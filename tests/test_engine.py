@@ -135,6 +135,26 @@ def test_geographic_aoo_keys_match_per_cell(tmp_path) -> None:
                                           mask_aoo_keys(src, t, mask))
 
 
+@pytest.mark.parametrize("points", [1, 37, 100, 1000, 10**9])
+def test_aoo_keys_do_not_depend_on_the_sampling_chunks(tmp_path, monkeypatch, points) -> None:
+    """mask_aoo_keys projects its sample points a chunk at a time (memory): any chunk size,
+    down to a cell per chunk, gives the keys of one pass over every point."""
+    from rangemap.geo import geodesy
+
+    dem = write_dem(tmp_path / "coarse.tif", np.zeros((30, 40), "int16"), 80.3, 60.1, 1 / 12)
+    with DemStack([dem]) as stack:
+        src = stack.sources[0]
+        mask = np.random.default_rng(points).random((30, 40)) < 0.4
+        t = src.transform * Affine.translation(3, 2)
+        monkeypatch.setattr(geodesy, "AOO_SAMPLE_POINTS", 10**9)
+        whole = mask_aoo_keys(src, t, mask)
+        monkeypatch.setattr(geodesy, "AOO_SAMPLE_POINTS", points)
+        chunked = mask_aoo_keys(src, t, mask)
+    # a 5' cell at 60°N spans several AOO cells: more keys than cells, none twice
+    assert len(whole) > mask.sum() and len(np.unique(whole)) == len(whole)
+    np.testing.assert_array_equal(chunked, whole)
+
+
 def _multi_unit(stack, executor, block=40):
     return engine.habitats(UNITS, list(stack), (2500, None), block=block, executor=executor)
 
