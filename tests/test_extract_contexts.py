@@ -7,20 +7,10 @@ range place of the same sentence must stay.
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
 from rangemap.extract import extract_text, merge_records
 from rangemap.gazetteer import Gazetteer
-
-BOUNDARIES = Path(__file__).resolve().parents[1] / "data" / "boundaries" / "boundaries.gpkg"
-
-
-@pytest.fixture(scope="module")
-def gaz() -> Gazetteer:
-    assert BOUNDARIES.is_file(), f"{BOUNDARIES} is missing"
-    return Gazetteer.load(BOUNDARIES)
 
 
 def _subject(text: str, gaz: Gazetteer) -> set[str]:

@@ -3,21 +3,12 @@ IUCN range text and Animal Diversity Web sections (short synthetic texts)."""
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import pytest
 
 from rangemap.extract import extract_text, merge_records
 from rangemap.gazetteer import Gazetteer
-
-BOUNDARIES = Path(__file__).resolve().parents[1] / "data" / "boundaries" / "boundaries.gpkg"
-
-
-@pytest.fixture(scope="module")
-def gaz() -> Gazetteer:
-    assert BOUNDARIES.is_file(), f"{BOUNDARIES} is missing"
-    return Gazetteer.load(BOUNDARIES)
 
 
 def _records(text: str, gaz: Gazetteer) -> list[dict[str, Any]]:

@@ -6,21 +6,12 @@ evaluation text).
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
 from rangemap.extract import extract_text, merge_records
 from rangemap.gazetteer import Gazetteer
 
-BOUNDARIES = Path(__file__).resolve().parents[1] / "data" / "boundaries" / "boundaries.gpkg"
 LEAD = "Snow leopard\n\nThe snow leopard (Panthera uncia) occurs in Nepal. "
-
-
-@pytest.fixture(scope="module")
-def gaz() -> Gazetteer:
-    assert BOUNDARIES.is_file(), f"{BOUNDARIES} is missing"
-    return Gazetteer.load(BOUNDARIES)
 
 
 def _record(text: str, gaz: Gazetteer) -> dict:
