@@ -99,13 +99,26 @@ def child(args) -> None:
                                                  resource.RUSAGE_CHILDREN))
         return a.ru_utime + a.ru_stime + b.ru_utime + b.ru_stime
 
+    # The compiled tracer's one-time load (numba's import and its cached machine code,
+    # ~0.4 s once per process; the numpy tracer of older trees: nothing) is measured
+    # here, apart from the engine's CPU, like the imports above.
+    w0 = cpu()
+    try:
+        import numpy as np
+
+        from rangemap.geo import gridpoly
+    except ImportError:  # a tree from before the tracer
+        pass
+    else:
+        gridpoly.trace(gridpoly.mask_runs(np.ones((2, 2), dtype=bool)))
+    load = cpu() - w0
     c0 = cpu()
     with DemStack([args.dem]) as st, engine.make_executor(args.workers) as ex:
         t0 = time.perf_counter()
         res = engine.habitats([geom], list(st), tuple(args.band), polygons=args.polygons,
                               executor=ex, stats=stats, **kw)[0]
         dt = time.perf_counter() - t0
-    print(json.dumps({"s": dt, "cpu": cpu() - c0, "cells": res.cells,
+    print(json.dumps({"s": dt, "cpu": cpu() - c0, "load": load, "cells": res.cells,
                       "km2": res.cell_area_km2, "edges": stats.get("edges", 0)}))
 
 
@@ -150,9 +163,12 @@ def main() -> None:
     if args.child:
         child(args)
         return
+    try:
+        args.work.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        ap.error(f"--work {args.work}: {exc.strerror}; give a folder that can be created")
     if args.globe:
         args.dem = args.dem or GLOBE
-        args.work.mkdir(parents=True, exist_ok=True)
         rng = args.range or make_ibex_range(args.work / "range_ibex.gpkg")
     else:
         if args.dem is None:
@@ -172,6 +188,7 @@ def main() -> None:
     rows += [(name, ROOT / "src", spec, "elevation only") for name, spec in VARIANTS.items()]
     times: dict[str, list[float]] = {name: [] for name, *_ in rows}
     cpus: dict[str, list[float]] = {name: [] for name, *_ in rows}
+    loads: dict[str, list[float]] = {name: [] for name, *_ in rows}
     out: dict[str, dict] = {}
     for mode in ([True, False] if args.polygons else [False]):
         for _ in range(args.repeat):
@@ -179,6 +196,7 @@ def main() -> None:
                 r = run(src, args.dem, rng, spec, mode, args.workers, args.band)
                 times[name].append(r["s"])
                 cpus[name].append(r["cpu"])
+                loads[name].append(r.get("load", 0.0))
                 out[name] = r
                 print(f"  {name} ({'polygons' if mode else 'area'}): {r['s']:.2f} s",
                       file=sys.stderr)
@@ -187,20 +205,24 @@ def main() -> None:
               f"({args.dem.name}, band {args.band[0]}-{args.band[1]} m; × elev. = against "
               "the elevation-only run of the same code):\n")
         print("| variant | engine wall s (median; runs) | × elev. | CPU s (engine + workers, "
-              "median; runs) | × elev. | habitat km² | cells | boundary edges |")
-        print("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
+              "median; runs) | × elev. | tracer load CPU s (once per process, median) | "
+              "× elev. with the load | habitat km² | cells | boundary edges |")
+        print("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
         for name, _, _, ref in rows:
             base = statistics.median(times[ref])
             cbase = statistics.median(cpus[ref])
+            lbase = statistics.median(loads[ref])
             med = statistics.median(times[name])
             cmed = statistics.median(cpus[name])
+            lmed = statistics.median(loads[name])
             runs = ", ".join(f"{t:.2f}" for t in times[name])
             cruns = ", ".join(f"{t:.2f}" for t in cpus[name])
             print(f"| {name} | {med:.2f} ({runs}) | {med / base:.2f} | {cmed:.2f} ({cruns}) | "
-                  f"{cmed / cbase:.2f} | {out[name]['km2']:,.1f} | {out[name]['cells']:,} | "
-                  f"{out[name]['edges']:,} |")
+                  f"{cmed / cbase:.2f} | {lmed:.2f} | {(cmed + lmed) / (cbase + lbase):.2f} | "
+                  f"{out[name]['km2']:,.1f} | {out[name]['cells']:,} | {out[name]['edges']:,} |")
         times = {name: [] for name, *_ in rows}
         cpus = {name: [] for name, *_ in rows}
+        loads = {name: [] for name, *_ in rows}
 
 
 if __name__ == "__main__":

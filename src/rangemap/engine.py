@@ -354,14 +354,31 @@ def trace_piece(runs: list[gridpoly.Runs], seams_r, seams_c, transform: Affine,
     gy = t.f + x * t.d + y * t.e
     if decimals is not None:
         gx, gy = np.round(gx, decimals), np.round(gy, decimals)
-    rings = shapely.linearrings(np.column_stack([gx, gy]), indices=ring)
-    polys = shapely.polygons(rings, indices=poly)
+    polys = _polygons(gx, gy, ring, poly)
     if not lonlat_area:
         return polys, int(x.size)
     if t.b != 0 or t.d != 0:
         raise ValueError("lonlat_area needs a north-up transform")
     shell = np.r_[True, poly[1:] != poly[:-1]]  # the first ring of each polygon
     return polys, int(x.size), grid_rings_area_km2(gx, gy, y, ring, shell)
+
+
+def _polygons(gx: np.ndarray, gy: np.ndarray, ring: np.ndarray, poly: np.ndarray) -> np.ndarray:
+    """Polygons of traced rings (open, ``ring``: each vertex's ring, ``poly``: each ring's
+    polygon, both 0, 1, ... in order): the rings closed into one coordinate array and
+    built by ``shapely.from_ragged_array`` (the same geometries as ``linearrings`` then
+    ``polygons``, in about half the time: the rings are not built and copied twice)."""
+    n = gx.size
+    first = np.flatnonzero(np.r_[True, ring[1:] != ring[:-1]])
+    nr = first.size
+    closed = np.empty((n + nr, 2))
+    at = np.arange(n) + ring  # vertex i moves down by the closings before it
+    closed[at, 0], closed[at, 1] = gx, gy
+    shut = np.r_[first[1:], n] + np.arange(nr)
+    closed[shut, 0], closed[shut, 1] = gx[first], gy[first]
+    roff = np.r_[first + np.arange(nr), n + nr]
+    poff = np.r_[np.flatnonzero(np.r_[True, poly[1:] != poly[:-1]]), nr]
+    return shapely.from_ragged_array(shapely.GeometryType.POLYGON, closed, (roff, poff))
 
 
 def _valid_mask(src: DemSource, data: np.ndarray, win: Window) -> np.ndarray | None:

@@ -1,5 +1,6 @@
-"""numpy tracer: same polygons as GDAL's polygonizer, valid, exact areas; the same arrays
-as the pointer-jumping tracer it replaced (tests/reference.py)."""
+"""Tracers (compiled with numba, and the numpy one it falls back to): same polygons as GDAL's
+polygonizer, valid, exact areas; the same arrays as each other and as the pointer-jumping
+tracer of tests/reference.py."""
 
 from __future__ import annotations
 
@@ -96,10 +97,13 @@ def test_same_arrays_as_pointer_jumping_and_polygons_as_gdal(seed, rows, cols, d
     int64 (mask_runs) or int32 (what blocks send back)."""
     mask = _random_mask(seed, rows, cols, density, grain)
     runs = _block_runs(mask, block)
-    got = gridpoly.trace(tuple(a.astype(np.int32) for a in runs) if int32 else runs)
+    given_runs = tuple(a.astype(np.int32) for a in runs) if int32 else runs
+    got = gridpoly.trace(given_runs)
     ref = pointer_jumping_trace(runs)
-    for g, r in zip(got, ref, strict=True):
+    for g, r, q in zip(got, ref, gridpoly.trace_numpy(given_runs), strict=True):
         np.testing.assert_array_equal(g, r)
+        np.testing.assert_array_equal(g, q)
+        assert g.dtype == q.dtype
     if not mask.any():
         return
     x, y, ring, poly = got
@@ -138,10 +142,52 @@ def test_cycles_label_and_position(lengths, seed) -> None:
     np.testing.assert_array_equal(pos, want_pos)
 
 
-def test_open_runs_are_an_error() -> None:
-    x0, y0, x1, y1 = gridpoly.mask_runs(np.ones((2, 2), dtype=bool))
+@pytest.mark.parametrize("tracer", ["trace", "trace_numpy"])
+@pytest.mark.parametrize(("drop", "dup"), [(1, 0), (0, 2), (3, 5)])
+def test_open_runs_are_an_error(tracer, drop, dup) -> None:
+    """A missing run, or a third run from one point, leaves rings that do not close."""
+    runs = gridpoly.mask_runs(np.array([[1, 1, 0], [1, 0, 1], [0, 1, 1]], dtype=bool))
+    runs = tuple(np.r_[a[drop:], a[:dup]] for a in runs)
     with pytest.raises(ValueError, match="do not close"):
-        gridpoly.trace((x0[1:], y0[1:], x1[1:], y1[1:]))
+        getattr(gridpoly, tracer)(runs)
+
+
+def _big_mask_runs(seed: int) -> gridpoly.Runs:
+    return _block_runs(_random_mask(seed, 300, 260, 0.55, 1 + seed % 3), 64)
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_without_numba_the_numpy_tracer_gives_the_same(monkeypatch, seed) -> None:
+    """No numba (or an older Python it has no wheel for): the numpy tracer, same arrays."""
+    runs = _big_mask_runs(seed)
+    want = gridpoly.trace(runs)
+    monkeypatch.setattr(gridpoly, "_JIT", [None])
+    got = gridpoly.trace(runs)
+    for g, w in zip(got, want, strict=True):
+        np.testing.assert_array_equal(g, w)
+        assert g.dtype == w.dtype
+
+
+def test_compiled_tracer_without_a_cache_folder(monkeypatch) -> None:
+    """Where numba can write no cache (package and user cache read-only), the tracer
+    compiles in memory and gives the same arrays."""
+    import importlib.util
+
+    pytest.importorskip("numba")
+    from numba.core import caching
+
+    impl = getattr(caching, "CacheImpl", None) or caching._CacheImpl
+    monkeypatch.setattr(impl, "_locator_classes", [])
+    path = gridpoly.__file__.replace("gridpoly.py", "_tracejit.py")
+    spec = importlib.util.spec_from_file_location("_tracejit_nocache", path)
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    assert isinstance(mod._trace._cache, caching.NullCache)
+    runs = _big_mask_runs(0)
+    got = mod._trace(*runs)
+    assert got[4] == 0
+    for g, w in zip(got[:4], gridpoly.trace_numpy(runs), strict=True):
+        np.testing.assert_array_equal(g, w)
 
 
 def test_empty_mask() -> None:

@@ -366,6 +366,52 @@ def _successors(x0, y0, x1, y1, ks, ke, it):
 def trace(runs: Runs) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Rings and polygons from a closed set of boundary runs.
 
+    Compiled (:mod:`rangemap.geo._tracejit`, numba) when numba imports, else
+    :func:`trace_numpy`; both give the same arrays (tested against each other and the
+    tests' pointer-jumping reference).
+
+    Returns
+    -------
+    (x, y, ring, poly)
+        Vertex coordinates (integer pixel coordinates, in the runs' dtype; rings not
+        closed, no collinear vertices), the ring of each vertex (0, 1, ... in order) and
+        the polygon of each ring (0, 1, ...; the first ring of each polygon is its shell).
+        Polygons come in the order of their shell's smallest run index, holes in the
+        order of theirs, and each ring starts at its smallest run index.
+    """
+    x0 = runs[0]
+    n = x0.size
+    if n == 0:
+        return _EMPTY, _EMPTY, _EMPTY, _EMPTY
+    jit = _compiled()
+    if jit is None or n >= 2**31 - 1 or x0.dtype not in (np.int32, np.int64):
+        return trace_numpy(runs)
+    dt = np.int32 if all(a.dtype == np.int32 for a in runs) else np.int64
+    x0, y0, x1, y1 = (np.ascontiguousarray(a, dtype=dt) for a in runs)
+    vx, vy, ring, poly, err = jit._trace(x0, y0, x1, y1)
+    if err:
+        raise ValueError(jit.ERRORS[err])
+    return vx, vy, ring, poly
+
+
+_JIT: list = []
+
+
+def _compiled():
+    """The compiled tracer's module, or None without numba (imported on first use)."""
+    if not _JIT:
+        try:
+            from rangemap.geo import _tracejit
+        except ImportError:
+            _tracejit = None
+        _JIT.append(_tracejit)
+    return _JIT[0]
+
+
+def trace_numpy(runs: Runs) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """:func:`trace` in numpy alone (ruler walk, sorts): the fallback without numba and
+    the tests' reference for the compiled tracer.
+
     Returns
     -------
     (x, y, ring, poly)
