@@ -110,7 +110,10 @@ def child(args) -> None:
     except ImportError:  # a tree from before the tracer
         pass
     else:
-        gridpoly.trace(gridpoly.mask_runs(np.ones((2, 2), dtype=bool)))
+        if hasattr(gridpoly, "load"):
+            gridpoly.load(warm=True)
+        else:
+            gridpoly.trace(gridpoly.mask_runs(np.ones((2, 2), dtype=bool)))
     load = cpu() - w0
     c0 = cpu()
     with DemStack([args.dem]) as st, engine.make_executor(args.workers) as ex:

@@ -168,6 +168,29 @@ def test_without_numba_the_numpy_tracer_gives_the_same(monkeypatch, seed) -> Non
         assert g.dtype == w.dtype
 
 
+@settings(max_examples=40, deadline=None)
+@given(seed=st.integers(0, 2**32 - 1), rows=st.integers(0, 90), cols=st.integers(0, 90),
+       density=st.floats(0.0, 1.0), grain=st.sampled_from([1, 2, 5]),
+       offset=st.integers(-5, 10**6))
+def test_compiled_mask_runs_are_the_numpy_runs(seed, rows, cols, density, grain,
+                                               offset) -> None:
+    """Same runs, same order, same dtype, whether the compiled loop is loaded or not."""
+    if not gridpoly.load():
+        pytest.skip("numba is not installed")
+    mask = _random_mask(seed, rows, cols, density, grain) if rows and cols else \
+        np.zeros((rows, cols), dtype=bool)
+    got = gridpoly.mask_runs(mask, offset, 2 * offset)
+    jit = gridpoly._JIT[:]
+    try:
+        gridpoly._JIT[:] = [None]
+        want = gridpoly.mask_runs(mask, offset, 2 * offset)
+    finally:
+        gridpoly._JIT[:] = jit
+    for g, w in zip(got, want, strict=True):
+        np.testing.assert_array_equal(g, w)
+        assert g.dtype == w.dtype
+
+
 def test_compiled_tracer_without_a_cache_folder(monkeypatch) -> None:
     """Where numba can write no cache (package and user cache read-only), the tracer
     compiles in memory and gives the same arrays."""
@@ -216,8 +239,10 @@ def test_cell_polygon_area_is_exact_and_matches_geodesic() -> None:
 @pytest.mark.parametrize(("seed", "grain", "block", "top"), [
     (0, 1, 13, 60.0), (1, 4, 40, 60.0), (2, 1, 64, -10.0), (3, 8, 7, 89.5), (4, 2, 23, -88.0),
 ])
-def test_area_from_traced_arrays_is_the_polygons_area(seed, grain, block, top) -> None:
-    """trace_piece's lon/lat area: the very float polygon_area_km2 gives for its polygons."""
+def test_area_from_traced_arrays_is_the_polygons_area(seed, grain, block, top,
+                                                      monkeypatch) -> None:
+    """trace_piece's lon/lat area: the very float polygon_area_km2 gives for its polygons,
+    with the compiled tracer and area loop and without them (numpy)."""
     res = 1 / 120
     t = Affine(res, 0, 86.0 + seed, 0, -res, top)
     mask = _random_mask(seed, 61, 83, 0.55, grain)
@@ -229,5 +254,10 @@ def test_area_from_traced_arrays_is_the_polygons_area(seed, grain, block, top) -
     assert area == polygon_area_km2(shapely.multipolygons(parts))
     assert area == pytest.approx(float(mask.sum(axis=1) @ cell_areas_km2(t, nr)), rel=1e-6)
     assert engine.trace_piece(runs, *seams, t, 7, lonlat_area=False)[1] == nv
+    monkeypatch.setattr(gridpoly, "_JIT", [None])
+    parts_np, nv_np, area_np = engine.trace_piece(runs, *seams, t, 7, lonlat_area=True)
+    assert (area_np, nv_np) == (area, nv)
+    assert list(shapely.to_wkb(parts_np)) == list(shapely.to_wkb(parts))
+    monkeypatch.undo()
     empty = engine.trace_piece([gridpoly.mask_runs(np.zeros((3, 3), bool))], [], [], t, 7, True)
     assert empty[1:] == (0, 0.0)

@@ -150,6 +150,24 @@ def grid_rings_area_km2(x: np.ndarray, y: np.ndarray, row: np.ndarray, ring: np.
     n = x.size
     if n == 0:
         return 0.0
+    from rangemap.geo.gridpoly import _compiled
+
+    jit = _compiled()
+    if jit is not None:  # the same operations in a compiled loop
+        r0 = int(row.min())
+        lat = np.empty(int(row.max()) - r0 + 1)
+        lat[row - r0] = y
+        return float(jit.rings_area_sum(x, y, row, ring, np.asarray(shell, dtype=bool),
+                                        zone_area(lat), r0))
+    return grid_rings_area_numpy(x, y, row, ring, shell)
+
+
+def grid_rings_area_numpy(x: np.ndarray, y: np.ndarray, row: np.ndarray, ring: np.ndarray,
+                          shell: np.ndarray) -> float:
+    """:func:`grid_rings_area_km2` in numpy (without numba; the compiled loop's reference)."""
+    n = x.size
+    if n == 0:
+        return 0.0
     first = np.flatnonzero(np.r_[True, ring[1:] != ring[:-1]])
     nxt = np.arange(1, n + 1)
     nxt[np.r_[first[1:], n] - 1] = first  # the closing edge, back to the ring's start

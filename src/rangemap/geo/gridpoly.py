@@ -101,6 +101,8 @@ def mask_runs(mask: np.ndarray, row0: int = 0, col0: int = 0) -> Runs:
     if nr == 0 or nc == 0:
         return _EMPTY, _EMPTY, _EMPTY, _EMPTY
     m = mask.view(np.int8) if mask.dtype == bool else (mask != 0).view(np.int8)
+    if _JIT and _JIT[0] is not None:  # compiled, where this process loaded it already
+        return _JIT[0].mask_runs(np.ascontiguousarray(m), int(row0), int(col0))
     # Horizontal lines y = 0..nr (cell above minus cell below; True above: heading +x),
     # then vertical lines x = 0..nc on the transposed block (True left: heading -y).
     y, xa, xb, up = _line_runs(m)
@@ -398,7 +400,14 @@ _JIT: list = []
 
 
 def _compiled():
-    """The compiled tracer's module, or None without numba (imported on first use)."""
+    """The compiled tracer's module, or None without numba (imported on first use).
+
+    Importing numba and loading the cached machine code costs ~0.3-0.4 s CPU once per
+    process (compiling it, the first time on a machine, ~5-6 s), so it is loaded by the
+    first trace (or :func:`load`), never by importing this module; :func:`mask_runs`
+    uses the compiled loop only where it is loaded already, so worker processes that
+    only compute blocks never pay for it.
+    """
     if not _JIT:
         try:
             from rangemap.geo import _tracejit
@@ -406,6 +415,22 @@ def _compiled():
             _tracejit = None
         _JIT.append(_tracejit)
     return _JIT[0]
+
+
+def load(warm: bool = False) -> bool:
+    """Load the compiled tracer in this process (False: numba is missing).  ``warm``:
+    also load (or compile) the machine code of every compiled function for int32 and
+    int64 runs, so that no later call pays for it (the benchmarks measure it apart)."""
+    jit = _compiled()
+    if jit is None:
+        return False
+    if warm:
+        runs = mask_runs(np.ones((2, 2), dtype=bool))
+        for dt in (np.int64, np.int32):
+            x, y, ring, poly = trace(tuple(a.astype(dt) for a in runs))
+            jit.rings_area_sum(x.astype(float), y.astype(float), y, ring,
+                               np.ones(1, dtype=bool), np.zeros(3), 0)
+    return True
 
 
 def trace_numpy(runs: Runs) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
