@@ -99,20 +99,21 @@ def child(args) -> None:
                                                  resource.RUSAGE_CHILDREN))
         return a.ru_utime + a.ru_stime + b.ru_utime + b.ru_stime
 
-    # The compiled tracer's one-time load (numba's import and its cached machine code,
-    # ~0.4 s once per process; the numpy tracer of older trees: nothing) is measured
-    # here, apart from the engine's CPU, like the imports above.
+    # Polygon mode: the compiled tracer's one-time load (numba's import and its cached
+    # machine code, ~0.3 s once per process; the numpy tracer of older trees: nothing)
+    # is measured here, apart from the engine's CPU, like the imports above.  Area-only
+    # runs never load it.
     w0 = cpu()
-    try:
+    if args.polygons:
         import numpy as np
 
-        from rangemap.geo import gridpoly
-    except ImportError:  # a tree from before the tracer
-        pass
-    else:
-        if hasattr(gridpoly, "load"):
+        try:
+            from rangemap.geo import gridpoly
+        except ImportError:  # a tree from before the tracer
+            gridpoly = None
+        if gridpoly is not None and hasattr(gridpoly, "load"):
             gridpoly.load(warm=True)
-        else:
+        elif gridpoly is not None:
             gridpoly.trace(gridpoly.mask_runs(np.ones((2, 2), dtype=bool)))
     load = cpu() - w0
     c0 = cpu()

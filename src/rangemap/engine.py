@@ -22,10 +22,11 @@ How a unit's habitat is computed (rules in ``docs/DESIGN.md``, areas in
    bounded by the block, not by the DEM or the unit.
 3. **Assemble** (driver).  Numbers add up.  The runs of a (unit, DEM) window are joined
    by cancelling the pieces two blocks share along a seam and traced into rings and
-   polygons (:func:`trace_piece`, all numpy: no ``union_all``, no per-part geometry
-   pass).  Vertices go to lon/lat in one vectorized step (rounded to 1e-7 deg on a lon/lat
-   grid); pieces of several DEMs (or of a projected DEM) are clipped and merged as
-   before (:func:`rangemap.geo.shapes.merge_pieces`).
+   polygons (:func:`trace_piece`, arrays only, the loops compiled with numba where it is
+   installed: no ``union_all``, no per-part geometry pass; one MultiPolygon built from
+   one coordinate array).  Vertices go to lon/lat in one vectorized step (rounded to
+   1e-7 deg on a lon/lat grid); pieces of several DEMs (or of a projected DEM) are
+   clipped and merged as before (:func:`rangemap.geo.shapes.merge_pieces`).
 
 The result equals the single-window computation: the same cells, areas equal to
 rounding (sums are added block by block), and the same polygons up to vertex order.
@@ -330,7 +331,7 @@ def _small(runs: gridpoly.Runs) -> gridpoly.Runs:
 
 
 def trace_piece(runs: list[gridpoly.Runs], seams_r, seams_c, transform: Affine,
-                decimals: int | None = None, lonlat_area: bool = False):
+                decimals: int | None = None, lonlat_area: bool = False, multi: bool = False):
     """Polygons of one (unit, DEM) window from its blocks' boundary runs.
 
     Runs shared by two blocks along a seam cancel (:func:`rangemap.geo.gridpoly.cancel_seams`),
@@ -339,7 +340,8 @@ def trace_piece(runs: list[gridpoly.Runs], seams_r, seams_c, transform: Affine,
 
     Returns
     -------
-    (polygons, vertices), or with ``lonlat_area`` and a north-up lon/lat ``transform``
+    (polygons, vertices) (``multi``: one MultiPolygon of them, built at once, not
+    collected from the polygons), or with ``lonlat_area`` and a north-up lon/lat ``transform``
     (no rotation), (polygons, vertices, area): the polygons' WGS84 area in km², the
     float :func:`rangemap.geo.geodesy.polygon_area_km2` gives for them, from the vertex
     arrays (:func:`rangemap.geo.geodesy.grid_rings_area_km2`).
@@ -348,13 +350,14 @@ def trace_piece(runs: list[gridpoly.Runs], seams_r, seams_c, transform: Affine,
     allr = gridpoly.cancel_seams(allr, seams_r, seams_c)
     x, y, ring, poly = gridpoly.trace(allr)
     if x.size == 0:
-        return (np.empty(0, dtype=object), 0) + ((0.0,) if lonlat_area else ())
+        return (EMPTY if multi else np.empty(0, dtype=object), 0) + \
+            ((0.0,) if lonlat_area else ())
     t = transform
     gx = t.c + x * t.a + y * t.b
     gy = t.f + x * t.d + y * t.e
     if decimals is not None:
         gx, gy = np.round(gx, decimals), np.round(gy, decimals)
-    polys = _polygons(gx, gy, ring, poly)
+    polys = _polygons(gx, gy, ring, poly, multi)
     if not lonlat_area:
         return polys, int(x.size)
     if t.b != 0 or t.d != 0:
@@ -363,11 +366,14 @@ def trace_piece(runs: list[gridpoly.Runs], seams_r, seams_c, transform: Affine,
     return polys, int(x.size), grid_rings_area_km2(gx, gy, y, ring, shell)
 
 
-def _polygons(gx: np.ndarray, gy: np.ndarray, ring: np.ndarray, poly: np.ndarray) -> np.ndarray:
+def _polygons(gx: np.ndarray, gy: np.ndarray, ring: np.ndarray, poly: np.ndarray,
+              multi: bool = False):
     """Polygons of traced rings (open, ``ring``: each vertex's ring, ``poly``: each ring's
     polygon, both 0, 1, ... in order): the rings closed into one coordinate array and
     built by ``shapely.from_ragged_array`` (the same geometries as ``linearrings`` then
-    ``polygons``, in about half the time: the rings are not built and copied twice)."""
+    ``polygons``, in about half the time: the rings are not built and copied twice);
+    ``multi``: one MultiPolygon of them (as ``shapely.multipolygons`` of the polygons,
+    which would copy each one again)."""
     n = gx.size
     first = np.flatnonzero(np.r_[True, ring[1:] != ring[:-1]])
     nr = first.size
@@ -377,7 +383,11 @@ def _polygons(gx: np.ndarray, gy: np.ndarray, ring: np.ndarray, poly: np.ndarray
     shut = np.r_[first[1:], n] + np.arange(nr)
     closed[shut, 0], closed[shut, 1] = gx[first], gy[first]
     roff = np.r_[first + np.arange(nr), n + nr]
-    poff = np.r_[np.flatnonzero(np.r_[True, poly[1:] != poly[:-1]]), nr]
+    pfirst = np.flatnonzero(np.r_[True, poly[1:] != poly[:-1]])
+    poff = np.r_[pfirst, nr]
+    if multi:
+        return shapely.from_ragged_array(shapely.GeometryType.MULTIPOLYGON, closed,
+                                         (roff, poff, np.array([0, pfirst.size])))[0]
     return shapely.from_ragged_array(shapely.GeometryType.POLYGON, closed, (roff, poff))
 
 
@@ -874,11 +884,11 @@ def habitats(
                 # polygon_area_km2 would give, without reading the polygons back).
                 grid = clean and t.b == 0 and t.d == 0 and p.clip_region is None
                 traced = trace_piece([r.runs for r in rs if r.runs is not None],
-                                     p.seams_r, p.seams_c, t, 7 if clean else None, grid)
-                polys, nv = traced[:2]
+                                     p.seams_r, p.seams_c, t, 7 if clean else None, grid,
+                                     multi=True)
+                poly, nv = traced[:2]
                 piece_area = traced[2] if grid else None
                 vertices += nv
-                poly = shapely.multipolygons(polys) if polys.size else EMPTY
                 if not p.src.geographic:
                     poly = as_multi(p.src.lonlat(poly))
                 if p.clip_region is not None:

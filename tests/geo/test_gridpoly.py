@@ -254,6 +254,9 @@ def test_area_from_traced_arrays_is_the_polygons_area(seed, grain, block, top,
     assert area == polygon_area_km2(shapely.multipolygons(parts))
     assert area == pytest.approx(float(mask.sum(axis=1) @ cell_areas_km2(t, nr)), rel=1e-6)
     assert engine.trace_piece(runs, *seams, t, 7, lonlat_area=False)[1] == nv
+    multi, nv_m, area_m = engine.trace_piece(runs, *seams, t, 7, lonlat_area=True, multi=True)
+    assert (nv_m, area_m) == (nv, area)
+    assert shapely.to_wkb(multi) == shapely.to_wkb(shapely.multipolygons(parts))
     monkeypatch.setattr(gridpoly, "_JIT", [None])
     parts_np, nv_np, area_np = engine.trace_piece(runs, *seams, t, 7, lonlat_area=True)
     assert (area_np, nv_np) == (area, nv)
