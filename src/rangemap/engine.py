@@ -828,10 +828,6 @@ def habitats(
     plans = [_plan(g, dems, b, margin_m, block, polygons, tasks, pieces, i, tuple(c))
              for i, (g, b, c) in enumerate(zip(geoms, bands, criteria, strict=True))]
     ex = executor or SerialExecutor()
-    if polygons and tasks:
-        # The tracer (compiled where numba is installed) is loaded once per process by
-        # its first trace anyway; loaded first, blocks run here use its mask_runs too.
-        gridpoly.load()
     with _registered(list(dems)):
         results = list(ex.map(run_block, tasks))
     if stats is not None:

@@ -23,6 +23,13 @@ from rangemap.geo.geodesy import (
 from tests.reference import pointer_jumping_trace, polygonize
 
 
+@pytest.fixture(autouse=True, scope="module")
+def _compiled_tracer():
+    """The compiled tracer loaded (a process loads it only after tracing ~1 M runs with
+    numpy): the tests below run it against the numpy tracer and the references."""
+    gridpoly.load()
+
+
 def _traced(mask: np.ndarray, block: int | None = None) -> shapely.MultiPolygon:
     nr, nc = mask.shape
     block = block or max(nr, nc)
@@ -189,6 +196,26 @@ def test_compiled_mask_runs_are_the_numpy_runs(seed, rows, cols, density, grain,
     for g, w in zip(got, want, strict=True):
         np.testing.assert_array_equal(g, w)
         assert g.dtype == w.dtype
+
+
+def test_compiled_tracer_is_loaded_after_a_million_runs(monkeypatch) -> None:
+    """Ski rental: numpy until the process has traced JIT_AFTER_RUNS runs (or one mask
+    that size), then the compiled tracer; the same arrays either way."""
+    if not gridpoly.load():
+        pytest.skip("numba is not installed")
+    runs = _big_mask_runs(1)
+    n = runs[0].size
+    want = gridpoly.trace_numpy(runs)
+    for limit, calls, loaded in [(3 * n, 2, False), (3 * n, 3, True), (n, 1, True),
+                                 (n + 1, 1, False)]:
+        monkeypatch.setattr(gridpoly, "_JIT", [])
+        monkeypatch.setattr(gridpoly, "_NUMPY_RUNS", [0])
+        monkeypatch.setattr(gridpoly, "JIT_AFTER_RUNS", limit)
+        for _ in range(calls):
+            got = gridpoly.trace(runs)
+            for g, w in zip(got, want, strict=True):
+                np.testing.assert_array_equal(g, w)
+        assert bool(gridpoly._JIT) is loaded, (limit, calls)
 
 
 def test_compiled_tracer_without_a_cache_folder(monkeypatch) -> None:

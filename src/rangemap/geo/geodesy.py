@@ -150,10 +150,10 @@ def grid_rings_area_km2(x: np.ndarray, y: np.ndarray, row: np.ndarray, ring: np.
     n = x.size
     if n == 0:
         return 0.0
-    from rangemap.geo.gridpoly import _compiled
+    from rangemap.geo.gridpoly import _JIT
 
-    jit = _compiled()
-    if jit is not None:  # the same operations in a compiled loop
+    jit = _JIT[0] if _JIT else None
+    if jit is not None:  # loaded by the tracer: the same operations in a compiled loop
         r0 = int(row.min())
         lat = np.empty(int(row.max()) - r0 + 1)
         lat[row - r0] = y

@@ -385,8 +385,11 @@ def trace(runs: Runs) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     n = x0.size
     if n == 0:
         return _EMPTY, _EMPTY, _EMPTY, _EMPTY
-    jit = _compiled()
+    jit = _JIT[0] if _JIT else None
+    if not _JIT and _NUMPY_RUNS[0] + n >= JIT_AFTER_RUNS:
+        jit = _compiled()
     if jit is None or n >= 2**31 - 1 or x0.dtype not in (np.int32, np.int64):
+        _NUMPY_RUNS[0] += n
         return trace_numpy(runs)
     dt = np.int32 if all(a.dtype == np.int32 for a in runs) else np.int64
     x0, y0, x1, y1 = (np.ascontiguousarray(a, dtype=dt) for a in runs)
@@ -398,15 +401,23 @@ def trace(runs: Runs) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
 
 _JIT: list = []
 
+#: Runs a process traces with numpy before it loads the compiled tracer (ski rental:
+#: loading costs ~0.55 s of CPU once per process, about what the numpy tracer spends on
+#: this many runs; from then on tracing costs about a third).
+JIT_AFTER_RUNS = 1_000_000
+_NUMPY_RUNS = [0]
+
 
 def _compiled():
     """The compiled tracer's module, or None without numba (imported on first use).
 
-    Importing numba and loading the cached machine code costs ~0.3-0.4 s CPU once per
-    process (compiling it, the first time on a machine, ~5-6 s), so it is loaded by the
-    first trace (or :func:`load`), never by importing this module; :func:`mask_runs`
-    uses the compiled loop only where it is loaded already, so worker processes that
-    only compute blocks never pay for it.
+    Importing numba (~0.3 s of CPU) and loading the cached machine code (~0.25 s) is paid
+    once per process, and compiling it ~10-15 s once per machine (numba's cache), so it
+    is never loaded by importing this module: :func:`trace` loads it once a process has
+    traced :data:`JIT_AFTER_RUNS` runs with numpy (a mask of that size at once), or
+    :func:`load` does; :func:`mask_runs` and the lon/lat area use the compiled loops only
+    where they are loaded already (worker processes that only compute blocks never
+    load them).
     """
     if not _JIT:
         try:
@@ -418,9 +429,10 @@ def _compiled():
 
 
 def load(warm: bool = False) -> bool:
-    """Load the compiled tracer in this process (False: numba is missing).  ``warm``:
-    also load (or compile) the machine code of every compiled function for int32 and
-    int64 runs, so that no later call pays for it (the benchmarks measure it apart)."""
+    """Load the compiled tracer in this process now (False: numba is missing), for a
+    process about to trace many runs.  ``warm``: also load (or compile) the machine code
+    of every compiled function for int32 and int64 runs, so that no later call pays for
+    it (the benchmarks measure it apart)."""
     jit = _compiled()
     if jit is None:
         return False
